@@ -1,0 +1,1 @@
+console.log("procmesh: example app lands with the worker host");

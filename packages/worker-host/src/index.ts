@@ -1,0 +1,2 @@
+/** @procmesh/worker-host: procs in worker threads (see issue 4). */
+export {};

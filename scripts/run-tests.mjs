@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Runs every compiled test file with node's built-in test runner.
+// Usage: node scripts/run-tests.mjs [filter-substring...]
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const roots = ['packages/core/dist/test', 'packages/worker-host/dist/test', 'test/dist'];
+const filters = process.argv.slice(2);
+const files = [];
+function walk(dir) {
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (entry.endsWith('.test.js') && (filters.length === 0 || filters.some((f) => path.includes(f)))) files.push(path);
+  }
+}
+for (const root of roots) if (existsSync(root)) walk(root);
+files.sort();
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(result.status ?? 1);
