@@ -1,0 +1,77 @@
+/**
+ * config.ts: configuration keys with upstream's defaults (spec §1.14), read from `PROCMESH_<KEY>`
+ * environment variables. Durations are milliseconds; sizes are bytes.
+ *
+ * `config()` reads the environment once per thread (workers inherit the parent's env) and
+ * returns a frozen object; `withConfig(overrides)` gives a copy for tests and per-proc options.
+ */
+
+export interface Config {
+  /** Initial envelope TTL: the number of `post` hops a message may take. */
+  readonly messageTtlDefault: number;
+  /** Cap on terminated-actor snapshots kept per proc. */
+  readonly terminatedSnapshotRetention: number;
+  /** Max time `Actor.cleanup` may take. */
+  readonly cleanupTimeoutMs: number;
+  /** Net channel: max time from post to ack before the Tx closes. */
+  readonly messageDeliveryTimeoutMs: number;
+  /** Net channel: ack at least this often when behind. */
+  readonly messageAckTimeIntervalMs: number;
+  /** Net channel: ack after this many messages. */
+  readonly messageAckEveryNMessages: number;
+  /** Net channel: the largest frame a peer may send (upstream: 10 GiB; JS buffers cap lower). */
+  readonly codecMaxFrameLength: number;
+  /** Reorder buffer at the destination (default false, as at the reference commit). */
+  readonly enableDestActorReorderingBuffer: boolean;
+  /** How long a parent waits for its children per wait round during teardown. */
+  readonly childStopWaitMs: number;
+}
+
+export const DEFAULT_CONFIG: Config = Object.freeze({
+  messageTtlDefault: 64,
+  terminatedSnapshotRetention: 100,
+  cleanupTimeoutMs: 3_000,
+  messageDeliveryTimeoutMs: 30_000,
+  messageAckTimeIntervalMs: 500,
+  messageAckEveryNMessages: 1_000,
+  codecMaxFrameLength: 1 << 30,
+  enableDestActorReorderingBuffer: false,
+  childStopWaitMs: 500,
+});
+
+const ENV_KEYS: { readonly [K in keyof Config]: string } = {
+  messageTtlDefault: 'PROCMESH_MESSAGE_TTL_DEFAULT',
+  terminatedSnapshotRetention: 'PROCMESH_TERMINATED_SNAPSHOT_RETENTION',
+  cleanupTimeoutMs: 'PROCMESH_CLEANUP_TIMEOUT',
+  messageDeliveryTimeoutMs: 'PROCMESH_MESSAGE_DELIVERY_TIMEOUT',
+  messageAckTimeIntervalMs: 'PROCMESH_MESSAGE_ACK_TIME_INTERVAL',
+  messageAckEveryNMessages: 'PROCMESH_MESSAGE_ACK_EVERY_N_MESSAGES',
+  codecMaxFrameLength: 'PROCMESH_CODEC_MAX_FRAME_LENGTH',
+  enableDestActorReorderingBuffer: 'PROCMESH_ENABLE_DEST_ACTOR_REORDERING_BUFFER',
+  childStopWaitMs: 'PROCMESH_CHILD_STOP_WAIT',
+};
+
+let cached: Config | undefined;
+
+/** The configuration from `PROCMESH_*` environment variables over the defaults. */
+export function config(): Config {
+  if (cached !== undefined) return cached;
+  const out: Record<string, number | boolean> = { ...DEFAULT_CONFIG };
+  for (const key of Object.keys(ENV_KEYS) as (keyof Config)[]) {
+    const raw = process.env[ENV_KEYS[key]];
+    if (raw === undefined || raw === '') continue;
+    const fallback = DEFAULT_CONFIG[key];
+    if (typeof fallback === 'boolean') out[key] = raw === '1' || raw.toLowerCase() === 'true';
+    else {
+      const n = Number(raw);
+      if (Number.isFinite(n) && n >= 0) out[key] = n;
+    }
+  }
+  cached = Object.freeze(out as unknown as Config);
+  return cached;
+}
+
+/** A copy of the configuration with some keys overridden. */
+export function withConfig(overrides: Partial<Config>): Config {
+  return Object.freeze({ ...config(), ...overrides });
+}
