@@ -1,1 +1,69 @@
-export {};
+/**
+ * @procmesh/core: the Proc actor runtime. The curated public surface; everything else is
+ * internal.
+ *
+ * @example
+ * ```ts
+ * import { Proc, type Actor, type Context, type OncePortRef } from '@procmesh/core';
+ * const proc = Proc.local();
+ * const [client] = proc.instance('client');
+ * const counter = proc.spawn('counter', new Counter());
+ * counter.send(client, { type: 'inc', by: 2 });
+ * ```
+ */
+export { ProcmeshError, ParseError, ProcError, PanicError, type ParseErrorCode, type ProcErrorCode } from './errors.js';
+export { ChannelAddr, type ChannelTransport } from './channel/addr.js';
+export { ChannelError, SendError, type Tx, type Rx, type TxStatus, type ChannelErrorCode, type ReturnCallback } from './channel/types.js';
+export { serveLocal, dialLocal } from './channel/local.js';
+export { ProcId, ActorId, PortId, Reference, compareReferences, USER_PORT_OFFSET } from './id.js';
+export { config, withConfig, DEFAULT_CONFIG, type Config } from './config.js';
+export { rootLogger, setRootLogger, type Logger } from './log.js';
+export { CodecError, encodePayload, decodePayload, encodeEnvelope, decodeEnvelope, registerExtension, EXT } from './codec.js';
+export { Sequencer, uuidv7 } from './sequencing.js';
+export { ActorSupervisionEvent } from './supervision.js';
+export {
+  ATTR,
+  introspectAttrs,
+  type IntrospectMessage,
+  type IntrospectResult,
+  type IntrospectView,
+} from './introspect.js';
+export { MessageEnvelope, Undeliverable, SeqInfo, HEADER, type Headers } from './mailbox/envelope.js';
+export {
+  MailboxError,
+  MailboxSenderError,
+  DeliveryError,
+  type MailboxErrorCode,
+  type MailboxSenderErrorCode,
+  type DeliveryErrorKind,
+} from './mailbox/errors.js';
+export { Mailbox, ACTOR_PORT } from './mailbox/mailbox.js';
+export {
+  PortHandle,
+  PortRef,
+  OncePortHandle,
+  OncePortRef,
+  PortReceiver,
+  OncePortReceiver,
+  type Accumulator,
+  type SendContext,
+} from './mailbox/ports.js';
+export {
+  BaseMailboxSender,
+  abandonedMessages,
+  onAbandoned,
+  returnUndeliverable,
+  type MailboxSender,
+  type ReturnHandle,
+} from './mailbox/sender.js';
+export { MailboxMuxer } from './mailbox/senders/muxer.js';
+export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders/router.js';
+export { PanickingMailboxSender, UndeliverableMailboxSender, UnroutableMailboxSender } from './mailbox/senders/simple.js';
+export { MailboxClient } from './mailbox/senders/client.js';
+export { ActorStatus, displayStatus, type StatusWatch, type HandlerInfo } from './actor/status.js';
+export { Signal } from './actor/signal.js';
+export { ActorError, ActorErrorKind, UndeliverableMessageError } from './actor/errors.js';
+export type { Actor, Context } from './actor/actor.js';
+export { Instance, InstanceCell, WorkCell } from './actor/instance.js';
+export { ActorHandle, ActorRef } from './actor/handle.js';
+export { Proc, WeakProc, type ProcOptions, type ActorInstance } from './proc.js';

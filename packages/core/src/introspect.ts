@@ -1,0 +1,157 @@
+/**
+ * introspect.ts: introspection messages, results, and terminated snapshots (spec §1.12).
+ *
+ * Queries are answered outside the actor loop (a separate "task": the introspect port's sink
+ * schedules the answer on a microtask), so an actor whose handler is wedged on an `await`
+ * still answers (S1) and answering never changes `last_handler` (S2).
+ *
+ * ## Invariants
+ *
+ * - S1: a query is answered while the actor's handler is suspended.
+ * - S2: answering a query does not count as handling a message.
+ * - S11: storing a snapshot never makes an actor resolvable again.
+ * - SN-1: at most `terminatedSnapshotRetention` snapshots; on overflow clean-stopped snapshots
+ *   are evicted first (oldest first), then failed ones newest first by `failure_occurred_at`,
+ *   keeping the earliest failures, closest to the root cause.
+ */
+import type { InstanceCell } from './actor/instance.js';
+import type { OncePortRef } from './mailbox/ports.js';
+
+export type IntrospectView = 'entity' | 'actor';
+
+export type IntrospectMessage =
+  | { readonly type: 'query'; readonly view: IntrospectView; readonly reply: OncePortRef<IntrospectResult> }
+  | { readonly type: 'query-child'; readonly childRef: string; readonly reply: OncePortRef<IntrospectResult> };
+
+export interface IntrospectResult {
+  readonly identity: string;
+  /** JSON of the attribute bag, with fully-qualified keys (`ATTR`). */
+  readonly attrs: string;
+  readonly children: readonly string[];
+  readonly parent: string | undefined;
+  /** RFC 3339 with milliseconds */
+  readonly as_of: string;
+}
+
+const PREFIX = 'hyperactor::introspect::';
+
+/** Upstream's attribute names. */
+export const ATTR = {
+  STATUS: `${PREFIX}status`,
+  STATUS_REASON: `${PREFIX}status_reason`,
+  ACTOR_TYPE: `${PREFIX}actor_type`,
+  MESSAGES_PROCESSED: `${PREFIX}messages_processed`,
+  CREATED_AT: `${PREFIX}created_at`,
+  LAST_HANDLER: `${PREFIX}last_handler`,
+  TOTAL_PROCESSING_TIME_US: `${PREFIX}total_processing_time_us`,
+  IS_SYSTEM: `${PREFIX}is_system`,
+  CHILDREN: `${PREFIX}children`,
+  FAILURE_ERROR_MESSAGE: `${PREFIX}failure_error_message`,
+  FAILURE_ROOT_CAUSE_ACTOR: `${PREFIX}failure_root_cause_actor`,
+  FAILURE_ROOT_CAUSE_NAME: `${PREFIX}failure_root_cause_name`,
+  FAILURE_OCCURRED_AT: `${PREFIX}failure_occurred_at`,
+  FAILURE_IS_PROPAGATED: `${PREFIX}failure_is_propagated`,
+  ERROR_CODE: `${PREFIX}error_code`,
+  ERROR_MESSAGE: `${PREFIX}error_message`,
+} as const;
+
+const rfc3339 = (ms: number): string => new Date(ms).toISOString();
+
+/** Parse the attrs of a result (helper for callers and tests). */
+export function introspectAttrs(result: IntrospectResult): Record<string, unknown> {
+  return JSON.parse(result.attrs) as Record<string, unknown>;
+}
+
+/** The actor view of a live (or just terminated) cell (upstream `live_actor_payload`). */
+export function actorPayload(cell: InstanceCell): IntrospectResult {
+  const status = cell.status.get();
+  const attrs: Record<string, unknown> = {};
+  if (status.kind === 'stopped') {
+    attrs[ATTR.STATUS] = 'stopped';
+    attrs[ATTR.STATUS_REASON] = status.reason;
+  } else if (status.kind === 'failed') {
+    attrs[ATTR.STATUS] = 'failed';
+    attrs[ATTR.STATUS_REASON] = status.error;
+  } else {
+    attrs[ATTR.STATUS] = String(status);
+  }
+  attrs[ATTR.ACTOR_TYPE] = cell.typeName;
+  attrs[ATTR.MESSAGES_PROCESSED] = cell.messagesProcessed;
+  attrs[ATTR.CREATED_AT] = rfc3339(cell.createdAt);
+  if (cell.lastHandler !== undefined) {
+    const h = cell.lastHandler;
+    attrs[ATTR.LAST_HANDLER] = h.arm === undefined ? h.typeName : `${h.typeName}.${h.arm}`;
+  }
+  attrs[ATTR.TOTAL_PROCESSING_TIME_US] = Math.round(cell.totalProcessingTimeUs);
+  attrs[ATTR.IS_SYSTEM] = cell.isSystem;
+  const event = cell.supervisionEvent;
+  if (status.kind === 'failed' && event !== undefined) {
+    const root = event.actuallyFailingActor();
+    attrs[ATTR.FAILURE_ERROR_MESSAGE] = status.error;
+    attrs[ATTR.FAILURE_ROOT_CAUSE_ACTOR] = String(root.actorId);
+    if (root.displayName !== undefined) attrs[ATTR.FAILURE_ROOT_CAUSE_NAME] = root.displayName;
+    attrs[ATTR.FAILURE_OCCURRED_AT] = rfc3339(root.occurredAt);
+    attrs[ATTR.FAILURE_IS_PROPAGATED] = !root.actorId.equals(cell.actorId);
+  }
+  return {
+    identity: String(cell.actorId),
+    attrs: JSON.stringify(attrs),
+    children: [...cell.children.keys()].sort((a, b) => a - b).map((pid) => String(cell.children.get(pid)?.actorId)),
+    parent: cell.parent === undefined ? undefined : String(cell.parent.actorId),
+    as_of: rfc3339(Date.now()),
+  };
+}
+
+/** The entity view: published attrs if any, else the actor view. */
+export function entityPayload(cell: InstanceCell): IntrospectResult {
+  if (cell.publishedAttrs === undefined) return actorPayload(cell);
+  const children = [...cell.children.values()].map((c) => String(c.actorId));
+  return {
+    identity: String(cell.actorId),
+    attrs: JSON.stringify({ ...cell.publishedAttrs, [ATTR.CHILDREN]: children }),
+    children,
+    parent: cell.parent === undefined ? undefined : String(cell.parent.actorId),
+    as_of: rfc3339(Date.now()),
+  };
+}
+
+/** Answer a `QueryChild` (callback, or a `not_found` error result). */
+export function childPayload(cell: InstanceCell, childRef: string): IntrospectResult {
+  const found = cell.queryChild?.(childRef);
+  if (found !== undefined) return found;
+  return {
+    identity: '',
+    attrs: JSON.stringify({ [ATTR.ERROR_CODE]: 'not_found', [ATTR.ERROR_MESSAGE]: `child ${childRef} not found (no callback registered)` }),
+    children: [],
+    parent: undefined,
+    as_of: rfc3339(Date.now()),
+  };
+}
+
+/** SN-1: insert a snapshot into `store`, evicting as upstream when over `cap`. */
+export function storeSnapshot(store: Map<string, IntrospectResult>, key: string, snapshot: IntrospectResult, cap: number): void {
+  store.delete(key);
+  store.set(key, snapshot);
+  while (store.size > cap) {
+    let victim: string | undefined;
+    for (const [k, v] of store) {
+      if (introspectAttrs(v)[ATTR.STATUS] !== 'failed') {
+        victim = k;
+        break;
+      }
+    }
+    if (victim === undefined) {
+      let newest = -Infinity;
+      for (const [k, v] of store) {
+        const at = Date.parse(String(introspectAttrs(v)[ATTR.FAILURE_OCCURRED_AT] ?? ''));
+        const t = Number.isNaN(at) ? Infinity : at;
+        if (t >= newest) {
+          newest = t;
+          victim = k;
+        }
+      }
+    }
+    if (victim === undefined) break;
+    store.delete(victim);
+  }
+}

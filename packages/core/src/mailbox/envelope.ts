@@ -1,0 +1,87 @@
+/**
+ * mailbox/envelope.ts: `MessageEnvelope` (spec §1.4), its headers, and `Undeliverable`.
+ *
+ * An envelope carries an already-serialized payload (`data`, msgpackr bytes) from a sender
+ * actor to a destination port, with headers, a hop budget (`ttl`) and the delivery errors
+ * appended by each failed hop. Inside one proc the envelope object itself travels (only the
+ * payload is bytes); across threads and sockets `codec.ts` encodes the whole envelope.
+ *
+ * ## Invariants
+ *
+ * - UM-1: every envelope ends in exactly one of: handled, returned to its sender as
+ *   `Undeliverable`, or logged as abandoned (`undelivered_message_abandoned`).
+ * - UM-2: a returned envelope (an `Undeliverable` payload) is never itself returned.
+ */
+import type { ActorId, PortId } from '../id.js';
+import { DeliveryError } from './errors.js';
+
+/** `SEQ_INFO`: a per-session sequence number, or `direct` for unbound handle sends (§1.13). */
+export type SeqInfo = { readonly kind: 'session'; readonly sessionId: string; readonly seq: number } | { readonly kind: 'direct' };
+
+export const SeqInfo = {
+  direct: Object.freeze({ kind: 'direct' }) as SeqInfo,
+  session: (sessionId: string, seq: number): SeqInfo => ({ kind: 'session', sessionId, seq }),
+  display: (info: SeqInfo): string => (info.kind === 'direct' ? 'direct' : `${info.sessionId}:${info.seq}`),
+} as const;
+
+/**
+ * Message headers (upstream `Flattrs`): a string-keyed bag. Well-known keys are in `HEADER`.
+ * Values must be serializable by msgpackr.
+ */
+export interface Headers {
+  [key: string]: unknown;
+  send_timestamp?: number;
+  message_type?: string;
+  seq_info?: SeqInfo;
+}
+
+export const HEADER = {
+  /** ms since the epoch, set by the sender if absent */
+  SEND_TIMESTAMP: 'send_timestamp',
+  /** the message's type name (its `type` field, or the port's type) */
+  MESSAGE_TYPE: 'message_type',
+  /** `SeqInfo` */
+  SEQ_INFO: 'seq_info',
+} as const;
+
+/** Headers of unbound handle sends: shared and frozen, so the handle fast path allocates nothing. */
+export const DIRECT_HEADERS: Headers = Object.freeze({ seq_info: SeqInfo.direct });
+
+export class MessageEnvelope {
+  /** Appended on each failure, in order. */
+  readonly errors: DeliveryError[];
+  constructor(
+    readonly sender: ActorId,
+    readonly dest: PortId,
+    /** The serialized payload (msgpackr). */
+    readonly data: Uint8Array,
+    readonly headers: Headers,
+    /** Remaining hop budget; `post` decrements, `postUnchecked` does not. */
+    public ttl: number,
+    /** When false, a failed delivery is dropped instead of returned. */
+    readonly returnUndeliverable = true,
+    errors: DeliveryError[] = [],
+  ) {
+    this.errors = errors;
+  }
+
+  /** upstream `error_msg()`: the errors joined with "; ", or undefined. */
+  errorMessage(): string | undefined {
+    return this.errors.length === 0 ? undefined : this.errors.map(String).join('; ');
+  }
+
+  /** `{sender} > {dest}: {n bytes} {headers}` + `: delivery error: {errors}` */
+  toString(): string {
+    const base = `${this.sender} > ${this.dest}: <${this.data.byteLength} bytes> ${JSON.stringify(this.headers)}`;
+    const err = this.errorMessage();
+    return err === undefined ? base : `${base}: delivery error: ${err}`;
+  }
+}
+
+/** A message returned to its sender because it could not be delivered. */
+export class Undeliverable {
+  constructor(readonly envelope: MessageEnvelope) {}
+  toString(): string {
+    return `Undeliverable(${this.envelope})`;
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * mailbox/mailbox.ts: `Mailbox`, the set of ports of one actor id (spec §1.3, §1.5).
+ *
+ * A mailbox owns its bound ports (`index -> PortEntry`), allocates user port indices from 1024,
+ * and forwards envelopes addressed to other actors to its forwarder (a `WeakProc` for mailboxes
+ * a proc creates). Closing it records the owner's terminal status.
+ *
+ * ## Lifecycle
+ *
+ * open -> closed(status) (once; closing twice throws). After close, handle sends throw
+ * `owner-terminated` (PT-1) and envelopes for bound ports come back as `mailbox owner {id} is
+ * stopped: {reason}` / `failed: {err}` (MB-2).
+ *
+ * ## Invariants
+ *
+ * - MB-1: `postUnchecked` for another actor goes to the forwarder; for this actor it looks the
+ *   port up: missing -> `Unroutable(port not bound in mailbox ...)`.
+ * - MB-2: a closed mailbox returns envelopes for its bound ports as `Mailbox(...)` errors.
+ * - MB-3: a delivery that fails to decode or enqueue unbinds the port and returns the envelope
+ *   as a `Mailbox` error; a once port is unbound after its first delivery.
+ */
+import { USER_PORT_OFFSET, type ActorId } from '../id.js';
+import { ProcError } from '../errors.js';
+import { ActorStatus } from '../actor/status.js';
+import type { MessageEnvelope, Undeliverable } from './envelope.js';
+import { DeliveryError } from './errors.js';
+import {
+  OncePortHandle,
+  OncePortReceiver,
+  PortHandle,
+  PortReceiver,
+  type Accumulator,
+  type PortEntry,
+} from './ports.js';
+import { BaseMailboxSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './sender.js';
+
+/** Well-known actor port indices (below `USER_PORT_OFFSET`). */
+export const ACTOR_PORT = {
+  /** `Signal` */
+  SIGNAL: 1,
+  /** `Undeliverable` (returned envelopes) */
+  UNDELIVERABLE: 2,
+  /** `IntrospectMessage` */
+  INTROSPECT: 3,
+  /** the actor's message type `M` */
+  HANDLER: 16,
+} as const;
+
+interface Closable {
+  ownerClosed(): void;
+}
+
+export class Mailbox extends BaseMailboxSender {
+  private readonly ports = new Map<number, PortEntry>();
+  private nextPort = USER_PORT_OFFSET;
+  private readonly receivers = new Set<Closable>();
+  /** The owner's terminal status once closed. */
+  closedStatus: ActorStatus | undefined;
+
+  constructor(
+    readonly actorId: ActorId,
+    public forwarder: MailboxSender,
+  ) {
+    super();
+  }
+
+  /** PT-2 */
+  allocatePort(): number {
+    return this.nextPort++;
+  }
+
+  openPort<T>(typeName = 'unknown'): [PortHandle<T>, PortReceiver<T>] {
+    const index = this.allocatePort();
+    const receiver = new PortReceiver<T>(this, index);
+    this.receivers.add(receiver);
+    return [new PortHandle<T>(this, index, (v) => receiver.push(v), typeName), receiver];
+  }
+
+  openOncePort<T>(typeName = 'unknown'): [OncePortHandle<T>, OncePortReceiver<T>] {
+    const index = this.allocatePort();
+    const receiver = new OncePortReceiver<T>(this, index);
+    this.receivers.add(receiver);
+    return [new OncePortHandle<T>(this, index, (v) => receiver.push(v), typeName), receiver];
+  }
+
+  /** A port that folds updates into a state; the receiver coalesces (only the latest state). */
+  openAccumPort<U, S>(accum: Accumulator<U, S>): [PortHandle<U>, PortReceiver<S>] {
+    const index = this.allocatePort();
+    const receiver = new PortReceiver<S>(this, index, true);
+    this.receivers.add(receiver);
+    let state = accum.initial();
+    const handle = new PortHandle<U>(
+      this,
+      index,
+      (update) => {
+        state = accum.reduce(state, update);
+        receiver.push(state);
+      },
+      'accum',
+      accum.spec,
+    );
+    return [handle, receiver];
+  }
+
+  /**
+   * A once port with a reducer: updates are folded into a state until `count` arrived, then the
+   * receiver resolves with the reduced state (upstream `open_reduce_port`, used for fan-in).
+   */
+  openReducePort<U, S>(accum: Accumulator<U, S>, count: number): [PortHandle<U>, OncePortReceiver<S>] {
+    if (accum.spec === undefined) throw new ProcError('already-bound', 'a reduce port requires a reducer spec');
+    const index = this.allocatePort();
+    const receiver = new OncePortReceiver<S>(this, index);
+    this.receivers.add(receiver);
+    let state = accum.initial();
+    let seen = 0;
+    const handle = new PortHandle<U>(
+      this,
+      index,
+      (update) => {
+        state = accum.reduce(state, update);
+        if (++seen === count) receiver.push(state);
+      },
+      'reduce',
+      accum.spec,
+    );
+    return [handle, receiver];
+  }
+
+  /** A port whose sink is a function (actor handler ports, signal and introspect ports). */
+  openEnqueuePort<T>(index: number, sink: (value: T, headers: MessageEnvelope['headers']) => void, typeName: string): PortHandle<T> {
+    return new PortHandle<T>(this, index, sink, typeName);
+  }
+
+  /** @internal PT-3 */
+  bindEntry(index: number, entry: PortEntry): void {
+    const existing = this.ports.get(index);
+    if (existing !== undefined) {
+      if (index < USER_PORT_OFFSET) throw new ProcError('already-bound', `port ${this.actorId}[${index}] is already bound`);
+      return;
+    }
+    this.ports.set(index, entry);
+  }
+
+  /** @internal */
+  unbindEntry(index: number): void {
+    this.ports.delete(index);
+  }
+
+  isBound(index: number): boolean {
+    return this.ports.has(index);
+  }
+
+  /** This mailbox's bound `Undeliverable` port, if any (upstream `bound_return_handle`). */
+  boundReturnHandle(): ReturnHandle | undefined {
+    return this.ports.get(ACTOR_PORT.UNDELIVERABLE)?.handle as PortHandle<Undeliverable> | undefined;
+  }
+
+  /** Mark closed with the owner's terminal status; throws if already closed. */
+  close(status: ActorStatus): void {
+    if (this.closedStatus !== undefined) throw new ProcError('already-bound', `mailbox ${this.actorId} is already closed`);
+    this.closedStatus = status;
+    for (const r of this.receivers) r.ownerClosed();
+    this.receivers.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closedStatus !== undefined;
+  }
+
+  /** MB-1, MB-2, MB-3 */
+  postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
+    const dest = envelope.dest;
+    const destActor = dest.actor;
+    if (destActor !== this.actorId && destActor.key !== this.actorId.key) {
+      this.forwarder.post(envelope, returnHandle);
+      return;
+    }
+    const entry = this.ports.get(dest.index);
+    if (entry === undefined) {
+      returnUndeliverable(
+        envelope,
+        DeliveryError.unroutable(`port not bound in mailbox; port id: ${dest.index}; message type: ${envelope.headers.message_type ?? 'unregistered'}`),
+        returnHandle,
+      );
+      return;
+    }
+    const closed = this.closedStatus;
+    if (closed !== undefined) {
+      const detail =
+        closed.kind === 'stopped'
+          ? `mailbox owner ${this.actorId} is stopped: ${closed.reason}`
+          : closed.kind === 'failed'
+            ? `mailbox owner ${this.actorId} failed: ${closed.error}`
+            : `mailbox owner ${this.actorId} closed unexpectedly: ${String(closed)}`;
+      returnUndeliverable(envelope, DeliveryError.mailbox(detail), returnHandle);
+      return;
+    }
+    if (entry.once) this.ports.delete(dest.index);
+    try {
+      entry.deliver(envelope);
+    } catch (err) {
+      this.ports.delete(dest.index);
+      returnUndeliverable(envelope, DeliveryError.mailbox(`${dest}: ${(err as Error).message}`), returnHandle);
+    }
+  }
+}

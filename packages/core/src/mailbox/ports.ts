@@ -1,0 +1,424 @@
+/**
+ * mailbox/ports.ts: ports, the typed endpoints of a mailbox (spec §1.3, §3.1).
+ *
+ * - `PortHandle<T>`: local, synchronous sends (no envelope, no serialization); errors throw.
+ * - `PortRef<T>`: serializable; sends build an envelope, serialize the payload and route it
+ *   hop by hop; failures come back asynchronously as `Undeliverable`.
+ * - `OncePortHandle<T>` / `OncePortRef<T>`: single-value ports; a bound once port is unbound
+ *   after its first delivery.
+ * - `PortReceiver<T>` (`recv`, `tryRecv`, `drain`) and `OncePortReceiver<T>` (`recv`).
+ *
+ * ## Invariants
+ *
+ * - PT-1: a handle send to a port whose owning mailbox is closed throws `MailboxSenderError`
+ *   with code `owner-terminated` and the owner's status.
+ * - PT-2: user port indices are allocated per mailbox from 1024, one per open/contramap.
+ * - PT-3: `bind()` is idempotent; binding an actor port index twice throws `already-bound`.
+ * - PT-4: a bound handle's sends carry `SEQ_INFO` `session`; an unbound one's carry `direct`.
+ * - PT-5: ref sends always serialize, even to the same proc (the receiver never observes later
+ *   mutation by the sender).
+ */
+import { config } from '../config.js';
+import { ProcError } from '../errors.js';
+import { PortId, type ActorId } from '../id.js';
+import { encodePayload, decodePayload, registerExtension, EXT, CodecError } from '../codec.js';
+import { DIRECT_HEADERS, MessageEnvelope, type Headers } from './envelope.js';
+import { MailboxError, MailboxSenderError } from './errors.js';
+import type { Mailbox } from './mailbox.js';
+import type { ReturnHandle } from './sender.js';
+import type { Sequencer } from '../sequencing.js';
+
+/**
+ * What every send needs from its caller (upstream `context::Actor`): the sender's id, its
+ * sequencer, its mailbox (the first hop), and its return handle. `Instance` implements it.
+ */
+export interface SendContext {
+  readonly selfId: ActorId;
+  readonly sequencer: Sequencer;
+  readonly mailbox: Mailbox;
+  /** The sender's bound `Undeliverable` port, or the global monitored return handle. */
+  returnHandle(): ReturnHandle;
+}
+
+/** Enqueue a value with its headers; throws `MailboxSenderError` when the receiver is gone. */
+export type Sink<T> = (value: T, headers: Headers) => void;
+
+/** An accumulator for accum/reduce ports. */
+export interface Accumulator<U, S> {
+  readonly initial: () => S;
+  readonly reduce: (state: S, update: U) => S;
+  /** A name that identifies the reducer across procs (upstream `ReducerSpec`). */
+  readonly spec?: string;
+}
+
+/** A bound port's entry in its mailbox: delivers serialized envelopes. */
+export interface PortEntry {
+  readonly once: boolean;
+  readonly typeName: string;
+  /** Decode and enqueue; throws `MailboxSenderError` (enqueue) or `CodecError` (decode). */
+  deliver(envelope: MessageEnvelope): void;
+  /** The local handle behind this entry (for `boundReturnHandle`). */
+  readonly handle: PortHandle<never> | undefined;
+}
+
+export class PortHandle<T> {
+  private boundRef: PortRef<T> | undefined;
+  private portId: PortId | undefined;
+  constructor(
+    readonly mailbox: Mailbox,
+    readonly index: number,
+    private readonly sink: Sink<T>,
+    readonly typeName = 'unknown',
+    private readonly reducerSpec: string | undefined = undefined,
+  ) {}
+
+  /** PT-1, PT-4: synchronous local send. */
+  send(cx: SendContext, message: T): void {
+    const mailbox = this.mailbox;
+    if (mailbox.closedStatus !== undefined) {
+      throw new MailboxSenderError(this.location(), 'owner-terminated', `owner terminated: ${String(mailbox.closedStatus)}`, {
+        cause: MailboxError.ownerTerminated(mailbox.actorId, mailbox.closedStatus),
+        status: mailbox.closedStatus,
+      });
+    }
+    const portId = this.portId;
+    if (portId === undefined) {
+      this.sink(message, DIRECT_HEADERS);
+    } else {
+      this.sink(message, { send_timestamp: Date.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) });
+    }
+  }
+
+  /** Send with explicit headers (the runtime's own plumbing). */
+  sendWithHeaders(message: T, headers: Headers): void {
+    if (this.mailbox.closedStatus !== undefined) {
+      throw new MailboxSenderError(this.location(), 'owner-terminated', `owner terminated: ${String(this.mailbox.closedStatus)}`, {
+        status: this.mailbox.closedStatus,
+      });
+    }
+    this.sink(message, headers);
+  }
+
+  /** PT-3: register under this handle's index; returns the serializable ref. */
+  bind(): PortRef<T> {
+    if (this.boundRef === undefined) {
+      const portId = this.mailbox.actorId.portId(this.index);
+      this.mailbox.bindEntry(this.index, this.entry(false));
+      this.portId = portId;
+      this.boundRef = new PortRef<T>(portId, this.reducerSpec);
+    }
+    return this.boundRef;
+  }
+
+  /** Bound at a well-known actor port index (`index` < 1024). */
+  bindActorPort(): PortRef<T> {
+    if (this.boundRef !== undefined) throw new ProcError('already-bound', `port ${this.location()} is already bound`);
+    return this.bind();
+  }
+
+  get isBound(): boolean {
+    return this.boundRef !== undefined;
+  }
+
+  /** `{port_id}` when bound, else `{actor_id}<{type}>`. */
+  location(): string {
+    return this.portId !== undefined ? String(this.portId) : `${this.mailbox.actorId}<${this.typeName}>`;
+  }
+
+  /** A new handle (new index) that maps `R` to `T` and feeds the same sink. */
+  contramap<R>(f: (value: R) => T): PortHandle<R> {
+    const sink = this.sink;
+    return new PortHandle<R>(this.mailbox, this.mailbox.allocatePort(), (v, h) => sink(f(v), h), this.typeName);
+  }
+
+  /** @internal the entry registered in the mailbox when bound. */
+  entry(once: boolean): PortEntry {
+    const sink = this.sink;
+    return {
+      once,
+      typeName: this.typeName,
+      handle: this as unknown as PortHandle<never>,
+      deliver: (envelope) => sink(decodePayload(envelope.data) as T, envelope.headers),
+    };
+  }
+}
+
+export class PortRef<T> {
+  /** Phantom field: keeps `PortRef<A>` and `PortRef<B>` distinct types. */
+  declare readonly __message?: (value: T) => void;
+  constructor(
+    readonly portId: PortId,
+    readonly reducerSpec: string | undefined = undefined,
+    readonly returnUndeliverable = true,
+  ) {}
+
+  static attest<T>(portId: PortId): PortRef<T> {
+    return new PortRef<T>(portId);
+  }
+
+  /** PT-5: serialize, wrap in an envelope, route from the sender's mailbox. */
+  send(cx: SendContext, message: T): void {
+    postMessage(cx, this.portId, message, undefined, this.returnUndeliverable);
+  }
+
+  sendWithHeaders(cx: SendContext, headers: Headers, message: T): void {
+    postMessage(cx, this.portId, message, headers, this.returnUndeliverable);
+  }
+
+  /** A copy whose failed deliveries are dropped (false) or returned (true). */
+  withReturnUndeliverable(value: boolean): PortRef<T> {
+    return new PortRef<T>(this.portId, this.reducerSpec, value);
+  }
+
+  intoOnce(): OncePortRef<T> {
+    return new OncePortRef<T>(this.portId, this.returnUndeliverable);
+  }
+
+  toString(): string {
+    return String(this.portId);
+  }
+}
+
+export class OncePortRef<T> {
+  declare readonly __message?: (value: T) => void;
+  constructor(
+    readonly portId: PortId,
+    readonly returnUndeliverable = true,
+  ) {}
+
+  static attest<T>(portId: PortId): OncePortRef<T> {
+    return new OncePortRef<T>(portId);
+  }
+
+  send(cx: SendContext, message: T): void {
+    postMessage(cx, this.portId, message, undefined, this.returnUndeliverable);
+  }
+
+  toString(): string {
+    return String(this.portId);
+  }
+}
+
+/**
+ * The ref-send path (upstream `MailboxExt::post`): serialize, build the envelope with
+ * `SEND_TIMESTAMP` and `SEQ_INFO`, post it through the sender's mailbox (the first hop).
+ */
+export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean): void {
+  let data: Uint8Array;
+  try {
+    data = encodePayload(message);
+  } catch (err) {
+    throw new MailboxSenderError(String(dest), 'serialize', (err as Error).message, { cause: err });
+  }
+  postSerialized(cx, dest, data, extra, returnUndeliverable);
+}
+
+/** Post already-serialized bytes (upstream `PortId::send` / `Instance::post`). */
+export function postSerialized(cx: SendContext, dest: PortId, data: Uint8Array, extra: Headers | undefined, returnUndeliverable = true): void {
+  const headers: Headers = extra === undefined ? { send_timestamp: Date.now() } : { ...extra };
+  headers.send_timestamp ??= Date.now();
+  if (headers.seq_info !== undefined) {
+    throw new MailboxSenderError(String(dest), 'invalid', 'SEQ_INFO must not be set by the caller');
+  }
+  headers.seq_info = cx.sequencer.assignSeq(dest);
+  const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, config().messageTtlDefault, returnUndeliverable);
+  cx.mailbox.post(envelope, cx.returnHandle());
+}
+
+export class OncePortHandle<T> {
+  private used = false;
+  constructor(
+    readonly mailbox: Mailbox,
+    readonly index: number,
+    private readonly sink: Sink<T>,
+    readonly typeName = 'unknown',
+  ) {}
+
+  /** Consumes the handle; throws `MailboxSenderError('closed')` if the receiver is gone. */
+  send(_cx: SendContext, message: T): void {
+    if (this.used) throw new MailboxSenderError(this.location(), 'closed', 'port closed');
+    this.used = true;
+    this.sink(message, DIRECT_HEADERS);
+  }
+
+  /** Registers a one-shot entry: unbound after its first delivery. */
+  bind(): OncePortRef<T> {
+    const portId = this.mailbox.actorId.portId(this.index);
+    const sink = this.sink;
+    this.mailbox.bindEntry(this.index, {
+      once: true,
+      typeName: this.typeName,
+      handle: undefined,
+      deliver: (envelope) => sink(decodePayload(envelope.data) as T, envelope.headers),
+    });
+    return new OncePortRef<T>(portId);
+  }
+
+  location(): string {
+    return `${this.mailbox.actorId}[${this.index}]`;
+  }
+}
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+}
+
+/** The receiving end of a port: an unbounded FIFO (or coalescing, for accum ports). */
+export class PortReceiver<T> {
+  private queue: T[] = [];
+  private head = 0;
+  private waiter: Waiter<T> | undefined;
+  private closedError: Error | undefined;
+  constructor(
+    readonly mailbox: Mailbox,
+    readonly index: number,
+    private readonly coalesce = false,
+  ) {}
+
+  /** @internal called by the port's sink. */
+  push(value: T): void {
+    if (this.closedError !== undefined) throw new MailboxSenderError(`${this.mailbox.actorId}[${this.index}]`, 'closed', 'port closed');
+    const w = this.waiter;
+    if (w !== undefined) {
+      this.waiter = undefined;
+      w.resolve(value);
+      return;
+    }
+    if (this.coalesce) {
+      this.queue.length = 0;
+      this.head = 0;
+    }
+    this.queue.push(value);
+  }
+
+  /** The next value; rejects with `MailboxError('closed')` once the port is closed and empty. */
+  recv(): Promise<T> {
+    if (this.head < this.queue.length) return Promise.resolve(this.take());
+    if (this.closedError !== undefined) return Promise.reject(this.closedError);
+    if (this.waiter !== undefined) return Promise.reject(new MailboxError(this.mailbox.actorId, 'recv', 'concurrent recv on one port'));
+    return new Promise<T>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  /** The next value if one is queued, else undefined. */
+  tryRecv(): T | undefined {
+    return this.head < this.queue.length ? this.take() : undefined;
+  }
+
+  /** Every value queued now. */
+  drain(): T[] {
+    const out = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    return out;
+  }
+
+  get length(): number {
+    return this.queue.length - this.head;
+  }
+
+  private take(): T {
+    const value = this.queue[this.head++] as T;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return value;
+  }
+
+  /** Drop the receiver: its index is unbound; later sends fail (`port closed` / unroutable). */
+  close(): void {
+    if (this.closedError !== undefined) return;
+    this.closedError = MailboxError.closed(this.mailbox.actorId);
+    this.mailbox.unbindEntry(this.index);
+    this.failWaiter(this.closedError);
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** @internal the owning mailbox closed. */
+  ownerClosed(): void {
+    if (this.closedError !== undefined) return;
+    this.closedError = MailboxError.closed(this.mailbox.actorId);
+    this.failWaiter(this.closedError);
+  }
+
+  private failWaiter(err: Error): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(err);
+  }
+}
+
+export class OncePortReceiver<T> {
+  private settled = false;
+  private value: T | undefined;
+  private error: Error | undefined;
+  private waiter: Waiter<T> | undefined;
+  constructor(
+    readonly mailbox: Mailbox,
+    readonly index: number,
+  ) {}
+
+  /** @internal */
+  push(value: T): void {
+    if (this.settled) throw new MailboxSenderError(`${this.mailbox.actorId}[${this.index}]`, 'closed', 'port closed');
+    this.settled = true;
+    this.mailbox.unbindEntry(this.index);
+    if (this.waiter !== undefined) this.waiter.resolve(value);
+    else this.value = value;
+  }
+
+  /** The value; rejects with `MailboxError('recv')` if the port closed first. */
+  recv(): Promise<T> {
+    if (this.error !== undefined) return Promise.reject(this.error);
+    if (this.settled && this.waiter === undefined) {
+      this.waiter = { resolve: () => {}, reject: () => {} };
+      return Promise.resolve(this.value as T);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  close(): void {
+    this.ownerClosed();
+    this.mailbox.unbindEntry(this.index);
+  }
+
+  /** @internal */
+  ownerClosed(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.error = new MailboxError(this.mailbox.actorId, 'recv', `once port ${this.index} closed before a value arrived`);
+    this.waiter?.reject(this.error);
+  }
+}
+
+registerExtension(
+  EXT.PORT_REF,
+  PortRef,
+  (r: PortRef<unknown>) => [r.portId, r.reducerSpec ?? null, r.returnUndeliverable],
+  (d) => {
+    const [portId, spec, ret] = d as [unknown, unknown, unknown];
+    if (!(portId instanceof PortId)) throw new CodecError('deserialize', 'malformed PortRef');
+    return new PortRef(portId, typeof spec === 'string' ? spec : undefined, ret !== false);
+  },
+);
+registerExtension(
+  EXT.ONCE_PORT_REF,
+  OncePortRef,
+  (r: OncePortRef<unknown>) => [r.portId, r.returnUndeliverable],
+  (d) => {
+    const [portId, ret] = d as [unknown, unknown];
+    if (!(portId instanceof PortId)) throw new CodecError('deserialize', 'malformed OncePortRef');
+    return new OncePortRef(portId, ret !== false);
+  },
+);

@@ -1,0 +1,98 @@
+/**
+ * mailbox/sender.ts: the `MailboxSender` contract (spec §1.5) and the undeliverable return
+ * protocol (§3.5).
+ *
+ * ## Invariants
+ *
+ * - MS-1 (hop semantics): `post` checks `ttl === 0` (then returns the envelope as `ttl expired`),
+ *   else decrements `ttl` and calls `postUnchecked`. `postUnchecked` is raw transport, no policy.
+ * - MS-2 (return protocol): a failed envelope gets the error appended and is sent to its return
+ *   handle; if that send fails, or the envelope already is a return, it is logged as abandoned
+ *   (`undelivered_message_abandoned`). A return is never retried nor itself returned (UM-2).
+ */
+import { rootLogger } from '../log.js';
+import { DeliveryError } from './errors.js';
+import type { MessageEnvelope, Undeliverable } from './envelope.js';
+import type { PortHandle } from './ports.js';
+
+/** Where a failed envelope goes: the sender's bound `Undeliverable` port. */
+export type ReturnHandle = PortHandle<Undeliverable>;
+
+export interface MailboxSender {
+  /** One hop: TTL check and decrement, then `postUnchecked` (MS-1). */
+  post(envelope: MessageEnvelope, returnHandle: ReturnHandle): void;
+  /** Raw transport: no TTL policy. */
+  postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void;
+  /** Resolves once previously posted envelopes were delivered (wire-acked) or returned. */
+  flush(): Promise<void>;
+}
+
+/** Implements `post` once for every sender (MS-1). */
+export abstract class BaseMailboxSender implements MailboxSender {
+  post(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
+    if (envelope.ttl <= 0) {
+      returnUndeliverable(envelope, DeliveryError.ttlExpired(), returnHandle);
+      return;
+    }
+    envelope.ttl -= 1;
+    this.postUnchecked(envelope, returnHandle);
+  }
+
+  abstract postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void;
+
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * The global hook that sends a return: installed by `proc.ts` (it needs the runtime proc's
+ * `global_return_client`). Returns false when the return could not be enqueued.
+ */
+let sendReturn: ((returnHandle: ReturnHandle, envelope: MessageEnvelope) => boolean) | undefined;
+
+export function installReturnSender(fn: (returnHandle: ReturnHandle, envelope: MessageEnvelope) => boolean): void {
+  sendReturn = fn;
+}
+
+/** Marks an envelope as carrying a returned envelope (its payload is an `Undeliverable`). */
+export const RETURN_MARK = 'undeliverable_return';
+
+/** MS-2: append `error`, then return to the sender, or log as abandoned. */
+export function returnUndeliverable(
+  envelope: MessageEnvelope,
+  error: DeliveryError,
+  returnHandle: ReturnHandle,
+): void {
+  envelope.errors.push(error);
+  if (!envelope.returnUndeliverable) return;
+  if (envelope.headers[RETURN_MARK] === true) {
+    abandon(envelope);
+    return;
+  }
+  if (sendReturn === undefined || !sendReturn(returnHandle, envelope)) abandon(envelope);
+}
+
+/** upstream `UndeliverableMailboxSender`: log `undelivered_message_abandoned` and drop. */
+export function abandon(envelope: MessageEnvelope): void {
+  rootLogger().error(
+    { event: 'undelivered_message_abandoned', sender: String(envelope.sender), dest: String(envelope.dest) },
+    `message not delivered, ${envelope.errorMessage() ?? 'no error recorded'}`,
+  );
+  abandonedCount++;
+  for (const l of abandonListeners) l(envelope);
+}
+
+let abandonedCount = 0;
+const abandonListeners = new Set<(env: MessageEnvelope) => void>();
+
+/** Observe abandoned envelopes (tests and hosts). Returns an unsubscribe function. */
+export function onAbandoned(listener: (env: MessageEnvelope) => void): () => void {
+  abandonListeners.add(listener);
+  return () => abandonListeners.delete(listener);
+}
+
+/** How many envelopes this thread has abandoned. */
+export function abandonedMessages(): number {
+  return abandonedCount;
+}

@@ -1,0 +1,546 @@
+/**
+ * proc.ts: `Proc`, one actor runtime (spec §1.1, §2), and `WeakProc`.
+ *
+ * A proc spawns actors, routes envelopes to them (`post`: local destinations go to its muxer,
+ * others to its forwarder), keeps the supervision tree, and hands root-level supervision events
+ * to its coordinator. In procmesh a proc runs in one thread (a worker, or the main thread).
+ *
+ * ## Lifecycle
+ *
+ * `configured`/`local` -> spawn/instance/attach ... -> `destroyAndWait` (roots drained, then
+ * the coordinator last, then the forwarder flushed). Root names are never released (PD-1).
+ *
+ * ## Invariants
+ *
+ * - PD-1: a root name is reserved forever: spawning, `instance` or `attach` with a used name
+ *   throws `ProcError('duplicate-name')`, even after the first actor stopped.
+ * - PD-2: child pids come from the root's counter (keyed by the parent's name), starting at 1.
+ * - PD-3: `destroyAndWait` stops every root but the coordinator, waits up to the timeout each,
+ *   aborts the stragglers, then stops the coordinator, so it receives every other root's event.
+ * - PD-4: an error event reaching a proc with no coordinator (or a dead one) crashes: the
+ *   process (main thread) or the worker (a worker thread) exits with code 1 (DESIGN decision 6).
+ * - PD-5: `post` routes by full equality of the destination's `ProcId`.
+ * - CI-1: an introspectable client answers `Query` with status "client", actor type "()".
+ * - CI-2: a dropped introspectable client leaves a terminated snapshot with status "stopped".
+ */
+import type { Logger } from 'pino';
+import { ChannelAddr } from './channel/addr.js';
+import { withConfig, type Config } from './config.js';
+import { ProcError } from './errors.js';
+import { ActorId, ProcId } from './id.js';
+import { procLogger } from './log.js';
+import { DeliveryError } from './mailbox/errors.js';
+import { Undeliverable, type MessageEnvelope } from './mailbox/envelope.js';
+import { ACTOR_PORT, Mailbox } from './mailbox/mailbox.js';
+import type { PortHandle, PortReceiver, SendContext } from './mailbox/ports.js';
+import { BaseMailboxSender, abandon, installReturnSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
+import { MailboxMuxer } from './mailbox/senders/muxer.js';
+import { PanickingMailboxSender } from './mailbox/senders/simple.js';
+import type { Actor } from './actor/actor.js';
+import { ActorRef, type ActorHandle } from './actor/handle.js';
+import { Instance, InstanceCell, type ProcServices, type WorkCell } from './actor/instance.js';
+import { Signal } from './actor/signal.js';
+import type { StatusWatch } from './actor/status.js';
+import type { ActorSupervisionEvent } from './supervision.js';
+import {
+  actorPayload,
+  childPayload,
+  entityPayload,
+  storeSnapshot,
+  type IntrospectMessage,
+  type IntrospectResult,
+} from './introspect.js';
+
+export interface ProcOptions {
+  /** Overrides of the `PROCMESH_*` configuration. */
+  readonly config?: Partial<Config>;
+  /** The proc's logger (default: a child of the root logger with a `proc` field). */
+  readonly logger?: Logger;
+  /**
+   * What a crash does (PD-4). Default: `process.exit(1)`, which ends the process on the main
+   * thread and the worker thread inside a worker.
+   */
+  readonly onCrash?: (message: string) => void;
+}
+
+/** An inverted actor (upstream `ActorInstance`): the caller drives it. */
+export interface ActorInstance<M> {
+  readonly instance: Instance<M>;
+  readonly handle: ActorHandle<M>;
+  readonly supervision: PortReceiver<ActorSupervisionEvent>;
+  readonly signal: PortReceiver<Signal>;
+  readonly work: PortReceiver<WorkCell<M>>;
+}
+
+let localProcCounter = 0;
+
+export class Proc extends BaseMailboxSender implements ProcServices {
+  readonly logger: Logger;
+  readonly config: Config;
+  private readonly muxer = new MailboxMuxer();
+  /** root name -> next child pid (PD-1, PD-2) */
+  private readonly roots = new Map<string, { next: number }>();
+  private readonly instances = new Map<string, InstanceCell>();
+  private readonly terminatedSnapshots = new Map<string, IntrospectResult>();
+  private coordinatorPort: PortHandle<ActorSupervisionEvent> | undefined;
+  private coordinatorId: ActorId | undefined;
+  private readonly weak: WeakProc;
+  private readonly onCrash: ((message: string) => void) | undefined;
+
+  private constructor(
+    readonly procId: ProcId,
+    public forwarder: MailboxSender,
+    options: ProcOptions = {},
+  ) {
+    super();
+    this.config = withConfig(options.config ?? {});
+    this.logger = options.logger ?? procLogger(String(procId));
+    this.onCrash = options.onCrash;
+    this.weak = new WeakProc(this);
+    this.logger.debug({ procStatus: 'Created' }, 'proc created');
+  }
+
+  // ---- construction -----------------------------------------------------------------------
+
+  /** An empty proc with the given id and forwarder. Never fails. */
+  static configured(procId: ProcId, forwarder: MailboxSender, options?: ProcOptions): Proc {
+    return new Proc(procId, forwarder, options);
+  }
+
+  /** A standalone proc `local:0,local_N-xxxxxxxx`; sends to other procs throw (`PanicError`). */
+  static local(options?: ProcOptions): Proc {
+    const procId = ProcId.unique(ChannelAddr.local(0), `local_${localProcCounter++}`);
+    return new Proc(procId, new PanickingMailboxSender(), options);
+  }
+
+  get cleanupTimeoutMs(): number {
+    return this.config.cleanupTimeoutMs;
+  }
+
+  get childStopWaitMs(): number {
+    return this.config.childStopWaitMs;
+  }
+
+  // ---- supervision coordinator ------------------------------------------------------------
+
+  /** Set once; a second call throws `ProcError('coordinator-already-set')`. */
+  setSupervisionCoordinator(port: PortHandle<ActorSupervisionEvent>): void {
+    if (this.coordinatorPort !== undefined) {
+      throw new ProcError('coordinator-already-set', `coordinator port is already set to ${this.coordinatorPort.location()}`);
+    }
+    this.coordinatorPort = port;
+    this.coordinatorId = port.mailbox.actorId;
+  }
+
+  supervisionCoordinatorActorId(): ActorId | undefined {
+    return this.coordinatorId;
+  }
+
+  /** Roots' and orphans' events: to the coordinator; an undeliverable error event crashes (PD-4). */
+  handleUnhandledSupervisionEvent(cx: SendContext, event: ActorSupervisionEvent): void {
+    const port = this.coordinatorPort;
+    if (port === undefined) {
+      if (!event.isError()) return;
+      this.crash(`proc ${this.procId}: could not propagate supervision event ${event} due to error: coordinator port is not set for proc ${this.procId}: crashing`);
+      return;
+    }
+    try {
+      port.send(cx, event);
+    } catch (err) {
+      if (!event.isError()) {
+        this.logger.debug({ err }, 'supervision event dropped: coordinator is gone');
+        return;
+      }
+      this.crash(`proc ${this.procId}: could not propagate supervision event ${event} due to error: ${(err as Error).message}: crashing`);
+    }
+  }
+
+  /** @internal PD-4 */
+  crash(message: string): void {
+    this.logger.fatal(message);
+    if (this.onCrash !== undefined) this.onCrash(message);
+    else process.exit(1);
+  }
+
+  // ---- bare mailboxes ---------------------------------------------------------------------
+
+  /** Reserve `name` and return a bare mailbox (no instance, no supervision). */
+  attach(name: string): Mailbox {
+    const id = this.reserveRoot(name);
+    return this.createMailbox(id);
+  }
+
+  /** A bare mailbox with a child id of `parentId` (no linkage to the parent). */
+  attachChild(parentId: ActorId): Mailbox {
+    return this.createMailbox(this.allocateChildId(parentId));
+  }
+
+  /** A client instance whose `ActorRef<M>` sends arrive on the returned receiver. */
+  attachActor<M>(name: string): [Instance<never>, ActorRef<M>, PortReceiver<M>] {
+    const [instance] = this.instance(name);
+    const [, receiver] = instance.mailbox.openPort<M>('message');
+    const handle = instance.mailbox.openEnqueuePort<M>(ACTOR_PORT.HANDLER, (m) => receiver.push(m), 'message');
+    handle.bindActorPort();
+    return [instance, ActorRef.attest<M>(instance.selfId), receiver];
+  }
+
+  // ---- spawning -----------------------------------------------------------------------------
+
+  /** Spawn a root actor `{proc},{name}[0]`; `init` runs asynchronously; messages queue. */
+  spawn<M>(name: string, actor: Actor<M>): ActorHandle<M> {
+    const id = this.reserveRoot(name);
+    return this.startActor(id, actor, undefined);
+  }
+
+  /** A root client instance (status `client`): sends messages and opens ports from outside. */
+  instance(name: string): [Instance<never>, ActorHandle<never>] {
+    const id = this.reserveRoot(name);
+    return this.createClient(id, undefined, false);
+  }
+
+  /** A client instance that answers introspection (CI-1, CI-2). */
+  introspectableInstance(name: string): [Instance<never>, ActorHandle<never>] {
+    const id = this.reserveRoot(name);
+    return this.createClient(id, undefined, true);
+  }
+
+  /** An inverted actor: the caller pulls `work` and runs each item with `item.handle(actor)`. */
+  actorInstance<M>(name: string): ActorInstance<M> {
+    const id = this.reserveRoot(name);
+    const mailbox = this.createMailbox(id);
+    const instance = new Instance<M>(this, mailbox, 'inverted', 'inverted', undefined);
+    this.registerCell(instance.cell);
+    this.bindSystemPorts(instance, true);
+    instance.markClient();
+    const { work, signal, supervision } = instance.invertedReceivers();
+    return { instance, handle: instance.handle(), supervision, signal, work };
+  }
+
+  /** @internal `Instance.spawn` / `spawnWithName`. */
+  spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined): ActorHandle<A> {
+    const childId = this.allocateChildId(parent.actorId);
+    const id = name === undefined ? childId : new ActorId(this.procId, name, childId.pid);
+    return this.startActor(id, actor, parent);
+  }
+
+  /** @internal `Instance.child()`. */
+  childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>] {
+    return this.createClient(this.allocateChildId(parent.actorId), parent, false);
+  }
+
+  private startActor<M>(id: ActorId, actor: Actor<M>, parent: InstanceCell | undefined): ActorHandle<M> {
+    const mailbox = this.createMailbox(id);
+    const typeName = actor.constructor?.name ?? 'Actor';
+    const instance = new Instance<M>(this, mailbox, 'actor', typeName, parent);
+    this.registerCell(instance.cell);
+    this.bindSystemPorts(instance, true);
+    instance.start(actor);
+    return instance.handle();
+  }
+
+  private createClient(id: ActorId, parent: InstanceCell | undefined, introspectable: boolean): [Instance<never>, ActorHandle<never>] {
+    const mailbox = this.createMailbox(id);
+    const instance = new Instance<never>(this, mailbox, 'client', '()', parent);
+    this.registerCell(instance.cell);
+    if (introspectable) this.bindSystemPorts(instance, false);
+    instance.markClient();
+    return [instance, instance.handle()];
+  }
+
+  /** Signal port (actors) and introspect port (actors, introspectable clients). */
+  private bindSystemPorts<M>(instance: Instance<M>, withSignal: boolean): void {
+    const mailbox = instance.mailbox;
+    if (withSignal) {
+      mailbox
+        .openEnqueuePort<Signal>(
+          ACTOR_PORT.SIGNAL,
+          (signal) => {
+            if (!Signal.isSignal(signal)) throw new ProcError('unknown-actor-type', 'not a signal');
+            instance.signal(signal);
+          },
+          'Signal',
+        )
+        .bindActorPort();
+    }
+    const cell = instance.cell;
+    cell.introspectable = true;
+    mailbox
+      .openEnqueuePort<IntrospectMessage>(
+        ACTOR_PORT.INTROSPECT,
+        (message) => {
+          // S1, S2: answered on a microtask, outside the actor loop.
+          queueMicrotask(() => {
+            const result =
+              message.type === 'query-child'
+                ? childPayload(cell, message.childRef)
+                : message.view === 'entity'
+                  ? entityPayload(cell)
+                  : actorPayload(cell);
+            try {
+              message.reply.send(instance, result);
+            } catch (err) {
+              this.logger.warn({ err }, 'introspection reply failed');
+            }
+          });
+        },
+        'IntrospectMessage',
+      )
+      .bindActorPort();
+  }
+
+  private reserveRoot(name: string): ActorId {
+    if (this.roots.has(name)) throw new ProcError('duplicate-name', `an actor with name '${name}' has already been spawned`);
+    this.roots.set(name, { next: 1 });
+    return ActorId.root(this.procId, name);
+  }
+
+  /** PD-2 */
+  private allocateChildId(parentId: ActorId): ActorId {
+    if (!parentId.proc.equals(this.procId)) {
+      throw new ProcError('wrong-proc', `actor ${parentId} is not on proc ${this.procId}`);
+    }
+    const counter = this.roots.get(parentId.name);
+    if (counter === undefined) throw new ProcError('no-such-actor', `no actor named ${parentId.name} in proc ${this.procId}`);
+    return parentId.childId(counter.next++);
+  }
+
+  private createMailbox(id: ActorId): Mailbox {
+    const mailbox = new Mailbox(id, this.weak);
+    this.muxer.bind(id, mailbox);
+    return mailbox;
+  }
+
+  private registerCell(cell: InstanceCell): void {
+    this.instances.set(cell.actorId.key, cell);
+  }
+
+  /** @internal The cell left the tree. */
+  releaseCell(cell: InstanceCell): void {
+    cell.released = true;
+    if (this.instances.get(cell.actorId.key) === cell) this.instances.delete(cell.actorId.key);
+  }
+
+  /** @internal S11, SN-1 */
+  storeTerminatedSnapshot(cell: InstanceCell): void {
+    if (!cell.introspectable) return;
+    storeSnapshot(this.terminatedSnapshots, cell.actorId.key, actorPayload(cell), this.config.terminatedSnapshotRetention);
+  }
+
+  // ---- queries ------------------------------------------------------------------------------
+
+  /** Pre-order walk of every root's subtree (depth 0 for roots, children by ascending pid). */
+  traverse(visit: (cell: InstanceCell, depth: number) => void): void {
+    for (const cell of [...this.instances.values()]) {
+      if (cell.actorId.pid === 0) cell.traverse(visit);
+    }
+  }
+
+  getInstance(actorId: ActorId): InstanceCell | undefined {
+    return this.instances.get(actorId.key);
+  }
+
+  /** Ids with pid 0 (clients included). */
+  rootActorIds(): ActorId[] {
+    return [...this.instances.values()].filter((c) => c.actorId.pid === 0).map((c) => c.actorId);
+  }
+
+  /** Ids whose instance is alive and not terminal (clients included). */
+  allActorIds(): ActorId[] {
+    return [...this.instances.values()].filter((c) => !c.status.isTerminal).map((c) => c.actorId);
+  }
+
+  /** Every key, no checks. */
+  allInstanceKeys(): ActorId[] {
+    return [...this.instances.values()].map((c) => c.actorId);
+  }
+
+  terminatedSnapshot(actorId: ActorId): IntrospectResult | undefined {
+    return this.terminatedSnapshots.get(actorId.key);
+  }
+
+  allTerminatedActorIds(): ActorId[] {
+    return [...this.terminatedSnapshots.keys()].map((k) => ActorId.parse(k));
+  }
+
+  // ---- stopping -----------------------------------------------------------------------------
+
+  /**
+   * Detach an actor (DESIGN decision 5): no more deliveries, no cleanup, no supervision event,
+   * children orphaned, status `stopped("instance is dropped")`. Undefined if unknown.
+   */
+  abortRootActor(actorId: ActorId, except?: SendContext): Promise<ActorId> | undefined {
+    const cell = this.instances.get(actorId.key);
+    if (cell === undefined) return undefined;
+    return Promise.resolve().then(() => {
+      if (except === undefined || !except.selfId.equals(actorId)) cell.instance.detach();
+      return actorId;
+    });
+  }
+
+  /** Send `DrainAndStop(reason)`; returns the status watch, or undefined (logged) if impossible. */
+  stopActor(actorId: ActorId, reason: string): StatusWatch | undefined {
+    const cell = this.instances.get(actorId.key);
+    if (cell === undefined) {
+      this.logger.error(`no actor ${actorId} found in ${this.procId}`);
+      return undefined;
+    }
+    try {
+      cell.instance.signal(Signal.drainAndStop(reason));
+    } catch (err) {
+      this.logger.debug({ err }, `cannot stop ${actorId}`);
+      return undefined;
+    }
+    return cell.status;
+  }
+
+  /** `destroyAndWaitExceptCurrent(timeoutMs, cx, false, reason)`. */
+  destroyAndWait(timeoutMs: number, cx?: SendContext, reason = 'proc destroyed'): Promise<{ stopped: ActorId[]; aborted: ActorId[] }> {
+    return this.destroyAndWaitExceptCurrent(timeoutMs, cx, false, reason);
+  }
+
+  /** PD-3 */
+  async destroyAndWaitExceptCurrent(
+    timeoutMs: number,
+    cx: SendContext | undefined,
+    exceptCurrent: boolean,
+    reason = 'proc destroyed',
+  ): Promise<{ stopped: ActorId[]; aborted: ActorId[] }> {
+    const callerId = cx?.selfId;
+    const stopped: ActorId[] = [];
+    const aborted: ActorId[] = [];
+    const coordinator = this.coordinatorId;
+    const waits: Promise<void>[] = [];
+    for (const id of this.rootActorIds()) {
+      if (coordinator !== undefined && id.equals(coordinator)) continue;
+      const watch = this.stopActor(id, reason);
+      if (watch === undefined || (callerId !== undefined && id.equals(callerId))) continue;
+      waits.push(this.waitOrAbort(id, watch, timeoutMs, stopped, aborted));
+    }
+    await Promise.all(waits);
+    if (coordinator !== undefined && (callerId === undefined || !coordinator.equals(callerId))) {
+      const watch = this.stopActor(coordinator, reason);
+      if (watch !== undefined) await this.waitOrAbort(coordinator, watch, timeoutMs, stopped, aborted);
+    }
+    try {
+      await this.forwarder.flush();
+    } catch (err) {
+      this.logger.warn({ err }, 'forwarder flush failed during teardown');
+    }
+    if (callerId !== undefined && !exceptCurrent) this.instances.get(callerId.key)?.instance.detach();
+    return { stopped, aborted };
+  }
+
+  private async waitOrAbort(id: ActorId, watch: StatusWatch, timeoutMs: number, stopped: ActorId[], aborted: ActorId[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const done = await Promise.race([watch.terminal().then(() => true as const), timedOut]);
+    clearTimeout(timer);
+    if (done) {
+      stopped.push(id);
+    } else {
+      await this.abortRootActor(id);
+      aborted.push(id);
+    }
+  }
+
+  // ---- refs ---------------------------------------------------------------------------------
+
+  /**
+   * The local handle of a running actor, or undefined (never spawned here, gone, terminal, or
+   * not an instance of `type` when given).
+   */
+  resolveActorRef<M>(ref: ActorRef<M>, type?: abstract new (...args: never[]) => Actor<M>): ActorHandle<M> | undefined {
+    const cell = this.instances.get(ref.actorId.key);
+    if (cell === undefined || cell.status.isTerminal) return undefined;
+    if (type !== undefined && !(cell.instance.actor instanceof type)) return undefined;
+    return cell.instance.handle() as ActorHandle<M>;
+  }
+
+  downgrade(): WeakProc {
+    return this.weak;
+  }
+
+  // ---- MailboxSender ------------------------------------------------------------------------
+
+  /** PD-5 */
+  postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
+    const destProc = envelope.dest.actor.proc;
+    if (destProc === this.procId || destProc.key === this.procId.key) this.muxer.post(envelope, returnHandle);
+    else this.forwarder.post(envelope, returnHandle);
+  }
+
+  override async flush(): Promise<void> {
+    await Promise.all([this.muxer.flush(), this.forwarder.flush()]);
+  }
+
+  /** @internal where returns of unbound senders go (logged). */
+  globalReturnHandle(): ReturnHandle {
+    return runtime().monitoredReturnHandle;
+  }
+
+  override toString(): string {
+    return `Proc(${this.procId})`;
+  }
+}
+
+/** A weak reference to a proc; the forwarder of every mailbox a proc creates. */
+export class WeakProc extends BaseMailboxSender {
+  private readonly ref: WeakRef<Proc>;
+  constructor(proc: Proc) {
+    super();
+    this.ref = new WeakRef(proc);
+  }
+
+  upgrade(): Proc | undefined {
+    return this.ref.deref();
+  }
+
+  override postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
+    const proc = this.ref.deref();
+    if (proc === undefined) returnUndeliverable(envelope, DeliveryError.brokenLink('fail to upgrade WeakProc'), returnHandle);
+    else proc.post(envelope, returnHandle);
+  }
+
+  override flush(): Promise<void> {
+    return this.ref.deref()?.flush() ?? Promise.resolve();
+  }
+}
+
+// ---- the runtime proc: global clients for returns (upstream `Proc::runtime()`) -------------
+
+interface Runtime {
+  readonly proc: Proc;
+  readonly returnClient: Instance<never>;
+  readonly monitoredReturnHandle: ReturnHandle;
+}
+
+let runtimeState: Runtime | undefined;
+
+function runtime(): Runtime {
+  if (runtimeState !== undefined) return runtimeState;
+  const proc = Proc.local();
+  const [returnClient] = proc.instance('global_return_client');
+  const [monitor] = proc.instance('monitored_return_client');
+  const monitoredReturnHandle = monitor.mailbox.openEnqueuePort<Undeliverable>(
+    monitor.mailbox.allocatePort(),
+    (u) => {
+      u.envelope.errors.push(DeliveryError.brokenLink('message returned to undeliverable port'));
+      abandon(u.envelope);
+    },
+    'Undeliverable',
+  );
+  runtimeState = { proc, returnClient, monitoredReturnHandle };
+  return runtimeState;
+}
+
+installReturnSender((returnHandle, envelope) => {
+  try {
+    returnHandle.send(runtime().returnClient, new Undeliverable(envelope));
+    return true;
+  } catch {
+    return false;
+  }
+});
+
