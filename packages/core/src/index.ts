@@ -60,6 +60,7 @@ export { MailboxMuxer } from './mailbox/senders/muxer.js';
 export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders/router.js';
 export { PanickingMailboxSender, UndeliverableMailboxSender, UnroutableMailboxSender } from './mailbox/senders/simple.js';
 export { MailboxClient } from './mailbox/senders/client.js';
+export { MailboxServer } from './mailbox/senders/server.js';
 export { ActorStatus, displayStatus, type StatusWatch, type HandlerInfo } from './actor/status.js';
 export { Signal } from './actor/signal.js';
 export { ActorError, ActorErrorKind, UndeliverableMessageError } from './actor/errors.js';

@@ -1,0 +1,123 @@
+/**
+ * mailbox/senders/server.ts: `MailboxServer`, which posts every envelope arriving on a channel
+ * into a local sender (usually a `Proc`) (spec §1.5 "MailboxServer").
+ *
+ * Envelopes that fail at this side are sent back to their sender's `Undeliverable` actor port
+ * *through the sender itself* (so over the same fabric or network they came by), with
+ * `BrokenLink("message was undeliverable")` appended. A failed envelope that already is a
+ * return is abandoned (logged), never returned again (UM-2).
+ *
+ * `serve(sender, rx)` runs the receive loop over any `Rx`; `deliver(envelope)` is the same
+ * entry for transports that push (the ring consumer).
+ */
+import { CodecError, EXT, decodeEnvelope, encodeEnvelope, encodePayload, registerExtension } from '../../codec.js';
+import type { Rx } from '../../channel/types.js';
+import { ChannelError } from '../../channel/types.js';
+import { ActorId } from '../../id.js';
+import { config } from '../../config.js';
+import { rootLogger } from '../../log.js';
+import { MessageEnvelope, Undeliverable, type Headers } from '../envelope.js';
+import { DeliveryError } from '../errors.js';
+import { ACTOR_PORT, Mailbox } from '../mailbox.js';
+import { PortHandle } from '../ports.js';
+import { abandon, RETURN_MARK, type MailboxSender, type ReturnHandle } from '../sender.js';
+import { PanickingMailboxSender } from './simple.js';
+import { ChannelAddr } from '../../channel/addr.js';
+import { ProcId } from '../../id.js';
+
+registerExtension(
+  EXT.ENVELOPE,
+  Undeliverable,
+  (u: Undeliverable) => encodeEnvelope(u.envelope),
+  (d) => {
+    if (!(d instanceof Uint8Array)) throw new CodecError('deserialize', 'malformed Undeliverable');
+    return new Undeliverable(decodeEnvelope(d));
+  },
+);
+
+let serverCounter = 0;
+
+export class MailboxServer {
+  /** The id returns are sent from (upstream: a temp proc `mailbox_server_<N>`). */
+  readonly serverId: ActorId;
+  readonly returnHandle: ReturnHandle;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly sender: MailboxSender) {
+    const n = serverCounter++;
+    this.serverId = new ActorId(ProcId.unique(ChannelAddr.local(0), `mailbox_server_${n}`), 'server', 0);
+    const mailbox = new Mailbox(this.serverId, new PanickingMailboxSender());
+    this.returnHandle = new PortHandle<Undeliverable>(mailbox, mailbox.allocatePort(), (u) => this.bounce(u.envelope), 'Undeliverable');
+  }
+
+  /** Post one arriving envelope into the local sender. */
+  deliver(envelope: MessageEnvelope): void {
+    this.sender.post(envelope, this.returnHandle);
+  }
+
+  /** Decode and post (malformed bytes are logged and dropped: there is nobody to return to). */
+  deliverBytes(bytes: Uint8Array): void {
+    let envelope: MessageEnvelope;
+    try {
+      envelope = decodeEnvelope(bytes);
+    } catch (err) {
+      rootLogger().error({ err }, 'mailbox server: malformed envelope dropped');
+      return;
+    }
+    this.deliver(envelope);
+  }
+
+  /** Run the receive loop over `rx` until it closes or `stop()` (upstream `serve`). */
+  static serve(sender: MailboxSender, rx: Rx<MessageEnvelope>): MailboxServer {
+    const server = new MailboxServer(sender);
+    server.loop = (async () => {
+      while (!server.stopped) {
+        let envelope: MessageEnvelope;
+        try {
+          envelope = await rx.recv();
+        } catch (err) {
+          if (!(err instanceof ChannelError && err.code === 'closed')) rootLogger().error({ err }, 'mailbox server: channel error');
+          break;
+        }
+        server.deliver(envelope);
+      }
+      await rx.join();
+    })();
+    return server;
+  }
+
+  /** Stop the loop; resolves when it exited. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** Send a failed envelope back to its sender's Undeliverable port, through the sender. */
+  private bounce(envelope: MessageEnvelope): void {
+    if (envelope.headers[RETURN_MARK] === true) {
+      abandon(envelope);
+      return;
+    }
+    envelope.errors.push(DeliveryError.brokenLink('message was undeliverable'));
+    const headers: Headers = { [RETURN_MARK]: true, send_timestamp: Date.now() };
+    const back = new MessageEnvelope(
+      this.serverId,
+      envelope.sender.portId(ACTOR_PORT.UNDELIVERABLE),
+      encodePayload(new Undeliverable(envelope)),
+      headers,
+      config().messageTtlDefault,
+    );
+    this.sender.post(back, this.abandonHandle);
+  }
+
+  /** Returns of returns are abandoned. */
+  private readonly abandonHandle: ReturnHandle = new PortHandle<Undeliverable>(
+    new Mailbox(new ActorId(ProcId.unique(ChannelAddr.local(0), 'mailbox_server_abandon'), 'abandon', 0), new PanickingMailboxSender()),
+    USER_PORT,
+    (u) => abandon(u.envelope),
+    'Undeliverable',
+  );
+}
+
+const USER_PORT = 1024;
