@@ -6,21 +6,35 @@
  *   local:<u64>                 in-process channel (registry port); `local:0` = "allocate one"
  *   tcp:<ipv4>:<port>           tcp:[<ipv6>]:<port>       (port 0 = "pick one")
  *   unix:<path> | unix:@<name>  filesystem or abstract socket; `unix:` alone = random abstract name
- *   tls:<host>:<port>           metatls:<host>:<port>
+ *   tls:<host>:<port>           metatls:<host>:<port>     (host: a name, an ip, or [ipv6])
  *
- * Errors (code `invalid-channel-address`): "no channel type specified" when there is no
- * separator, "no such channel type: {t}" for an unknown transport, and a per-transport
- * message for a malformed rest.
+ * Errors (`ParseError`, code `invalid-channel-address`) carry upstream's messages:
+ *
+ *   no separator                 "no channel type specified"
+ *   unknown transport            "no such channel type: {t}"
+ *   `alias:...`                  "detect possible alias address, but we currently do not support ..."
+ *   local, not a u64             Rust's integer errors: "invalid digit found in string",
+ *                                "cannot parse integer from empty string",
+ *                                "number too large to fit in target type" (here: above 2^53 - 1)
+ *   tcp, not `ip:port`           "invalid socket address syntax"
+ *   unix path                    "paths must not contain interior null bytes",
+ *                                "path must be shorter than SUN_LEN",
+ *                                "abstract socket name must be shorter than SUN_LEN"
+ *   tls/metatls                  `invalid address "{rest}"`
  */
+import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ParseError } from '../errors.js';
 
 export type ChannelTransport = 'local' | 'tcp' | 'unix' | 'tls' | 'metatls';
 
+/** `sizeof(sockaddr_un.sun_path)` on Linux: a path needs room for its NUL terminator. */
+const SUN_PATH_LEN = 108;
+
 export class ChannelAddr {
   private constructor(
     readonly transport: ChannelTransport,
-    /** host (ip for tcp, hostname for tls), unix path, or '' for local */
+    /** host (ip for tcp, hostname for tls), unix path (`@name` for an abstract socket), or '' for local */
     readonly host: string,
     /** port number (local: the registry port) */
     readonly port: number,
@@ -34,19 +48,21 @@ export class ChannelAddr {
 
   static tcp(host: string, port: number): ChannelAddr {
     const family = isIP(host);
-    if (family === 0) throw invalid(`invalid socket address syntax: ${host}:${port}`);
-    checkPort(port, host);
+    if (family === 0) throw invalid(SOCKET_SYNTAX);
+    if (!isPort(port)) throw invalid(SOCKET_SYNTAX);
     const shown = family === 6 ? `[${host}]:${port}` : `${host}:${port}`;
     return new ChannelAddr('tcp', host, port, `tcp:${shown}`);
   }
 
+  /** A unix socket: a filesystem path, or `@name` for a Linux abstract socket. */
   static unix(path: string): ChannelAddr {
+    checkUnixPath(path);
     return new ChannelAddr('unix', path, 0, `unix:${path}`);
   }
 
   static tls(host: string, port: number, meta = false): ChannelAddr {
     if (host.length === 0) throw invalid(`invalid ${meta ? 'metatls' : 'tls'} address: missing host`);
-    checkPort(port, host);
+    if (!isPort(port)) throw invalid(`invalid ${meta ? 'metatls' : 'tls'} address: bad port ${port}`);
     const transport = meta ? 'metatls' : 'tls';
     const shown = isIP(host) === 6 ? `[${host}]` : host;
     return new ChannelAddr(transport, host, port, `${transport}:${shown}:${port}`);
@@ -60,21 +76,23 @@ export class ChannelAddr {
     const transport = text.slice(0, sep);
     const rest = text.slice(sep + 1);
     switch (transport) {
-      case 'local': {
-        if (!/^\d+$/.test(rest)) throw invalid(`invalid local addr: ${rest}`);
-        return ChannelAddr.local(Number(rest));
-      }
+      case 'local':
+        return ChannelAddr.local(parseU64(rest));
       case 'tcp': {
-        const { host, port } = splitHostPort(rest, 'socket address');
-        return ChannelAddr.tcp(host, port);
+        const parsed = parseSocketAddr(rest);
+        if (parsed === undefined) throw invalid(SOCKET_SYNTAX);
+        return ChannelAddr.tcp(parsed.host, parsed.port);
       }
       case 'unix':
         return ChannelAddr.unix(rest.length === 0 ? `@${randomAbstractName()}` : rest);
       case 'tls':
-      case 'metatls': {
-        const { host, port } = splitHostPort(rest, `${transport} address`);
-        return ChannelAddr.tls(host, port, transport === 'metatls');
-      }
+      case 'metatls':
+        return parseTls(rest, transport === 'metatls');
+      case 'alias':
+        throw invalid(
+          "detect possible alias address, but we currently do not support parsing alias' string " +
+            'representation since we only want to support parsing its zmq url format.',
+        );
       default:
         throw invalid(`no such channel type: ${transport}`);
     }
@@ -98,39 +116,79 @@ export class ChannelAddr {
   }
 }
 
+const SOCKET_SYNTAX = 'invalid socket address syntax';
+
 function invalid(message: string): ParseError {
   return new ParseError('invalid-channel-address', message);
 }
 
-function checkPort(port: number, host: string): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw invalid(`invalid socket address syntax: ${host}:${port}`);
-  }
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port <= 65535;
 }
 
-function splitHostPort(rest: string, what: string): { host: string; port: number } {
+/** Rust's `u64::from_str` (an optional `+`, then decimal digits), capped at 2^53 - 1. */
+function parseU64(text: string): number {
+  const digits = text.startsWith('+') ? text.slice(1) : text;
+  if (text.length === 0) throw invalid('cannot parse integer from empty string');
+  if (!/^\d+$/.test(digits)) throw invalid('invalid digit found in string');
+  const value = Number(digits);
+  if (!Number.isSafeInteger(value)) throw invalid('number too large to fit in target type');
+  return value;
+}
+
+/** Rust's `SocketAddr::from_str`: `a.b.c.d:port` or `[v6]:port`; undefined when malformed. */
+function parseSocketAddr(text: string): { host: string; port: number } | undefined {
   let host: string;
   let portText: string;
-  if (rest.startsWith('[')) {
-    const close = rest.indexOf(']');
-    if (close < 0 || rest[close + 1] !== ':') throw invalid(`invalid ${what} syntax: ${rest}`);
-    host = rest.slice(1, close);
-    portText = rest.slice(close + 2);
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0 || text[close + 1] !== ':') return undefined;
+    host = text.slice(1, close);
+    portText = text.slice(close + 2);
+    if (isIP(host) !== 6) return undefined;
   } else {
-    const colon = rest.lastIndexOf(':');
-    if (colon < 0) throw invalid(`invalid ${what} syntax: ${rest}`);
-    host = rest.slice(0, colon);
-    portText = rest.slice(colon + 1);
-    if (host.includes(':')) throw invalid(`invalid ${what} syntax: ${rest}`);
+    const colon = text.lastIndexOf(':');
+    if (colon < 0) return undefined;
+    host = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+    if (isIP(host) !== 4) return undefined;
   }
-  if (!/^\d{1,5}$/.test(portText)) throw invalid(`invalid ${what} syntax: ${rest}`);
-  return { host, port: Number(portText) };
+  if (!/^\d+$/.test(portText)) return undefined;
+  const port = Number(portText);
+  return isPort(port) ? { host, port } : undefined;
+}
+
+/** Upstream `tls::parse`: a socket address, else `hostname:port` split at the last ':'. */
+function parseTls(rest: string, meta: boolean): ChannelAddr {
+  const socket = parseSocketAddr(rest);
+  if (socket !== undefined) return ChannelAddr.tls(socket.host, socket.port, meta);
+  const colon = rest.lastIndexOf(':');
+  const bad = invalid(`invalid address ${JSON.stringify(rest)}`);
+  if (colon < 0) throw bad;
+  let host = rest.slice(0, colon);
+  const portText = rest.slice(colon + 1);
+  if (!/^\d+$/.test(portText) || !isPort(Number(portText))) throw bad;
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  if (host.length === 0) throw bad;
+  return ChannelAddr.tls(host, Number(portText), meta);
+}
+
+function checkUnixPath(path: string): void {
+  if (path.startsWith('@')) {
+    // The kernel stores an abstract name after a leading NUL byte.
+    if (Buffer.byteLength(path.slice(1)) + 1 > SUN_PATH_LEN) {
+      throw invalid('abstract socket name must be shorter than SUN_LEN');
+    }
+    return;
+  }
+  if (path.includes('\0')) throw invalid('paths must not contain interior null bytes');
+  if (Buffer.byteLength(path) >= SUN_PATH_LEN) throw invalid('path must be shorter than SUN_LEN');
 }
 
 const ABSTRACT_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 function randomAbstractName(): string {
   let name = '';
-  for (let i = 0; i < 24; i++) name += ABSTRACT_ALPHABET[Math.floor(Math.random() * ABSTRACT_ALPHABET.length)];
+  for (let i = 0; i < 24; i++) name += ABSTRACT_ALPHABET[randomInt(ABSTRACT_ALPHABET.length)];
   return name;
 }

@@ -1,0 +1,31 @@
+/**
+ * @procmesh/core/net: the network channel (spec §7.3): `tcp:`, `unix:` and `tls:` transports
+ * with upstream's session protocol: a preamble per connection, tagged length-prefixed frames,
+ * per-session sequence numbers, cumulative acks, resend after reconnect, the delivery timeout.
+ *
+ * @example
+ * ```ts
+ * import { serve, dial } from '@procmesh/core/net';
+ * const [addr, rx] = await serve<{ n: number }>('tcp:127.0.0.1:0');
+ * const tx = dial<{ n: number }>(addr);
+ * tx.post({ n: 1 }, (err) => console.error('returned', err.reason));
+ * console.log(await rx.recv());
+ * await tx.flush();  // every message posted so far was acked or returned
+ * tx.close();
+ * rx.close();
+ * ```
+ */
+export { serve, dial } from '../serve.js';
+export { serveNet, NetRx } from './rx.js';
+export { dialNet, NetTx } from './tx.js';
+export {
+  defaultCodec,
+  type BackoffOptions,
+  type Codec,
+  type DialOptions,
+  type NetTimings,
+  type Pem,
+  type ServeOptions,
+  type TlsDialOptions,
+  type TlsServeOptions,
+} from './options.js';

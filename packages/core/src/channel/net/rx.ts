@@ -1,0 +1,409 @@
+/**
+ * channel/net/rx.ts: `NetRx`, the serving end of a net channel (upstream `net/server.rs` +
+ * `net/session.rs` `recv_connected`; spec §7.3).
+ *
+ * The server accepts connections, reads each one's preamble and attaches it to the session its
+ * id names (creating the session on first sight). A session outlives its connections: it keeps
+ * `next` (the next expected seq) and `ackedNext` (everything below was acked), so a sender that
+ * reconnects continues exactly where the server stands.
+ *
+ * ## Invariants
+ *
+ * - NR-1 Exactly once, in order, per session: a frame with `seq < next` is a retransmit and is
+ *   dropped; `seq == next` is delivered and `next` advances; `seq > next` is a gap: the session
+ *   is answered `Reject("out-of-sequence message, expected seq X, got Y")` and ended (later
+ *   connections of that session get the same Reject).
+ * - NR-2 Acks are cumulative `Ack(next - 1)`: sent once `next - ackedNext >= ackEveryN`, or when
+ *   behind and `ackIntervalMs` passed since the last ack (a timer makes sure it happens), on the
+ *   peer's end of the connection, and before `Reject`/`Closed`.
+ * - NR-3 A connection that joins a session with `next > 0` is acked at once, so a reconnecting
+ *   sender learns what arrived even when the last ack was lost with the old connection
+ *   (upstream waits for the timer or new traffic). A newer connection of a session supersedes
+ *   (closes) an older one still open.
+ * - NR-4 A peer that sends a bad preamble, an unknown tag, a frame without a seq, or garbage is
+ *   cut off (socket destroyed) with a logged reason; a frame above `codecMaxFrameLength` or a
+ *   payload the codec cannot decode rejects its session with the reason. No peer can stop the
+ *   server or affect another session.
+ * - NR-5 Backpressure: when `rxBufferSize` messages wait in the Rx, the server stops reading the
+ *   sockets that deliver; reading resumes when the Rx is half drained. Delivered = acked-able.
+ * - NR-6 `close()` stops accepting, flushes each session's ack, sends `Closed` (the sender's Tx
+ *   closes) and ends every connection; messages already received can still be taken with
+ *   `recv()`, which then rejects with `closed` (CH-5). `join()` resolves when the listener and
+ *   every connection are closed.
+ * - NR-7 Sessions are kept for the life of the Rx (as upstream), so a sender may reconnect at any
+ *   time within its delivery timeout.
+ */
+import type net from 'node:net';
+import type { Logger } from '../../log.js';
+import type { ChannelAddr } from '../addr.js';
+import { ChannelError, type Rx } from '../types.js';
+import { FrameReader } from './framed.js';
+import { defaultCodec, netLogger, resolveTimings, type Codec, type ResolvedTimings, type ServeOptions } from './options.js';
+import { listen } from './transport.js';
+import { SEQ_LEN, TAG_SIMPLEX, encodeResponse, readU64 } from './wire.js';
+
+/** How long an ended connection may linger before it is destroyed. */
+const LINGER_MS = 1_000;
+
+interface Session {
+  readonly id: bigint;
+  next: number;
+  ackedNext: number;
+  conn: Conn | undefined;
+  rejected: string | undefined;
+}
+
+interface Conn {
+  readonly socket: net.Socket;
+  readonly peer: string;
+  reader: FrameReader;
+  session: Session | undefined;
+  lastAckAt: number;
+  ackTimer: NodeJS.Timeout | undefined;
+  /** Nothing more is read or acked: a terminal response was sent, or the peer was cut off. */
+  done: boolean;
+}
+
+export class NetRx<M> implements Rx<M> {
+  private server: net.Server | undefined;
+  private readonly codec: Codec<M>;
+  private readonly timings: ResolvedTimings;
+  private readonly rxBufferSize: number;
+  private readonly log: Logger;
+
+  private queue: M[] = [];
+  private qhead = 0;
+  private waiter: { resolve: (m: M) => void; reject: (e: Error) => void } | undefined;
+  private closedReason: string | undefined;
+  private readonly sessions = new Map<bigint, Session>();
+  private readonly conns = new Set<Conn>();
+  private readonly paused = new Set<Conn>();
+  private serverClosed = false;
+  private readonly joined: Promise<void>;
+  private resolveJoined!: () => void;
+
+  /** @internal use `serveNet`. */
+  constructor(
+    readonly addr: ChannelAddr,
+    options: ServeOptions<M>,
+  ) {
+    this.codec = options.codec ?? defaultCodec<M>();
+    this.timings = resolveTimings(options);
+    this.rxBufferSize = Math.max(1, options.rxBufferSize ?? 1024);
+    this.log = netLogger(options.logger, { addr: String(addr) });
+    this.joined = new Promise((resolve) => (this.resolveJoined = resolve));
+  }
+
+  /** @internal */
+  attach(server: net.Server): void {
+    this.server = server;
+  }
+
+  /** Retransmitted frames dropped so far (NR-1). */
+  private dropped = 0;
+
+  /** Number of sessions this server has seen (NR-7). */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Retransmitted frames dropped as duplicates so far (NR-1). */
+  get duplicatesDropped(): number {
+    return this.dropped;
+  }
+
+  /** Messages received and not yet taken with `recv()`. */
+  get buffered(): number {
+    return this.queue.length - this.qhead;
+  }
+
+  recv(): Promise<M> {
+    if (this.qhead < this.queue.length) {
+      const message = this.queue[this.qhead++] as M;
+      if (this.qhead === this.queue.length) {
+        this.queue = [];
+        this.qhead = 0;
+      } else if (this.qhead >= 1024 && this.qhead * 2 >= this.queue.length) {
+        this.queue = this.queue.slice(this.qhead);
+        this.qhead = 0;
+      }
+      if (this.paused.size > 0 && this.queue.length - this.qhead <= this.rxBufferSize >> 1) this.resumeAll();
+      return Promise.resolve(message);
+    }
+    if (this.closedReason !== undefined) return Promise.reject(this.closedError());
+    if (this.waiter !== undefined) return Promise.reject(new ChannelError('protocol', 'concurrent recv on one Rx'));
+    return new Promise<M>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  close(reason = 'NetRx closed'): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    this.log.info({ reason }, 'stopping server');
+    if (this.server !== undefined) {
+      this.server.close(() => {
+        this.serverClosed = true;
+        this.checkJoined();
+      });
+    } else {
+      this.serverClosed = true;
+    }
+    for (const conn of this.conns) {
+      if (conn.session !== undefined && !conn.done) {
+        this.flushAck(conn);
+        conn.socket.write(encodeResponse({ kind: 'closed' }));
+        this.finish(conn);
+      } else if (!conn.done) {
+        this.finish(conn);
+      }
+    }
+    this.resumeAll();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.reject(this.closedError());
+    this.checkJoined();
+  }
+
+  join(): Promise<void> {
+    return this.joined;
+  }
+
+  /** @internal a socket the listener accepted. */
+  accept(socket: net.Socket): void {
+    if (this.closedReason !== undefined) {
+      socket.destroy();
+      return;
+    }
+    const peer = socket.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : String(this.addr);
+    const conn: Conn = {
+      socket,
+      peer,
+      reader: undefined as unknown as FrameReader,
+      session: undefined,
+      lastAckAt: performance.now(),
+      ackTimer: undefined,
+      done: false,
+    };
+    conn.reader = new FrameReader(this.timings.maxFrameLength, true, {
+      onPreamble: (id) => this.onPreamble(conn, id),
+      onFrame: (tag, body) => this.onFrame(conn, tag, body),
+    });
+    this.conns.add(conn);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('end', () => this.onEnd(conn));
+    socket.on('error', (error) => this.log.debug({ peer, err: error.message }, 'connection error'));
+    socket.on('close', () => this.onClosed(conn));
+  }
+
+  private onData(conn: Conn, chunk: Buffer): void {
+    if (conn.done) return;
+    try {
+      conn.reader.feed(chunk);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (error instanceof ChannelError && error.code === 'frame-too-large' && conn.session !== undefined) {
+        this.reject(conn, text);
+      } else {
+        this.cut(conn, text);
+      }
+      return;
+    }
+    if (!conn.done) this.maybeAck(conn);
+  }
+
+  private onPreamble(conn: Conn, id: bigint): void {
+    let session = this.sessions.get(id);
+    if (session === undefined) {
+      session = { id, next: 0, ackedNext: 0, conn: undefined, rejected: undefined };
+      this.sessions.set(id, session);
+    }
+    if (session.rejected !== undefined) {
+      conn.socket.write(encodeResponse({ kind: 'reject', reason: session.rejected }));
+      this.finish(conn);
+      return;
+    }
+    const previous = session.conn;
+    if (previous !== undefined && previous !== conn) {
+      this.log.debug({ session: id.toString(16), peer: previous.peer }, 'connection superseded by a newer one');
+      previous.session = undefined;
+      previous.done = true;
+      previous.reader.stop();
+      previous.socket.destroy();
+    }
+    session.conn = conn;
+    conn.session = session;
+    conn.lastAckAt = performance.now();
+    if (session.next > 0) this.sendAck(conn); // NR-3
+  }
+
+  private onFrame(conn: Conn, tag: number, body: Buffer): boolean {
+    const session = conn.session;
+    if (session === undefined || conn.done) return false;
+    if (tag !== TAG_SIMPLEX) {
+      this.cut(conn, `unexpected frame tag ${tag} on a simplex channel`);
+      return false;
+    }
+    if (body.length < SEQ_LEN) {
+      this.cut(conn, `message frame of ${body.length} bytes has no sequence number`);
+      return false;
+    }
+    const seq = readU64(body, 0);
+    if (seq < session.next) {
+      this.dropped++; // NR-1: a retransmit
+      return true;
+    }
+    if (seq > session.next) {
+      this.reject(conn, `out-of-sequence message, expected seq ${session.next}, got ${seq}`);
+      return false;
+    }
+    let message: M;
+    try {
+      message = this.codec.decode(body.subarray(SEQ_LEN));
+    } catch (error) {
+      this.reject(conn, `failed to decode message seq ${seq}: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
+    }
+    session.next = seq + 1;
+    this.deliver(message, conn);
+    if (session.next - session.ackedNext >= this.timings.ackEveryN) this.sendAck(conn);
+    return true;
+  }
+
+  private deliver(message: M, conn: Conn): void {
+    const waiter = this.waiter;
+    if (waiter !== undefined) {
+      this.waiter = undefined;
+      waiter.resolve(message);
+      return;
+    }
+    this.queue.push(message);
+    if (this.queue.length - this.qhead >= this.rxBufferSize && !this.paused.has(conn)) {
+      conn.socket.pause();
+      this.paused.add(conn);
+    }
+  }
+
+  private resumeAll(): void {
+    for (const conn of this.paused) conn.socket.resume();
+    this.paused.clear();
+  }
+
+  /** NR-2: ack now if far enough behind or the interval passed; else make sure a timer will. */
+  private maybeAck(conn: Conn): void {
+    const session = conn.session;
+    if (session === undefined || session.ackedNext >= session.next) return;
+    const now = performance.now();
+    if (session.next - session.ackedNext >= this.timings.ackEveryN || now - conn.lastAckAt >= this.timings.ackIntervalMs) {
+      this.sendAck(conn);
+      return;
+    }
+    if (conn.ackTimer === undefined) {
+      conn.ackTimer = setTimeout(() => {
+        conn.ackTimer = undefined;
+        if (!conn.done) this.maybeAck(conn);
+      }, conn.lastAckAt + this.timings.ackIntervalMs - now);
+      conn.ackTimer.unref();
+    }
+  }
+
+  private sendAck(conn: Conn): void {
+    const session = conn.session;
+    if (session === undefined || session.next === 0 || conn.socket.destroyed) return;
+    conn.socket.write(encodeResponse({ kind: 'ack', seq: session.next - 1 }));
+    session.ackedNext = session.next;
+    conn.lastAckAt = performance.now();
+    if (conn.ackTimer !== undefined) clearTimeout(conn.ackTimer);
+    conn.ackTimer = undefined;
+  }
+
+  private flushAck(conn: Conn): void {
+    const session = conn.session;
+    if (session !== undefined && session.ackedNext < session.next) this.sendAck(conn);
+  }
+
+  /** NR-1/NR-4: answer `Reject(reason)`, end the session and the connection. */
+  private reject(conn: Conn, reason: string): void {
+    const session = conn.session;
+    this.log.error({ peer: conn.peer, session: session?.id.toString(16) }, reason);
+    if (session !== undefined) {
+      session.rejected = reason;
+      this.flushAck(conn);
+    }
+    conn.socket.write(encodeResponse({ kind: 'reject', reason }));
+    this.finish(conn);
+  }
+
+  /** NR-4: a peer that does not speak the protocol. */
+  private cut(conn: Conn, reason: string): void {
+    this.log.warn({ peer: conn.peer }, `cutting off peer: ${reason}`);
+    this.stopConn(conn);
+    conn.socket.destroy();
+  }
+
+  /** End the connection after what was written; destroy it if the peer lingers. */
+  private finish(conn: Conn): void {
+    this.stopConn(conn);
+    conn.socket.end();
+    setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
+  }
+
+  private stopConn(conn: Conn): void {
+    conn.done = true;
+    conn.reader.stop();
+    if (conn.ackTimer !== undefined) clearTimeout(conn.ackTimer);
+    conn.ackTimer = undefined;
+    if (this.paused.delete(conn)) conn.socket.resume();
+  }
+
+  /** The peer ended its side: flush the final ack, then end ours (NR-2, FR-3). */
+  private onEnd(conn: Conn): void {
+    if (!conn.done) {
+      if (conn.reader.midFrame) {
+        this.log.warn({ peer: conn.peer }, 'cutting off peer: connection closed mid-frame (unexpected EOF)');
+      }
+      this.flushAck(conn);
+      this.stopConn(conn);
+    }
+    conn.socket.end();
+  }
+
+  private onClosed(conn: Conn): void {
+    if (conn.ackTimer !== undefined) clearTimeout(conn.ackTimer);
+    conn.ackTimer = undefined;
+    conn.done = true;
+    this.conns.delete(conn);
+    this.paused.delete(conn);
+    if (conn.session !== undefined && conn.session.conn === conn) conn.session.conn = undefined;
+    this.checkJoined();
+  }
+
+  private checkJoined(): void {
+    if (this.closedReason !== undefined && this.serverClosed && this.conns.size === 0) this.resolveJoined();
+  }
+
+  private closedError(): ChannelError {
+    return new ChannelError('closed', `channel ${this.addr} is closed: ${this.closedReason ?? ''}`);
+  }
+}
+
+/**
+ * Serve a net channel on `addr` (tcp, unix, tls). Resolves to the bound address (port 0 picks a
+ * port; `unix:` picks an abstract name) and the Rx.
+ */
+export async function serveNet<M>(addr: ChannelAddr, options: ServeOptions<M> = {}): Promise<[ChannelAddr, NetRx<M>]> {
+  let rx: NetRx<M> | undefined;
+  const log = netLogger(options.logger, { addr: String(addr) });
+  const listener = await listen(
+    addr,
+    options.tls,
+    (socket) => {
+      if (rx !== undefined) rx.accept(socket);
+      else socket.destroy();
+    },
+    (error) => log.warn({ err: error.message }, 'cutting off peer: TLS handshake failed'),
+  );
+  rx = new NetRx<M>(listener.bound, options);
+  rx.attach(listener.server);
+  return [listener.bound, rx];
+}

@@ -1,0 +1,459 @@
+/**
+ * channel/net/tx.ts: `NetTx`, the sending end of a net channel (upstream `net/client.rs` +
+ * `net/session.rs` `client_run`/`send_connected`; spec §7.3).
+ *
+ * One `NetTx` is one session: a random u64 id sent in the preamble of every connection it makes,
+ * so the server can tell a reconnection from a new sender. Messages are encoded when posted (the
+ * receiver never sees later mutation) and get a sequence number from 0.
+ *
+ * ## Queue
+ *
+ * One ordered array `queue[head..)` holds every message not yet acked or returned:
+ * `queue[head..sent)` were written on a connection (upstream's Unacked), `queue[sent..)` were
+ * not (the Outbox). An ack `n` drops every entry with `seq <= n`. On (re)connect `sent` goes back
+ * to `head`: the unacked are written again, first, with their original sequence numbers.
+ *
+ * ## Writing
+ *
+ * `post` schedules one flush per microtask: every message posted in the same synchronous run goes
+ * out in one corked write; small frames are packed into one buffer (up to 256 KiB), a payload of
+ * 64 KiB or more is written as its own chunk without a copy. The flush stops while the socket
+ * needs a drain and resumes on `drain`, so the kernel, not Node's buffer, holds the backlog.
+ *
+ * ## Invariants
+ *
+ * - NT-1 Sequence numbers are assigned at post, consecutive from 0, and never change; a resend
+ *   carries the original number.
+ * - NT-2 Acks are cumulative: an ack below the largest one seen is ignored (logged); an ack for a
+ *   message not yet written acks it as soon as it is written (upstream
+ *   `test_ack_before_redelivery_in_net_tx`).
+ * - NT-3 Connection loss keeps the unacked; they are written again first after the reconnect.
+ *   Reconnects back off exponentially (1 ms x2 up to 1 s, jitter 0.1) without a cap on
+ *   attempts, until the delivery timeout.
+ * - NT-4 Delivery timeout: when the oldest pending message is older than
+ *   `messageDeliveryTimeoutMs`, the Tx closes ("failed to receive ack within timeout {d}; link is
+ *   currently connected|broken" when it was written, "failed to deliver message within timeout
+ *   {d}" when it never was).
+ * - NT-5 Close (app `close()`, server `Closed`, `Reject`, timeout, oversized frame): `status()`
+ *   turns `closed`, every pending and later message is returned with a `SendError` of code
+ *   `closed` and the reason; `closeError` keeps the cause's own code (`closed`, `rejected`,
+ *   `timeout`, `frame-too-large`).
+ * - NT-6 A message whose frame would exceed `codecMaxFrameLength` closes the Tx (upstream: the
+ *   client checks before writing, because the server would cut every resend).
+ * - NT-7 A message the codec cannot encode is returned at once (code `protocol`); the Tx stays open.
+ * - NT-8 Lifetime: the socket and timers keep the process alive only while messages are pending.
+ */
+import { randomBytes } from 'node:crypto';
+import type net from 'node:net';
+import type { Logger } from '../../log.js';
+import type { ChannelAddr } from '../addr.js';
+import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
+import { FrameReader } from './framed.js';
+import {
+  defaultCodec,
+  formatDuration,
+  netLogger,
+  resolveBackoff,
+  resolveTimings,
+  type Codec,
+  type DialOptions,
+  type ResolvedBackoff,
+  type ResolvedTimings,
+  type TlsDialOptions,
+} from './options.js';
+import { connect } from './transport.js';
+import {
+  MESSAGE_OVERHEAD,
+  SEQ_LEN,
+  TAG_SIMPLEX,
+  decodeResponse,
+  encodePreamble,
+  writeFrameHeader,
+  writeU64,
+} from './wire.js';
+
+/** Frames with smaller payloads are copied into one batch buffer per write. */
+const LARGE_PAYLOAD = 64 * 1024;
+/** Upper bound of one batch buffer. */
+const BATCH_BYTES = 256 * 1024;
+/** Compact the queue once this many acked entries sit before `head`. */
+const COMPACT_AT = 4096;
+
+interface Entry<M> {
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  readonly message: M;
+  readonly onReturn: ReturnCallback<M> | undefined;
+  readonly onAck: (() => void) | undefined;
+  readonly postedAt: number;
+}
+
+export class NetTx<M> implements Tx<M> {
+  /** Random per Tx; the same on every connection this Tx makes. */
+  readonly sessionId: bigint;
+  private readonly codec: Codec<M>;
+  private readonly timings: ResolvedTimings;
+  private readonly backoff: ResolvedBackoff;
+  private readonly tlsOptions: TlsDialOptions | undefined;
+  private readonly log: Logger;
+  private readonly logId: string;
+
+  private queue: Entry<M>[] = [];
+  private head = 0;
+  private sent = 0;
+  private nextSeq = 0;
+  private largestAcked = -1;
+
+  private link: net.Socket | undefined;
+  private linkUp = false;
+  private backoffMs: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private deliveryTimer: NodeJS.Timeout | undefined;
+  private flushScheduled = false;
+  private refed = true;
+  private closed: ChannelError | undefined;
+  private readonly closeListeners = new Set<(reason: string) => void>();
+  private flushWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
+  private readonly flushBound = (): void => this.flushOutbox();
+
+  constructor(
+    readonly addr: ChannelAddr,
+    options: DialOptions<M> = {},
+  ) {
+    this.sessionId = randomBytes(8).readBigUInt64BE(0);
+    this.codec = options.codec ?? defaultCodec<M>();
+    this.timings = resolveTimings(options);
+    this.backoff = resolveBackoff(options.backoff);
+    this.backoffMs = this.backoff.initialMs;
+    this.tlsOptions = options.tls;
+    this.logId = `session ${addr}.${this.sessionId.toString(16).padStart(16, '0')}`;
+    this.log = netLogger(options.logger, { dest: String(addr), session: this.sessionId.toString(16) });
+  }
+
+  post(message: M, onReturn?: ReturnCallback<M>): void {
+    this.enqueue(message, onReturn, undefined);
+  }
+
+  send(message: M): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueue(message, reject, resolve));
+  }
+
+  status(): TxStatus {
+    return this.closed === undefined ? 'active' : 'closed';
+  }
+
+  /** Why the Tx closed, with the cause's code (NT-5); undefined while active. */
+  get closeError(): ChannelError | undefined {
+    return this.closed;
+  }
+
+  /** Messages posted and neither acked nor returned yet. */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  onClose(listener: (reason: string) => void): () => void {
+    const closed = this.closed;
+    if (closed !== undefined) {
+      queueMicrotask(() => listener(closed.message));
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  flush(): Promise<void> {
+    if (this.closed !== undefined || this.head === this.queue.length) return Promise.resolve();
+    const seq = this.nextSeq - 1;
+    return new Promise((resolve) => this.flushWaiters.push({ seq, resolve }));
+  }
+
+  close(reason = 'NetTx is closed'): void {
+    this.closeWith(reason, 'closed');
+  }
+
+  private enqueue(message: M, onReturn: ReturnCallback<M> | undefined, onAck: (() => void) | undefined): void {
+    if (this.closed !== undefined) {
+      onReturn?.(new SendError('closed', message, this.closed.message));
+      return;
+    }
+    let payload: Uint8Array;
+    try {
+      payload = this.codec.encode(message);
+    } catch (error) {
+      onReturn?.(new SendError('protocol', message, `serialization error: ${errorText(error)}`));
+      return;
+    }
+    const wasIdle = this.head === this.queue.length;
+    this.queue.push({ seq: this.nextSeq++, payload, message, onReturn, onAck, postedAt: performance.now() });
+    const bodyLen = SEQ_LEN + payload.length;
+    if (bodyLen > this.timings.maxFrameLength) {
+      const reason =
+        `rejecting oversize frame: len=${bodyLen} > max=${this.timings.maxFrameLength}. ` +
+        'ack will not arrive before timeout; increase CODEC_MAX_FRAME_LENGTH to allow.';
+      this.log.error('oversized frame was rejected. closing channel');
+      this.closeWith(reason, 'frame-too-large');
+      return;
+    }
+    if (wasIdle) {
+      this.setRef(true);
+      this.armDeliveryTimer();
+    }
+    if (this.linkUp) this.scheduleFlush();
+    else if (this.link === undefined && this.reconnectTimer === undefined) this.connect();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushBound);
+  }
+
+  private connect(): void {
+    const { socket, readyEvent } = connect(this.addr, this.tlsOptions);
+    this.link = socket;
+    this.linkUp = false;
+    const reader = new FrameReader(this.timings.maxFrameLength, false, {
+      onFrame: (tag, body) => this.onResponse(socket, tag, body),
+    });
+    socket.once(readyEvent, () => {
+      if (this.link !== socket) return;
+      this.linkUp = true;
+      this.backoffMs = this.backoff.initialMs;
+      this.log.debug({ resend: this.sent - this.head }, 'connected');
+      // NT-3: everything unacked goes out again, first, with its original seq.
+      this.sent = this.head;
+      socket.cork();
+      socket.write(encodePreamble(this.sessionId));
+      this.flushOutbox();
+      socket.uncork();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.link !== socket) return;
+      try {
+        reader.feed(chunk);
+      } catch (error) {
+        this.log.warn({ err: errorText(error) }, 'malformed data from server; reconnecting');
+        this.linkLost(socket);
+      }
+    });
+    socket.on('drain', () => {
+      if (this.link === socket) this.flushOutbox();
+    });
+    socket.on('error', (error) => this.log.debug({ err: error.message }, 'connection error'));
+    socket.on('close', () => this.linkLost(socket));
+    if (!this.refed) socket.unref();
+  }
+
+  private linkLost(socket: net.Socket): void {
+    if (this.link !== socket) return;
+    this.link = undefined;
+    this.linkUp = false;
+    if (!socket.destroyed) socket.destroy();
+    if (this.closed !== undefined) return;
+    if (this.head === this.queue.length) return; // idle: reconnect on the next post
+    this.log.debug({ unacked: this.sent - this.head, retryMs: this.backoffMs }, 'connection lost; reconnecting');
+    const base = this.backoffMs;
+    const delay = base * (1 + this.backoff.jitter * (2 * Math.random() - 1));
+    this.backoffMs = Math.min(base * this.backoff.multiplier, this.backoff.maxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closed === undefined && this.link === undefined && this.head < this.queue.length) this.connect();
+    }, delay);
+    if (!this.refed) this.reconnectTimer.unref();
+  }
+
+  private flushOutbox(): void {
+    this.flushScheduled = false;
+    const socket = this.link;
+    if (socket === undefined || !this.linkUp || socket.destroyed || this.closed !== undefined) return;
+    const q = this.queue;
+    const end = q.length;
+    let i = this.sent;
+    if (i >= end || socket.writableNeedDrain) return;
+    socket.cork();
+    while (i < end) {
+      const first = q[i]!;
+      if (first.payload.length >= LARGE_PAYLOAD) {
+        const header = Buffer.allocUnsafe(MESSAGE_OVERHEAD);
+        writeFrameHeader(header, 0, TAG_SIMPLEX, SEQ_LEN + first.payload.length);
+        writeU64(header, 8, first.seq);
+        socket.write(header);
+        socket.write(first.payload);
+        i++;
+      } else {
+        let bytes = 0;
+        let j = i;
+        while (j < end && bytes < BATCH_BYTES) {
+          const size = q[j]!.payload.length;
+          if (size >= LARGE_PAYLOAD) break;
+          bytes += MESSAGE_OVERHEAD + size;
+          j++;
+        }
+        const batch = Buffer.allocUnsafe(bytes);
+        let o = 0;
+        for (let k = i; k < j; k++) {
+          const entry = q[k]!;
+          const size = entry.payload.length;
+          writeFrameHeader(batch, o, TAG_SIMPLEX, SEQ_LEN + size);
+          writeU64(batch, o + 8, entry.seq);
+          batch.set(entry.payload, o + MESSAGE_OVERHEAD);
+          o += MESSAGE_OVERHEAD + size;
+        }
+        socket.write(batch);
+        i = j;
+      }
+      if (socket.writableNeedDrain) break;
+    }
+    socket.uncork();
+    this.sent = i;
+    // NT-2: acks that arrived before these messages were written.
+    if (this.largestAcked >= q[this.head]!.seq) this.prune();
+  }
+
+  private onResponse(socket: net.Socket, tag: number, body: Buffer): boolean {
+    if (this.link !== socket) return false;
+    if (tag !== TAG_SIMPLEX) {
+      this.log.warn({ tag }, 'unexpected frame tag from server; reconnecting');
+      this.linkLost(socket);
+      return false;
+    }
+    let response;
+    try {
+      response = decodeResponse(body);
+    } catch (error) {
+      this.log.warn({ err: errorText(error) }, 'malformed response from server; reconnecting');
+      this.linkLost(socket);
+      return false;
+    }
+    switch (response.kind) {
+      case 'ack':
+        if (response.seq < this.largestAcked) {
+          this.log.warn(`received out-of-order ack; received: ${response.seq}; stored largest: ${this.largestAcked}`);
+          return true;
+        }
+        this.largestAcked = response.seq;
+        this.prune();
+        return true;
+      case 'reject': {
+        const reason = `server rejected connection due to: ${response.reason}`;
+        this.log.error(reason);
+        this.closeWith(reason, 'rejected');
+        return false;
+      }
+      case 'closed':
+        this.log.info('server closed the channel');
+        this.closeWith('server closed the channel', 'closed');
+        return false;
+    }
+  }
+
+  /** Drop written entries with `seq <= largestAcked`; settle their senders and flush waiters. */
+  private prune(): void {
+    const q = this.queue;
+    const acked = this.largestAcked;
+    while (this.head < this.sent && q[this.head]!.seq <= acked) {
+      const entry = q[this.head++]!;
+      entry.onAck?.();
+      if (this.closed !== undefined) return;
+    }
+    if (this.head >= COMPACT_AT && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.sent -= this.head;
+      this.head = 0;
+    }
+    this.settleFlushWaiters();
+    if (this.head === this.queue.length) {
+      if (this.deliveryTimer !== undefined) clearTimeout(this.deliveryTimer);
+      this.deliveryTimer = undefined;
+      this.setRef(false);
+    }
+  }
+
+  private settleFlushWaiters(): void {
+    const waiters = this.flushWaiters;
+    if (waiters.length === 0) return;
+    const firstPending = this.head < this.queue.length ? this.queue[this.head]!.seq : Infinity;
+    let n = 0;
+    while (n < waiters.length && waiters[n]!.seq < firstPending) n++;
+    if (n === 0) return;
+    const done = waiters.splice(0, n);
+    for (const waiter of done) waiter.resolve();
+  }
+
+  private armDeliveryTimer(): void {
+    if (this.deliveryTimer !== undefined || this.head === this.queue.length) return;
+    const oldest = this.queue[this.head]!;
+    const wait = oldest.postedAt + this.timings.deliveryTimeoutMs - performance.now();
+    this.deliveryTimer = setTimeout(() => this.onDeliveryTimer(), Math.max(0, wait));
+  }
+
+  private onDeliveryTimer(): void {
+    this.deliveryTimer = undefined;
+    if (this.closed !== undefined || this.head === this.queue.length) return;
+    const oldest = this.queue[this.head]!;
+    const timeout = this.timings.deliveryTimeoutMs;
+    if (performance.now() - oldest.postedAt < timeout) {
+      this.armDeliveryTimer();
+      return;
+    }
+    const d = formatDuration(timeout);
+    const message =
+      this.head < this.sent
+        ? `failed to receive ack within timeout ${d}; link is currently ${this.linkUp ? 'connected' : 'broken'}`
+        : `failed to deliver message within timeout ${d}`;
+    this.log.error(message);
+    this.closeWith(`${this.logId}: ${message}`, 'timeout');
+  }
+
+  private setRef(on: boolean): void {
+    if (this.refed === on) return;
+    this.refed = on;
+    if (on) {
+      this.link?.ref();
+      this.reconnectTimer?.ref();
+    } else {
+      this.link?.unref();
+      this.reconnectTimer?.unref();
+    }
+  }
+
+  private closeWith(reason: string, code: ChannelErrorCode): void {
+    if (this.closed !== undefined) return;
+    this.closed = new ChannelError(code, reason);
+    if (this.deliveryTimer !== undefined) clearTimeout(this.deliveryTimer);
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.deliveryTimer = undefined;
+    this.reconnectTimer = undefined;
+    const socket = this.link;
+    this.link = undefined;
+    this.linkUp = false;
+    if (socket !== undefined) {
+      if (code === 'closed') socket.end();
+      else socket.destroy();
+      socket.unref();
+    }
+    const pending = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    this.sent = 0;
+    this.refed = false;
+    this.log.info({ reason, returned: pending.length }, 'NetTx closed');
+    for (const entry of pending) entry.onReturn?.(new SendError('closed', entry.message, reason));
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const listener of listeners) listener(reason);
+  }
+}
+
+/** Dial `addr` (tcp, unix, tls): the connection is made on the first post (lazy connect). */
+export function dialNet<M>(addr: ChannelAddr, options: DialOptions<M> = {}): NetTx<M> {
+  return new NetTx(addr, options);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
