@@ -1,0 +1,361 @@
+/**
+ * host.ts: `ProcHost`, the main-thread owner of a set of worker procs (DESIGN 5-9).
+ *
+ * ```ts
+ * const host = await ProcHost.start({ procs: 4, modules: [new URL('./actors.js', import.meta.url)] });
+ * host.supervisor.on('failure', (f) => console.error(String(f.event)));
+ * const counter = await host.spawn<CounterMsg>(1, 'Counter', 'counter', { start: 0 });
+ * counter.send(host.client, { type: 'inc', by: 1 });
+ * await host.shutdown();
+ * ```
+ *
+ * Proc 0 is the main thread's own proc (`local:0,main`), for client instances; procs 1..N are
+ * workers (`local:i,{name}_{i}`). Any proc reaches any other by `ActorRef`; links are created
+ * on first use (`need-link`).
+ *
+ * ## Lifecycle of a worker proc
+ *
+ * starting -> ready -> (teardown | crash) -> gone. `teardown` (failure policy or `destroyProc`):
+ * `destroyAndWait` in the worker bounded by `teardownTimeoutMs`, then `worker.terminate()`, then
+ * the routes to it are dropped everywhere (envelopes for it come back as `BrokenLink`).
+ *
+ * ## Invariants
+ *
+ * - HO-1: `shutdown()` resolves only when no worker is running and no port is open.
+ * - HO-2: a worker that exits while not being torn down is a crash (SV-2).
+ */
+import { Worker, MessageChannel, type ResourceLimits } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import {
+  ActorId,
+  ActorRef,
+  ActorStatus,
+  ActorSupervisionEvent,
+  ChannelAddr,
+  ProcId,
+  ProcmeshError,
+  decodePayload,
+  encodePayload,
+  type Config,
+  type Instance,
+  type IntrospectResult,
+} from '@procmesh/core';
+import { portEndpoint } from './endpoint.js';
+import { FabricProc } from './fabric-proc.js';
+import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
+import { Supervisor } from './supervisor.js';
+
+export type HostErrorCode = 'no-such-proc' | 'proc-gone' | 'worker-start-failed' | 'shut-down' | string;
+
+/** A failed host operation, with the worker-side error's stable `code` when there is one. */
+export class HostError extends ProcmeshError {
+  readonly code: HostErrorCode;
+  constructor(code: HostErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface ProcHostOptions {
+  /** Number of worker procs (default: available parallelism). */
+  readonly procs?: number;
+  /** Modules (URLs or absolute paths) each worker imports; they register actor types. */
+  readonly modules?: readonly (string | URL)[];
+  /** Proc name prefix (default `proc`). */
+  readonly name?: string;
+  readonly resourceLimits?: ResourceLimits;
+  /** `ring` (default): SharedArrayBuffer rings between procs; `port`: MessagePorts. */
+  readonly transport?: 'ring' | 'port';
+  readonly config?: Partial<Config>;
+  /** pino level in workers (default `PROCMESH_LOG` or `warn`). */
+  readonly logLevel?: string;
+  /** Bound on a worker's `destroyAndWait` during teardown (default 2000 ms). */
+  readonly teardownTimeoutMs?: number;
+}
+
+type WorkerState = 'starting' | 'ready' | 'stopping' | 'gone';
+
+interface WorkerProc {
+  readonly index: number;
+  readonly procId: ProcId;
+  readonly worker: Worker;
+  readonly control: Comlink.Remote<WorkerControl>;
+  readonly controlPort: import('node:worker_threads').MessagePort;
+  state: WorkerState;
+  /** Root actors spawned through the host and not yet seen stopping (SV-2). */
+  readonly roots: Map<string, ActorId>;
+  lastError: string | undefined;
+  exited: Promise<void>;
+}
+
+export class ProcHost {
+  readonly supervisor = new Supervisor();
+  /** The main thread's proc (index 0). */
+  readonly main: FabricProc;
+  /** A client instance on the main proc, for sending and opening ports. */
+  readonly client: Instance<never>;
+  private readonly workers = new Map<number, WorkerProc>();
+  private readonly linking = new Set<string>();
+  private readonly linked = new Set<string>();
+  private shuttingDown = false;
+
+  private constructor(private readonly options: ProcHostOptions) {
+    this.main = new FabricProc({
+      index: 0,
+      name: 'main',
+      transport: options.transport ?? 'ring',
+      requestLink: (peer) => void this.connect(0, peer),
+      ...(options.config !== undefined ? { config: options.config } : {}),
+    });
+    [this.client] = this.main.proc.instance('client');
+  }
+
+  /** Start `procs` workers and wait until each is ready. */
+  static async start(options: ProcHostOptions = {}): Promise<ProcHost> {
+    const host = new ProcHost(options);
+    const count = options.procs ?? (await import('node:os')).availableParallelism();
+    await Promise.all(Array.from({ length: count }, (_, i) => host.startWorker(i + 1)));
+    return host;
+  }
+
+  /** The ids of the live worker procs, by index. */
+  procIds(): Map<number, ProcId> {
+    const out = new Map<number, ProcId>();
+    for (const w of this.workers.values()) if (w.state === 'ready') out.set(w.index, w.procId);
+    return out;
+  }
+
+  /** Start one more worker proc; resolves with its index once ready. */
+  async addProc(): Promise<number> {
+    const index = Math.max(0, ...this.workers.keys()) + 1;
+    await this.startWorker(index);
+    return index;
+  }
+
+  private async startWorker(index: number): Promise<void> {
+    const name = `${this.options.name ?? 'proc'}_${index}`;
+    const procId = ProcId.withName(ChannelAddr.local(index), name);
+    const { port1, port2 } = new MessageChannel();
+    const init: WorkerInit = {
+      index,
+      procName: name,
+      modules: (this.options.modules ?? []).map((m) => (m instanceof URL ? m.href : m.startsWith('/') ? new URL(`file://${m}`).href : m)),
+      config: (this.options.config ?? {}) as Record<string, number | boolean>,
+      logLevel: this.options.logLevel ?? process.env['PROCMESH_LOG'] ?? 'warn',
+      transport: this.options.transport ?? 'ring',
+    };
+    const worker = new Worker(new URL('./worker-main.js', import.meta.url), {
+      workerData: { init, control: port2 },
+      transferList: [port2],
+      ...(this.options.resourceLimits !== undefined ? { resourceLimits: this.options.resourceLimits } : {}),
+    });
+    const state: WorkerProc = {
+      index,
+      procId,
+      worker,
+      control: Comlink.wrap<WorkerControl>(portEndpoint(port1)),
+      controlPort: port1,
+      state: 'starting',
+      roots: new Map(),
+      lastError: undefined,
+      // not `events.once`: it rejects when 'error' precedes 'exit' (a crashing worker)
+      exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
+    };
+    this.workers.set(index, state);
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (event: WorkerEvent) => {
+        if (event.type === 'ready') {
+          state.state = 'ready';
+          this.supervisor.publish({ type: 'proc-started', proc: index, procId });
+          resolve();
+        } else this.onWorkerEvent(state, event);
+      });
+      worker.on('error', (err) => {
+        state.lastError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        if (state.state === 'starting') reject(new HostError('worker-start-failed', `proc ${procId} failed to start: ${state.lastError}`));
+      });
+      worker.on('exit', (code) => {
+        if (state.state === 'starting') reject(new HostError('worker-start-failed', `proc ${procId} exited with code ${code} while starting`));
+        this.onWorkerExit(state, code);
+      });
+    });
+    await ready;
+  }
+
+  private onWorkerEvent(w: WorkerProc, event: WorkerEvent): void {
+    switch (event.type) {
+      case 'need-link':
+        void this.connect(w.index, event.to);
+        break;
+      case 'supervision': {
+        const ev = rebuildEvent(event.event);
+        if (ev.isError()) {
+          this.supervisor.reportFailure({ proc: w.index, procId: w.procId, event: ev });
+          void this.teardown(w, `actor ${ev.actorId} failed`);
+        } else {
+          w.roots.delete(ev.actorId.key);
+          this.supervisor.publish({ type: 'actor-stopped', proc: w.index, procId: w.procId, event: ev });
+        }
+        break;
+      }
+      case 'ready':
+        break;
+    }
+  }
+
+  /** HO-2, SV-2 */
+  private onWorkerExit(w: WorkerProc, code: number): void {
+    const wasTornDown = w.state === 'stopping' || w.state === 'gone';
+    w.state = 'gone';
+    w.controlPort.close();
+    if (!wasTornDown && !this.shuttingDown) {
+      const reason = `worker of ${w.procId} exited with code ${code}${w.lastError !== undefined ? ` (${w.lastError})` : ''}`;
+      this.supervisor.publish({ type: 'worker-crashed', proc: w.index, procId: w.procId, exitCode: code, error: w.lastError });
+      for (const actorId of w.roots.values()) {
+        const event = new ActorSupervisionEvent(actorId, undefined, ActorStatus.failed(reason));
+        this.supervisor.reportFailure({ proc: w.index, procId: w.procId, event });
+      }
+      w.roots.clear();
+      this.dropRoutes(w, reason);
+      this.supervisor.publish({ type: 'proc-stopped', proc: w.index, procId: w.procId, reason });
+    }
+  }
+
+  /** Create the link `from -> to` (both sides), once. */
+  private async connect(from: number, to: number): Promise<void> {
+    const key = `${from}->${to}`;
+    if (this.linking.has(key) || this.linked.has(key)) return;
+    this.linking.add(key);
+    try {
+      const target = to === 0 ? 'main' : this.workers.get(to);
+      const source = from === 0 ? 'main' : this.workers.get(from);
+      if (source === undefined || (source !== 'main' && source.state !== 'ready')) return;
+      if (target === undefined) {
+        if (source === 'main') this.main.router.noSuchPeer(to);
+        else await source.control.noSuchPeer(to);
+        return;
+      }
+      if (target !== 'main' && target.state !== 'ready') {
+        const reason = `proc ${target.procId} is gone`;
+        if (source === 'main') this.main.router.peerGone(to, reason);
+        else await source.control.peerGone(to, reason);
+        return;
+      }
+      const { port1, port2 } = new MessageChannel();
+      const ring = this.options.transport === 'port' ? undefined : createRingBuffer();
+      if (target === 'main') this.main.connectIn({ ring, port: port2 });
+      else await target.control.connectIn(from, Comlink.transfer({ ring, port: port2 }, [port2]));
+      if (source === 'main') this.main.connectOut(to, { ring, port: port1 });
+      else await source.control.connectOut(to, Comlink.transfer({ ring, port: port1 }, [port1]));
+      this.linked.add(key);
+    } finally {
+      this.linking.delete(key);
+    }
+  }
+
+  /** Drop every route to `w`: its peers return what they queued for it (FB-2). */
+  private dropRoutes(w: WorkerProc, reason: string): void {
+    this.main.router.peerGone(w.index, reason);
+    for (const other of this.workers.values()) {
+      if (other !== w && other.state === 'ready') void other.control.peerGone(w.index, reason).catch(() => undefined);
+    }
+    for (const key of [...this.linked]) if (key.startsWith(`${w.index}->`) || key.endsWith(`->${w.index}`)) this.linked.delete(key);
+  }
+
+  /** The failure policy: destroy with a bound, terminate, drop routes. */
+  private async teardown(w: WorkerProc, reason: string): Promise<void> {
+    if (w.state !== 'ready') return;
+    w.state = 'stopping';
+    const timeoutMs = this.options.teardownTimeoutMs ?? 2000;
+    await Promise.race([w.control.destroy(timeoutMs, reason).catch(() => undefined), delay(timeoutMs * 2 + 500)]);
+    await w.worker.terminate();
+    await w.exited;
+    w.state = 'gone';
+    this.dropRoutes(w, `proc ${w.procId} was torn down: ${reason}`);
+    this.supervisor.publish({ type: 'proc-stopped', proc: w.index, procId: w.procId, reason });
+  }
+
+  private ready(proc: number): WorkerProc {
+    if (this.shuttingDown) throw new HostError('shut-down', 'the host is shut down');
+    const w = this.workers.get(proc);
+    if (w === undefined) throw new HostError('no-such-proc', `no proc with index ${proc}`);
+    if (w.state !== 'ready') throw new HostError('proc-gone', `proc ${w.procId} is ${w.state}`);
+    return w;
+  }
+
+  /** Spawn a registered actor type as a root actor on worker `proc`; returns its ref. */
+  async spawn<M>(proc: number, typeName: string, name: string, params: unknown = {}): Promise<ActorRef<M>> {
+    const w = this.ready(proc);
+    const result = unwrap(await w.control.spawn(typeName, name, encodePayload(params)));
+    const actorId = decodePayload(result) as ActorId;
+    w.roots.set(actorId.key, actorId);
+    return ActorRef.attest<M>(actorId);
+  }
+
+  /** Send `DrainAndStop` to an actor on its proc. */
+  async stopActor(ref: ActorRef<unknown>, reason = 'stopped by host'): Promise<boolean> {
+    const w = this.ready(ref.actorId.proc.addr.port);
+    return unwrap(await w.control.stopActor(encodePayload(ref.actorId), reason));
+  }
+
+  /** The actor tree of a worker proc (pre-order). */
+  async tree(proc: number): Promise<ActorTreeNode[]> {
+    return this.ready(proc).control.tree();
+  }
+
+  /** An actor's `IntrospectResult` (its terminated snapshot once it stopped). */
+  async introspect(ref: ActorRef<unknown>): Promise<IntrospectResult | undefined> {
+    return this.ready(ref.actorId.proc.addr.port).control.introspect(encodePayload(ref.actorId));
+  }
+
+  /** Tear a worker proc down as the failure policy does. */
+  async destroyProc(proc: number, reason = 'destroyed by host'): Promise<void> {
+    await this.teardown(this.ready(proc), reason);
+  }
+
+  /** HO-1: stop every actor, every worker and every port. */
+  async shutdown(timeoutMs = 2000): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    await Promise.all(
+      [...this.workers.values()].map(async (w) => {
+        if (w.state === 'ready') {
+          w.state = 'stopping';
+          await Promise.race([
+            (async () => {
+              await w.control.destroy(timeoutMs, 'host shutting down');
+              await w.control.shutdown();
+            })().catch(() => undefined),
+            delay(timeoutMs * 2 + 500),
+          ]);
+        }
+        if (w.state !== 'gone') await w.worker.terminate();
+        await w.exited;
+        w.controlPort.close();
+      }),
+    );
+    await this.main.proc.destroyAndWait(timeoutMs);
+    this.main.close();
+  }
+}
+
+function unwrap<T>(result: ControlResult<T>): T {
+  if (result.ok) return result.value;
+  throw new HostError(result.error.code, result.error.message);
+}
+
+function rebuildEvent(bytes: Uint8Array): ActorSupervisionEvent {
+  const wire = decodePayload(bytes) as WireSupervisionEvent;
+  const s = wire.status;
+  const status = s.kind === 'failed' ? ActorStatus.failed(s.error ?? '') : ActorStatus.stopped(s.reason ?? '');
+  return new ActorSupervisionEvent(wire.actorId as ActorId, wire.displayName ?? undefined, status, wire.occurredAt);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** The ring for one link (`@procmesh/core/ring`), or undefined until it lands. */
+function createRingBuffer(): SharedArrayBuffer | undefined {
+  return undefined;
+}

@@ -1,0 +1,82 @@
+/**
+ * protocol.ts: the wire types between the main thread and its workers (types only, like
+ * comlink's `protocol.ts`). Control calls go main -> worker over comlink (`WorkerControl`);
+ * events go worker -> main as plain `postMessage`s on a dedicated port (`WorkerEvent`).
+ * Ids and events cross as msgpackr bytes (`@procmesh/core` codec), so ids nested anywhere and
+ * names that do not parse survive.
+ */
+import type { IntrospectResult } from '@procmesh/core';
+import type { MessagePort } from 'node:worker_threads';
+
+/** `workerData` of a procmesh worker. */
+export interface WorkerInit {
+  /** The proc's index: its `ProcId` is `local:{index},{name}`. */
+  readonly index: number;
+  readonly procName: string;
+  /** Module URLs the worker imports before starting (they register actor types). */
+  readonly modules: readonly string[];
+  /** Configuration overrides (`Config` keys). */
+  readonly config: Readonly<Record<string, number | boolean>>;
+  readonly logLevel: string;
+  /** Transport between procs: `ring` (SharedArrayBuffer rings) or `port` (MessagePort). */
+  readonly transport: 'ring' | 'port';
+}
+
+/** A typed failure of a control call, rebuilt on the main thread as `HostError`. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export type ControlResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: WireError };
+
+/** One node of a proc's actor tree (pre-order, `depth` 0 for roots). */
+export interface ActorTreeNode {
+  readonly actorId: string;
+  readonly depth: number;
+  readonly status: string;
+  readonly actorType: string;
+  readonly messagesProcessed: number;
+}
+
+/** The worker's control endpoint (comlink). */
+export interface WorkerControl {
+  /** Spawn a registered actor type as a root actor; returns the msgpackr-encoded `ActorId`. */
+  spawn(typeName: string, name: string, params: Uint8Array): Promise<ControlResult<Uint8Array>>;
+  stopActor(actorId: Uint8Array, reason: string): Promise<ControlResult<boolean>>;
+  /** `proc.destroyAndWait`; ids as display strings. */
+  destroy(timeoutMs: number, reason: string): Promise<ControlResult<{ stopped: string[]; aborted: string[] }>>;
+  tree(): Promise<ActorTreeNode[]>;
+  introspect(actorId: Uint8Array): Promise<IntrospectResult | undefined>;
+  /** Attach the sending side of a link to `peer`. */
+  connectOut(peer: number, link: LinkInit): Promise<void>;
+  /** Attach the receiving side of a link from `peer`. */
+  connectIn(peer: number, link: LinkInit): Promise<void>;
+  /** `peer` is gone: return everything queued for it as undeliverable. */
+  peerGone(peer: number, reason: string): Promise<void>;
+  /** The worker had no link to `peer` because no such proc exists. */
+  noSuchPeer(peer: number): Promise<void>;
+  /** Close ports and let the worker exit. */
+  shutdown(): Promise<void>;
+}
+
+/** What one side of a link needs: a ring buffer, and a MessagePort for large records/wake-ups. */
+export interface LinkInit {
+  readonly ring: SharedArrayBuffer | undefined;
+  readonly port: MessagePort;
+}
+
+/** Events from a worker. */
+export type WorkerEvent =
+  | { readonly type: 'ready' }
+  /** msgpackr of `WireSupervisionEvent` */
+  | { readonly type: 'supervision'; readonly event: Uint8Array }
+  | { readonly type: 'need-link'; readonly to: number };
+
+/** A supervision event as data (msgpackr; `actorId` is an `ActorId` extension). */
+export interface WireSupervisionEvent {
+  readonly actorId: unknown;
+  readonly displayName: string | null;
+  readonly status: { readonly kind: string; readonly reason?: string; readonly error?: string };
+  readonly occurredAt: number;
+}

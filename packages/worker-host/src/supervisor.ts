@@ -1,0 +1,72 @@
+/**
+ * supervisor.ts: the main-thread supervisor, coordinator of every worker proc (DESIGN 7).
+ *
+ * Unhandled supervision events from workers, and worker deaths, arrive here. The application
+ * listens with `on('failure', ...)` and/or `inspect(listener)` (a typed event stream, free when
+ * nobody listens). Policy on a failure: report it, then tear the worker down (the host does it:
+ * `destroyAndWait` with a timeout, `worker.terminate()`, routes dropped, in-flight envelopes
+ * returned as `BrokenLink`). With nobody listening for failures, the process exits with code 1,
+ * as upstream does with no coordinator (SV-1).
+ *
+ * ## Invariants
+ *
+ * - SV-1: a failure with no `failure` listener and no inspector ends the process with code 1.
+ * - SV-2: a worker death yields one `worker-crashed` event and one failure per root actor the
+ *   host spawned there and had not seen stop.
+ */
+import { EventEmitter } from 'node:events';
+import type { ActorSupervisionEvent, ProcId } from '@procmesh/core';
+
+/** A failure reported by a proc: an actor failure, or a root actor lost with its worker. */
+export interface SupervisionFailure {
+  readonly proc: number;
+  readonly procId: ProcId;
+  readonly event: ActorSupervisionEvent;
+}
+
+export type InspectionEvent =
+  | { readonly type: 'proc-started'; readonly proc: number; readonly procId: ProcId }
+  | { readonly type: 'proc-stopped'; readonly proc: number; readonly procId: ProcId; readonly reason: string }
+  | { readonly type: 'actor-failed'; readonly proc: number; readonly procId: ProcId; readonly event: ActorSupervisionEvent }
+  | { readonly type: 'actor-stopped'; readonly proc: number; readonly procId: ProcId; readonly event: ActorSupervisionEvent }
+  | {
+      readonly type: 'worker-crashed';
+      readonly proc: number;
+      readonly procId: ProcId;
+      readonly exitCode: number | undefined;
+      readonly error: string | undefined;
+    };
+
+interface SupervisorEvents {
+  failure: [SupervisionFailure];
+}
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private readonly inspectors = new Set<(event: InspectionEvent) => void>();
+  /** What happens when nobody listens to a failure (SV-1); tests may replace it. */
+  exitOnUnhandled: (failure: SupervisionFailure) => void = (failure) => {
+    process.stderr.write(`procmesh: unhandled supervision failure on ${failure.procId}: ${failure.event}; exiting with code 1\n`);
+    process.exit(1);
+  };
+
+  /** Subscribe to every inspection event. Returns an unsubscribe function. */
+  inspect(listener: (event: InspectionEvent) => void): () => void {
+    this.inspectors.add(listener);
+    return () => this.inspectors.delete(listener);
+  }
+
+  /** @internal */
+  publish(event: InspectionEvent): void {
+    for (const l of this.inspectors) l(event);
+  }
+
+  /** @internal Report a failure (SV-1). */
+  reportFailure(failure: SupervisionFailure): void {
+    this.publish({ type: 'actor-failed', proc: failure.proc, procId: failure.procId, event: failure.event });
+    if (this.listenerCount('failure') === 0 && this.inspectors.size === 0) {
+      this.exitOnUnhandled(failure);
+      return;
+    }
+    this.emit('failure', failure);
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * worker-main.ts: the bootstrap of a procmesh worker thread. It loads the actor modules, builds
+ * the worker's proc (`local:{index},{name}`) on the fabric, installs a coordinator that forwards
+ * unhandled supervision events to the main-thread supervisor, and exposes `WorkerControl` over
+ * comlink. Logs go through pino to fd 1 synchronously (one stream with the main thread, each
+ * line with `proc` and `actor` fields; nothing lost at exit).
+ */
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { pino } from 'pino';
+import {
+  ACTOR_PORT,
+  ActorId,
+  PortRef,
+  ProcmeshError,
+  type IntrospectResult,
+  decodePayload,
+  encodePayload,
+  setRootLogger,
+  type ActorSupervisionEvent,
+  type InstanceCell,
+} from '@procmesh/core';
+import { portEndpoint } from './endpoint.js';
+import { FabricProc } from './fabric-proc.js';
+import type { ActorTreeNode, ControlResult, LinkInit, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
+import { createActor } from './registry.js';
+
+const { init, control } = workerData as { init: WorkerInit; control: MessagePort };
+const events = parentPort as NonNullable<typeof parentPort>;
+const emit = (event: WorkerEvent): void => events.postMessage(event);
+
+setRootLogger(pino({ name: 'procmesh', level: init.logLevel, base: { thread: init.index } }, pino.destination({ fd: 1, sync: true })));
+
+for (const module of init.modules) await import(module);
+
+const node = new FabricProc({
+  index: init.index,
+  name: init.procName,
+  transport: init.transport,
+  config: init.config,
+  requestLink: (peer) => emit({ type: 'need-link', to: peer }),
+});
+const proc = node.proc;
+
+/** The coordinator: every unhandled supervision event goes to the main thread (DESIGN 7). */
+const [coordinator] = proc.instance('supervisor_client');
+const coordinatorPort = coordinator.mailbox.openEnqueuePort<ActorSupervisionEvent>(
+  coordinator.mailbox.allocatePort(),
+  (event) => emit({ type: 'supervision', event: encodePayload(wireEvent(event)) }),
+  'ActorSupervisionEvent',
+);
+proc.setSupervisionCoordinator(coordinatorPort);
+
+const [introspectClient] = proc.instance('introspect_client');
+
+function wireEvent(event: ActorSupervisionEvent): WireSupervisionEvent {
+  const s = event.actorStatus;
+  return {
+    actorId: event.actorId,
+    displayName: event.displayName ?? null,
+    status: s.kind === 'stopped' ? { kind: 'stopped', reason: s.reason } : s.kind === 'failed' ? { kind: 'failed', error: s.error } : { kind: s.kind },
+    occurredAt: event.occurredAt,
+  };
+}
+
+function ok<T>(value: T): ControlResult<T> {
+  return { ok: true, value };
+}
+
+function fail(err: unknown): ControlResult<never> {
+  const code = err instanceof ProcmeshError ? err.code : 'internal';
+  return { ok: false, error: { code, message: err instanceof Error ? err.message : String(err) } };
+}
+
+function decodeActorId(bytes: Uint8Array): ActorId {
+  const id = decodePayload(bytes);
+  if (!(id instanceof ActorId)) throw new TypeError('not an actor id');
+  return id;
+}
+
+const api: WorkerControl = {
+  async spawn(typeName, name, params) {
+    try {
+      const actor = createActor(typeName, decodePayload(params));
+      const handle = proc.spawn(name, actor);
+      handle.bind();
+      return ok(encodePayload(handle.actorId));
+    } catch (err) {
+      return fail(err);
+    }
+  },
+  async stopActor(actorId, reason) {
+    try {
+      return ok(proc.stopActor(decodeActorId(actorId), reason) !== undefined);
+    } catch (err) {
+      return fail(err);
+    }
+  },
+  async destroy(timeoutMs, reason) {
+    try {
+      const { stopped, aborted } = await proc.destroyAndWait(timeoutMs, undefined, reason);
+      return ok({ stopped: stopped.map(String), aborted: aborted.map(String) });
+    } catch (err) {
+      return fail(err);
+    }
+  },
+  async tree() {
+    const nodes: ActorTreeNode[] = [];
+    proc.traverse((cell: InstanceCell, depth: number) => {
+      nodes.push({
+        actorId: String(cell.actorId),
+        depth,
+        status: String(cell.status.get()),
+        actorType: cell.typeName,
+        messagesProcessed: cell.messagesProcessed,
+      });
+    });
+    return nodes;
+  },
+  async introspect(actorId) {
+    const id = decodeActorId(actorId);
+    const cell = proc.getInstance(id);
+    if (cell === undefined) return proc.terminatedSnapshot(id);
+    // Ask through the actor's introspect port, as any remote client would.
+    const [reply, answer] = introspectClient.openOncePort<IntrospectResult>();
+    PortRef.attest(id.portId(ACTOR_PORT.INTROSPECT)).send(introspectClient, { type: 'query', view: 'actor', reply: reply.bind() });
+    return answer.recv();
+  },
+  async connectOut(peer: number, link: LinkInit) {
+    node.connectOut(peer, link);
+  },
+  async connectIn(_peer: number, link: LinkInit) {
+    node.connectIn(link);
+  },
+  async peerGone(peer, reason) {
+    node.router.peerGone(peer, reason);
+  },
+  async noSuchPeer(peer) {
+    node.router.noSuchPeer(peer);
+  },
+  async shutdown() {
+    node.close();
+  },
+};
+
+Comlink.expose(api, portEndpoint(control));
+emit({ type: 'ready' });
