@@ -128,8 +128,9 @@ export function childPayload(cell: InstanceCell, childRef: string): IntrospectRe
   };
 }
 
-/** SN-1: insert a snapshot into `store`, evicting as upstream when over `cap`. */
-export function storeSnapshot(store: Map<string, IntrospectResult>, key: string, snapshot: IntrospectResult, cap: number): void {
+/** SN-1: insert a snapshot into `store`, evicting as upstream when over `cap`; returns the evicted keys. */
+export function storeSnapshot(store: Map<string, IntrospectResult>, key: string, snapshot: IntrospectResult, cap: number): string[] {
+  const evicted: string[] = [];
   store.delete(key);
   store.set(key, snapshot);
   while (store.size > cap) {
@@ -153,5 +154,7 @@ export function storeSnapshot(store: Map<string, IntrospectResult>, key: string,
     }
     if (victim === undefined) break;
     store.delete(victim);
+    evicted.push(victim);
   }
+  return evicted;
 }

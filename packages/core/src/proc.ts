@@ -82,6 +82,8 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   private readonly roots = new Map<string, { next: number }>();
   private readonly instances = new Map<string, InstanceCell>();
   private readonly terminatedSnapshots = new Map<string, IntrospectResult>();
+  /** The ids of `terminatedSnapshots` (an actor name need not be parseable). */
+  private readonly terminatedIds = new Map<string, ActorId>();
   private coordinatorPort: PortHandle<ActorSupervisionEvent> | undefined;
   private coordinatorId: ActorId | undefined;
   private readonly weak: WeakProc;
@@ -115,6 +117,14 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   get cleanupTimeoutMs(): number {
     return this.config.cleanupTimeoutMs;
+  }
+
+  get messageTtl(): number {
+    return this.config.messageTtlDefault;
+  }
+
+  get reorderBuffer(): boolean {
+    return this.config.enableDestActorReorderingBuffer;
   }
 
   get childStopWaitMs(): number {
@@ -323,7 +333,10 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** @internal S11, SN-1 */
   storeTerminatedSnapshot(cell: InstanceCell): void {
     if (!cell.introspectable) return;
-    storeSnapshot(this.terminatedSnapshots, cell.actorId.key, actorPayload(cell), this.config.terminatedSnapshotRetention);
+    const key = cell.actorId.key;
+    this.terminatedIds.set(key, cell.actorId);
+    const evicted = storeSnapshot(this.terminatedSnapshots, key, actorPayload(cell), this.config.terminatedSnapshotRetention);
+    for (const k of evicted) this.terminatedIds.delete(k);
   }
 
   // ---- queries ------------------------------------------------------------------------------
@@ -359,7 +372,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
 
   allTerminatedActorIds(): ActorId[] {
-    return [...this.terminatedSnapshots.keys()].map((k) => ActorId.parse(k));
+    return [...this.terminatedSnapshots.keys()].map((k) => this.terminatedIds.get(k) as ActorId);
   }
 
   // ---- stopping -----------------------------------------------------------------------------

@@ -10,8 +10,13 @@
  * - SQ-1: for one sender session and one destination key, assigned seqs are 1, 2, 3, ... in
  *   send order.
  * - SQ-2: different senders have independent sessions.
+ * - SQ-3 (reorder buffer, upstream `OrderedSender`, on when `enableDestActorReorderingBuffer`):
+ *   per sender session, the destination's work queue receives seq `last + 1` at once (then every
+ *   buffered successor), buffers a seq beyond it, and drops a seq it already passed (duplicate).
+ *   `direct` messages bypass it; a message without `SEQ_INFO` or with seq 0 is rejected.
  */
 import { randomFillSync } from 'node:crypto';
+import { ProcmeshError } from './errors.js';
 import type { PortId } from './id.js';
 import { SeqInfo } from './mailbox/envelope.js';
 
@@ -43,5 +48,57 @@ export class Sequencer {
     const seq = (this.counters.get(key) ?? 0) + 1;
     this.counters.set(key, seq);
     return SeqInfo.session(this.sessionId, seq);
+  }
+}
+
+/** A message the reorder buffer cannot place (SQ-3). */
+export class SequenceError extends ProcmeshError {
+  readonly code = 'invalid-sequence' as const;
+}
+
+/** What `ReorderBuffer.accept` did with a message. */
+export type ReorderOutcome = 'delivered' | 'buffered' | 'duplicate';
+
+/** SQ-3: restores per-session send order at the destination. */
+export class ReorderBuffer<T> {
+  private readonly sessions = new Map<string, { last: number; pending: Map<number, T> }>();
+
+  constructor(private readonly deliver: (item: T) => void) {}
+
+  /** Deliver, buffer or drop `item` according to its `SeqInfo`; throws `SequenceError`. */
+  accept(info: SeqInfo | undefined, item: T): ReorderOutcome {
+    if (info === undefined) throw new SequenceError('message without SEQ_INFO rejected by the reorder buffer');
+    if (info.kind === 'direct') {
+      this.deliver(item);
+      return 'delivered';
+    }
+    if (info.seq === 0) throw new SequenceError(`invalid sequence number 0 in session ${info.sessionId}`);
+    let session = this.sessions.get(info.sessionId);
+    if (session === undefined) {
+      session = { last: 0, pending: new Map() };
+      this.sessions.set(info.sessionId, session);
+    }
+    if (info.seq <= session.last || session.pending.has(info.seq)) return 'duplicate';
+    if (info.seq > session.last + 1) {
+      session.pending.set(info.seq, item);
+      return 'buffered';
+    }
+    session.last = info.seq;
+    this.deliver(item);
+    for (;;) {
+      const next = session.pending.get(session.last + 1);
+      if (next === undefined) break;
+      session.pending.delete(session.last + 1);
+      session.last++;
+      this.deliver(next);
+    }
+    return 'delivered';
+  }
+
+  /** Messages waiting for a predecessor. */
+  get buffered(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.pending.size;
+    return n;
   }
 }

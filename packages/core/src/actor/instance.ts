@@ -35,7 +35,7 @@ import type { Logger } from 'pino';
 import { ActorId, type PortId } from '../id.js';
 import { ProcError } from '../errors.js';
 import type { Headers, Undeliverable } from '../mailbox/envelope.js';
-import { DIRECT_HEADERS } from '../mailbox/envelope.js';
+import { DIRECT_HEADERS, SeqInfo } from '../mailbox/envelope.js';
 import { MailboxSenderError } from '../mailbox/errors.js';
 import { ACTOR_PORT, type Mailbox } from '../mailbox/mailbox.js';
 import {
@@ -48,13 +48,14 @@ import {
   type SendContext,
 } from '../mailbox/ports.js';
 import type { ReturnHandle } from '../mailbox/sender.js';
-import { Sequencer } from '../sequencing.js';
+import { ReorderBuffer, Sequencer } from '../sequencing.js';
 import { ActorSupervisionEvent } from '../supervision.js';
 import type { Actor } from './actor.js';
 import { ActorError, ActorErrorKind, UndeliverableMessageError, describeThrown } from './errors.js';
 import { Signal } from './signal.js';
 import { ActorStatus, StatusCell, type HandlerInfo, type StatusWatch } from './status.js';
 import { ActorHandle, ActorRef } from './handle.js';
+import { WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
 
 /** The proc services an instance needs (implemented by `Proc`; kept narrow to avoid a cycle). */
@@ -63,6 +64,10 @@ export interface ProcServices {
   readonly logger: Logger;
   readonly cleanupTimeoutMs: number;
   readonly childStopWaitMs: number;
+  /** The initial TTL of envelopes this proc's instances send. */
+  readonly messageTtl: number;
+  /** SQ-3: whether work queues restore per-session order (`enableDestActorReorderingBuffer`). */
+  readonly reorderBuffer: boolean;
   spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined): ActorHandle<A>;
   childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>];
   handleUnhandledSupervisionEvent(cx: SendContext, event: ActorSupervisionEvent): void;
@@ -83,6 +88,12 @@ const WORK_UNDELIVERABLE = 1;
 
 /** AC-6 */
 const YIELD_EVERY = 1024;
+
+/** At most this many distinct `HandlerInfo`s are cached per actor (message arms). */
+const MAX_HANDLER_INFOS = 64;
+
+/** `performance.timeOrigin` is a getter with validation: read it once. */
+const TIME_ORIGIN = performance.timeOrigin;
 
 /** Resolve after the event loop had a turn (I/O, timers). */
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -160,8 +171,7 @@ export class Instance<M> implements SendContext {
   headers: Headers = DIRECT_HEADERS;
   /** The actor's handler port (`M`). */
   readonly handlerPort: PortHandle<M>;
-  private readonly work: unknown[] = [];
-  private workHead = 0;
+  private readonly work = new WorkQueue();
   private readonly signals: Signal[] = [];
   private readonly supervisionEvents: ActorSupervisionEvent[] = [];
   private wake: (() => void) | undefined;
@@ -185,6 +195,7 @@ export class Instance<M> implements SendContext {
     parent: InstanceCell | undefined,
   ) {
     this.sequencer = new Sequencer();
+    this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers]) => this.enqueueInOrder(tag, message, headers)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this as Instance<unknown>, ActorStatus.created);
     this.handlerTypeName = typeName;
     if (parent !== undefined) {
@@ -214,6 +225,11 @@ export class Instance<M> implements SendContext {
 
   get status(): ActorStatus {
     return this.cell.status.get();
+  }
+
+  /** The initial TTL of the envelopes this instance sends (the proc's `messageTtlDefault`). */
+  get messageTtl(): number {
+    return this.proc.messageTtl;
   }
 
   // ---- sending --------------------------------------------------------------------------
@@ -389,6 +405,24 @@ export class Instance<M> implements SendContext {
 
   private enqueue(tag: number, message: unknown, headers: Headers): void {
     if (this.aborted) throw new MailboxSenderError(this.handlerPort.location(), 'other', 'send error: receiver gone');
+    const reorder = this.reorder;
+    if (reorder !== undefined && headers.seq_info !== SeqInfo.direct) {
+      let outcome: string;
+      try {
+        outcome = reorder.accept(headers.seq_info, [tag, message, headers]);
+      } catch (err) {
+        throw new MailboxSenderError(this.handlerPort.location(), 'invalid', (err as Error).message, { cause: err });
+      }
+      if (outcome === 'duplicate') this.logger.warn({ seq: SeqInfo.display(headers.seq_info as SeqInfo) }, 'duplicate message dropped by the reorder buffer');
+      return;
+    }
+    this.enqueueInOrder(tag, message, headers);
+  }
+
+  /** SQ-3: the reorder buffer, when the proc enables it. */
+  private readonly reorder: ReorderBuffer<[number, unknown, Headers]> | undefined;
+
+  private enqueueInOrder(tag: number, message: unknown, headers: Headers): void {
     if (this.inverted !== undefined) {
       this.inverted.work.push(new WorkCell(this, tag, message, headers));
       return;
@@ -407,10 +441,6 @@ export class Instance<M> implements SendContext {
       this.wake = undefined;
       wake();
     }
-  }
-
-  private get hasWork(): boolean {
-    return this.workHead < this.work.length;
   }
 
   /** @internal The receivers of an inverted actor. */
@@ -454,10 +484,8 @@ export class Instance<M> implements SendContext {
       const caused = outcome.kind.kind === 'error-during-handling-supervision' ? outcome.kind.event : undefined;
       event = new ActorSupervisionEvent(this.selfId, displayName, status, Date.now(), caused);
     }
-    const dropped = this.work.length - this.workHead;
-    if (dropped > 0) this.logger.debug({ dropped: dropped / 3 }, 'queued work dropped at stop');
-    this.work.length = 0;
-    this.workHead = 0;
+    const dropped = this.work.clear();
+    if (dropped > 0) this.logger.debug({ dropped }, 'queued work dropped at stop');
     this.mailbox.close(status);
     this.cell.supervisionEvent = event; // FI-1
     this.cell.status.set(status);
@@ -584,10 +612,16 @@ export class Instance<M> implements SendContext {
         if (failure !== undefined) return { ok: false, kind: failure };
         continue;
       }
-      if (this.workHead < work.length) {
-        const failure = await this.processOne(actor);
-        if (failure !== undefined) return { ok: false, kind: failure };
-        if (++sinceYield >= YIELD_EVERY) {
+      if (work.size > 0) {
+        const limit = YIELD_EVERY - sinceYield;
+        const pending = this.processBatch(actor, limit, true);
+        sinceYield += this.batchCount;
+        if (pending !== undefined) {
+          const failure = await pending;
+          if (failure !== undefined) return { ok: false, kind: failure };
+          sinceYield++;
+        }
+        if (sinceYield >= YIELD_EVERY) {
           sinceYield = 0;
           await yieldMacrotask();
         }
@@ -599,76 +633,111 @@ export class Instance<M> implements SendContext {
       });
     }
     // DrainAndStop: handle every queued item, including ones arriving while draining.
-    while (this.hasWork) {
+    while (work.size > 0) {
       if (this.aborted) return { ok: 'detached' };
-      const failure = await this.processOne(actor);
-      if (failure !== undefined) return { ok: false, kind: failure };
+      const pending = this.processBatch(actor, YIELD_EVERY, false);
+      if (pending !== undefined) {
+        const failure = await pending;
+        if (failure !== undefined) return { ok: false, kind: failure };
+      }
     }
     return { ok: true, reason: drainReason };
   }
 
+  /** Items handled synchronously by the last `processBatch` call. */
+  private batchCount = 0;
+
   /**
-   * Take one work item and handle it; returns the failure kind if the handler failed. Written
-   * so that a synchronous handler does not allocate a promise on the way (AC-2): the caller's
-   * `await` on a non-promise `undefined` is the only cost.
+   * Handle queued work items synchronously, one after the other, until the queue is empty,
+   * `limit` items were handled, a signal or supervision event is waiting (when `stopForControl`),
+   * or a handler returned a promise. Returns undefined when every item it took completed
+   * synchronously (AC-2: no promise, no microtask per message); otherwise the promise of the
+   * item in flight (or of the failure handling), resolving to the failure kind if any.
+   *
+   * Timing (ST-3): the clock is read once per batch, not per message. Every item of a batch is
+   * `processing` since the batch start, and the batch's elapsed time goes to
+   * `totalProcessingTimeUs`; an item that returns a promise adds its time until it settles.
    */
-  private processOne(actor: Actor<M>): ActorErrorKind | undefined | Promise<ActorErrorKind | undefined> {
+  private processBatch(actor: Actor<M>, limit: number, stopForControl: boolean): Promise<ActorErrorKind | undefined> | undefined {
     const work = this.work;
-    const i = this.workHead;
-    const tag = work[i] as number;
-    const message = work[i + 1];
-    const headers = work[i + 2] as Headers;
-    work[i + 1] = undefined;
-    this.workHead = i + 3;
-    if (this.workHead === work.length) {
-      work.length = 0;
-      this.workHead = 0;
-    }
+    const cell = this.cell;
+    const status = cell.status;
     const start = performance.now();
-    let result: void | Promise<void>;
-    try {
-      result = this.runWorkItem(actor, tag, message, headers, start);
-    } catch (err) {
-      return this.handlerFailed(actor, err);
+    const since = TIME_ORIGIN + start;
+    let n = 0;
+    this.batchCount = 0;
+    while (n < limit && work.shift()) {
+      if (n > 0) status.markIdle();
+      n++;
+      let result: void | Promise<void>;
+      try {
+        result = this.runWorkItem(actor, work.tag, work.message, work.headers as Headers, since);
+      } catch (err) {
+        this.batchCount = n - 1;
+        cell.totalProcessingTimeUs += (performance.now() - start) * 1000;
+        return this.handlerFailed(actor, err);
+      }
+      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+        this.batchCount = n - 1;
+        const suspended = performance.now();
+        cell.totalProcessingTimeUs += (suspended - start) * 1000;
+        return (result as Promise<void>).then(
+          () => {
+            cell.messagesProcessed++;
+            cell.totalProcessingTimeUs += (performance.now() - suspended) * 1000;
+            return undefined;
+          },
+          (err: unknown) => {
+            cell.totalProcessingTimeUs += (performance.now() - suspended) * 1000;
+            return this.handlerFailed(actor, err);
+          },
+        );
+      }
+      cell.messagesProcessed++;
+      if (stopForControl && (this.signals.length > 0 || this.supervisionEvents.length > 0 || this.aborted)) break;
     }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).then(
-        () => {
-          this.finishItem(start);
-          return undefined;
-        },
-        (err: unknown) => this.handlerFailed(actor, err),
-      );
-    }
-    this.finishItem(start);
+    this.batchCount = n;
+    cell.totalProcessingTimeUs += (performance.now() - start) * 1000;
     return undefined;
   }
 
-  private finishItem(start: number): void {
-    const cell = this.cell;
-    cell.messagesProcessed++;
-    cell.totalProcessingTimeUs += (performance.now() - start) * 1000;
-  }
-
-  private runWorkItem(actor: Actor<M>, tag: number, message: unknown, headers: Headers, start: number): void | Promise<void> {
+  private runWorkItem(actor: Actor<M>, tag: number, message: unknown, headers: Headers, since: number): void | Promise<void> {
     this.headers = headers;
+    const cell = this.cell;
     if (tag === WORK_MESSAGE) {
       const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-      const info: HandlerInfo = { typeName: this.handlerTypeName, arm: typeof arm === 'string' ? arm : undefined };
-      this.cell.lastHandler = info;
-      this.cell.status.markProcessing(performance.timeOrigin + start, info);
+      const info = this.handlerInfo(typeof arm === 'string' ? arm : undefined);
+      cell.lastHandler = info;
+      cell.status.markProcessing(since, info);
       return actor.handle(this, message as M);
     }
-    this.cell.status.markProcessing(performance.timeOrigin + start, { typeName: this.handlerTypeName, arm: 'Undeliverable' });
+    const info = this.handlerInfo('Undeliverable');
+    cell.lastHandler = info;
+    cell.status.markProcessing(since, info);
     const undeliverable = message as Undeliverable;
     if (actor.handleUndeliverableMessage !== undefined) return actor.handleUndeliverableMessage(this, undeliverable);
     throw new UndeliverableMessageError(undeliverable.envelope);
   }
 
+  /** The (shared, immutable) `HandlerInfo` of a message arm: no allocation per message. */
+  private handlerInfo(arm: string | undefined): HandlerInfo {
+    const last = this.lastInfo;
+    if (last !== undefined && last.arm === arm) return last;
+    let info = this.handlerInfos.get(arm);
+    if (info === undefined) {
+      info = Object.freeze({ typeName: this.handlerTypeName, arm });
+      if (this.handlerInfos.size < MAX_HANDLER_INFOS) this.handlerInfos.set(arm, info);
+    }
+    this.lastInfo = info;
+    return info;
+  }
+
+  private lastInfo: HandlerInfo | undefined;
+  private readonly handlerInfos = new Map<string | undefined, HandlerInfo>();
+
   /** @internal Used by `WorkCell.handle` (inverted actors). */
   runWork(actor: Actor<M>, tag: number, message: unknown, headers: Headers): void | Promise<void> {
-    const start = performance.now();
-    const r = this.runWorkItem(actor, tag, message, headers, start);
+    const r = this.runWorkItem(actor, tag, message, headers, TIME_ORIGIN + performance.now());
     this.cell.messagesProcessed++;
     return r;
   }

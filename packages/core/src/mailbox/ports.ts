@@ -38,6 +38,8 @@ export interface SendContext {
   readonly mailbox: Mailbox;
   /** The sender's bound `Undeliverable` port, or the global monitored return handle. */
   returnHandle(): ReturnHandle;
+  /** The initial TTL of envelopes it sends (default: the `messageTtlDefault` configuration). */
+  readonly messageTtl?: number;
 }
 
 /** Enqueue a value with its headers; throws `MailboxSenderError` when the receiver is gone. */
@@ -221,7 +223,7 @@ export function postSerialized(cx: SendContext, dest: PortId, data: Uint8Array, 
     throw new MailboxSenderError(String(dest), 'invalid', 'SEQ_INFO must not be set by the caller');
   }
   headers.seq_info = cx.sequencer.assignSeq(dest);
-  const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, config().messageTtlDefault, returnUndeliverable);
+  const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, cx.messageTtl ?? config().messageTtlDefault, returnUndeliverable);
   cx.mailbox.post(envelope, cx.returnHandle());
 }
 

@@ -24,6 +24,7 @@ import { abandon, RETURN_MARK, type MailboxSender, type ReturnHandle } from '../
 import { PanickingMailboxSender } from './simple.js';
 import { ChannelAddr } from '../../channel/addr.js';
 import { ProcId } from '../../id.js';
+import { Sequencer } from '../../sequencing.js';
 
 registerExtension(
   EXT.ENVELOPE,
@@ -42,6 +43,7 @@ export class MailboxServer {
   readonly serverId: ActorId;
   readonly returnHandle: ReturnHandle;
   private stopped = false;
+  private readonly sequencer = new Sequencer();
   private loop: Promise<void> | undefined;
 
   constructor(private readonly sender: MailboxSender) {
@@ -100,10 +102,12 @@ export class MailboxServer {
       return;
     }
     envelope.errors.push(DeliveryError.brokenLink('message was undeliverable'));
-    const headers: Headers = { [RETURN_MARK]: true, send_timestamp: Date.now() };
+    const dest = envelope.sender.portId(ACTOR_PORT.UNDELIVERABLE);
+    // SEQ_INFO as any ref send has it, so a destination with a reorder buffer accepts it (SQ-3).
+    const headers: Headers = { [RETURN_MARK]: true, send_timestamp: Date.now(), seq_info: this.sequencer.assignSeq(dest) };
     const back = new MessageEnvelope(
       this.serverId,
-      envelope.sender.portId(ACTOR_PORT.UNDELIVERABLE),
+      dest,
       encodePayload(new Undeliverable(envelope)),
       headers,
       config().messageTtlDefault,
