@@ -1,0 +1,251 @@
+/**
+ * channel/ring/consumer.ts: the reading side of the ring, in bytes (layout and proofs: ring.ts).
+ *
+ * One `RingConsumer` per ring, on one thread (RING-2). `poll` loads WRITE once, visits every
+ * complete record up to it (reassembling fragments in private memory, skipping wrap markers),
+ * then stores READ once for the whole batch and wakes a producer that waits for that much
+ * space. The sleep protocol (C1-C3 of ring.ts) is split into `prepareSleep`, `sleep` and
+ * `awake` so the channel (rx.ts) and the tests can drive each step.
+ *
+ * Never throws of its own accord (RING-11): a malformed record sets `corruption` and stops the
+ * batch. A visitor that throws stops the batch too; READ still covers the records visited.
+ */
+import {
+  align,
+  DATA_OFFSET,
+  FIRST_PREFIX_BYTES,
+  KIND_DATA,
+  KIND_FIRST,
+  KIND_MASK,
+  KIND_MORE,
+  KIND_PAD,
+  MAX_RECORD_BYTES,
+  CONSUMER_SLEEPING_INDEX,
+  PRODUCER_WAITING_INDEX,
+  READ_INDEX,
+  RECORD_HEADER_BYTES,
+  STATE_CONSUMER_ATTACHED,
+  STATE_CONSUMER_CLOSED,
+  STATE_CONSUMER_END,
+  STATE_INDEX,
+  TAG_MASK,
+  TAG_SHIFT,
+  WRITE_INDEX,
+  type RingBuffer,
+} from './ring.js';
+import { waitAsync } from './wait.js';
+
+/**
+ * Called once per record, in order, with the record's bytes at `bytes[start, end)`. For a
+ * whole record `bytes` is the ring's shared memory and is valid only during the call (copy
+ * what you keep); for a reassembled record it is a private buffer that the visitor may keep.
+ * Return `false` to stop the batch after this record.
+ */
+export type RecordVisitor = (bytes: Uint8Array, start: number, end: number, tag: number) => boolean | void;
+
+const HEADER_WORDS = RECORD_HEADER_BYTES >> 2;
+/** How many spin iterations between clock reads. */
+const SPIN_CHECK_EVERY = 64;
+
+export class RingConsumer {
+  readonly ring: RingBuffer;
+  readonly capacity: number;
+  /** Set when a malformed record was found; the stream cannot continue. */
+  corruption: string | undefined;
+
+  private readonly i32: Int32Array;
+  private readonly data: Buffer;
+  private readonly mask: number;
+  /** Bytes ever consumed (mod 2^32); equals READ after each poll. */
+  private read: number;
+  /** Fragment reassembly (RING-8). */
+  private assembly: Uint8Array | undefined;
+  private assembled = 0;
+  private assemblyTag = 0;
+
+  constructor(ring: RingBuffer) {
+    ring.claim(STATE_CONSUMER_ATTACHED, 'consumer');
+    this.ring = ring;
+    this.i32 = ring.i32;
+    this.data = ring.data;
+    this.capacity = ring.capacity;
+    this.mask = ring.capacity - 1;
+    this.read = Atomics.load(this.i32, READ_INDEX);
+  }
+
+  /** True if published records are waiting (one load of WRITE). */
+  available(): boolean {
+    return Atomics.load(this.i32, WRITE_INDEX) !== this.read;
+  }
+
+  /** Bytes of a fragmented record received so far and its total, or undefined. */
+  partialRecord(): { readonly received: number; readonly total: number } | undefined {
+    return this.assembly === undefined ? undefined : { received: this.assembled, total: this.assembly.length };
+  }
+
+  /**
+   * Visit up to `max` complete records (fragments count when their record completes). Returns
+   * how many records were visited. One load of WRITE and one store of READ per call.
+   */
+  poll(visit: RecordVisitor, max = 0x7fffffff): number {
+    // Pairs with the producer's Atomics.store(WRITE): records before it are complete (RING-3).
+    const write = Atomics.load(this.i32, WRITE_INDEX);
+    let read = this.read;
+    if (write === read || this.corruption !== undefined) return 0;
+    const i32 = this.i32;
+    let count = 0;
+    try {
+      while (read !== write && count < max) {
+        const at = read & this.mask;
+        const h = (DATA_OFFSET + at) >> 2;
+        const length = i32[h] as number;
+        const info = i32[h + 1] as number;
+        const kind = info & KIND_MASK;
+        if (kind === KIND_PAD) {
+          if (this.capacity - at > ((write - read) | 0)) {
+            this.corruption = `malformed wrap marker at ${at}`;
+            break;
+          }
+          read = (read + (this.capacity - at)) | 0;
+          continue;
+        }
+        const size = align(RECORD_HEADER_BYTES + length);
+        if (length < 0 || at + RECORD_HEADER_BYTES + length > this.capacity || size > ((write - read) | 0)) {
+          this.corruption = `malformed record at ${at}: length ${length}, kind ${kind}`;
+          break;
+        }
+        const start = at + RECORD_HEADER_BYTES;
+        const tag = (info >>> TAG_SHIFT) & TAG_MASK;
+        if (kind === KIND_DATA) {
+          read = (read + size) | 0;
+          count++;
+          if (visit(this.data, start, start + length, tag) === false) break;
+        } else if (kind === KIND_FIRST || kind === KIND_MORE) {
+          read = (read + size) | 0;
+          const record = this.reassemble(kind, h, start, length);
+          if (record === undefined) {
+            if (this.corruption !== undefined) break;
+            continue;
+          }
+          count++;
+          if (visit(record, 0, record.length, this.assemblyTag) === false) break;
+        } else {
+          this.corruption = `malformed record at ${at}: unknown kind ${kind}`;
+          break;
+        }
+      }
+    } finally {
+      this.consumed(read, write);
+    }
+    return count;
+  }
+
+  /** Copy of the next record's payload, or undefined (a convenience; `poll` allocates nothing). */
+  tryRead(): { readonly bytes: Uint8Array; readonly tag: number } | undefined {
+    let out: { bytes: Uint8Array; tag: number } | undefined;
+    this.poll((bytes, start, end, tag) => {
+      out = { bytes: new Uint8Array(bytes.subarray(start, end)), tag };
+    }, 1);
+    return out;
+  }
+
+  /**
+   * Busy-wait up to `micros` for a record or a STATE change. True if one arrived. Blocks this
+   * thread's event loop meanwhile: keep `micros` small (rx.ts adapts it).
+   */
+  spin(micros: number): boolean {
+    const i32 = this.i32;
+    const read = this.read;
+    const state = Atomics.load(i32, STATE_INDEX);
+    const deadline = performance.now() + micros / 1000;
+    for (;;) {
+      for (let i = 0; i < SPIN_CHECK_EVERY; i++) {
+        if (Atomics.load(i32, WRITE_INDEX) !== read) return true;
+      }
+      if (Atomics.load(i32, STATE_INDEX) !== state) return true;
+      if (performance.now() >= deadline) return false;
+    }
+  }
+
+  /**
+   * C1-C2: advertise sleep, then re-check WRITE and STATE. True: the caller may `sleep()`;
+   * false: something arrived (the flag is cleared again) and the caller should poll.
+   */
+  prepareSleep(): boolean {
+    // C1: pairs with the producer's P2 load of the flag.
+    Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 1);
+    // C2: seq-cst loads after C1, so either we see P1 or the producer sees our flag.
+    if (Atomics.load(this.i32, WRITE_INDEX) !== this.read || (Atomics.load(this.i32, STATE_INDEX) & STATE_CONSUMER_END) !== 0) {
+      Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 0);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * C3: sleep until a waker clears the flag. Returns a promise, or undefined when the flag was
+   * already cleared (a wake-up came between C2 and now). Call `awake()` after either.
+   */
+  sleep(): Promise<unknown> | undefined {
+    return waitAsync(this.i32, CONSUMER_SLEEPING_INDEX, 1);
+  }
+
+  /** After `sleep`: make sure the flag is down (a waker normally did it already). */
+  awake(): void {
+    Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 0);
+  }
+
+  /** Mark the ring closed by the consumer; wakes a producer waiting for space (RING-9). */
+  close(): void {
+    this.ring.setState(STATE_CONSUMER_CLOSED);
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  /** Store READ for the batch, then R2-R3: wake a producer waiting for this much space. */
+  private consumed(read: number, write: number): void {
+    if (read === this.read) return;
+    this.read = read;
+    // R1: hands the bytes back; pairs with the producer's load of READ in `ensure`.
+    Atomics.store(this.i32, READ_INDEX, read);
+    // R2: one load of a quiet line per batch.
+    const need = Atomics.load(this.i32, PRODUCER_WAITING_INDEX);
+    if (need > 0 && this.capacity - ((write - read) | 0) >= need) {
+      // R3: whoever swaps `need` for 0 notifies; pairs with the producer's Q3 waitAsync.
+      if (Atomics.compareExchange(this.i32, PRODUCER_WAITING_INDEX, need, 0) === need) {
+        Atomics.notify(this.i32, PRODUCER_WAITING_INDEX);
+      }
+    }
+  }
+
+  /** Add a fragment; returns the record once complete. */
+  private reassemble(kind: number, h: number, start: number, length: number): Uint8Array | undefined {
+    let from = start;
+    let chunk = length;
+    if (kind === KIND_FIRST) {
+      const total = this.i32[h + HEADER_WORDS] as number;
+      if (this.assembly !== undefined || length < FIRST_PREFIX_BYTES || total <= 0 || total > MAX_RECORD_BYTES) {
+        this.corruption = `malformed first fragment: total ${total}, length ${length}`;
+        return undefined;
+      }
+      this.assembly = new Uint8Array(total);
+      this.assembled = 0;
+      this.assemblyTag = ((this.i32[h + 1] as number) >>> TAG_SHIFT) & TAG_MASK;
+      from += FIRST_PREFIX_BYTES;
+      chunk -= FIRST_PREFIX_BYTES;
+    } else if (this.assembly === undefined) {
+      this.corruption = 'fragment without a first fragment';
+      return undefined;
+    }
+    const assembly = this.assembly;
+    if (this.assembled + chunk > assembly.length) {
+      this.corruption = `fragment overflows its record: ${this.assembled + chunk} > ${assembly.length}`;
+      return undefined;
+    }
+    assembly.set(this.data.subarray(from, from + chunk), this.assembled);
+    this.assembled += chunk;
+    if (this.assembled < assembly.length) return undefined;
+    this.assembly = undefined;
+    return assembly;
+  }
+}

@@ -1,0 +1,396 @@
+/**
+ * channel/ring/tx.ts: `RingTx<M>`, the producer side of a ring as a channel `Tx` (types.ts).
+ *
+ * ## Sending
+ *
+ * `post` encodes the message straight into the ring (codec.ts) when nothing is queued ahead of
+ * it, and publishes WRITE once per `publishEvery` records or at the end of the current
+ * synchronous run (a microtask), whichever comes first: a loop of posts costs one store per
+ * batch, a lone post is visible before the thread goes idle.
+ *
+ * ## Backpressure (RING-6, RING-7)
+ *
+ * When the ring is full, messages wait, unencoded and in order, in an overflow queue of at most
+ * `maxQueued` messages, plus at most one record that was already encoded (a large record being
+ * fragmented, or an encoding that landed outside the ring and did not fit). Once anything waits,
+ * every later post queues behind it. A pump waits for space with the ring's space protocol
+ * (`RingProducer.waitForSpace`, no lost resume: RING-5) and drains the queue in order; while it
+ * waits it holds the thread open (a pending `Atomics.waitAsync` does not, nodejs/node#44729).
+ * Past `maxQueued`, `post` hands the message back with `SendError` code `full`.
+ *
+ * ## Close (RING-9, RING-10, CH-4)
+ *
+ * `close()` publishes what is in the ring, marks the end of the stream, and hands every queued
+ * message back with code `closed`. When the consumer closes (or is marked dead), the Tx sees it
+ * on its next post, in its pump, or at once if someone listens with `onClose` (a watcher sleeps
+ * on the STATE word); from then on it is `closed` and hands everything back. Records already in
+ * the ring when the consumer closes are discarded by the consumer that chose to close.
+ *
+ * ## Delivery
+ *
+ * `send` resolves once the message is in the ring and published (the transport's "enqueued");
+ * `flush` resolves once everything posted before it is. Encode failures hand the message back
+ * with code `rejected`; a record over `MAX_RECORD_BYTES` with code `frame-too-large`.
+ */
+import type { ChannelAddr } from '../addr.js';
+import { SendError, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
+import { RECORD_TAG_CODEC_RESET, RECORD_TAG_MESSAGE, type RecordCodec } from './codec.js';
+import { RingProducer } from './producer.js';
+import {
+  align,
+  MAX_RECORD_BYTES,
+  RECORD_HEADER_BYTES,
+  STATE_CONSUMER_CLOSED,
+  STATE_CONSUMER_DIED,
+  STATE_INDEX,
+  STATE_PRODUCER_DIED,
+  STATE_PRODUCER_END,
+  type RingBuffer,
+} from './ring.js';
+import { KeepAlive, waitAsync } from './wait.js';
+
+export interface RingTxOptions {
+  /** Messages the overflow queue holds before `post` answers `full` (RING-6). Default 65536. */
+  readonly maxQueued?: number;
+  /** Publish WRITE at least every this many records. Default 32. */
+  readonly publishEvery?: number;
+  /** Hold the thread open while messages wait for space. Default true. */
+  readonly keepAlive?: boolean;
+}
+
+export const DEFAULT_MAX_QUEUED = 65536;
+export const DEFAULT_PUBLISH_EVERY = 32;
+const SCRATCH_BYTES = 65536;
+const EMPTY = new Uint8Array(0);
+
+/** Outcome of one attempt to write a message. */
+const WROTE = 0;
+const FULL = 1;
+const TAKEN = 2;
+
+type Done = (() => void) | undefined;
+
+/** A message whose encoding is (partly) out of the ring: `bytes` not yet accepted, or fragmenting. */
+interface InFlight<M> {
+  readonly message: M;
+  readonly onReturn: ReturnCallback<M> | undefined;
+  readonly done: Done;
+  bytes: Uint8Array | undefined;
+}
+
+export class RingTx<M> implements Tx<M> {
+  readonly addr: ChannelAddr;
+  readonly producer: RingProducer;
+  private readonly ring: RingBuffer;
+  private readonly i32: Int32Array;
+  private readonly codec: RecordCodec<M>;
+  private readonly maxQueued: number;
+  private readonly publishEvery: number;
+  /** What `reserve` must find for an in-place encode; 0 when the ring is too small for that. */
+  private readonly encodeRoom: number;
+  private readonly keepAlive = new KeepAlive();
+  private scratch = new Uint8Array(SCRATCH_BYTES);
+
+  // The overflow queue: parallel arrays from `head` (no object per message).
+  private readonly queued: M[] = [];
+  private readonly queuedReturns: (ReturnCallback<M> | undefined)[] = [];
+  private readonly queuedDone: Done[] = [];
+  private head = 0;
+  private flight: InFlight<M> | undefined;
+
+  private unpublished = 0;
+  private publishScheduled = false;
+  private resetPending = false;
+  private pumping = false;
+  private watching = false;
+  private closedReason: string | undefined;
+  private readonly closeListeners = new Set<(reason: string) => void>();
+  private flushWaiters: (() => void)[] = [];
+
+  constructor(ring: RingBuffer, codec: RecordCodec<M>, options: RingTxOptions = {}) {
+    this.producer = new RingProducer(ring);
+    this.ring = ring;
+    this.i32 = ring.i32;
+    this.addr = ring.addr;
+    this.codec = codec;
+    this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+    this.publishEvery = options.publishEvery ?? DEFAULT_PUBLISH_EVERY;
+    this.encodeRoom = codec.minEncodeBytes <= this.producer.maxReserveBytes ? codec.minEncodeBytes : 0;
+    if (options.keepAlive === false) this.keepAlive.disallow();
+  }
+
+  /** Messages waiting for space (not counting one encoded record in flight). */
+  get queueLength(): number {
+    return this.queued.length - this.head;
+  }
+
+  post(message: M, onReturn?: ReturnCallback<M>): void {
+    this.postWith(message, onReturn, undefined);
+  }
+
+  send(message: M): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.postWith(message, reject, resolve));
+  }
+
+  status(): TxStatus {
+    if (this.closedReason === undefined) this.checkEnded();
+    return this.closedReason === undefined ? 'active' : 'closed';
+  }
+
+  onClose(listener: (reason: string) => void): () => void {
+    if (this.closedReason !== undefined) {
+      listener(this.closedReason);
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    this.watch();
+    return () => this.closeListeners.delete(listener);
+  }
+
+  flush(): Promise<void> {
+    this.publish();
+    if (this.idle() || this.closedReason !== undefined) return Promise.resolve();
+    return new Promise<void>((resolve) => this.flushWaiters.push(resolve));
+  }
+
+  close(reason = 'sender closed'): void {
+    if (this.closedReason !== undefined) return;
+    this.producer.close();
+    this.finish(reason);
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private postWith(message: M, onReturn: ReturnCallback<M> | undefined, done: Done): void {
+    if (this.closedReason !== undefined || ((Atomics.load(this.i32, STATE_INDEX) & STATE_PRODUCER_END) !== 0 && this.checkEnded())) {
+      onReturn?.(new SendError('closed', message, this.closedReason ?? 'closed'));
+      return;
+    }
+    if (this.head === this.queued.length && this.flight === undefined) {
+      if (this.writeMessage(message, onReturn, done) !== FULL) return;
+    }
+    if (this.queueLength >= this.maxQueued) {
+      onReturn?.(new SendError('full', message, `ring ${this.addr} is full and ${this.maxQueued} messages are queued`));
+      return;
+    }
+    this.queued.push(message);
+    this.queuedReturns.push(onReturn);
+    this.queuedDone.push(done);
+    this.pump();
+  }
+
+  /** Encode one message into the ring (RING-12). WROTE, FULL (nothing consumed) or TAKEN. */
+  private writeMessage(message: M, onReturn: ReturnCallback<M> | undefined, done: Done): number {
+    const producer = this.producer;
+    if (this.resetPending) {
+      if (!producer.write(EMPTY, RECORD_TAG_CODEC_RESET)) return FULL;
+      this.resetPending = false;
+    }
+    let target: Uint8Array;
+    let start: number;
+    let end: number;
+    const at = this.encodeRoom > 0 ? producer.reserve(this.encodeRoom) : -1;
+    if (at >= 0) {
+      target = producer.bytes;
+      start = at;
+      end = producer.reservedEnd;
+    } else if (this.encodeRoom === 0 && !producer.busy && producer.freeBytes() >= align(RECORD_HEADER_BYTES + 1)) {
+      // The ring is too small for in-place encoding: encode privately, then copy.
+      target = this.scratch;
+      start = 0;
+      end = target.length;
+    } else {
+      return FULL;
+    }
+    let encoded: number | Uint8Array;
+    try {
+      encoded = this.codec.encodeInto(message, target, start, end);
+    } catch (error) {
+      this.codecFailed();
+      onReturn?.(new SendError('rejected', message, `cannot encode: ${describe(error)}`));
+      return TAKEN;
+    }
+    if (typeof encoded === 'number') {
+      if (target === producer.bytes) {
+        producer.commit(encoded - start, RECORD_TAG_MESSAGE);
+        this.wrote(done);
+        return WROTE;
+      }
+      encoded = target.subarray(start, encoded);
+    }
+    return this.writeEncoded(message, onReturn, done, encoded);
+  }
+
+  /** An encoding outside the ring: copy it in, fragment it, or keep it in flight. */
+  private writeEncoded(message: M, onReturn: ReturnCallback<M> | undefined, done: Done, bytes: Uint8Array): number {
+    if (bytes.length > MAX_RECORD_BYTES) {
+      this.codecFailed();
+      onReturn?.(new SendError('frame-too-large', message, `record of ${bytes.length} bytes exceeds ${MAX_RECORD_BYTES}`));
+      return TAKEN;
+    }
+    const producer = this.producer;
+    // The producer keeps a reference to a fragmented record, and the codec reuses its buffer.
+    const owned = bytes.length > producer.maxInlineBytes ? bytes.slice() : bytes;
+    if (producer.write(owned, RECORD_TAG_MESSAGE)) {
+      if (!producer.busy) {
+        this.wrote(done);
+        return WROTE;
+      }
+      this.flight = { message, onReturn, done, bytes: undefined };
+    } else {
+      this.flight = { message, onReturn, done, bytes: owned === bytes ? bytes.slice() : owned };
+    }
+    this.pump();
+    return TAKEN;
+  }
+
+  private wrote(done: Done): void {
+    if (++this.unpublished >= this.publishEvery) this.publish();
+    else if (!this.publishScheduled) {
+      this.publishScheduled = true;
+      queueMicrotask(this.publishTask);
+    }
+    done?.();
+  }
+
+  private readonly publishTask = (): void => {
+    this.publishScheduled = false;
+    this.publish();
+  };
+
+  private publish(): void {
+    this.unpublished = 0;
+    this.producer.publish();
+  }
+
+  /** Write the in-flight record and the queue in order while space lasts. True when empty. */
+  private drain(): boolean {
+    const producer = this.producer;
+    for (;;) {
+      const flight = this.flight;
+      if (flight !== undefined) {
+        if (flight.bytes !== undefined) {
+          if (!producer.write(flight.bytes, RECORD_TAG_MESSAGE)) return false;
+          flight.bytes = undefined;
+        }
+        if (!producer.resume()) return false;
+        this.flight = undefined;
+        this.wrote(flight.done);
+      }
+      if (this.head === this.queued.length) return true;
+      const i = this.head;
+      const result = this.writeMessage(this.queued[i] as M, this.queuedReturns[i], this.queuedDone[i]);
+      if (result === FULL) return false;
+      this.dequeue();
+    }
+  }
+
+  private dequeue(): void {
+    const i = this.head++;
+    (this.queued as (M | undefined)[])[i] = undefined;
+    this.queuedReturns[i] = undefined;
+    this.queuedDone[i] = undefined;
+    if (this.head === this.queued.length || this.head >= 4096) {
+      this.queued.splice(0, this.head);
+      this.queuedReturns.splice(0, this.head);
+      this.queuedDone.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Drain until empty, sleeping on the space protocol when full. One pump at a time. */
+  private pump(): void {
+    if (this.pumping || this.closedReason !== undefined) return;
+    this.pumping = true;
+    this.keepAlive.hold();
+    void this.pumpLoop();
+  }
+
+  private async pumpLoop(): Promise<void> {
+    try {
+      while (this.closedReason === undefined) {
+        const empty = this.drain();
+        this.publish();
+        if (empty) break;
+        if (!(await this.producer.waitForSpace())) {
+          this.checkEnded();
+          break;
+        }
+      }
+    } finally {
+      this.pumping = false;
+      this.keepAlive.release();
+      if (this.idle()) this.resolveFlushes();
+    }
+  }
+
+  private idle(): boolean {
+    return this.head === this.queued.length && this.flight === undefined;
+  }
+
+  private codecFailed(): void {
+    if (this.codec.resetEncoder === undefined) return;
+    this.codec.resetEncoder();
+    this.resetPending = true;
+  }
+
+  /** If the ring has ended (consumer closed or died), close this Tx. Returns true if closed. */
+  private checkEnded(): boolean {
+    if (this.closedReason !== undefined) return true;
+    const state = this.ring.state();
+    if ((state & STATE_PRODUCER_END) === 0) return false;
+    let reason = 'sender closed';
+    if ((state & STATE_CONSUMER_DIED) !== 0) reason = `receiver thread exited with code ${this.ring.consumerExitCode()}`;
+    else if ((state & STATE_CONSUMER_CLOSED) !== 0) reason = 'receiver closed';
+    else if ((state & STATE_PRODUCER_DIED) !== 0) reason = 'sender marked dead';
+    this.finish(reason);
+    return true;
+  }
+
+  /** Become closed: hand back everything not in the ring, tell the listeners. */
+  private finish(reason: string): void {
+    this.closedReason = reason;
+    this.keepAlive.dispose();
+    const flight = this.flight;
+    this.flight = undefined;
+    if (flight !== undefined) flight.onReturn?.(new SendError('closed', flight.message, reason));
+    const messages = this.queued;
+    const returns = this.queuedReturns;
+    for (let i = this.head; i < messages.length; i++) returns[i]?.(new SendError('closed', messages[i] as M, reason));
+    messages.length = 0;
+    returns.length = 0;
+    this.queuedDone.length = 0;
+    this.head = 0;
+    for (const listener of this.closeListeners) listener(reason);
+    this.closeListeners.clear();
+    this.resolveFlushes();
+  }
+
+  private resolveFlushes(): void {
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Sleep on the STATE word while someone listens for close; does not hold the thread open. */
+  private watch(): void {
+    if (this.watching || this.closedReason !== undefined) return;
+    this.watching = true;
+    const check = (): void => {
+      const state = Atomics.load(this.i32, STATE_INDEX);
+      if (((state & STATE_PRODUCER_END) !== 0 && this.checkEnded()) || this.closedReason !== undefined || this.closeListeners.size === 0) {
+        this.watching = false;
+        return;
+      }
+      // Pairs with `RingBuffer.setState`'s notify(STATE); a change since the load returns at once.
+      const woken = waitAsync(this.i32, STATE_INDEX, state);
+      if (woken === undefined) queueMicrotask(check);
+      else void woken.then(check);
+    };
+    check();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
