@@ -309,7 +309,7 @@ export class NetRx<M> implements Rx<M> {
 
   private sendAck(conn: Conn): void {
     const session = conn.session;
-    if (session === undefined || session.next === 0 || conn.socket.destroyed) return;
+    if (session === undefined || session.next === 0 || !conn.socket.writable) return;
     conn.socket.write(encodeResponse({ kind: 'ack', seq: session.next - 1 }));
     session.ackedNext = session.next;
     conn.lastAckAt = performance.now();

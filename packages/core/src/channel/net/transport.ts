@@ -58,9 +58,10 @@ export async function listen(
       if (tlsOptions === undefined) {
         throw new ChannelError('invalid-address', `listen: ${addr} needs a certificate and key (ServeOptions.tls)`);
       }
+      // No allowHalfOpen here: a client that gives up during the handshake must close the
+      // server's socket too (with it, the socket would linger half-open and unreported).
       const secure = tls.createServer(
         {
-          allowHalfOpen: true,
           cert: tlsOptions.cert as tls.TlsOptions['cert'],
           key: tlsOptions.key as tls.TlsOptions['key'],
           ...(tlsOptions.ca !== undefined ? { ca: tlsOptions.ca as tls.TlsOptions['ca'] } : {}),

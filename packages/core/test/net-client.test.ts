@@ -1,0 +1,216 @@
+/**
+ * The sending side of a net session (`NetTx`) against a mock server that reads frames and writes
+ * acks by hand (upstream `net.rs` `MockLink` tests: `test_ack_in_net_tx_basic`,
+ * `test_persistent_net_tx`, `test_ack_before_redelivery_in_net_tx`,
+ * `test_ack_exceeded_limit_with_connected_link`, `test_ack_exceeded_limit_with_broken_link`,
+ * `test_tcp_tx_delivery_timeout`, `test_net_tx_closed_on_server_reject`; invariants NT-1..5).
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { ChannelAddr } from '../src/channel/addr.js';
+import type { DialOptions } from '../src/channel/net/options.js';
+import { dialNet, type NetTx } from '../src/channel/net/tx.js';
+import type { SendError } from '../src/channel/types.js';
+import { MockServer, captureLogger, unusedPort, waitFor } from './fixtures/net-helpers.js';
+
+const quiet = pino({ level: 'silent' });
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const endpoint of open.splice(0)) endpoint.close();
+});
+
+async function mock(): Promise<MockServer> {
+  const server = await MockServer.start();
+  open.push(server);
+  return server;
+}
+
+function dialT(addr: ChannelAddr, options: DialOptions<number> = {}): NetTx<number> {
+  const tx = dialNet<number>(addr, { logger: quiet, ...options });
+  open.push(tx);
+  return tx;
+}
+
+function closed(tx: NetTx<number>): Promise<string> {
+  return new Promise((resolve) => tx.onClose(resolve));
+}
+
+const seqs = (from: number, values: number[]): [number, number][] => values.map((v, i) => [from + i, v]);
+
+describe('NetTx against a mock server', () => {
+  it('test_ack_in_net_tx_basic: acked messages are not sent again after a reconnect', { timeout: 10_000 }, async () => {
+    const server = await mock();
+    const tx = dialT(server.addr);
+    for (const m of [100, 101, 102, 103, 104]) tx.post(m);
+    const conn = await server.take();
+    const session = await conn.verifyStream(seqs(0, [100, 101, 102, 103, 104]));
+    for (let i = 0; i < 5; i++) conn.respond({ kind: 'ack', seq: i });
+    await waitFor(() => tx.pending === 0, 'the acks to be processed');
+    conn.drop();
+    tx.post(105);
+    const next = await server.take();
+    assert.equal(await next.verifyStream([[5, 105]]), session);
+  });
+
+  it('test_persistent_net_tx: unacked messages are resent after every reconnect, pruned by acks (NT-3)', { timeout: 20_000 }, async () => {
+    const server = await mock();
+    const tx = dialT(server.addr);
+    const n = 3;
+    for (const m of [100, 101, 102, 103, 104]) tx.post(m);
+    let session: bigint | undefined;
+    for (let i = 0; i < n; i++) {
+      const conn = await server.take();
+      const id = await conn.verifyStream(seqs(0, [100, 101, 102, 103, 104]));
+      session ??= id;
+      assert.equal(id, session);
+      if (i === n - 1) {
+        conn.respond({ kind: 'ack', seq: 1 });
+        await waitFor(() => tx.pending === 3, 'ack 1 to be processed');
+      }
+      conn.drop();
+    }
+    for (let i = 0; i < n; i++) {
+      const conn = await server.take();
+      assert.equal(await conn.verifyStream(seqs(2, [102, 103, 104])), session);
+      conn.drop();
+    }
+    for (const m of [105, 106, 107, 108, 109]) tx.post(m);
+    for (let i = 0; i < n; i++) {
+      const conn = await server.take();
+      await conn.verifyStream(seqs(2, [102, 103, 104, 105, 106, 107, 108, 109]));
+      if (i === n - 1) {
+        // Acking 1 again is harmless.
+        for (const seq of [1, 2, 3]) conn.respond({ kind: 'ack', seq });
+        await waitFor(() => tx.pending === 6, 'acks 2 and 3 to be processed');
+      }
+      conn.drop();
+    }
+    for (let i = 0; i < n; i++) {
+      const conn = await server.take();
+      await conn.verifyStream(seqs(4, [104, 105, 106, 107, 108, 109]));
+      if (i === n - 1) {
+        conn.respond({ kind: 'ack', seq: 7 });
+        await waitFor(() => tx.pending === 2, 'ack 7 to be processed');
+      }
+      conn.drop();
+    }
+    for (let i = 0; i < n; i++) {
+      const conn = await server.take();
+      await conn.verifyStream(seqs(8, [108, 109]));
+      conn.drop();
+    }
+  });
+
+  it('test_ack_before_redelivery_in_net_tx: an ack that precedes its message settles it when written (NT-2)', { timeout: 10_000 }, async () => {
+    const server = await mock();
+    const tx = dialT(server.addr);
+    const first = tx.send(100);
+    const conn = await server.take();
+    await conn.verifyStream([[0, 100]]);
+    conn.respond({ kind: 'ack', seq: 0 });
+    await first;
+    // Ack seq 1 before the Tx sent it: as if a delivery went unnoticed.
+    conn.respond({ kind: 'ack', seq: 1 });
+    const second = tx.send(101);
+    assert.deepEqual(await conn.nextMessage(), [1, 101]);
+    await second;
+    assert.equal(tx.pending, 0);
+  });
+
+  it('test_ack_exceeded_limit_with_connected_link: no ack within the timeout closes the Tx (NT-4)', { timeout: 10_000 }, async () => {
+    const logs = captureLogger();
+    const server = await mock();
+    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 300, logger: logs.logger });
+    const whenClosed = closed(tx);
+    tx.post(100);
+    const conn = await server.take();
+    await conn.verifyStream([[0, 100]]);
+    conn.respond({ kind: 'ack', seq: 0 });
+    await waitFor(() => tx.pending === 0, 'ack 0');
+    assert.equal(tx.status(), 'active');
+    tx.post(101);
+    assert.deepEqual(await conn.nextMessage(), [1, 101]);
+    const reason = await whenClosed;
+    assert.match(reason, /: failed to receive ack within timeout 300ms; link is currently connected$/);
+    assert.equal(tx.closeError?.code, 'timeout');
+    assert.ok(logs.has('failed to receive ack within timeout 300ms; link is currently connected'));
+  });
+
+  it('test_ack_exceeded_limit_with_broken_link: the same with the link down says "broken" (NT-4)', { timeout: 10_000 }, async () => {
+    const logs = captureLogger();
+    const server = await mock();
+    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 300, logger: logs.logger });
+    const whenClosed = closed(tx);
+    tx.post(100);
+    const conn = await server.take();
+    await conn.verifyStream([[0, 100]]);
+    conn.respond({ kind: 'ack', seq: 0 });
+    await waitFor(() => tx.pending === 0, 'ack 0');
+    const returned: SendError<number>[] = [];
+    tx.post(101, (e) => returned.push(e));
+    assert.deepEqual(await conn.nextMessage(), [1, 101]);
+    server.stopListening();
+    conn.drop();
+    const reason = await whenClosed;
+    assert.match(reason, /: failed to receive ack within timeout 300ms; link is currently broken$/);
+    assert.deepEqual(returned.map((e) => [e.code, e.value]), [['closed', 101]]);
+    assert.ok(logs.has('link is currently broken'));
+  });
+
+  it('test_tcp_tx_delivery_timeout: a link that never connects closes the Tx (NT-4)', { timeout: 10_000 }, async () => {
+    const logs = captureLogger();
+    const addr = ChannelAddr.tcp('127.0.0.1', await unusedPort());
+    const tx = dialT(addr, { messageDeliveryTimeoutMs: 200, logger: logs.logger });
+    const returned = new Promise<SendError<number>>((resolve) => tx.post(123, resolve));
+    const error = await returned;
+    assert.equal(error.value, 123);
+    assert.match(error.reason, /: failed to deliver message within timeout 200ms$/);
+    assert.equal(tx.status(), 'closed');
+    assert.ok(logs.has('failed to deliver message within timeout 200ms'));
+  });
+
+  it('test_net_tx_closed_on_server_reject: Reject closes the Tx with the server\'s reason (NT-5)', { timeout: 10_000 }, async () => {
+    const logs = captureLogger();
+    const server = await mock();
+    const tx = dialT(server.addr, { logger: logs.logger });
+    const returned = new Promise<SendError<number>>((resolve) => tx.post(100, resolve));
+    const conn = await server.take();
+    await conn.verifyStream([[0, 100]]);
+    conn.respond({ kind: 'reject', reason: 'testing' });
+    const error = await returned;
+    assert.deepEqual([error.code, error.value, error.reason], ['closed', 100, 'server rejected connection due to: testing']);
+    assert.equal(tx.closeError?.code, 'rejected');
+    assert.ok(logs.has('server rejected connection due to: testing'));
+  });
+
+  it('ignores an ack below the largest one seen, with a log line (NT-2)', { timeout: 10_000 }, async () => {
+    const logs = captureLogger();
+    const server = await mock();
+    const tx = dialT(server.addr, { logger: logs.logger });
+    for (const m of [0, 1, 2, 3, 4]) tx.post(m);
+    const conn = await server.take();
+    await conn.verifyStream(seqs(0, [0, 1, 2, 3, 4]));
+    conn.respond({ kind: 'ack', seq: 3 });
+    conn.respond({ kind: 'ack', seq: 1 });
+    await logs.waitFor('received out-of-order ack; received: 1; stored largest: 3');
+    assert.deepEqual([tx.pending, tx.status()], [1, 'active']);
+  });
+
+  it('keeps one session id and consecutive seqs from 0 across connections (NT-1)', { timeout: 10_000 }, async () => {
+    const server = await mock();
+    const tx = dialT(server.addr);
+    tx.post(1);
+    const conn = await server.take();
+    const session = await conn.verifyStream([[0, 1]]);
+    conn.respond({ kind: 'ack', seq: 0 });
+    await waitFor(() => tx.pending === 0, 'ack 0');
+    conn.drop();
+    await conn.ended;
+    tx.post(2);
+    tx.post(3);
+    const next = await server.take();
+    assert.equal(await next.verifyStream([[1, 2], [2, 3]]), session);
+    assert.notEqual(dialT(server.addr).sessionId, session);
+  });
+});
