@@ -92,9 +92,6 @@ const YIELD_EVERY = 1024;
 /** At most this many distinct `HandlerInfo`s are cached per actor (message arms). */
 const MAX_HANDLER_INFOS = 64;
 
-/** `performance.timeOrigin` is a getter with validation: read it once. */
-const TIME_ORIGIN = performance.timeOrigin;
-
 /** Resolve after the event loop had a turn (I/O, timers). */
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -663,7 +660,7 @@ export class Instance<M> implements SendContext {
     const cell = this.cell;
     const status = cell.status;
     const start = performance.now();
-    const since = TIME_ORIGIN + start;
+    const since = Date.now(); // wall clock, as upstream's `SystemTime`
     let n = 0;
     this.batchCount = 0;
     while (n < limit && work.shift()) {
@@ -737,7 +734,7 @@ export class Instance<M> implements SendContext {
 
   /** @internal Used by `WorkCell.handle` (inverted actors). */
   runWork(actor: Actor<M>, tag: number, message: unknown, headers: Headers): void | Promise<void> {
-    const r = this.runWorkItem(actor, tag, message, headers, TIME_ORIGIN + performance.now());
+    const r = this.runWorkItem(actor, tag, message, headers, Date.now());
     this.cell.messagesProcessed++;
     return r;
   }
