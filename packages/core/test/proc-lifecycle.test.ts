@@ -69,6 +69,8 @@ describe('statuses (§1.8)', () => {
     assert.equal(cell.set(ActorStatus.stopped('done')), false);
     assert.throws(() => cell.set(ActorStatus.failed('late')), StatusTransitionError);
     assert.throws(() => cell.set(ActorStatus.idle), StatusTransitionError);
+    cell.markIdle(); // the per-message marks of a loop that was detached meanwhile
+    cell.markProcessing(Date.now(), undefined);
     assert.equal(String(cell.get()), 'stopped: done');
   });
 

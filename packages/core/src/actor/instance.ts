@@ -57,6 +57,7 @@ import { ActorStatus, StatusCell, type HandlerInfo, type StatusWatch } from './s
 import { ActorHandle, ActorRef } from './handle.js';
 import { WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
+import type { Proc } from '../proc.js';
 
 /** The proc services an instance needs (implemented by `Proc`; kept narrow to avoid a cycle). */
 export interface ProcServices {
@@ -185,7 +186,8 @@ export class Instance<M> implements SendContext {
   readonly logger: Logger;
 
   constructor(
-    readonly proc: ProcServices & { readonly procId: ActorId['proc'] },
+    /** The owning proc (upstream `Instance::proc()`). */
+    readonly proc: Proc,
     readonly mailbox: Mailbox,
     readonly kind: InstanceKind,
     typeName: string,

@@ -122,11 +122,13 @@ export class StatusCell {
 
   markIdle(): void {
     if (this.lazy === 1) return;
+    if (this.lazy === 0 && ActorStatus.isTerminal(this.current)) return; // ST-1 (a detached loop)
     this.lazy = 1;
     if (this.listeners.size > 0) this.emit();
   }
 
   markProcessing(since: number, handler: HandlerInfo | undefined): void {
+    if (this.lazy === 0 && ActorStatus.isTerminal(this.current)) return; // ST-1
     this.lazy = 2;
     this.processingSince = since;
     this.processingHandler = handler;
