@@ -212,13 +212,26 @@ export function postMessage(cx: SendContext, dest: PortId, message: unknown, ext
   } catch (err) {
     throw new MailboxSenderError(String(dest), 'serialize', (err as Error).message, { cause: err });
   }
-  postSerialized(cx, dest, data, extra, returnUndeliverable);
+  const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
+  postSerialized(cx, dest, data, extra, returnUndeliverable, typeof arm === 'string' ? arm : undefined);
 }
 
-/** Post already-serialized bytes (upstream `PortId::send` / `Instance::post`). */
-export function postSerialized(cx: SendContext, dest: PortId, data: Uint8Array, extra: Headers | undefined, returnUndeliverable = true): void {
+/**
+ * Post already-serialized bytes (upstream `PortId::send` / `Instance::post`). `messageType`
+ * (the message's `type` arm, upstream `RUST_MESSAGE_TYPE`) goes into the `message_type` header
+ * unless the caller set one.
+ */
+export function postSerialized(
+  cx: SendContext,
+  dest: PortId,
+  data: Uint8Array,
+  extra: Headers | undefined,
+  returnUndeliverable = true,
+  messageType?: string,
+): void {
   const headers: Headers = extra === undefined ? { send_timestamp: Date.now() } : { ...extra };
   headers.send_timestamp ??= Date.now();
+  if (messageType !== undefined) headers.message_type ??= messageType;
   if (headers.seq_info !== undefined) {
     throw new MailboxSenderError(String(dest), 'invalid', 'SEQ_INFO must not be set by the caller');
   }
