@@ -88,21 +88,31 @@ export class MsgpackRecordCodec<M> implements RecordCodec<M> {
   private view: Buffer | undefined;
   private viewTarget: Uint8Array | undefined;
   private viewEnd = -1;
-  private parking: Uint8Array = new Uint8Array(PARKING_BYTES);
+  private parking: Buffer = Buffer.allocUnsafeSlow(PARKING_BYTES);
   private scratch: Buffer = Buffer.allocUnsafeSlow(PARKING_BYTES);
   private readonly range = { start: 0, end: 0 };
 
   constructor(options: MsgpackRecordCodecOptions = {}) {
     this.options = { useRecords: true, sequential: true, ...options.msgpack };
-    this.packr = new Packr(this.options);
-    this.unpackr = new Unpackr(this.options);
+    this.packr = this.newPackr();
+    this.unpackr = this.newUnpackr();
+  }
+
+  // msgpackr's constructors write into their options object (`structures`, `maxSharedStructures`):
+  // give each its own copy, so the two sides and later resets never share structure tables.
+  private newPackr(): Packr {
+    return new Packr({ ...this.options });
+  }
+
+  private newUnpackr(): Unpackr {
+    return new Unpackr({ ...this.options });
   }
 
   encodeInto(message: M, target: Uint8Array, start: number, end: number): number | Uint8Array {
     const packr = this.packr;
     // After our last encode the shared position was 0 in `parking`; if it moved, other code
     // packed into `parking` and may still hold those bytes: park in a fresh buffer next time.
-    if (packr.position !== 0) this.parking = new Uint8Array(PARKING_BYTES);
+    if (packr.position !== 0) this.parking = Buffer.allocUnsafeSlow(PARKING_BYTES);
     let view = this.view;
     if (view === undefined || target !== this.viewTarget || end !== this.viewEnd) {
       view = this.view = Buffer.from(target.buffer, target.byteOffset, end);
@@ -142,11 +152,11 @@ export class MsgpackRecordCodec<M> implements RecordCodec<M> {
   }
 
   resetEncoder(): void {
-    this.packr = new Packr(this.options);
+    this.packr = this.newPackr();
   }
 
   resetDecoder(): void {
-    this.unpackr = new Unpackr(this.options);
+    this.unpackr = this.newUnpackr();
   }
 }
 

@@ -33,7 +33,7 @@ import {
   WRITE_INDEX,
   type RingBuffer,
 } from './ring.js';
-import { waitAsync } from './wait.js';
+import { KeepAlive, waitAsync } from './wait.js';
 
 /**
  * Called once per record, in order, with the record's bytes at `bytes[start, end)`. For a
@@ -62,6 +62,7 @@ export class RingConsumer {
   private assembly: Uint8Array | undefined;
   private assembled = 0;
   private assemblyTag = 0;
+  private readonly keepAlive = new KeepAlive();
 
   constructor(ring: RingBuffer) {
     ring.claim(STATE_CONSUMER_ATTACHED, 'consumer');
@@ -184,11 +185,18 @@ export class RingConsumer {
 
   /**
    * C3: sleep until a waker clears the flag. Returns a promise, or undefined when the flag was
-   * already cleared (a wake-up came between C2 and now). Call `awake()` after either.
+   * already cleared (a wake-up came between C2 and now). Call `awake()` after either. While it
+   * sleeps it holds the thread open unless `holdThread` is false (nodejs/node#44729).
    */
-  sleep(): Promise<unknown> | undefined {
-    return waitAsync(this.i32, CONSUMER_SLEEPING_INDEX, 1);
+  sleep(holdThread = true): Promise<unknown> | undefined {
+    // C3: pairs with a waker's exchange-then-notify (P3) on the same word.
+    const woken = waitAsync(this.i32, CONSUMER_SLEEPING_INDEX, 1);
+    if (woken === undefined || !holdThread) return woken;
+    this.keepAlive.hold();
+    return woken.then(this.release);
   }
+
+  private readonly release = (): void => this.keepAlive.release();
 
   /** After `sleep`: make sure the flag is down (a waker normally did it already). */
   awake(): void {

@@ -51,7 +51,7 @@ import {
   wakeConsumer,
   type RingBuffer,
 } from './ring.js';
-import { waitAsync } from './wait.js';
+import { KeepAlive, waitAsync } from './wait.js';
 
 const HEADER_WORDS = RECORD_HEADER_BYTES >> 2;
 
@@ -83,6 +83,7 @@ export class RingProducer {
   private partial: Uint8Array | undefined;
   private partialOffset = 0;
   private partialTag = 0;
+  private readonly keepAlive = new KeepAlive();
 
   constructor(ring: RingBuffer) {
     ring.claim(STATE_PRODUCER_ATTACHED, 'producer');
@@ -128,7 +129,7 @@ export class RingProducer {
    * fragmented record is in progress). The payload may extend to `reservedEnd`.
    */
   reserve(minPayload: number): number {
-    if (this.partial !== undefined || this.ended) return -1;
+    if (this.partial !== undefined || this.ended || minPayload > this.maxReserveBytes) return -1;
     if (!this.ensure(align(RECORD_HEADER_BYTES + minPayload))) return -1;
     const at = this.cursor & this.mask;
     this.reservedAt = at;
@@ -241,8 +242,10 @@ export class RingProducer {
    * Resolve once the consumer has freed enough space for the write that last failed (at least
    * `lowWatermark` bytes, so a woken producer writes a real batch), or `false` once the ring has
    * ended. Publishes first: a consumer cannot free what it cannot see. Space protocol Q1-Q3.
+   * While it sleeps it holds the thread open unless `holdThread` is false (a pending
+   * `Atomics.waitAsync` alone does not: nodejs/node#44729).
    */
-  async waitForSpace(lowWatermark = this.capacity >>> 2): Promise<boolean> {
+  async waitForSpace(lowWatermark = this.capacity >>> 2, holdThread = true): Promise<boolean> {
     this.publish();
     const need = Math.min(this.capacity, Math.max(this.shortfall, lowWatermark, RECORD_HEADER_BYTES));
     for (;;) {
@@ -261,7 +264,11 @@ export class RingProducer {
       // Q3: sleep while the word still holds `need`; the consumer's compareExchange or a
       // closer's store of 0 precedes its notify, so a wake-up that came first returns at once.
       const woken = waitAsync(this.i32, PRODUCER_WAITING_INDEX, need);
-      if (woken !== undefined) await woken;
+      if (woken !== undefined) {
+        if (holdThread) this.keepAlive.hold();
+        await woken;
+        this.keepAlive.release();
+      }
       Atomics.store(this.i32, PRODUCER_WAITING_INDEX, 0);
     }
   }

@@ -240,7 +240,7 @@ export class RingRx<M> implements Rx<M> {
         continue;
       }
       if (!consumer.prepareSleep()) continue;
-      const woken = consumer.sleep();
+      const woken = consumer.sleep(false);
       if (woken === undefined) {
         consumer.awake();
         continue;

@@ -47,7 +47,7 @@ import {
   STATE_PRODUCER_END,
   type RingBuffer,
 } from './ring.js';
-import { KeepAlive, waitAsync } from './wait.js';
+import { waitAsync } from './wait.js';
 
 export interface RingTxOptions {
   /** Messages the overflow queue holds before `post` answers `full` (RING-6). Default 65536. */
@@ -88,7 +88,7 @@ export class RingTx<M> implements Tx<M> {
   private readonly publishEvery: number;
   /** What `reserve` must find for an in-place encode; 0 when the ring is too small for that. */
   private readonly encodeRoom: number;
-  private readonly keepAlive = new KeepAlive();
+  private readonly holdThread: boolean;
   private scratch = new Uint8Array(SCRATCH_BYTES);
 
   // The overflow queue: parallel arrays from `head` (no object per message).
@@ -116,7 +116,7 @@ export class RingTx<M> implements Tx<M> {
     this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
     this.publishEvery = options.publishEvery ?? DEFAULT_PUBLISH_EVERY;
     this.encodeRoom = codec.minEncodeBytes <= this.producer.maxReserveBytes ? codec.minEncodeBytes : 0;
-    if (options.keepAlive === false) this.keepAlive.disallow();
+    this.holdThread = options.keepAlive !== false;
   }
 
   /** Messages waiting for space (not counting one encoded record in flight). */
@@ -302,7 +302,6 @@ export class RingTx<M> implements Tx<M> {
   private pump(): void {
     if (this.pumping || this.closedReason !== undefined) return;
     this.pumping = true;
-    this.keepAlive.hold();
     void this.pumpLoop();
   }
 
@@ -312,14 +311,13 @@ export class RingTx<M> implements Tx<M> {
         const empty = this.drain();
         this.publish();
         if (empty) break;
-        if (!(await this.producer.waitForSpace())) {
+        if (!(await this.producer.waitForSpace(undefined, this.holdThread))) {
           this.checkEnded();
           break;
         }
       }
     } finally {
       this.pumping = false;
-      this.keepAlive.release();
       if (this.idle()) this.resolveFlushes();
     }
   }
@@ -350,7 +348,6 @@ export class RingTx<M> implements Tx<M> {
   /** Become closed: hand back everything not in the ring, tell the listeners. */
   private finish(reason: string): void {
     this.closedReason = reason;
-    this.keepAlive.dispose();
     const flight = this.flight;
     this.flight = undefined;
     if (flight !== undefined) flight.onReturn?.(new SendError('closed', flight.message, reason));
