@@ -215,6 +215,18 @@ describe('net channel over tcp and unix', () => {
     assert.equal(await rx.recv(), 5);
   });
 
+  it('rejects a second listener on a bound port with ChannelError io', { timeout: 10_000 }, async () => {
+    const [bound] = await serveT<number>('tcp:127.0.0.1:0');
+    await assert.rejects(serve<number>(bound), (e: unknown) => e instanceof ChannelError && e.code === 'io' && e.message.startsWith(`listen: ${bound} `));
+  });
+
+  it('closes a Tx whose TLS material is unusable instead of throwing from post', { timeout: 10_000 }, async () => {
+    const tx = dialT<number>('tls:localhost:1', { tls: { cert: 'not a certificate', key: 'not a key' } }) as NetTx<number>;
+    const error = await returned(tx, 1);
+    assert.match(error.reason, /^connection to tls:localhost:1 failed: /);
+    assert.equal(tx.closeError?.code, 'io');
+  });
+
   it('refuses to serve local:N for N != 0 with upstream\'s message', { timeout: 10_000 }, async () => {
     await assert.rejects(serve('local:5'), (e: unknown) => e instanceof ChannelError && e.code === 'invalid-address' && e.message === 'invalid local addr: 5');
   });

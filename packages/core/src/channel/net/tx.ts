@@ -210,7 +210,17 @@ export class NetTx<M> implements Tx<M> {
   }
 
   private connect(): void {
-    const { socket, readyEvent } = connect(this.addr, this.tlsOptions);
+    let connecting;
+    try {
+      connecting = connect(this.addr, this.tlsOptions);
+    } catch (error) {
+      // Bad TLS material and the like: retrying cannot help.
+      const reason = `connection to ${this.addr} failed: ${errorText(error)}`;
+      this.log.error(reason);
+      this.closeWith(reason, 'io');
+      return;
+    }
+    const { socket, readyEvent } = connecting;
     this.link = socket;
     this.linkUp = false;
     const reader = new FrameReader(this.timings.maxFrameLength, false, {
