@@ -19,7 +19,7 @@
  * - MB-3: a delivery that fails to decode or enqueue unbinds the port and returns the envelope
  *   as a `Mailbox` error; a once port is unbound after its first delivery.
  */
-import { USER_PORT_OFFSET, type ActorId } from '../id.js';
+import { USER_PORT_OFFSET, registerActorPortName, type ActorId } from '../id.js';
 import { ProcError } from '../errors.js';
 import { ActorStatus } from '../actor/status.js';
 import type { MessageEnvelope, Undeliverable } from './envelope.js';
@@ -45,6 +45,12 @@ export const ACTOR_PORT = {
   /** the actor's message type `M` */
   HANDLER: 16,
 } as const;
+
+// Display names of the system actor ports: `{actor}[{index}<{type}>]` (spec §1.2.2). The handler
+// port's type differs per actor, so it displays as a plain index.
+registerActorPortName(ACTOR_PORT.SIGNAL, 'Signal');
+registerActorPortName(ACTOR_PORT.UNDELIVERABLE, 'Undeliverable');
+registerActorPortName(ACTOR_PORT.INTROSPECT, 'IntrospectMessage');
 
 interface Closable {
   ownerClosed(): void;
