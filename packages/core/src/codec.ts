@@ -19,13 +19,14 @@
  *   plain data, typed arrays, ids and refs.
  * - CO-2: malformed bytes throw `CodecError` (code `deserialize`), never anything else; callers
  *   turn it into a delivery error, the proc keeps running.
+ * - CO-3: extension `write` functions return values to encode, never bytes from a nested `pack`.
  */
 import { Packr, addExtension } from 'msgpackr';
 import { ChannelAddr } from './channel/addr.js';
 import { ProcmeshError } from './errors.js';
 import { ActorId, PortId, ProcId } from './id.js';
 import { DeliveryError, type DeliveryErrorKind } from './mailbox/errors.js';
-import { MessageEnvelope, type Headers } from './mailbox/envelope.js';
+import { MessageEnvelope, Undeliverable, type Headers } from './mailbox/envelope.js';
 
 export class CodecError extends ProcmeshError {
   readonly code: 'deserialize' | 'serialize';
@@ -134,28 +135,12 @@ type WireEnvelope = [
   errors: [DeliveryErrorKind, string][],
 ];
 
-/** Encode a whole envelope for a thread or process boundary. */
-export function encodeEnvelope(env: MessageEnvelope): Uint8Array {
-  const wire: WireEnvelope = [
-    env.sender,
-    env.dest,
-    env.data,
-    env.headers,
-    env.ttl,
-    env.returnUndeliverable,
-    env.errors.map((e) => [e.kind, e.detail]),
-  ];
-  return packr.pack(wire);
+/** The encodable form of an envelope (ids stay objects: they are extension types). */
+function envelopeToWire(env: MessageEnvelope): WireEnvelope {
+  return [env.sender, env.dest, env.data, env.headers, env.ttl, env.returnUndeliverable, env.errors.map((e) => [e.kind, e.detail])];
 }
 
-/** Decode an envelope; malformed bytes throw `CodecError('deserialize')` (CO-2). */
-export function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
-  let wire: unknown;
-  try {
-    wire = packr.unpack(bytes);
-  } catch (err) {
-    throw new CodecError('deserialize', `malformed envelope: ${(err as Error).message}`, { cause: err });
-  }
+function envelopeFromWire(wire: unknown): MessageEnvelope {
   if (!Array.isArray(wire) || wire.length !== 7) throw new CodecError('deserialize', 'malformed envelope');
   const [sender, dest, data, headers, ttl, ret, errors] = wire as unknown[];
   if (
@@ -179,4 +164,32 @@ export function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
     ret,
     (errors as [DeliveryErrorKind, string][]).map(([k, d]) => new DeliveryError(k, d)),
   );
+}
+
+/**
+ * CO-3: a returned envelope (`Undeliverable`) nested in a message. Its `write` returns the wire
+ * tuple, never bytes: calling `pack` from inside an extension re-enters msgpackr's shared
+ * buffer and corrupts the outer message.
+ */
+registerExtension(
+  EXT.ENVELOPE,
+  Undeliverable,
+  (u: Undeliverable) => envelopeToWire(u.envelope),
+  (d) => new Undeliverable(envelopeFromWire(d)),
+);
+
+/** Encode a whole envelope for a thread or process boundary. */
+export function encodeEnvelope(env: MessageEnvelope): Uint8Array {
+  return packr.pack(envelopeToWire(env));
+}
+
+/** Decode an envelope; malformed bytes throw `CodecError('deserialize')` (CO-2). */
+export function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
+  let wire: unknown;
+  try {
+    wire = packr.unpack(bytes);
+  } catch (err) {
+    throw new CodecError('deserialize', `malformed envelope: ${(err as Error).message}`, { cause: err });
+  }
+  return envelopeFromWire(wire);
 }

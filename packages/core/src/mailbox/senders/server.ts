@@ -10,7 +10,7 @@
  * `serve(sender, rx)` runs the receive loop over any `Rx`; `deliver(envelope)` is the same
  * entry for transports that push (the ring consumer).
  */
-import { CodecError, EXT, decodeEnvelope, encodeEnvelope, encodePayload, registerExtension } from '../../codec.js';
+import { decodeEnvelope, encodePayload } from '../../codec.js';
 import type { Rx } from '../../channel/types.js';
 import { ChannelError } from '../../channel/types.js';
 import { ActorId } from '../../id.js';
@@ -26,16 +26,6 @@ import { ChannelAddr } from '../../channel/addr.js';
 import { ProcId } from '../../id.js';
 import { Sequencer } from '../../sequencing.js';
 
-registerExtension(
-  EXT.ENVELOPE,
-  Undeliverable,
-  (u: Undeliverable) => encodeEnvelope(u.envelope),
-  (d) => {
-    if (!(d instanceof Uint8Array)) throw new CodecError('deserialize', 'malformed Undeliverable');
-    return new Undeliverable(decodeEnvelope(d));
-  },
-);
-
 let serverCounter = 0;
 
 export class MailboxServer {
@@ -43,6 +33,7 @@ export class MailboxServer {
   readonly serverId: ActorId;
   readonly returnHandle: ReturnHandle;
   private stopped = false;
+  private rx: Rx<MessageEnvelope> | undefined;
   private readonly sequencer = new Sequencer();
   private loop: Promise<void> | undefined;
 
@@ -73,6 +64,7 @@ export class MailboxServer {
   /** Run the receive loop over `rx` until it closes or `stop()` (upstream `serve`). */
   static serve(sender: MailboxSender, rx: Rx<MessageEnvelope>): MailboxServer {
     const server = new MailboxServer(sender);
+    server.rx = rx;
     server.loop = (async () => {
       while (!server.stopped) {
         let envelope: MessageEnvelope;
@@ -89,9 +81,14 @@ export class MailboxServer {
     return server;
   }
 
-  /** Stop the loop; resolves when it exited. */
-  async stop(): Promise<void> {
+  /**
+   * Stop the loop: the Rx is closed (upstream drops it with the server task), so a pending
+   * receive ends at once; resolves when the loop exited. Envelopes not yet received are the
+   * channel's to hand back (CH-4).
+   */
+  async stop(reason = 'mailbox server stopped'): Promise<void> {
     this.stopped = true;
+    this.rx?.close(reason);
     await this.loop;
   }
 
