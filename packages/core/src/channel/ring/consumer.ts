@@ -20,6 +20,7 @@ import {
   KIND_MORE,
   KIND_PAD,
   MAX_RECORD_BYTES,
+  NOTIFY_TIME_F64_INDEX,
   CONSUMER_SLEEPING_INDEX,
   PRODUCER_WAITING_INDEX,
   READ_INDEX,
@@ -198,9 +199,14 @@ export class RingConsumer {
 
   private readonly release = (): void => this.keepAlive.release();
 
-  /** After `sleep`: make sure the flag is down (a waker normally did it already). */
-  awake(): void {
-    Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 0);
+  /**
+   * After `sleep`: make sure the flag is down (a waker normally did it already). Returns when
+   * the waker woke us (µs, `nowMicros` clock; stale if nobody wrote it since).
+   */
+  awake(): number {
+    // The load that sees the waker's exchange orders its NOTIFY_TIME store before our read.
+    if (Atomics.load(this.i32, CONSUMER_SLEEPING_INDEX) !== 0) Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 0);
+    return this.ring.f64[NOTIFY_TIME_F64_INDEX] as number;
   }
 
   /** Mark the ring closed by the consumer; wakes a producer waiting for space (RING-9). */

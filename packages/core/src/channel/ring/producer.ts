@@ -68,6 +68,7 @@ export class RingProducer {
   reservedEnd = 0;
 
   private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
   private readonly mask: number;
   private readonly minFragment: number;
   /** Bytes ever written (mod 2^32); ahead of WRITE by what is not yet published. */
@@ -89,6 +90,7 @@ export class RingProducer {
     ring.claim(STATE_PRODUCER_ATTACHED, 'producer');
     this.ring = ring;
     this.i32 = ring.i32;
+    this.f64 = ring.f64;
     this.bytes = ring.data;
     this.capacity = ring.capacity;
     this.mask = ring.capacity - 1;
@@ -163,7 +165,7 @@ export class RingProducer {
     // P1 (RING-3, RING-4): publishes the records' bytes; pairs with the consumer's load of WRITE.
     Atomics.store(this.i32, WRITE_INDEX, this.cursor);
     // P2-P3: notify only a consumer that advertised it sleeps.
-    wakeConsumer(this.i32);
+    wakeConsumer(this.i32, this.f64);
   }
 
   /** Copy one record in (see the module doc for what true and false mean); no publish. */

@@ -16,6 +16,7 @@
  * 1     64      WRITE  (producer cursor)  producer only         consumer
  * 2     128     READ   (consumer cursor)  consumer only         producer
  * 3     192     CONSUMER_SLEEPING         consumer; wakers      producer, closers
+ *       200     NOTIFY_TIME (f64 µs)      wakers, before P3     consumer (spin tuning)
  * 4     256     PRODUCER_WAITING (need)   producer; consumer    consumer, closers
  * 5     320     STATE (bit set)           anyone (Atomics.or)   everyone
  *       324     PRODUCER_EXIT             markProducerDied()    consumer
@@ -176,6 +177,12 @@ export const WRITE_OFFSET = 1 * CACHE_LINE_BYTES;
 export const READ_OFFSET = 2 * CACHE_LINE_BYTES;
 /** Line 3: 1 while the consumer is (about to be) asleep in `Atomics.waitAsync`, else 0. */
 export const CONSUMER_SLEEPING_OFFSET = 3 * CACHE_LINE_BYTES;
+/**
+ * Line 3: when the last waker woke the consumer (µs on the process-wide monotonic clock,
+ * `nowMicros`), a Float64. Written before P3's exchange, read by the consumer after its load of
+ * the flag, so the exchange orders it. Only the spin tuning of rx.ts uses it.
+ */
+export const NOTIFY_TIME_OFFSET = CONSUMER_SLEEPING_OFFSET + 8;
 /** Line 4: bytes of free space the waiting producer needs, or 0 when it is not waiting. */
 export const PRODUCER_WAITING_OFFSET = 4 * CACHE_LINE_BYTES;
 /** Line 5: lifecycle bits (`STATE_*`) and the exit codes of dead peers. */
@@ -197,6 +204,8 @@ export const PRODUCER_WAITING_INDEX = PRODUCER_WAITING_OFFSET >> 2;
 export const STATE_INDEX = STATE_OFFSET >> 2;
 export const PRODUCER_EXIT_INDEX = PRODUCER_EXIT_OFFSET >> 2;
 export const CONSUMER_EXIT_INDEX = CONSUMER_EXIT_OFFSET >> 2;
+/** Float64Array index of NOTIFY_TIME. */
+export const NOTIFY_TIME_F64_INDEX = NOTIFY_TIME_OFFSET >> 3;
 
 /** 'PMRG' little-endian, and the layout version. */
 export const RING_MAGIC = 0x47524d50;
@@ -281,11 +290,14 @@ export class RingBuffer {
   readonly addr: ChannelAddr;
   /** @internal Header words and record headers. */
   readonly i32: Int32Array;
+  /** @internal NOTIFY_TIME. */
+  readonly f64: Float64Array;
   /** @internal The record area (a Buffer, so codecs can use its native string writers). */
   readonly data: Buffer;
 
   private constructor(readonly buffer: SharedArrayBuffer) {
     this.i32 = new Int32Array(buffer);
+    this.f64 = new Float64Array(buffer, 0, DATA_OFFSET >> 3);
     this.capacity = this.i32[CAPACITY_INDEX] as number;
     this.id = (this.i32[RING_ID_INDEX] as number) >>> 0;
     this.addr = ChannelAddr.local(this.id);
@@ -373,7 +385,7 @@ export class RingBuffer {
   setState(bits: number): number {
     const previous = Atomics.or(this.i32, STATE_INDEX, bits);
     if ((previous | bits) !== previous) {
-      wakeConsumer(this.i32);
+      wakeConsumer(this.i32, this.f64);
       wakeProducer(this.i32);
       // Pairs with `Atomics.waitAsync(STATE)` of a Tx watching for close (tx.ts).
       Atomics.notify(this.i32, STATE_INDEX);
@@ -394,12 +406,18 @@ export class RingBuffer {
 }
 
 /** P2-P3 of the wake-up protocol: wake the consumer only if it advertised it sleeps. */
-export function wakeConsumer(i32: Int32Array): void {
+export function wakeConsumer(i32: Int32Array, f64: Float64Array): void {
   // P2: one load of a line the consumer writes only when it goes to sleep.
   if (Atomics.load(i32, CONSUMER_SLEEPING_INDEX) === 1) {
+    f64[NOTIFY_TIME_F64_INDEX] = nowMicros();
     // P3: whoever swaps the 1 for a 0 notifies; pairs with the consumer's C3 waitAsync.
     if (Atomics.exchange(i32, CONSUMER_SLEEPING_INDEX, 0) === 1) Atomics.notify(i32, CONSUMER_SLEEPING_INDEX);
   }
+}
+
+/** Microseconds on the process-wide monotonic clock (comparable between threads). */
+export function nowMicros(): number {
+  return Number(process.hrtime.bigint()) / 1000;
 }
 
 /** Wake a producer waiting for space, whatever it needs (closers use this). */

@@ -13,9 +13,9 @@
  * 1. Drain: `poll` up to `maxBatch` records, one READ store per batch; after `yieldEvery`
  *    busy batches, continue in `setImmediate` so timers and I/O of this thread still run.
  * 2. Spin: when the ring is empty, busy-wait up to the spin budget for the next record. The
- *    budget adapts to the idle gaps seen: it doubles (up to `maxSpinMicros`) when a sleep turned
- *    out shorter than the maximum, halves when it was longer, and drops to 0 when spinning never
- *    pays (one core for two busy threads: spinning would only steal the producer's time).
+ *    budget adapts to the idle gaps seen (how long after the ring went empty the waker came,
+ *    from the NOTIFY_TIME word): twice the gap when a spin of at most `maxSpinMicros` would have
+ *    caught it, halved after a few that it would not have, 0 when spinning does not pay.
  * 3. Sleep: the C1-C3 protocol of ring.ts on `Atomics.waitAsync`, so the event loop stays free;
  *    the producer notifies only because the consumer advertised it sleeps. While asleep with a
  *    listener or a pending `recv`, the Rx holds a ref'd handle so the thread stays alive
@@ -37,12 +37,14 @@ import { ChannelError, type Rx } from '../types.js';
 import { RECORD_TAG_CODEC_RESET, RECORD_TAG_MESSAGE, type RecordCodec } from './codec.js';
 import { RingConsumer } from './consumer.js';
 import {
+  nowMicros,
   STATE_CONSUMER_DIED,
   STATE_CONSUMER_END,
   STATE_PRODUCER_CLOSED,
   STATE_PRODUCER_DIED,
   type RingBuffer,
 } from './ring.js';
+import { publishPending } from './tx.js';
 import { KeepAlive } from './wait.js';
 
 export interface RingRxOptions {
@@ -75,6 +77,9 @@ export const DEFAULT_PREFETCH = 1024;
 export const DEFAULT_YIELD_EVERY = 16;
 /** Below this the spin budget drops to 0. */
 const MIN_SPIN_MICROS = 2;
+/** Consecutive idle gaps longer than `maxSpinMicros` before the budget halves (one GC pause or
+ * preemption should not cost the next hundred round trips a sleep). */
+const LONG_GAPS_TO_SHRINK = 4;
 
 const IDLE = 0;
 const RUNNING = 1;
@@ -94,7 +99,9 @@ export class RingRx<M> implements Rx<M> {
   private readonly keepAlive = new KeepAlive();
   private spinBudget: number;
   private phase = IDLE;
-  private sleptAt = 0;
+  /** When the ring last went empty (µs, `nowMicros`), or -1 while records flow. */
+  private idleSince = -1;
+  private longGaps = 0;
   private listener: ((message: M) => void) | undefined;
   private queue: M[] = [];
   private head = 0;
@@ -221,6 +228,7 @@ export class RingRx<M> implements Rx<M> {
         return;
       }
       if (count > 0) {
+        this.idleSince = -1;
         this.stats.batches++;
         if (++batches >= this.yieldEvery) {
           setImmediate(this.run);
@@ -235,10 +243,9 @@ export class RingRx<M> implements Rx<M> {
         this.end(new ChannelError('closed', `channel ${this.addr} is closed: ${this.endReason(state)}`));
         return;
       }
-      if (this.spinBudget > 0 && consumer.spin(this.spinBudget)) {
-        this.stats.spinHits++;
-        continue;
-      }
+      // Replies our listener posted are published before we spin or sleep (tx.ts).
+      publishPending();
+      if (this.spin()) continue;
       if (!consumer.prepareSleep()) continue;
       const woken = consumer.sleep(false);
       if (woken === undefined) {
@@ -247,20 +254,41 @@ export class RingRx<M> implements Rx<M> {
       }
       this.phase = SLEEPING;
       this.stats.sleeps++;
-      this.sleptAt = performance.now();
       if (this.interested()) this.keepAlive.hold();
       void woken.then(this.onWake);
       return;
     }
   };
 
+  /**
+   * Spin for the adaptive budget (RING-4's cheap path). The budget follows what a spin would
+   * have caught: after a sleep, the waker's NOTIFY_TIME tells how long after going idle the
+   * next record (or close) came. If within `maxSpinMicros`, the budget becomes twice that gap;
+   * after a few gaps in a row that were longer, it halves, down to 0 (a slow or bursty peer,
+   * or one core for two busy threads).
+   * The length of the sleep itself cannot be used: it includes the wake-up, ~100 µs or more.
+   */
+  private spin(): boolean {
+    if (this.idleSince < 0) this.idleSince = nowMicros();
+    if (this.spinBudget > 0 && this.consumer.spin(this.spinBudget)) {
+      this.stats.spinHits++;
+      return true;
+    }
+    return false;
+  }
+
   private readonly onWake = (): void => {
-    this.consumer.awake();
+    const notifiedAt = this.consumer.awake();
     this.keepAlive.release();
     if (this.phase !== SLEEPING) return;
-    const gap = (performance.now() - this.sleptAt) * 1000;
-    if (gap <= this.maxSpin) this.spinBudget = Math.min(this.maxSpin, Math.max(this.spinBudget * 2, MIN_SPIN_MICROS));
-    else if ((this.spinBudget /= 2) < MIN_SPIN_MICROS) this.spinBudget = 0;
+    const gap = notifiedAt - this.idleSince;
+    if (gap >= 0 && gap <= this.maxSpin) {
+      this.longGaps = 0;
+      this.spinBudget = Math.min(this.maxSpin, Math.max(this.spinBudget, gap * 2, MIN_SPIN_MICROS));
+    } else if (gap > this.maxSpin && ++this.longGaps >= LONG_GAPS_TO_SHRINK) {
+      this.longGaps = 0;
+      this.spinBudget = this.spinBudget / 2 < MIN_SPIN_MICROS ? 0 : this.spinBudget / 2;
+    }
     this.phase = IDLE;
     this.run();
   };

@@ -100,6 +100,8 @@ export class RingTx<M> implements Tx<M> {
 
   private unpublished = 0;
   private publishScheduled = false;
+  /** In `unpublished` (this thread's Txs with records to publish). */
+  private listed = false;
   private resetPending = false;
   private pumping = false;
   private watching = false;
@@ -246,9 +248,15 @@ export class RingTx<M> implements Tx<M> {
 
   private wrote(done: Done): void {
     if (++this.unpublished >= this.publishEvery) this.publish();
-    else if (!this.publishScheduled) {
-      this.publishScheduled = true;
-      queueMicrotask(this.publishTask);
+    else {
+      if (!this.listed) {
+        this.listed = true;
+        unpublished.add(this as RingTx<unknown>);
+      }
+      if (!this.publishScheduled) {
+        this.publishScheduled = true;
+        queueMicrotask(this.publishTask);
+      }
     }
     done?.();
   }
@@ -258,8 +266,13 @@ export class RingTx<M> implements Tx<M> {
     this.publish();
   };
 
-  private publish(): void {
+  /** @internal Publish what was written (also called by `publishPending`). */
+  publish(): void {
     this.unpublished = 0;
+    if (this.listed) {
+      this.listed = false;
+      unpublished.delete(this as RingTx<unknown>);
+    }
     this.producer.publish();
   }
 
@@ -386,6 +399,19 @@ export class RingTx<M> implements Tx<M> {
     };
     check();
   }
+}
+
+/** The Txs of this thread with records written but not yet published. */
+const unpublished = new Set<RingTx<unknown>>();
+
+/**
+ * Publish every Tx of this thread that has unpublished records. A RingRx calls it before it
+ * spins or sleeps: replies posted by its message listener must not wait for the microtask that
+ * would publish them while this thread is busy spinning (a ping-pong would stall for a spin).
+ */
+export function publishPending(): void {
+  if (unpublished.size === 0) return;
+  for (const tx of unpublished) tx.publish();
 }
 
 function describe(error: unknown): string {
