@@ -77,6 +77,23 @@ describe('ring close', () => {
     await rx.join();
   });
 
+  it('a message listener that throws closes the Rx, tells the producer, and the error propagates', { timeout: 10_000 }, async () => {
+    const ring = RingBuffer.create({ capacity: 1 << 14 });
+    const tx = ringTx<TestMessage>(ring);
+    const rx = ringRx<TestMessage>(ring);
+    tx.post(message(0));
+    await tx.flush();
+    assert.throws(
+      () =>
+        rx.onMessage(() => {
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
+    assert.equal(rx.isClosed, true);
+    assert.equal(tx.status(), 'closed');
+  });
+
   it('a second concurrent recv is refused with code protocol', { timeout: 10_000 }, async () => {
     const ring = RingBuffer.create({ capacity: 1 << 14 });
     const rx = ringRx<TestMessage>(ring);

@@ -6,7 +6,9 @@
  * `post` encodes the message straight into the ring (codec.ts) when nothing is queued ahead of
  * it, and publishes WRITE once per `publishEvery` records or at the end of the current
  * synchronous run (a microtask), whichever comes first: a loop of posts costs one store per
- * batch, a lone post is visible before the thread goes idle.
+ * batch, a lone post is visible before the thread goes idle. A RingRx of the same thread also
+ * publishes every pending Tx (`publishPending`) before it spins or sleeps, so a reply posted
+ * from a message listener does not wait behind the spin (a ping-pong would stall for one).
  *
  * ## Backpressure (RING-6, RING-7)
  *
