@@ -68,6 +68,8 @@ export class ActorHandle<M> {
 
 export class ActorRef<M> {
   declare readonly __message?: (value: M) => void;
+  /** The handler port's ref, built once (the ref send hot path). */
+  private handlerRef: PortRef<M> | undefined;
   constructor(readonly actorId: ActorId) {}
 
   /** A ref to an actor known only by id (upstream `attest`): the type is the caller's claim. */
@@ -77,7 +79,8 @@ export class ActorRef<M> {
 
   /** The actor's handler port. */
   port(): PortRef<M> {
-    return new PortRef<M>(this.actorId.portId(ACTOR_PORT.HANDLER));
+    this.handlerRef ??= new PortRef<M>(this.actorId.portId(ACTOR_PORT.HANDLER));
+    return this.handlerRef;
   }
 
   send(cx: SendContext, message: M): void {
