@@ -302,6 +302,34 @@ describe('children (§1.2.1, §4.2)', () => {
     assert.deepEqual(order, ['grandchild', 'child', 'root']);
   });
 
+  it('a child that does not stop in time is unlinked and the parent stops anyway (§4.1, 500 ms rounds)', T, async () => {
+    const proc = Proc.local({ config: { childStopWaitMs: 20 } });
+    const [client] = proc.instance('client');
+    const root = proc.spawn('root', new TestActor());
+    const child = await spawnChild(client, root);
+    await wedge(client, child); // never released
+    root.drainAndStop('done');
+    assert.equal(String(await root.join()), 'stopped: done');
+    assert.equal(child.status.kind, 'processing');
+    assert.equal(proc.getInstance(child.actorId)?.parent, undefined);
+  });
+
+  it('parentHandle() is the parent\'s handle; undefined for a root (§1.6 parent_handle)', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const root = proc.spawn('root', new TestActor());
+    const child = await spawnChild(client, root);
+    const seen = deferred<[string | undefined, string | undefined]>();
+    child.send(client, {
+      type: 'call',
+      fn: (cx) => {
+        const parent = cx.parentHandle<TestMsg>();
+        root.send(client, { type: 'call', fn: (rcx) => seen.resolve([parent?.actorId.toString(), rcx.parentHandle()?.actorId.toString()]) });
+      },
+    });
+    assert.deepEqual(await seen.promise, [String(root.actorId), undefined]);
+  });
+
   it('a parent is stopping while it waits for its children (§4.1)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
@@ -376,6 +404,15 @@ describe('signals: drain versus stop (§1.9)', () => {
     assert.equal(String(await handle.join()), 'failed: actor explicitly aborted due to: too slow');
     const event = await coordinator.next((e) => e.actorId.equals(handle.actorId));
     assert.equal(event.isError(), true);
+  });
+
+  it('signals also arrive by ref, on the Signal actor port (§1.9)', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const { PortRef, ACTOR_PORT, Signal } = await import('../src/index.js');
+    const handle = proc.spawn('test', new TestActor());
+    PortRef.attest<import('../src/index.js').Signal>(handle.actorId.portId(ACTOR_PORT.SIGNAL)).send(client, Signal.drainAndStop('by ref'));
+    assert.equal(String(await handle.join()), 'stopped: by ref');
   });
 
   it('signal display strings (§1.9)', async () => {

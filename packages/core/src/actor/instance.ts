@@ -308,6 +308,14 @@ export class Instance<M> implements SendContext {
     return this.proc.spawnChild(this.cell, actor, name);
   }
 
+  /**
+   * A local handle to this instance's parent (upstream `parent_handle`), or undefined for roots
+   * and orphans. The message type is the caller's claim.
+   */
+  parentHandle<P>(): ActorHandle<P> | undefined {
+    return this.cell.parent?.instance.handle() as ActorHandle<P> | undefined;
+  }
+
   /** A child client instance, linked to this one. */
   child(): [Instance<never>, ActorHandle<never>] {
     return this.proc.childInstance(this.cell);
