@@ -40,6 +40,7 @@ import {
   type Instance,
   type IntrospectResult,
 } from '@procmesh/core';
+import { RingBuffer } from '@procmesh/core/ring';
 import { portEndpoint } from './endpoint.js';
 import { FabricProc } from './fabric-proc.js';
 import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
@@ -69,6 +70,8 @@ export interface ProcHostOptions {
   readonly config?: Partial<Config>;
   /** pino level in workers (default `PROCMESH_LOG` or `warn`). */
   readonly logLevel?: string;
+  /** Bytes of each link's ring (default 1 MiB). */
+  readonly ringCapacity?: number;
   /** Bound on a worker's `destroyAndWait` during teardown (default 2000 ms). */
   readonly teardownTimeoutMs?: number;
 }
@@ -97,6 +100,8 @@ export class ProcHost {
   private readonly workers = new Map<number, WorkerProc>();
   private readonly linking = new Set<string>();
   private readonly linked = new Set<string>();
+  /** The ring of each link, so a dying worker's rings can be marked (RING-10). */
+  private readonly rings = new Map<string, { from: number; to: number; ring: RingBuffer }>();
   private shuttingDown = false;
 
   private constructor(private readonly options: ProcHostOptions) {
@@ -242,7 +247,9 @@ export class ProcHost {
         return;
       }
       const { port1, port2 } = new MessageChannel();
-      const ring = this.options.transport === 'port' ? undefined : createRingBuffer();
+      const ringBuffer = this.options.transport === 'port' ? undefined : RingBuffer.create({ capacity: this.options.ringCapacity ?? 1 << 20 });
+      if (ringBuffer !== undefined) this.rings.set(key, { from, to, ring: ringBuffer });
+      const ring = ringBuffer?.buffer;
       if (target === 'main') this.main.connectIn({ ring, port: port2 });
       else await target.control.connectIn(from, Comlink.transfer({ ring, port: port2 }, [port2]));
       if (source === 'main') this.main.connectOut(to, { ring, port: port1 });
@@ -255,6 +262,12 @@ export class ProcHost {
 
   /** Drop every route to `w`: its peers return what they queued for it (FB-2). */
   private dropRoutes(w: WorkerProc, reason: string): void {
+    for (const [key, link] of this.rings) {
+      if (link.from === w.index) link.ring.markProducerDied(1);
+      else if (link.to === w.index) link.ring.markConsumerDied(1);
+      else continue;
+      this.rings.delete(key);
+    }
     this.main.router.peerGone(w.index, reason);
     for (const other of this.workers.values()) {
       if (other !== w && other.state === 'ready') void other.control.peerGone(w.index, reason).catch(() => undefined);
@@ -353,9 +366,4 @@ function rebuildEvent(bytes: Uint8Array): ActorSupervisionEvent {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** The ring for one link (`@procmesh/core/ring`), or undefined until it lands. */
-function createRingBuffer(): SharedArrayBuffer | undefined {
-  return undefined;
 }
