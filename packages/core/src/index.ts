@@ -68,3 +68,5 @@ export type { Actor, Context } from './actor/actor.js';
 export { Instance, InstanceCell, WorkCell } from './actor/instance.js';
 export { ActorHandle, ActorRef } from './actor/handle.js';
 export { Proc, WeakProc, type ProcOptions, type ActorInstance } from './proc.js';
+export { dialMailbox, MailboxDialer, envelopeCodec, type MailboxDialOptions } from './mailbox/senders/dial.js';
+export type { DirectProcOptions } from './proc.js';

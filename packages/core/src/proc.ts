@@ -25,6 +25,8 @@
  */
 import type { Logger } from 'pino';
 import { ChannelAddr } from './channel/addr.js';
+import type { ServeOptions } from './channel/net/options.js';
+import { serve } from './channel/serve.js';
 import { withConfig, type Config } from './config.js';
 import { ProcError } from './errors.js';
 import { ActorId, ProcId } from './id.js';
@@ -35,6 +37,9 @@ import { ACTOR_PORT, Mailbox } from './mailbox/mailbox.js';
 import type { PortHandle, PortReceiver, SendContext } from './mailbox/ports.js';
 import { BaseMailboxSender, abandon, installReturnSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
 import { MailboxMuxer } from './mailbox/senders/muxer.js';
+import { MailboxDialer, envelopeCodec, type MailboxDialOptions } from './mailbox/senders/dial.js';
+import { DialMailboxRouter } from './mailbox/senders/router.js';
+import { MailboxServer } from './mailbox/senders/server.js';
 import { PanickingMailboxSender } from './mailbox/senders/simple.js';
 import type { Actor } from './actor/actor.js';
 import { ActorRef, type ActorHandle } from './actor/handle.js';
@@ -63,6 +68,14 @@ export interface ProcOptions {
   readonly onCrash?: (message: string) => void;
 }
 
+/** What `Proc.direct` takes besides the proc options. */
+export interface DirectProcOptions extends ProcOptions {
+  /** The served channel's options (timings, TLS, logger); the codec is the envelope codec. */
+  readonly serve?: Omit<ServeOptions<MessageEnvelope>, 'codec'>;
+  /** Options of every channel the proc dials (timings, backoff, TLS, logger). */
+  readonly dial?: MailboxDialOptions;
+}
+
 /** An inverted actor (upstream `ActorInstance`): the caller drives it. */
 export interface ActorInstance<M> {
   readonly instance: Instance<M>;
@@ -88,6 +101,8 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   private coordinatorId: ActorId | undefined;
   private readonly weak: WeakProc;
   private readonly onCrash: ((message: string) => void) | undefined;
+  /** Set by `direct`: the server of the proc's address and the dialer of its forwarder. */
+  private serving: { readonly server: MailboxServer; readonly dialer: MailboxDialer } | undefined;
 
   private constructor(
     readonly procId: ProcId,
@@ -113,6 +128,45 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   static local(options?: ProcOptions): Proc {
     const procId = ProcId.unique(ChannelAddr.local(0), `local_${localProcCounter++}`);
     return new Proc(procId, new PanickingMailboxSender(), options);
+  }
+
+  /**
+   * A proc that serves on `addr` and dials the others (upstream `Proc::direct`, spec §2):
+   * `serve(addr)` (`tcp:<ip>:0` picks a port, `local:0` a local port; `local:N` with N != 0
+   * rejects with "invalid local addr: N"), id `ProcId.withName(boundAddr, name)`, forwarder a
+   * `DialMailboxRouter` dialing each destination proc by the address in its id (default route
+   * unroutable), and a `MailboxServer` posting every arriving envelope into the proc.
+   * Asynchronous because Node binds asynchronously. `stopServing()` closes the listener and
+   * the dialed channels, so the process can exit.
+   *
+   * @example
+   * ```ts
+   * const proc = await Proc.direct('tcp:127.0.0.1:0', 'server');
+   * const echo = proc.spawn('echo', new Echo());
+   * console.log(String(echo.bind()));  // tcp:127.0.0.1:40213,server.echo[0]: dial it from anywhere
+   * await proc.stopServing();
+   * ```
+   */
+  static async direct(addr: ChannelAddr | string, name: string, options: DirectProcOptions = {}): Promise<Proc> {
+    const [bound, rx] = await serve<MessageEnvelope>(addr, { ...options.serve, codec: envelopeCodec });
+    const dialer = new MailboxDialer(options.dial);
+    const proc = new Proc(ProcId.withName(bound, name), new DialMailboxRouter(dialer.dial), options);
+    proc.serving = { server: MailboxServer.serve(proc, rx), dialer };
+    return proc;
+  }
+
+  /**
+   * Stop serving (a `direct` proc; a no-op for others): close the listener (peers' channels to
+   * this proc see `Closed`, envelopes they still send come back to their senders) and every
+   * channel this proc dialed (its pending envelopes come back as `BrokenLink`). Actors keep
+   * running; `flush()` first to wait for envelopes in flight.
+   */
+  async stopServing(reason = 'proc stopped serving'): Promise<void> {
+    const serving = this.serving;
+    if (serving === undefined) return;
+    this.serving = undefined;
+    await serving.server.stop(reason);
+    serving.dialer.close(reason);
   }
 
   get cleanupTimeoutMs(): number {

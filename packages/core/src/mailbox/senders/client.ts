@@ -34,4 +34,9 @@ export class MailboxClient extends BaseMailboxSender {
   get status(): 'active' | 'closed' {
     return this.tx.status();
   }
+
+  /** Close the channel: pending and later envelopes are returned (`BrokenLink`, CH-4). */
+  close(reason?: string): void {
+    this.tx.close(reason);
+  }
 }

@@ -1,0 +1,67 @@
+/**
+ * mailbox/senders/dial.ts: mailbox traffic over channels (spec §1.5, §7.3): the envelope codec
+ * for the net channel, `dialMailbox(addr)` (a `MailboxClient` over `dial(addr)`), and
+ * `MailboxDialer`, the `Dialer` a `DialMailboxRouter` uses that remembers what it dialed so it
+ * can close it (a `Proc.direct` proc closes its dialer when it stops serving).
+ *
+ * - DM-1 Every transport an address can name works: `tcp:`/`unix:`/`tls:` get a `NetTx` with
+ *   `envelopeCodec` (msgpackr, ids and refs as extension types, CO-1); `local:` passes the
+ *   envelope object (its payload is already bytes).
+ * - DM-2 The envelope is encoded when posted (NT-1): later changes to it by the sender (TTL,
+ *   errors) do not travel.
+ * - DM-3 A Tx that closes (delivery timeout, server `Closed`, `Reject`) returns every pending
+ *   and later envelope as `BrokenLink("failed to enqueue in MailboxClient when processing buffer:
+ *   ...")`; the router keeps the dead client cached until the address is rebound (as upstream).
+ *
+ * @example
+ * ```ts
+ * const router = new DialMailboxRouter(dialMailbox);   // dials each proc by its ProcId's address
+ * const proc = Proc.configured(ProcId.withName(addr, 'p'), router);
+ * ```
+ */
+import type { ChannelAddr } from '../../channel/addr.js';
+import type { Codec, DialOptions } from '../../channel/net/options.js';
+import { dial } from '../../channel/serve.js';
+import { decodeEnvelope, encodeEnvelope } from '../../codec.js';
+import type { MessageEnvelope } from '../envelope.js';
+import { MailboxClient } from './client.js';
+import type { Dialer } from './router.js';
+
+/** The net channel's codec for mailbox traffic (malformed bytes throw `CodecError`, CO-2). */
+export const envelopeCodec: Codec<MessageEnvelope> = { encode: encodeEnvelope, decode: decodeEnvelope };
+
+/** Options of a dialed mailbox channel: the net ones except the codec (always `envelopeCodec`). */
+export type MailboxDialOptions = Omit<DialOptions<MessageEnvelope>, 'codec'>;
+
+/** A `MailboxClient` over `dial(addr)` with the envelope codec (DM-1). */
+export function dialMailbox(addr: ChannelAddr | string, options: MailboxDialOptions = {}): MailboxClient {
+  return new MailboxClient(dial<MessageEnvelope>(addr, { ...options, codec: envelopeCodec }));
+}
+
+/** A `Dialer` that keeps the clients it made, to close them together. */
+export class MailboxDialer {
+  private readonly clients = new Set<MailboxClient>();
+  private closedReason: string | undefined;
+
+  constructor(private readonly options: MailboxDialOptions = {}) {}
+
+  /** Bound: pass it to `DialMailboxRouter` as is. Throws once the dialer is closed. */
+  readonly dial: Dialer = (addr) => {
+    if (this.closedReason !== undefined) throw new Error(`dialer closed: ${this.closedReason}`);
+    const client = dialMailbox(addr, this.options);
+    this.clients.add(client);
+    return client;
+  };
+
+  /** Clients dialed so far (and not closed by `close`). */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  /** Close every client: pending envelopes are returned to their senders (CH-4). */
+  close(reason = 'dialer closed'): void {
+    this.closedReason ??= reason;
+    for (const client of this.clients) client.close(reason);
+    this.clients.clear();
+  }
+}
