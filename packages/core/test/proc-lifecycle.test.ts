@@ -406,6 +406,32 @@ describe('signals: drain versus stop (§1.9)', () => {
     assert.equal(event.isError(), true);
   });
 
+  it('AC-6: a busy actor yields to the event loop between batches of messages', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const actor = new TestActor();
+    const handle = proc.spawn('busy', actor);
+    for (let i = 0; i < 5000; i++) handle.send(client, { type: 'record', value: i });
+    const seenAt = new Promise<number>((resolve) => setImmediate(() => resolve(actor.recorded.length)));
+    await sync(client, handle);
+    assert.ok((await seenAt) < 5000, 'the event loop ran before the queue was empty');
+  });
+
+  it('AC-6: draining yields to the event loop too (§1.9)', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const actor = new TestActor();
+    const handle = proc.spawn('busy', actor);
+    const gate = await wedge(client, handle);
+    for (let i = 0; i < 5000; i++) handle.send(client, { type: 'record', value: i });
+    handle.drainAndStop('drained');
+    gate.release();
+    const seenAt = new Promise<number>((resolve) => setImmediate(() => resolve(actor.recorded.length)));
+    await handle.join();
+    assert.ok((await seenAt) < 5000);
+    assert.equal(actor.recorded.length, 5000);
+  });
+
   it('signals also arrive by ref, on the Signal actor port (§1.9)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');

@@ -20,7 +20,8 @@
  *
  * - AC-1: one message at a time per actor; a handler (awaits included) completes before the
  *   next work item, signal or supervision event is taken.
- * - AC-2: a synchronous handler costs no promise: the loop awaits only what returned a thenable.
+ * - AC-2: a synchronous handler costs no promise: queued items are handled in synchronous
+ *   batches (`processBatch`), and the loop awaits only a handler that returned a thenable.
  * - AC-3: every terminated actor (not aborted, not a client) emits exactly one supervision event,
  *   stored in `cell.supervisionEvent` before its status turns terminal (FI-1).
  * - AC-4: children stop before their parent turns terminal (children-before-parent).
@@ -646,6 +647,8 @@ export class Instance<M> implements SendContext {
       if (pending !== undefined) {
         const failure = await pending;
         if (failure !== undefined) return { ok: false, kind: failure };
+      } else if (work.size > 0) {
+        await yieldMacrotask(); // AC-6, also while draining
       }
     }
     return { ok: true, reason: drainReason };
