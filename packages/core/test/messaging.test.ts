@@ -71,7 +71,7 @@ describe('send paths (§3.1)', () => {
     const handle = proc.spawn('a', actor);
     const ref = handle.bind();
     const value = { n: 1 };
-    ref.send(client, { type: 'record', value } as never);
+    ref.send(client, { type: 'record', value });
     value.n = 2;
     await sync(client, handle);
     assert.deepEqual(actor.recorded, [{ n: 1 }]);
@@ -85,7 +85,7 @@ describe('send paths (§3.1)', () => {
     const handle = proc.spawn('a', actor);
     const ref = handle.bind();
     const gate = await wedge(client, handle);
-    ref.send(client, { type: 'record', value: 'via ref' } as never);
+    ref.send(client, { type: 'record', value: 'via ref' });
     handle.drainAndStop('done'); // drains what is queued now
     gate.release();
     await handle.join();
@@ -99,7 +99,7 @@ describe('send paths (§3.1)', () => {
     const handle = proc.spawn('a', actor);
     const ref = handle.bind();
     for (let i = 0; i < 20; i++) {
-      if (i % 3 === 0) ref.send(client, { type: 'record', value: i } as never);
+      if (i % 3 === 0) ref.send(client, { type: 'record', value: i });
       else handle.send(client, { type: 'record', value: i });
     }
     await sync(client, handle);
@@ -122,7 +122,7 @@ describe('send paths (§3.1)', () => {
     const actor = new TestActor();
     const handle = proc.spawn('a', actor);
     handle.send(client, { type: 'record', value: 123 });
-    handle.bind().send(client, { type: 'record', value: 'foo' } as never);
+    handle.bind().send(client, { type: 'record', value: 'foo' });
     await sync(client, handle);
     assert.deepEqual(actor.recorded, [123, 'foo']);
   });
@@ -179,7 +179,7 @@ describe('headers (§1.4)', () => {
       }
     }
     const handle = proc.spawn('a', new Peek());
-    handle.bind().send(client, { type: 'record', value: 1 } as never);
+    handle.bind().send(client, { type: 'record', value: 1 });
     const headers = await seen.next();
     assert.equal(headers.message_type, 'record');
     assert.ok(typeof headers.send_timestamp === 'number');
@@ -191,7 +191,7 @@ describe('headers (§1.4)', () => {
     const [client] = proc.instance('client');
     const handle = proc.spawn('a', new TestActor());
     assert.throws(
-      () => handle.bind().sendWithHeaders(client, { seq_info: { kind: 'direct' } }, { type: 'noop' } as never),
+      () => handle.bind().sendWithHeaders(client, { seq_info: { kind: 'direct' } }, { type: 'noop' }),
       (e: unknown) => e instanceof MailboxSenderError && e.code === 'invalid',
     );
   });
@@ -201,7 +201,7 @@ describe('headers (§1.4)', () => {
     const [client] = proc.instance('client');
     const handle = proc.spawn('a', new TestActor());
     assert.throws(
-      () => handle.bind().send(client, { type: 'record', value: Symbol('x') } as never),
+      () => handle.bind().send(client, { type: 'record', value: Symbol('x') }),
       (e: unknown) => e instanceof MailboxSenderError && e.code === 'serialize',
     );
   });
@@ -270,7 +270,7 @@ describe('hops and TTL (§3.3, MS-1)', () => {
     const [client] = proc.instance('client');
     const returns = abandoned();
     const handle = proc.spawn('a', new TestActor());
-    handle.bind().send(client, { type: 'noop' } as never); // 5 hops needed, 4 allowed
+    handle.bind().send(client, { type: 'noop' }); // 5 hops needed, 4 allowed
     const env = await returns.next((e) => e.sender.equals(client.selfId));
     assert.equal(env.errors[0]?.kind, 'ttl-expired');
   });
@@ -302,7 +302,7 @@ describe('unknown and stopped destinations (§3.4)', () => {
     const handle = proc.spawn('sender', sender);
     handle.bind();
     const ghost = proc.procId.actorId('ghost');
-    sendFrom(client, handle, (cx) => PortRef.attest<string>(ghost.portId(1024)).send(cx as never, 'hi'));
+    sendFrom(client, handle, (cx) => PortRef.attest<string>(ghost.portId(1024)).send(cx, 'hi'));
     const back = await sender.returns.next();
     assert.equal(back.envelope.errorMessage(), `address not routable: no mailbox for actor ${ghost} registered in muxer`);
   });
@@ -314,7 +314,7 @@ describe('unknown and stopped destinations (§3.4)', () => {
     const handle = proc.spawn('sender', sender);
     handle.bind();
     const target = proc.spawn('target', new TestActor());
-    sendFrom(client, handle, (cx) => PortRef.attest<{ type: string }>(target.actorId.portId(1030)).send(cx as never, { type: 'ping' }));
+    sendFrom(client, handle, (cx) => PortRef.attest<{ type: string }>(target.actorId.portId(1030)).send(cx, { type: 'ping' }));
     const back = await sender.returns.next();
     assert.equal(back.envelope.errorMessage(), 'address not routable: port not bound in mailbox; port id: 1030; message type: ping');
   });
@@ -329,7 +329,7 @@ describe('unknown and stopped destinations (§3.4)', () => {
     const ref = target.bind();
     target.drainAndStop('done');
     await target.join();
-    sendFrom(client, handle, (cx) => ref.send(cx as never, { type: 'noop' }));
+    sendFrom(client, handle, (cx) => ref.send(cx, { type: 'noop' }));
     const back = await sender.returns.next();
     assert.equal(back.envelope.errorMessage(), `mailbox error: mailbox owner ${target.actorId} is stopped: done`);
   });
@@ -345,7 +345,7 @@ describe('unknown and stopped destinations (§3.4)', () => {
     const ref = target.bind();
     target.send(client, { type: 'fail', error: 'boom' });
     await target.join();
-    sendFrom(client, handle, (cx) => ref.send(cx as never, { type: 'noop' }));
+    sendFrom(client, handle, (cx) => ref.send(cx, { type: 'noop' }));
     const back = await sender.returns.next();
     assert.ok(back.envelope.errorMessage()?.startsWith(`mailbox error: mailbox owner ${target.actorId} failed: boom`));
   });
@@ -399,7 +399,7 @@ describe('the undeliverable return protocol (§3.5)', () => {
     const handle = proc.spawn('sender', new TestActor());
     handle.bind();
     const ghost = proc.procId.actorId('ghost');
-    sendFrom(client, handle, (cx) => PortRef.attest<string>(ghost.portId(1024)).send(cx as never, 'hi'));
+    sendFrom(client, handle, (cx) => PortRef.attest<string>(ghost.portId(1024)).send(cx, 'hi'));
     const status = await handle.join();
     const text = String(status);
     assert.ok(text.startsWith('failed: undeliverable message error:\n\tdescription: delivery of message from sender to dest failed\n\tsender: '), text);
@@ -415,7 +415,7 @@ describe('the undeliverable return protocol (§3.5)', () => {
     const sender = new Bouncing();
     const handle = proc.spawn('sender', sender);
     handle.bind();
-    sendFrom(client, handle, (cx) => PortRef.attest<string>(proc.procId.actorId('ghost').portId(1024)).send(cx as never, 'hi'));
+    sendFrom(client, handle, (cx) => PortRef.attest<string>(proc.procId.actorId('ghost').portId(1024)).send(cx, 'hi'));
     await sender.returns.next();
     await sync(client, handle);
     assert.equal(handle.status.kind, 'idle');
@@ -441,7 +441,7 @@ describe('the undeliverable return protocol (§3.5)', () => {
     handle.bind();
     const returns = abandoned();
     const ghostPort = PortRef.attest<string>(proc.procId.actorId('ghost').portId(1024)).withReturnUndeliverable(false);
-    sendFrom(client, handle, (cx) => ghostPort.send(cx as never, 'dropped'));
+    sendFrom(client, handle, (cx) => ghostPort.send(cx, 'dropped'));
     await sync(client, handle);
     assert.equal(sender.returns.items.length, 0);
     assert.equal(returns.items.length, 0);

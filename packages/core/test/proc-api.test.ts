@@ -208,7 +208,7 @@ describe('queries (§2)', () => {
     assert.equal(proc.resolveActorRef(ActorRef.attest<TestMsg>(lookup.actorId), TestActor), undefined, 'wrongly typed');
     // from inside an actor (upstream `downcast_handle`)
     const found = deferred<boolean>();
-    target.send(client, { type: 'call', fn: (cx) => found.resolve(ref.downcastHandle(cx as never) !== undefined) });
+    target.send(client, { type: 'call', fn: (cx) => found.resolve(ref.downcastHandle(cx) !== undefined) });
     assert.equal(await found.promise, true);
     target.drainAndStop('done');
     await target.join();

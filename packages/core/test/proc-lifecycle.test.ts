@@ -441,7 +441,7 @@ describe('signals: drain versus stop (§1.9)', () => {
     assert.equal(String(await handle.join()), 'stopped: by ref');
   });
 
-  it('signal display strings (§1.9)', async () => {
+  it('signal display strings (§1.9)', T, async () => {
     const { Signal } = await import('../src/index.js');
     assert.equal(Signal.display(Signal.drainAndStop('r')), 'DrainAndStop(r)');
     assert.equal(Signal.display(Signal.stop('r')), 'Stop(r)');

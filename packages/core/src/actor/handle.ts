@@ -91,8 +91,8 @@ export class ActorRef<M> {
     this.port().sendWithHeaders(cx, headers, message);
   }
 
-  /** The local handle, if the actor lives in `cx`'s proc and is running. */
-  downcastHandle(cx: Instance<unknown>): ActorHandle<M> | undefined {
+  /** The local handle, if the actor lives in `cx`'s proc and is running (upstream `downcast_handle`). */
+  downcastHandle(cx: Pick<Instance<never>, 'proc'>): ActorHandle<M> | undefined {
     return cx.proc.resolveActorRef(this);
   }
 
