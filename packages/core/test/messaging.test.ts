@@ -433,6 +433,45 @@ describe('the undeliverable return protocol (§3.5)', () => {
     assert.ok(abandonedMessages() > before);
   });
 
+  it('an actor never bound has no Undeliverable port: its bounces are logged, it does not fail (§1.6)', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const returns = abandoned();
+    const handle = proc.spawn('unbound_sender', new TestActor());
+    sendFrom(client, handle, (cx) => PortRef.attest<string>(proc.procId.actorId('ghost').portId(1024)).send(cx, 'hi'));
+    const env = await returns.next((e) => e.sender.equals(handle.actorId));
+    assert.equal(String(env.errors[1]), 'broken link: message returned to undeliverable port');
+    await sync(client, handle);
+    assert.equal(handle.status.kind, 'idle');
+  });
+
+  it('work queued when an actor fails is dropped silently: not handled, not returned (§3.4)', T, async () => {
+    const proc = Proc.local();
+    ProcSupervisionCoordinator.set(proc);
+    const [client] = proc.instance('client');
+    const returns = abandoned();
+    const actor = new TestActor();
+    const handle = proc.spawn('a', actor);
+    const gate = await wedge(client, handle);
+    handle.send(client, { type: 'fail', error: 'boom' });
+    for (let i = 0; i < 3; i++) handle.send(client, { type: 'record', value: i });
+    gate.release();
+    await handle.join();
+    assert.deepEqual(actor.recorded, []);
+    assert.equal(returns.items.length, 0);
+  });
+
+  it('a dropped client instance keeps its mailbox open (§2 instance)', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const [port, receiver] = client.openPort<string>();
+    const ref = port.bind();
+    client[Symbol.dispose]();
+    const [other] = proc.instance('other');
+    ref.send(other, 'still open');
+    assert.equal(await receiver.recv(), 'still open');
+  });
+
   it('returnUndeliverable(false): a failed envelope is dropped silently (§3.5 step 1)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
