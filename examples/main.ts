@@ -1,1 +1,189 @@
-console.log("procmesh: example app lands with the worker host");
+/**
+ * main.ts: the procmesh example app, a map-reduce over worker procs (`pnpm start`).
+ *
+ * Counts (and sums) the primes below `--size` by trial division, in `--chunks` chunks handed by
+ * a coordinator on the main thread to one `Mapper` actor per worker proc; mappers send their
+ * tallies to a `Reducer` actor by a ref nested in each message; the reducer reports to a port
+ * the coordinator opened. One mapper throws on one chunk (once): the main-thread supervisor
+ * reports it, the worker is torn down, and its chunks are re-run elsewhere. The job runs twice,
+ * on 1 proc (the baseline) and on `--procs` procs; the answer is checked against a sieve.
+ *
+ *   node examples/dist/main.js [--procs N] [--size N] [--chunks N] [--no-failure] [--no-baseline]
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Display } from './display.js';
+import { KNOWN_PI, sieve, type PrimeTally } from './primes.js';
+import { runJob, type JobSpec, type RunResult } from './run.js';
+
+const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js [options])
+  --procs N       worker procs for the parallel run (default: os.availableParallelism() = ${availableParallelism()})
+  --size N        count the primes below N (default 30000000)
+  --chunks N      number of chunks (default 1000)
+  --window N      chunks outstanding per mapper (default 4)
+  --transport T   links between procs: ring (SharedArrayBuffer rings, default) or port (MessagePorts)
+  --no-failure    do not inject the mapper failure
+  --no-baseline   skip the 1-proc baseline run (no speed-up figure)
+  -h, --help      this text`;
+
+interface Options {
+  readonly procs: number;
+  readonly size: number;
+  readonly chunks: number;
+  readonly window: number;
+  readonly transport: 'ring' | 'port';
+  readonly failure: boolean;
+  readonly baseline: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      procs: { type: 'string' },
+      size: { type: 'string' },
+      chunks: { type: 'string' },
+      window: { type: 'string' },
+      transport: { type: 'string', default: 'ring' },
+      'no-failure': { type: 'boolean', default: false },
+      'no-baseline': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, text: string | undefined, dflt: number, min: number, max: number): number => {
+    if (text === undefined) return dflt;
+    const n = Number(text.replaceAll('_', ''));
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${text}'`);
+    return n;
+  };
+  const size = int('size', values.size, 30_000_000, 10, 2 ** 26);
+  const chunks = int('chunks', values.chunks, Math.min(1000, size), 1, Math.min(size, 1_000_000));
+  const transport = values.transport;
+  if (transport !== 'ring' && transport !== 'port') throw new UsageError(`--transport must be ring or port, got '${transport}'`);
+  return {
+    transport,
+    procs: int('procs', values.procs, availableParallelism(), 1, 64),
+    size,
+    chunks,
+    window: int('window', values.window, 4, 1, 1000),
+    failure: !values['no-failure'],
+    baseline: !values['no-baseline'],
+  };
+}
+
+class UsageError extends Error {}
+
+const fmt = (n: number): string => n.toLocaleString('en-US');
+const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+function describeRun(r: RunResult): string {
+  const extra = r.replacements > 0 ? ` (+${r.replacements} replacement)` : '';
+  return `${r.initialProcs} proc${r.initialProcs === 1 ? '' : 's'}${extra}`;
+}
+
+function check(r: RunResult, expected: PrimeTally): boolean {
+  return r.count === expected.count && r.sum === expected.sum;
+}
+
+async function main(): Promise<number> {
+  let opts: Options;
+  try {
+    opts = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 1;
+  }
+  const spec: JobSpec = {
+    size: opts.size,
+    chunks: opts.chunks,
+    window: opts.window,
+    failChunk: opts.failure ? Math.floor(opts.chunks * 0.3) : undefined,
+    stallMs: 30_000,
+    transport: opts.transport,
+  };
+  console.log(`procmesh example: map-reduce over worker procs`);
+  console.log(
+    `  count the primes below ${fmt(opts.size)} by trial division, in ${fmt(opts.chunks)} chunks; one Mapper actor per worker proc,` +
+      ` a Reducer actor on the main thread's proc`,
+  );
+  if (spec.failChunk !== undefined) console.log(`  fault injection: the mapper that gets chunk ${spec.failChunk} throws (once)`);
+
+  // The reference answer, by another algorithm (not timed).
+  const expected = sieve(opts.size);
+  const known = KNOWN_PI.get(opts.size);
+  if (known !== undefined && known !== expected.count) {
+    console.log(`✘ the sieve disagrees with the known value of π(${fmt(opts.size)}) = ${fmt(known)}`);
+    return 1;
+  }
+
+  const display = new Display();
+  const runs: RunResult[] = [];
+  const labels: [number, string, boolean][] = [];
+  if (opts.baseline && opts.procs !== 1) labels.push([1, 'baseline', false]);
+  labels.push([opts.procs, opts.procs === 1 ? 'baseline' : 'parallel', true]);
+  for (const [k, [procs, label, withTrees]] of labels.entries()) {
+    console.log(`\nrun ${k + 1}/${labels.length}: ${label}, ${procs} worker proc${procs === 1 ? '' : 's'}`);
+    const r = await runJob(spec, procs, display, label, withTrees);
+    runs.push(r);
+    const ok = check(r, expected);
+    console.log(
+      `  ${ok ? '✔' : '✘'} ${label}: ${fmt(r.count)} primes below ${fmt(opts.size)} (sum ${fmt(r.sum)}) in ${secs(r.wallMs)}` +
+        ` on ${describeRun(r)}${ok ? '' : `; expected ${fmt(expected.count)} (sum ${fmt(expected.sum)})`}`,
+    );
+  }
+
+  const parallel = runs[runs.length - 1] as RunResult;
+  const baseline = runs.length > 1 ? (runs[0] as RunResult) : undefined;
+
+  console.log(`\nactor trees (${parallel.label} run, at the end of the job)`);
+  for (const block of parallel.trees) console.log(block);
+  for (const p of parallel.procs) if (!p.state.startsWith('live')) console.log(`  proc ${p.index}  ${p.procId}  ${p.state} after its mapper failed: no tree`);
+
+  const allOk = runs.every((r) => check(r, expected));
+  const m = parallel.messages;
+  const rows: [string, string][] = [
+    ['result', `π(${fmt(opts.size)}) = ${fmt(parallel.count)}, sum of the primes ${fmt(parallel.sum)}`],
+    ['check', `sieve of Eratosthenes: ${fmt(expected.count)} primes, sum ${fmt(expected.sum)}${known !== undefined ? ' (and the known π value)' : ''}`],
+    ['procs', describeRun(parallel)],
+    ['wall time', `${secs(parallel.wallMs)} (job), ${secs(parallel.startupMs)} to start the procs`],
+    [
+      'messages',
+      `${fmt(m.total)} exchanged: ${fmt(m.map)} map → mappers, ${fmt(m.partial)} partial → reducer, ${fmt(m.report)} reports → coordinator` +
+        (m.returned > 0 ? `, ${fmt(m.returned)} returned undeliverable` : ''),
+    ],
+    [
+      'throughput',
+      `${((opts.size / parallel.wallMs) * 1e-3).toFixed(2)} M numbers/s, ${fmt(Math.round(opts.chunks / (parallel.wallMs / 1000)))} chunks/s, ` +
+        `${fmt(Math.round(m.total / (parallel.wallMs / 1000)))} msgs/s`,
+    ],
+    [
+      'supervision',
+      parallel.failures.length === 0
+        ? 'no failure'
+        : `${parallel.failures.length} failure reported; ${parallel.redispatched} chunk(s) re-dispatched, ${parallel.replacements} replacement proc, ` +
+          `${parallel.duplicates} duplicate partial(s) ignored`,
+    ],
+  ];
+  if (baseline !== undefined) {
+    rows.push(['baseline', `${secs(baseline.wallMs)} on ${describeRun(baseline)} (same code path)`]);
+    rows.push(['speed-up', `${(baseline.wallMs / parallel.wallMs).toFixed(2)}× with ${parallel.initialProcs} procs over 1 proc`]);
+  }
+  console.log('\nsummary');
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(12)} ${v}`);
+  console.log(allOk ? `\n✔ correct: every run found ${fmt(expected.count)} primes below ${fmt(opts.size)}` : `\n✘ wrong result`);
+  return allOk ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`\n✘ the example failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
