@@ -14,13 +14,22 @@ import {
   ActorId,
   ActorRef,
   Instance,
+  Mailbox,
+  MessageEnvelope,
+  PanickingMailboxSender,
+  dialMailbox,
+  encodePayload,
+  envelopeCodec,
   type ActorHandle,
+  type Undeliverable,
   ChannelAddr,
   ChannelError,
   Proc,
   ProcId,
   type DirectProcOptions,
 } from '../src/index.js';
+import { serve } from '../src/channel/net/index.js';
+import { Recorder } from '../src/testing.js';
 import { Adder, Asker, Returns, type AddMsg, type AskMsg, type SendMsg, type Sum } from './fixtures/direct-actors.js';
 
 const T = { timeout: 15_000 };
@@ -204,5 +213,34 @@ describe('Proc.direct (§2)', () => {
     await sync(client, handle);
     assert.equal(sender.returns.items.length, 0);
     assert.equal((await answer.recv()).sum, 42);
+  });
+});
+
+describe('dialMailbox: a MailboxClient over the net channel (§1.5, §7.3)', () => {
+  it('flush() waits for the ack: it resolves when the server acks (here: on close), and nothing is returned', T, async () => {
+    const [bound, rx] = await serve<MessageEnvelope>('tcp:127.0.0.1:0', {
+      codec: envelopeCodec,
+      logger: quiet,
+      messageAckEveryNMessages: 1_000_000,
+      messageAckTimeIntervalMs: 60_000,
+    });
+    const client = dialMailbox(bound, { logger: quiet });
+    const proc = ProcId.withName(ChannelAddr.parse('tcp:127.0.0.1:1'), 'p');
+    const returnsBox = new Mailbox(new ActorId(proc, 'returns', 0), new PanickingMailboxSender());
+    const back = new Recorder<Undeliverable>();
+    const rh = returnsBox.openEnqueuePort<Undeliverable>(returnsBox.allocatePort(), (u) => back.push(u), 'Undeliverable');
+    const dest = new ActorId(ProcId.withName(bound, 'q'), 'actor', 0).portId(16);
+    client.post(new MessageEnvelope(new ActorId(proc, 'sender', 0), dest, encodePayload({ ref: dest }), {}, 64), rh);
+
+    let flushed = false;
+    const flushing = client.flush().then(() => (flushed = true));
+    const got = await rx.recv(); // delivered, not acked (the server acks every 10^6 or each minute)
+    assert.ok(got.dest.equals(dest));
+    await new Promise(setImmediate);
+    assert.equal(flushed, false);
+    rx.close('done'); // NR-6: the pending ack goes out before Closed
+    await flushing;
+    assert.deepEqual(back.items, []);
+    client.close();
   });
 });
