@@ -17,6 +17,10 @@
  *   one by one by the peer: the same work without procmesh's protocol (one-way only).
  * - `raw net`: a raw socket moving the same number of bytes without any encoding: the transport
  *   limit (ping-pong: an echo server writing the bytes back).
+ * - `procmesh actors` (ping-pong only): the whole runtime: an `ActorRef` send from a client
+ *   instance of one `Proc.direct` proc to an echo actor on another, which answers to a `PortRef`
+ *   carried in the message (envelopes, routing, mailboxes, the actor's work queue), the
+ *   figure to put beside upstream's 39 µs.
  *
  * The peer runs in a worker thread (its own event loop and core), started from this same module.
  * Upstream hyperactor reports ~39 µs for a small-message duplex round trip (Meta hardware).
@@ -30,12 +34,12 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ChannelAddr } from '@procmesh/core';
+import { ActorId, ActorRef, ChannelAddr, Proc, type Actor, type Context, type PortRef } from '@procmesh/core';
 import { dial, serve } from '@procmesh/core/net';
 import { Packr } from 'msgpackr';
 
 export type NetTransport = 'tcp' | 'unix';
-export type NetImpl = 'procmesh' | 'raw+msgpackr' | 'raw net';
+export type NetImpl = 'procmesh' | 'procmesh actors' | 'raw+msgpackr' | 'raw net';
 export type NetScenario = 'ping-pong small' | 'one-way small' | 'one-way 1 MiB';
 
 export interface NetBenchRow {
@@ -111,12 +115,22 @@ const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 type PeerRole =
   | { readonly role: 'procmesh-echo'; readonly transport: NetTransport; readonly replyTo: string }
+  | { readonly role: 'actor-echo'; readonly transport: NetTransport }
   | { readonly role: 'procmesh-sink'; readonly transport: NetTransport; readonly count: number }
   | { readonly role: 'codec-sink'; readonly transport: NetTransport; readonly count: number }
   | { readonly role: 'raw-echo'; readonly transport: NetTransport }
   | { readonly role: 'raw-sink'; readonly transport: NetTransport; readonly bytes: number };
 
 type PeerPort = NonNullable<typeof parentPort>;
+
+type EchoMsg = { readonly ping: Small; readonly reply: PortRef<Small> };
+
+/** Answers each ping to the reply port in the message. */
+class EchoActor implements Actor<EchoMsg> {
+  handle(cx: Context<EchoMsg>, msg: EchoMsg): void {
+    msg.reply.send(cx, msg.ping);
+  }
+}
 
 /** Length-prefixed msgpackr frames in, one `done` per `count` decoded messages. */
 function codecSink(socket: net.Socket, count: number, port: PeerPort): void {
@@ -159,6 +173,12 @@ async function runPeer(role: PeerRole, port: PeerPort): Promise<void> {
       port.postMessage({ addr: String(addr) });
       for (;;) tx.post(await rx.recv());
     }
+    case 'actor-echo': {
+      const proc = await Proc.direct(listenAddr(role.transport), 'bench_peer');
+      const echo = proc.spawn('echo', new EchoActor()).bind();
+      port.postMessage({ addr: String(proc.procId.addr), ref: String(echo) });
+      return;
+    }
     case 'procmesh-sink': {
       const [addr, rx] = await serve<unknown>(listenAddr(role.transport));
       port.postMessage({ addr: String(addr) });
@@ -198,6 +218,8 @@ if (!isMainThread && parentPort !== null && (workerData as { netBenchPeer?: Peer
 
 interface Peer {
   readonly addr: ChannelAddr;
+  /** `actor-echo`: the echo actor's id. */
+  readonly ref: string | undefined;
   nextDone(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -206,9 +228,11 @@ async function startPeer(role: PeerRole): Promise<Peer> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { netBenchPeer: role } });
   const waiters: (() => void)[] = [];
   let early = 0;
+  let ref: string | undefined;
   const addr = await new Promise<ChannelAddr>((resolve, reject) => {
     worker.once('error', reject);
-    worker.on('message', (message: { addr?: string; done?: boolean }) => {
+    worker.on('message', (message: { addr?: string; ref?: string; done?: boolean }) => {
+      ref ??= message.ref;
       if (message.addr !== undefined) resolve(ChannelAddr.parse(message.addr));
       if (message.done === true) {
         const waiter = waiters.shift();
@@ -219,6 +243,7 @@ async function startPeer(role: PeerRole): Promise<Peer> {
   });
   return {
     addr,
+    ref,
     nextDone: () =>
       new Promise<void>((resolve) => {
         if (early > 0) {
@@ -272,6 +297,29 @@ async function pingPongProcmesh(transport: NetTransport, iterations: number, war
     teardown: async () => {
       tx.close();
       replies.close();
+      await peer.stop();
+    },
+  };
+}
+
+async function pingPongActors(transport: NetTransport, iterations: number, warmup: number): Promise<Contestant<Float64Array>> {
+  const peer = await startPeer({ role: 'actor-echo', transport });
+  const proc = await Proc.direct(listenAddr(transport), 'bench_main');
+  const [client] = proc.instance('client');
+  const echo = ActorRef.attest<EchoMsg>(ActorId.parse(peer.ref!));
+  const [replyPort, replies] = client.openPort<Small>();
+  const reply = replyPort.bind();
+  const roundTrip = (i: number): Promise<Small> => {
+    echo.send(client, { ping: small(i), reply });
+    return replies.recv();
+  };
+  await measureRoundTrips(warmup, roundTrip);
+  return {
+    impl: 'procmesh actors',
+    run: () => measureRoundTrips(iterations, roundTrip),
+    teardown: async () => {
+      await proc.flush();
+      await proc.stopServing('bench over');
       await peer.stop();
     },
   };
@@ -442,6 +490,7 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<NetBen
     const blocks = runs * 4;
     const latency = await interleave(blocks, [
       () => pingPongProcmesh(transport, Math.ceil(iterations / 4), warmup),
+      () => pingPongActors(transport, Math.ceil(iterations / 4), warmup),
       () => pingPongRaw(transport, Math.ceil(iterations / 4), warmup),
     ]);
     for (const [impl, results] of latency) {
@@ -517,6 +566,11 @@ export function netBenchMarkdown(report: NetBenchReport): string {
     lines.push(`| ping-pong small | ${transport} | RTT median (µs) | ${fmt(pm?.median)} | - | ${fmt(raw?.median)} | - | ${ratio(pm?.median, raw?.median)} |`);
     lines.push(`| ping-pong small | ${transport} | RTT p99 (µs) | ${fmt(pm?.p99)} | - | ${fmt(raw?.p99)} | - | ${ratio(pm?.p99, raw?.p99)} |`);
     lines.push(`| ping-pong small | ${transport} | RTT best block median (µs) | ${fmt(pm?.best)} | - | ${fmt(raw?.best)} | - | ${ratio(pm?.best, raw?.best)} |`);
+    const actors = find('ping-pong small', transport, 'procmesh actors');
+    if (actors !== undefined) {
+      lines.push(`| ActorRef ping-pong (Proc.direct) | ${transport} | RTT median (µs) | ${fmt(actors.median)} | - | ${fmt(raw?.median)} | - | ${ratio(actors.median, raw?.median)} |`);
+      lines.push(`| ActorRef ping-pong (Proc.direct) | ${transport} | RTT p99 (µs) | ${fmt(actors.p99)} | - | ${fmt(raw?.p99)} | - | ${ratio(actors.p99, raw?.p99)} |`);
+    }
     for (const scenario of ['one-way small', 'one-way 1 MiB'] as const) {
       const a = find(scenario, transport, 'procmesh');
       const c = find(scenario, transport, 'raw+msgpackr');
@@ -531,11 +585,15 @@ export function netBenchMarkdown(report: NetBenchReport): string {
     }
   }
   const tcp = find('ping-pong small', 'tcp', 'procmesh');
+  const tcpActors = find('ping-pong small', 'tcp', 'procmesh actors');
   if (tcp !== undefined) {
     lines.push('');
     lines.push(
       `Upstream hyperactor (Rust, Meta hardware): small duplex round trip ${report.upstreamSmallRoundTripUs} µs; ` +
-        `procmesh over tcp here: ${fmt(tcp.median)} µs median (${ratio(tcp.median, report.upstreamSmallRoundTripUs)}).`,
+        `procmesh over tcp here: ${fmt(tcp.median)} µs median channel to channel (${ratio(tcp.median, report.upstreamSmallRoundTripUs)})` +
+        (tcpActors === undefined
+          ? '.'
+          : `, ${fmt(tcpActors.median)} µs median ActorRef to actor between two Proc.direct procs (${ratio(tcpActors.median, report.upstreamSmallRoundTripUs)}).`),
     );
   }
   return lines.join('\n');
