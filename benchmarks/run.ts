@@ -1,0 +1,219 @@
+/**
+ * benchmarks/run.ts: the procmesh benchmark suite: the named scenario matrix of BENCHMARKS.md
+ * and its peers, measured in one run, written to `benchmarks/results/`.
+ *
+ * Parts, run one after another in this process (each part interleaves its own implementations):
+ *
+ * | part | scenarios | module |
+ * |---|---|---|
+ * | core | `local.handle-send`, `local.ref-send`, `component.*` | `core.bench.ts` |
+ * | ring | `channel.ring.one-way.small`, `channel.ring.ping-pong.small` (postMessage, raw ring) | `ring.bench.ts` |
+ * | actors | `actors.*` over the worker host (raw postMessage, comlink) | `actors.bench.ts` |
+ * | large | `large.{64KiB,1MiB}.{ring,port}` (postMessage with transfer, and copied) | `lib/large.ts` |
+ * | comlink | comlink calls, 256 in flight and one at a time (unless `actors` measured comlink) | `lib/peers/comlink.ts` |
+ * | piscina | piscina tasks, 256 in flight (1, 2 threads, `concurrentTasksPerWorker`), one at a time | `lib/peers/piscina.ts` |
+ * | net | `net.{tcp,unix}.{ping-pong,actors-ping-pong,one-way}.*` (raw net + msgpackr, raw net) | `net.bench.ts` |
+ *
+ * The comlink and piscina figures are peers of `actors.one-way.small.2procs` and
+ * `actors.ping-pong.small.2procs`; so are ring.bench's postMessage and raw-ring figures when
+ * actors.bench does not measure its own. A module that is missing or fails leaves its scenarios
+ * "not measured"; the run goes on.
+ *
+ * Usage: `pnpm bench [--quick] [--runs N] [--only core,ring,...] [--out DIR]`, or
+ * `node benchmarks/dist/run.js ...` after `pnpm build`. `--quick`: fewer messages and 3 runs
+ * per figure (under 2 minutes on the 2-core development machine); default: 5 runs.
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runLargeBench, type LargeResult } from './lib/large.js';
+import {
+  actorScenarios,
+  asReport,
+  coreScenarios,
+  loadModule,
+  netScenarios,
+  ringScenarios,
+  type ModuleReport,
+} from './lib/modules.js';
+import { runComlinkPeer, type ComlinkPeerReport } from './lib/peers/comlink.js';
+import { runPiscinaPeer, type PiscinaPeerReport } from './lib/peers/piscina.js';
+import { machineLine, markdownTable, writeResults, type SuiteReport } from './lib/report.js';
+import type { Figure, ModuleStatus, ScenarioResult } from './lib/scenario.js';
+import { gitCommit, machine } from './lib/stats.js';
+
+const PARTS = ['core', 'ring', 'actors', 'large', 'comlink', 'piscina', 'net'] as const;
+type PartName = (typeof PARTS)[number];
+
+interface Args {
+  readonly quick: boolean;
+  readonly runs: number;
+  readonly only: ReadonlySet<PartName>;
+  readonly out: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const value = (flag: string): string | undefined => {
+    const at = argv.indexOf(flag);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  const runs = Number(value('--runs') ?? (quick ? 3 : 5));
+  if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs wants a positive integer, not ${value('--runs')}`);
+  const only = value('--only')?.split(',') ?? [...PARTS];
+  for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`unknown part '${part}' (parts: ${PARTS.join(', ')})`);
+  return { quick, runs, only: new Set(only as PartName[]), out: value('--out') ?? fileURLToPath(new URL('../results/', import.meta.url)) };
+}
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** Run one part with a time bound; record how it went. */
+async function part<T>(name: string, args: Args, statuses: ModuleStatus[], body: () => Promise<T | undefined>): Promise<T | undefined> {
+  if (!args.only.has(name as PartName)) {
+    statuses.push({ module: name, status: 'skipped', seconds: 0 });
+    return undefined;
+  }
+  const limitMs = (args.quick ? 150 : 420) * 1000 * Math.max(1, args.runs / (args.quick ? 3 : 5));
+  const started = performance.now();
+  log(`[${name}] running...`);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${Math.round(limitMs / 1000)} s`)), limitMs);
+    });
+    const result = await Promise.race([body(), timeout]);
+    const seconds = (performance.now() - started) / 1000;
+    statuses.push(result === undefined ? { module: name, status: 'missing', seconds } : { module: name, status: 'ok', seconds });
+    log(`[${name}] ${result === undefined ? 'missing' : 'done'} in ${seconds.toFixed(1)} s`);
+    return result;
+  } catch (err) {
+    const seconds = (performance.now() - started) / 1000;
+    const error = err instanceof Error ? err.message : String(err);
+    statuses.push({ module: name, status: 'failed', seconds, error });
+    log(`[${name}] failed after ${seconds.toFixed(1)} s: ${err instanceof Error ? (err.stack ?? error) : error}`);
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Run `{name}.bench.js`'s `run*Bench`; undefined when the module does not exist. */
+async function benchModule(name: string, args: Args): Promise<ModuleReport | undefined> {
+  const run = await loadModule(name);
+  if (run === undefined) return undefined;
+  return asReport(name, await run({ runs: args.runs, quick: args.quick }));
+}
+
+function noteFor(statuses: readonly ModuleStatus[], name: string): string | undefined {
+  const s = statuses.find((m) => m.module === name);
+  return s === undefined || s.status === 'ok' ? undefined : `${name}: ${s.status}${s.error !== undefined ? ` (${s.error})` : ''}`;
+}
+
+/** Add the same-run peers and limit to the 2-proc actor scenarios where actors.bench has none. */
+function withActorPeers(
+  scenario: ScenarioResult,
+  ring: ScenarioResult[],
+  comlink: ComlinkPeerReport | undefined,
+  piscina: PiscinaPeerReport | undefined,
+): ScenarioResult {
+  const from = (id: string): ScenarioResult | undefined => ring.find((s) => s.id === id);
+  const borrowed = (s: ScenarioResult | undefined): Figure[] =>
+    s === undefined || scenario.peers.some((p) => /postMessage/i.test(p.impl)) ? [] : s.peers.map((p) => ({ ...p, impl: `${p.impl} (ring.bench)` }));
+  const add = (peers: Figure[], limit: Figure | undefined): ScenarioResult => {
+    const { limit: own, ...rest } = scenario;
+    return { ...rest, peers: [...scenario.peers, ...peers], limit: own ?? (limit === undefined ? undefined : { ...limit, impl: `${limit.impl} (ring.bench)` }) };
+  };
+  if (scenario.id === 'actors.one-way.small.2procs') {
+    const channel = from('channel.ring.one-way.small');
+    return add([...borrowed(channel), ...(comlink !== undefined ? [comlink.throughput] : []), ...(piscina?.throughput ?? [])], channel?.limit);
+  }
+  if (scenario.id === 'actors.ping-pong.small.2procs') {
+    const channel = from('channel.ring.ping-pong.small');
+    return add(
+      [...borrowed(channel), ...(comlink !== undefined ? [comlink.roundTrip] : []), ...(piscina !== undefined ? [piscina.roundTrip] : [])],
+      channel?.limit,
+    );
+  }
+  return scenario;
+}
+
+function largeScenarios(results: readonly LargeResult[] | undefined, note: string | undefined): ScenarioResult[] {
+  const sizes: readonly [number, string][] = [
+    [64 * 1024, '64KiB'],
+    [1024 * 1024, '1MiB'],
+  ];
+  const out: ScenarioResult[] = [];
+  for (const [bytes, label] of sizes) {
+    const figures = results?.find((r) => r.bytes === bytes)?.figures ?? [];
+    for (const transport of ['ring', 'port'] as const) {
+      out.push({
+        id: `large.${label}.${transport}`,
+        title: `actors one-way, ${label.replace('KiB', ' KiB').replace('MiB', ' MiB')} messages, 2 procs, ${transport === 'ring' ? 'ring' : 'MessagePort'} links`,
+        unit: 'MB/s',
+        better: 'higher',
+        procmesh: figures.find((f) => f.impl === `procmesh ${transport}`),
+        peers: figures.filter((f) => !f.impl.startsWith('procmesh')),
+        limit: undefined,
+        source: 'lib/large',
+        ...(note !== undefined ? { note } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  // channels closing at teardown warn ("connection lost"); workers inherit the level
+  process.env['PROCMESH_LOG'] ??= 'error';
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const date = new Date().toISOString();
+  const commit = gitCommit();
+  const host = machine();
+  const statuses: ModuleStatus[] = [];
+  log(`procmesh benchmarks: ${args.quick ? 'quick' : 'default'} run, ${args.runs} runs per figure; load ${host.loadAtStart.join(' / ')}`);
+
+  const core = await part('core', args, statuses, () => benchModule('core', args));
+  const ring = await part('ring', args, statuses, () => benchModule('ring', args));
+  const actors = await part('actors', args, statuses, () => benchModule('actors', args));
+  const large = await part('large', args, statuses, () => runLargeBench(args));
+  const actorsHasComlink = actors?.rows.some((r) => /comlink/i.test(r.impl ?? '')) ?? false;
+  const comlink = actorsHasComlink
+    ? (statuses.push({ module: 'comlink', status: 'skipped', seconds: 0, error: 'actors.bench measures comlink' }), undefined)
+    : await part('comlink', args, statuses, () => runComlinkPeer(args));
+  const piscina = await part('piscina', args, statuses, () => runPiscinaPeer(args));
+  const net = await part('net', args, statuses, () => benchModule('net', args));
+
+  const ringResults = ringScenarios(ring, noteFor(statuses, 'ring'));
+  const all = [
+    ...coreScenarios(core, noteFor(statuses, 'core')),
+    ...ringResults,
+    ...actorScenarios(actors, noteFor(statuses, 'actors')).map((s) => withActorPeers(s, ringResults, comlink, piscina)),
+    ...largeScenarios(large, noteFor(statuses, 'large')),
+    ...netScenarios(net, noteFor(statuses, 'net')),
+  ];
+  // the matrix first, the components (ids, codecs) last
+  const scenarios = [...all.filter((s) => !s.id.startsWith('component.')), ...all.filter((s) => s.id.startsWith('component.'))];
+
+  const report: SuiteReport = {
+    suite: 'procmesh-benchmarks',
+    version: 1,
+    date,
+    commit,
+    mode: args.quick ? 'quick' : 'default',
+    runs: args.runs,
+    durationSeconds: (performance.now() - started) / 1000,
+    machine: host,
+    modules: statuses,
+    scenarios,
+  };
+  mkdirSync(args.out, { recursive: true });
+  const files = writeResults(args.out, report);
+  console.log(machineLine(report));
+  console.log('');
+  console.log(markdownTable(report));
+  log(`\nwrote ${files.join(', ')}`);
+}
+
+await main();
+// parts that timed out may still hold workers: end the process, not wait for them
+process.exit(0);
