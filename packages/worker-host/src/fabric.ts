@@ -21,6 +21,7 @@ import {
   MailboxServer,
   encodeEnvelope,
   returnUndeliverable,
+  type MailboxSender,
   type MessageEnvelope,
   type ReturnHandle,
 } from '@procmesh/core';
@@ -109,6 +110,11 @@ export class FabricRouter extends BaseMailboxSender {
   private readonly links = new Map<number, OutboundLink>();
   private readonly pending = new Map<number, Pending[]>();
   private readonly gone = new Map<number, string>();
+  /**
+   * Where envelopes for procs outside the fabric (not `local:`) go: a `DialMailboxRouter` on a
+   * worker that serves on a socket (`ProcHostOptions.serve`); unset, they are unroutable.
+   */
+  fallback: MailboxSender | undefined;
 
   constructor(
     readonly selfIndex: number,
@@ -120,6 +126,10 @@ export class FabricRouter extends BaseMailboxSender {
   postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
     const addr = envelope.dest.actor.proc.addr;
     if (addr.transport !== 'local') {
+      if (this.fallback !== undefined) {
+        this.fallback.post(envelope, returnHandle);
+        return;
+      }
       returnUndeliverable(envelope, DeliveryError.unroutable(`no route to ${addr} in this fabric`), returnHandle);
       return;
     }
@@ -172,7 +182,7 @@ export class FabricRouter extends BaseMailboxSender {
   }
 
   override async flush(): Promise<void> {
-    await Promise.all([...this.links.values()].map((l) => l.flush()));
+    await Promise.all([...[...this.links.values()].map((l) => l.flush()), this.fallback?.flush()]);
   }
 
   close(): void {

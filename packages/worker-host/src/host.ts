@@ -74,6 +74,14 @@ export interface ProcHostOptions {
   readonly ringCapacity?: number;
   /** Bound on a worker's `destroyAndWait` during teardown (default 2000 ms). */
   readonly teardownTimeoutMs?: number;
+  /**
+   * Worker procs that also serve on a socket (`tcp:127.0.0.1:0`, `unix:`, ...; a function picks
+   * per worker index, `undefined` for none), so procs in other processes or on other machines
+   * reach them: such a worker posts envelopes arriving on the socket into its proc, and sends
+   * envelopes for non-`local:` procs by dialing the address in their id. Its id stays
+   * `local:N,...`; a peer binds it to `servedAddr(N)` in its `DialMailboxRouter`.
+   */
+  readonly serve?: string | ((index: number) => string | undefined);
 }
 
 type WorkerState = 'starting' | 'ready' | 'stopping' | 'gone';
@@ -89,6 +97,8 @@ interface WorkerProc {
   readonly roots: Map<string, ActorId>;
   lastError: string | undefined;
   exited: Promise<void>;
+  /** The bound address when the worker serves on a socket (`ProcHostOptions.serve`). */
+  served: ChannelAddr | undefined;
 }
 
 export class ProcHost {
@@ -130,6 +140,11 @@ export class ProcHost {
     return out;
   }
 
+  /** The address worker `index` serves on (`ProcHostOptions.serve`), once it is ready. */
+  servedAddr(index: number): ChannelAddr | undefined {
+    return this.workers.get(index)?.served;
+  }
+
   /** Start one more worker proc; resolves with its index once ready. */
   async addProc(): Promise<number> {
     const index = Math.max(0, ...this.workers.keys()) + 1;
@@ -141,7 +156,9 @@ export class ProcHost {
     const name = `${this.options.name ?? 'proc'}_${index}`;
     const procId = ProcId.withName(ChannelAddr.local(index), name);
     const { port1, port2 } = new MessageChannel();
+    const serveAddr = typeof this.options.serve === 'function' ? this.options.serve(index) : this.options.serve;
     const init: WorkerInit = {
+      ...(serveAddr !== undefined ? { serve: serveAddr } : {}),
       index,
       procName: name,
       modules: (this.options.modules ?? []).map((m) => (m instanceof URL ? m.href : m.startsWith('/') ? new URL(`file://${m}`).href : m)),
@@ -163,6 +180,7 @@ export class ProcHost {
       state: 'starting',
       roots: new Map(),
       lastError: undefined,
+      served: undefined,
       // not `events.once`: it rejects when 'error' precedes 'exit' (a crashing worker)
       exited: new Promise<void>((resolve) => worker.once('exit', () => resolve())),
     };
@@ -171,6 +189,7 @@ export class ProcHost {
       worker.on('message', (event: WorkerEvent) => {
         if (event.type === 'ready') {
           state.state = 'ready';
+          if (event.served !== undefined) state.served = ChannelAddr.parse(event.served);
           this.supervisor.publish({ type: 'proc-started', proc: index, procId });
           resolve();
         } else this.onWorkerEvent(state, event);

@@ -20,6 +20,8 @@ export interface WorkerInit {
   readonly logLevel: string;
   /** Transport between procs: `ring` (SharedArrayBuffer rings) or `port` (MessagePort). */
   readonly transport: 'ring' | 'port';
+  /** Also serve the proc on this socket address (`ProcHostOptions.serve`). */
+  readonly serve?: string;
 }
 
 /** A typed failure of a control call, rebuilt on the main thread as `HostError`. */
@@ -68,7 +70,8 @@ export interface LinkInit {
 
 /** Events from a worker. */
 export type WorkerEvent =
-  | { readonly type: 'ready' }
+  /** `served`: the bound address when the worker serves on a socket. */
+  | { readonly type: 'ready'; readonly served?: string }
   /** msgpackr of `WireSupervisionEvent` */
   | { readonly type: 'supervision'; readonly event: Uint8Array }
   | { readonly type: 'need-link'; readonly to: number };

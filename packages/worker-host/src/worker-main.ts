@@ -11,6 +11,11 @@ import { pino } from 'pino';
 import {
   ACTOR_PORT,
   ActorId,
+  DialMailboxRouter,
+  MailboxDialer,
+  MailboxServer,
+  envelopeCodec,
+  type MessageEnvelope,
   PortRef,
   ProcmeshError,
   type IntrospectResult,
@@ -20,6 +25,7 @@ import {
   type ActorSupervisionEvent,
   type InstanceCell,
 } from '@procmesh/core';
+import { serve } from '@procmesh/core/net';
 import { portEndpoint } from './endpoint.js';
 import { FabricProc } from './fabric-proc.js';
 import type { ActorTreeNode, ControlResult, LinkInit, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
@@ -41,6 +47,20 @@ const node = new FabricProc({
   requestLink: (peer) => emit({ type: 'need-link', to: peer }),
 });
 const proc = node.proc;
+
+/**
+ * `ProcHostOptions.serve`: the proc also serves on a socket (a `MailboxServer` posting into it)
+ * and reaches procs outside the fabric by dialing the address in their id (a `DialMailboxRouter`
+ * behind the fabric router). Its id stays `local:N,...`: a peer elsewhere binds that id to the
+ * served address in its own `DialMailboxRouter` (see `ProcHost.servedAddr`).
+ */
+let served: { readonly addr: string; readonly server: MailboxServer; readonly dialer: MailboxDialer } | undefined;
+if (init.serve !== undefined) {
+  const [bound, rx] = await serve<MessageEnvelope>(init.serve, { codec: envelopeCodec });
+  const dialer = new MailboxDialer();
+  node.router.fallback = new DialMailboxRouter(dialer.dial);
+  served = { addr: String(bound), server: MailboxServer.serve(proc, rx), dialer };
+}
 
 /** The coordinator: every unhandled supervision event goes to the main thread (DESIGN 7). */
 const [coordinator] = proc.instance('supervisor_client');
@@ -140,8 +160,12 @@ const api: WorkerControl = {
   },
   async shutdown() {
     node.close();
+    if (served !== undefined) {
+      await served.server.stop('proc shut down');
+      served.dialer.close('proc shut down');
+    }
   },
 };
 
 Comlink.expose(api, portEndpoint(control));
-emit({ type: 'ready' });
+emit(served !== undefined ? { type: 'ready', served: served.addr } : { type: 'ready' });
