@@ -143,7 +143,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    * ```ts
    * const proc = await Proc.direct('tcp:127.0.0.1:0', 'server');
    * const echo = proc.spawn('echo', new Echo());
-   * console.log(String(echo.bind()));  // tcp:127.0.0.1:40213,server.echo[0]: dial it from anywhere
+   * console.log(String(echo.bind()));  // tcp:127.0.0.1:40213,server,echo[0]: send to it from anywhere
    * await proc.stopServing();
    * ```
    */
