@@ -1,0 +1,780 @@
+/**
+ * envelope-codec.ts: `EnvelopeCodec`, the ring record codec of the fabric's envelopes
+ * (DESIGN decision 8; BENCHMARKS.md "probes": intern ids per connection, a fixed binary header,
+ * the payload copied straight into the ring, nothing allocated per message where possible).
+ *
+ * One instance per ring side (`RecordCodec` contract, `@procmesh/core/ring` codec.ts): the
+ * producer's instance only encodes, the consumer's only decodes.
+ *
+ * ## Record layout (little-endian; the ring hands out 8-aligned starts)
+ *
+ * | offset | size | field |
+ * |---|---|---|
+ * | 0 | u16 | `RECORD_MAGIC` |
+ * | 2 | u16 | number of definitions after the header |
+ * | 4 | u32 | flags (`F_*`) |
+ * | 8 | u32 | record number: 1, 2, 3, ... since the last codec reset (mod 2^32; EC-1 is checked) |
+ * | 12 | i32 | sender: actor slot |
+ * | 16 | i32 | destination actor: actor slot |
+ * | 20 | i32 | destination port index |
+ * | 24 | i32 | ttl |
+ * | 28 | i32 | `message_type` header: string slot (with `F_MESSAGE_TYPE`) |
+ * | 32 | i32 | `seq_info` session id: string slot (with `F_SEQ_SESSION`) |
+ * | 36 | u32 | payload bytes |
+ * | 40 | f64 | `send_timestamp` header (with `F_TIMESTAMP`) |
+ * | 48 | f64 | `seq_info` seq (with `F_SEQ_SESSION`) |
+ * | 56 | u32 | extra header bytes |
+ * | 60 | | definitions, then the payload, then the extra headers, then the errors |
+ *
+ * - A definition is 8 bytes (u8 kind, 3 zero bytes, u32 slot) and its body: a string is u32
+ *   length + UTF-8; an actor is u32 pid and three i32 string slots (address, proc name, actor
+ *   name) defined earlier (in this record or before).
+ * - Extra headers: every header other than the three well-known ones (or one of them with a
+ *   value of another type), as msgpackr bytes of an object (`encodePayload`: ids and refs in
+ *   them survive).
+ * - Errors (with `F_ERRORS`): u32 count, then per error its kind and detail as u32 length +
+ *   UTF-8.
+ *
+ * ## Interning (EC-1..EC-3)
+ *
+ * Actor ids and strings (message types, session ids, and the parts of actor ids) get a slot
+ * in a per-ring table the first time the ring carries them; the record that first uses a slot
+ * carries its definition ahead of the header's references. Tables are bounded: when one is
+ * full, a slot not used by the record being encoded is reassigned (round robin) and simply
+ * defined again; the decoder's table follows because it applies definitions in record order.
+ *
+ * - EC-1: the decoder's tables equal the encoder's as of the record being decoded: records
+ *   arrive in order and exactly once (RING invariants), and every record that `encodeInto`
+ *   returned reaches the decoder (the codec seam's contract).
+ * - EC-2: a record never refers to a slot that a later definition in the same record
+ *   reassigns (slots used by a record are stamped with its number and never chosen as victims).
+ * - EC-3: an encode that throws leaves nothing behind that the decoder would need: the ring
+ *   calls `resetEncoder` and sends its in-band reset record, on which both sides clear their
+ *   tables (`resetDecoder`). Record numbers continue across resets; after a reset the decoder
+ *   accepts whatever number comes next.
+ * - EC-4 (takeover, RING-13): `takeoverDecoder()` on the encoding side decodes the records a
+ *   dead consumer never read: its tables are the encoder's, rolled back (through a log of
+ *   reassigned slots) to their state before the first unread record. Records it cannot decode
+ *   exactly (encoded before a reset, or before the log's horizon) throw `CodecError`.
+ *
+ * ## Allocation
+ *
+ * Encoding a message whose ids and strings are interned allocates nothing. Decoding allocates
+ * what the envelope is made of: the envelope, its headers (and `seq_info`), its `errors` array
+ * and one view of a private slab holding the payload copy (copied out of shared memory: the
+ * envelope may outlive the record, and msgpackr reads private memory faster, BENCHMARKS.md).
+ * Destination `PortId`s of handler ports are cached per actor slot.
+ */
+import {
+  ACTOR_PORT,
+  ActorId,
+  ChannelAddr,
+  CodecError,
+  DeliveryError,
+  MessageEnvelope,
+  PortId,
+  ProcId,
+  SeqInfo,
+  decodePayload,
+  encodePayload,
+  type DeliveryErrorKind,
+  type Headers,
+} from '@procmesh/core';
+import type { RecordCodec } from '@procmesh/core/ring';
+
+export const RECORD_MAGIC = 0x4550;
+
+const O_MAGIC = 0;
+const O_DEFS = 2;
+const O_FLAGS = 4;
+const O_RECORD = 8;
+const O_SENDER = 12;
+const O_DEST = 16;
+const O_PORT = 20;
+const O_TTL = 24;
+const O_TYPE = 28;
+const O_SESSION = 32;
+const O_DATA_BYTES = 36;
+const O_TIME = 40;
+const O_SEQ = 48;
+const O_EXTRA_BYTES = 56;
+export const HEADER_BYTES = 60;
+
+const F_RETURN_UNDELIVERABLE = 1 << 0;
+const F_TIMESTAMP = 1 << 1;
+const F_MESSAGE_TYPE = 1 << 2;
+const F_SEQ_SESSION = 1 << 3;
+const F_SEQ_DIRECT = 1 << 4;
+const F_ERRORS = 1 << 5;
+
+const DEF_HEADER_BYTES = 8;
+const DEF_STRING = 1;
+const DEF_ACTOR = 2;
+const ACTOR_DEF_BODY_BYTES = 16;
+
+/** Default table sizes (slots). */
+export const DEFAULT_ACTOR_SLOTS = 4096;
+export const DEFAULT_STRING_SLOTS = 4096;
+
+/** `encodeInto` is given ring memory only when this much is free; larger records are copied in. */
+const MIN_ENCODE_BYTES = 512;
+/** Payload copies are carved from slabs of this size (larger payloads get their own buffer). */
+const SLAB_BYTES = 256 * 1024;
+const SLAB_MAX_COPY = SLAB_BYTES >>> 3;
+/** Up to this many bytes a loop copies faster than `set(subarray())` (no view allocated). */
+const SMALL_COPY_BYTES = 64;
+
+const HEADER_SEND_TIMESTAMP = 'send_timestamp';
+const HEADER_MESSAGE_TYPE = 'message_type';
+const HEADER_SEQ_INFO = 'seq_info';
+
+const utf8 = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+export interface EnvelopeCodecOptions {
+  /** Slots of the actor id table (default 4096). */
+  readonly actorSlots?: number;
+  /** Slots of the string table (default 4096). */
+  readonly stringSlots?: number;
+  /**
+   * The receiving proc's id: decoded ids of that proc share this object, so the proc's and
+   * the mailboxes' routing checks succeed by identity.
+   */
+  readonly localProc?: ProcId;
+}
+
+/** Reassigned slots kept for `takeoverDecoder` (EC-4); older entries are dropped. */
+const EVICTION_LOG_LIMIT = 4096;
+
+/** A slot reassignment: `previous` is what the slot held before record `record` redefined it. */
+interface Eviction {
+  readonly record: number;
+  readonly actor: boolean;
+  readonly slot: number;
+  readonly previous: ActorId | string;
+}
+
+/** The encoder's tables when a takeover decoder was made (EC-4). */
+interface Snapshot {
+  readonly record: number;
+  readonly actors: (ActorId | undefined)[];
+  readonly strings: (string | undefined)[];
+  readonly log: readonly Eviction[];
+  /** Records up to this one cannot be decoded from the snapshot. */
+  readonly horizon: number;
+}
+
+/** A definition pending in the record being encoded. */
+interface PendingDef {
+  kind: number;
+  slot: number;
+  /** DEF_STRING: the UTF-8 bytes. */
+  bytes: Uint8Array;
+  /** DEF_ACTOR: pid and string slots. */
+  pid: number;
+  addr: number;
+  proc: number;
+  name: number;
+}
+
+/** One interning table of the encoder: key -> slot, with round-robin reassignment when full. */
+class SlotTable {
+  readonly slots = new Map<string, number>();
+  readonly keys: (string | undefined)[] = [];
+  /** The record number that last used each slot (EC-2). */
+  readonly stamps: Float64Array;
+  private used = 0;
+  private victim = 0;
+
+  constructor(readonly size: number) {
+    this.stamps = new Float64Array(size).fill(-1);
+  }
+
+  /** A free slot, or a reassigned one not used by `record`; `evicted` is its previous key. */
+  allocate(record: number): { slot: number; evicted: string | undefined } {
+    if (this.used < this.size) return { slot: this.used++, evicted: undefined };
+    let slot = this.victim;
+    while (this.stamps[slot] === record) slot = (slot + 1) % this.size;
+    this.victim = (slot + 1) % this.size;
+    const evicted = this.keys[slot];
+    if (evicted !== undefined) this.slots.delete(evicted);
+    return { slot, evicted };
+  }
+
+  clear(): void {
+    this.slots.clear();
+    this.keys.length = 0;
+    this.stamps.fill(-1);
+    this.used = 0;
+    this.victim = 0;
+  }
+}
+
+const ERROR_KINDS: ReadonlySet<string> = new Set<DeliveryErrorKind>(['unroutable', 'broken-link', 'mailbox', 'multicast', 'ttl-expired']);
+
+/**
+ * Envelopes as ring records, with per-ring interning of ids and strings (see the module doc).
+ * Use one instance per ring side.
+ */
+export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
+  readonly minEncodeBytes = MIN_ENCODE_BYTES;
+
+  // ---- encoder state ----
+  private readonly actors: SlotTable;
+  private readonly strings: SlotTable;
+  /** Records encoded (the stamp of EC-2 and the record number). */
+  private record = 0;
+  /** The actor id of each actor slot (for `takeoverDecoder`). */
+  private actorIds: (ActorId | undefined)[] = [];
+  private evictions: Eviction[] = [];
+  /** Records up to this one cannot be decoded by a takeover decoder (a reset, a dropped log). */
+  private horizon = 0;
+  private readonly defs: PendingDef[] = [];
+  private defCount = 0;
+  private defBytes = 0;
+  // two-entry identity caches of actor -> slot (sender and destination of a stream)
+  private cachedActorA: ActorId | undefined;
+  private cachedSlotA = -1;
+  private cachedActorB: ActorId | undefined;
+  private cachedSlotB = -1;
+  private cachedString: string | undefined;
+  private cachedStringSlot = -1;
+  private cachedSession: string | undefined;
+  private cachedSessionSlot = -1;
+  private encodeView: DataView | undefined;
+  private encodeTarget: Uint8Array | undefined;
+  private scratch = new Uint8Array(4096);
+  private scratchView = new DataView(this.scratch.buffer);
+
+  // ---- decoder state ----
+  private readonly localProc: ProcId | undefined;
+  private decodedActors: (ActorId | undefined)[] = [];
+  private decodedStrings: (string | undefined)[] = [];
+  /** Handler-port `PortId` per actor slot. */
+  private handlerPorts: (PortId | undefined)[] = [];
+  /** The last other `PortId` per actor slot. */
+  private otherPorts: (PortId | undefined)[] = [];
+  private readonly procs = new Map<string, ProcId>();
+  /** The record number the next record must carry, or -1 for any (EC-1). */
+  private expected = -1;
+  /** A takeover decoder's tables, applied at its first record (EC-4). */
+  private snapshot: Snapshot | undefined;
+  /** A takeover decoder that cannot decode the records before the next reset. */
+  private blind = false;
+  private decodeView: DataView | undefined;
+  private decodeBytes: Uint8Array | undefined;
+  private slab = new Uint8Array(SLAB_BYTES);
+  private slabAt = 0;
+  private stringScratch = Buffer.allocUnsafeSlow(256);
+
+  constructor(options: EnvelopeCodecOptions = {}) {
+    this.actors = new SlotTable(Math.max(4, options.actorSlots ?? DEFAULT_ACTOR_SLOTS));
+    this.strings = new SlotTable(Math.max(8, options.stringSlots ?? DEFAULT_STRING_SLOTS));
+    this.localProc = options.localProc;
+  }
+
+  // ---- encoding -----------------------------------------------------------------------------
+
+  encodeInto(envelope: MessageEnvelope, target: Uint8Array, start: number, end: number): number | Uint8Array {
+    const record = ++this.record;
+    this.defCount = 0;
+    this.defBytes = 0;
+    const headers = envelope.headers;
+
+    // Headers: the three well-known ones go in the fixed header; anything else is "extra".
+    let flags = envelope.returnUndeliverable ? F_RETURN_UNDELIVERABLE : 0;
+    let known = 0;
+    const timestamp = headers.send_timestamp;
+    if (typeof timestamp === 'number') {
+      flags |= F_TIMESTAMP;
+      known++;
+    }
+    const messageType = headers.message_type;
+    if (typeof messageType === 'string') {
+      flags |= F_MESSAGE_TYPE;
+      known++;
+    }
+    const seqInfo = headers.seq_info;
+    let session: string | undefined;
+    let seq = 0;
+    if (seqInfo !== undefined && seqInfo !== null && typeof seqInfo === 'object') {
+      if (seqInfo.kind === 'session' && typeof seqInfo.sessionId === 'string' && typeof seqInfo.seq === 'number') {
+        flags |= F_SEQ_SESSION;
+        session = seqInfo.sessionId;
+        seq = seqInfo.seq;
+        known++;
+      } else if (seqInfo.kind === 'direct') {
+        flags |= F_SEQ_DIRECT;
+        known++;
+      }
+    }
+    let keys = 0;
+    for (const _key in headers) keys++;
+    // May throw (a header msgpackr cannot hold): before any table changes (EC-3).
+    const extra = keys === known ? EMPTY : encodeExtraHeaders(headers, flags);
+    const errors = envelope.errors.length === 0 ? undefined : encodeErrors(envelope.errors);
+    if (errors !== undefined) flags |= F_ERRORS;
+
+    const data = envelope.data;
+    const dest = envelope.dest;
+    const port = dest.index;
+    const ttl = envelope.ttl;
+    if ((port | 0) !== port || (ttl | 0) !== ttl) throw new CodecError('serialize', `envelope with port index ${port} and ttl ${ttl} cannot be encoded`);
+    const senderSlot = this.actorSlot(envelope.sender, record);
+    const destSlot = this.actorSlot(dest.actor, record);
+    const typeSlot = messageType === undefined ? -1 : this.stringSlot(messageType, record);
+    const sessionSlot = session === undefined ? -1 : this.sessionSlot(session, record);
+
+    const size = HEADER_BYTES + this.defBytes + data.length + extra.length + (errors?.length ?? 0);
+    let out: Uint8Array;
+    let view: DataView;
+    let at: number;
+    if (size <= end - start) {
+      out = target;
+      at = start;
+      view = this.encodeView !== undefined && this.encodeTarget === target ? this.encodeView : this.viewOf(target);
+    } else {
+      if (this.scratch.length < size) {
+        this.scratch = new Uint8Array(Math.max(size, this.scratch.length * 2));
+        this.scratchView = new DataView(this.scratch.buffer);
+      }
+      out = this.scratch;
+      at = 0;
+      view = this.scratchView;
+    }
+    view.setUint16(at + O_MAGIC, RECORD_MAGIC, true);
+    view.setUint16(at + O_DEFS, this.defCount, true);
+    view.setUint32(at + O_FLAGS, flags, true);
+    view.setUint32(at + O_RECORD, record >>> 0, true);
+    view.setInt32(at + O_SENDER, senderSlot, true);
+    view.setInt32(at + O_DEST, destSlot, true);
+    view.setInt32(at + O_PORT, port, true);
+    view.setInt32(at + O_TTL, ttl, true);
+    view.setInt32(at + O_TYPE, typeSlot, true);
+    view.setInt32(at + O_SESSION, sessionSlot, true);
+    view.setFloat64(at + O_TIME, (flags & F_TIMESTAMP) !== 0 ? (timestamp as number) : 0, true);
+    view.setFloat64(at + O_SEQ, seq, true);
+    view.setUint32(at + O_DATA_BYTES, data.length, true);
+    view.setUint32(at + O_EXTRA_BYTES, extra.length, true);
+    let p = at + HEADER_BYTES;
+    if (this.defCount > 0) p = this.writeDefs(out, view, p);
+    p = copyInto(out, p, data);
+    if (extra.length > 0) p = copyInto(out, p, extra);
+    if (errors !== undefined) p = copyInto(out, p, errors);
+    return out === target ? p : out.subarray(0, p);
+  }
+
+  resetEncoder(): void {
+    this.actors.clear();
+    this.strings.clear();
+    this.actorIds = [];
+    this.evictions = [];
+    this.horizon = this.record;
+    this.defCount = 0;
+    this.defBytes = 0;
+    this.forgetCaches();
+  }
+
+  /**
+   * EC-4: a decoder for the records of this encoder's ring that its consumer never read (the
+   * consumer's thread died; the producer's thread takes its role over, RING-13). Feed it every
+   * unread record in order, starting at the ring's READ.
+   */
+  takeoverDecoder(): EnvelopeCodec {
+    const decoder = new EnvelopeCodec();
+    decoder.snapshot = {
+      record: this.record,
+      actors: this.actorIds.slice(),
+      strings: this.strings.keys.slice(),
+      log: this.evictions.slice(),
+      horizon: this.horizon,
+    };
+    return decoder;
+  }
+
+  private logEviction(actor: boolean, slot: number, previous: ActorId | string | undefined, record: number): void {
+    this.forgetCaches();
+    if (previous === undefined) return;
+    if (this.evictions.length >= EVICTION_LOG_LIMIT) {
+      const dropped = this.evictions.splice(0, EVICTION_LOG_LIMIT >>> 1);
+      this.horizon = Math.max(this.horizon, (dropped[dropped.length - 1] as Eviction).record);
+    }
+    this.evictions.push({ record, actor, slot, previous });
+  }
+
+  private viewOf(target: Uint8Array): DataView {
+    this.encodeTarget = target;
+    this.encodeView = new DataView(target.buffer, target.byteOffset, target.byteLength);
+    return this.encodeView;
+  }
+
+  private forgetCaches(): void {
+    this.cachedActorA = this.cachedActorB = undefined;
+    this.cachedString = this.cachedSession = undefined;
+  }
+
+  private actorSlot(id: ActorId, record: number): number {
+    let slot: number;
+    if (id === this.cachedActorA) slot = this.cachedSlotA;
+    else if (id === this.cachedActorB) slot = this.cachedSlotB;
+    else {
+      slot = this.actors.slots.get(id.key) ?? this.defineActor(id, record);
+      this.cachedActorB = this.cachedActorA;
+      this.cachedSlotB = this.cachedSlotA;
+      this.cachedActorA = id;
+      this.cachedSlotA = slot;
+    }
+    this.actors.stamps[slot] = record;
+    return slot;
+  }
+
+  private stringSlot(value: string, record: number): number {
+    let slot: number;
+    if (value === this.cachedString) slot = this.cachedStringSlot;
+    else {
+      slot = this.strings.slots.get(value) ?? this.defineString(value, record);
+      this.cachedString = value;
+      this.cachedStringSlot = slot;
+    }
+    this.strings.stamps[slot] = record;
+    return slot;
+  }
+
+  /** Session ids have their own one-entry cache (a stream alternates type and session). */
+  private sessionSlot(value: string, record: number): number {
+    let slot: number;
+    if (value === this.cachedSession) slot = this.cachedSessionSlot;
+    else {
+      slot = this.strings.slots.get(value) ?? this.defineString(value, record);
+      this.cachedSession = value;
+      this.cachedSessionSlot = slot;
+    }
+    this.strings.stamps[slot] = record;
+    return slot;
+  }
+
+  private defineString(value: string, record: number): number {
+    const { slot, evicted } = this.strings.allocate(record);
+    if (evicted !== undefined) this.logEviction(false, slot, evicted, record);
+    this.strings.slots.set(value, slot);
+    this.strings.keys[slot] = value;
+    this.strings.stamps[slot] = record;
+    const bytes = utf8.encode(value);
+    this.pushDef(DEF_STRING, slot, bytes, 0, 0, 0, 0);
+    this.defBytes += DEF_HEADER_BYTES + 4 + bytes.length;
+    return slot;
+  }
+
+  private defineActor(id: ActorId, record: number): number {
+    const pid = id.pid;
+    if (pid < 0 || pid > 0xffffffff || Math.floor(pid) !== pid) throw new CodecError('serialize', `actor id ${id} has a pid that cannot be encoded`);
+    const addr = this.stringSlot(String(id.proc.addr), record);
+    const proc = this.stringSlot(id.proc.name, record);
+    const name = this.stringSlot(id.name, record);
+    const { slot, evicted } = this.actors.allocate(record);
+    if (evicted !== undefined) this.logEviction(true, slot, this.actorIds[slot], record);
+    this.actorIds[slot] = id;
+    this.actors.slots.set(id.key, slot);
+    this.actors.keys[slot] = id.key;
+    this.actors.stamps[slot] = record;
+    this.pushDef(DEF_ACTOR, slot, EMPTY, pid, addr, proc, name);
+    this.defBytes += DEF_HEADER_BYTES + ACTOR_DEF_BODY_BYTES;
+    return slot;
+  }
+
+  private pushDef(kind: number, slot: number, bytes: Uint8Array, pid: number, addr: number, proc: number, name: number): void {
+    const i = this.defCount++;
+    if (i > 0xffff) throw new CodecError('serialize', 'too many definitions in one record');
+    const def = this.defs[i];
+    if (def === undefined) {
+      this.defs.push({ kind, slot, bytes, pid, addr, proc, name });
+      return;
+    }
+    def.kind = kind;
+    def.slot = slot;
+    def.bytes = bytes;
+    def.pid = pid;
+    def.addr = addr;
+    def.proc = proc;
+    def.name = name;
+  }
+
+  private writeDefs(out: Uint8Array, view: DataView, p: number): number {
+    for (let i = 0; i < this.defCount; i++) {
+      const def = this.defs[i] as PendingDef;
+      view.setUint32(p, def.kind, true);
+      view.setUint32(p + 4, def.slot, true);
+      p += DEF_HEADER_BYTES;
+      if (def.kind === DEF_STRING) {
+        view.setUint32(p, def.bytes.length, true);
+        p = copyInto(out, p + 4, def.bytes);
+      } else {
+        view.setUint32(p, def.pid, true);
+        view.setInt32(p + 4, def.addr, true);
+        view.setInt32(p + 8, def.proc, true);
+        view.setInt32(p + 12, def.name, true);
+        p += ACTOR_DEF_BODY_BYTES;
+      }
+      def.bytes = EMPTY;
+    }
+    return p;
+  }
+
+  // ---- decoding -----------------------------------------------------------------------------
+
+  decode(bytes: Uint8Array, start: number, end: number): MessageEnvelope {
+    let view = this.decodeView;
+    if (view === undefined || bytes !== this.decodeBytes) {
+      view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      // Keep the view of the ring (the same object every time), not of a reassembled record.
+      if (bytes.buffer instanceof SharedArrayBuffer) {
+        this.decodeView = view;
+        this.decodeBytes = bytes;
+      }
+    }
+    if (end - start < HEADER_BYTES || view.getUint16(start + O_MAGIC, true) !== RECORD_MAGIC) {
+      throw new CodecError('deserialize', `malformed envelope record (${end - start} bytes)`);
+    }
+    const number = view.getUint32(start + O_RECORD, true);
+    if (this.snapshot !== undefined) this.applySnapshot(number);
+    if (this.blind) throw new CodecError('deserialize', `record ${number} was encoded before the takeover decoder's horizon`);
+    if (this.expected >= 0 && number !== this.expected) {
+      throw new CodecError('deserialize', `envelope record ${number} out of sequence (expected ${this.expected})`);
+    }
+    this.expected = (number + 1) >>> 0;
+    let p = start + HEADER_BYTES;
+    const defs = view.getUint16(start + O_DEFS, true);
+    for (let i = 0; i < defs; i++) p = this.readDef(bytes, view, p, end);
+    const flags = view.getUint32(start + O_FLAGS, true);
+    const senderSlot = view.getInt32(start + O_SENDER, true);
+    const destSlot = view.getInt32(start + O_DEST, true);
+    const sender = this.decodedActors[senderSlot];
+    const destActor = this.decodedActors[destSlot];
+    if (sender === undefined || destActor === undefined) throw new CodecError('deserialize', `envelope record refers to undefined actor slots ${senderSlot}, ${destSlot}`);
+    const index = view.getInt32(start + O_PORT, true);
+    let dest: PortId | undefined;
+    if (index === ACTOR_PORT.HANDLER) {
+      dest = this.handlerPorts[destSlot];
+      if (dest === undefined || dest.actor !== destActor) dest = this.handlerPorts[destSlot] = new PortId(destActor, index);
+    } else {
+      dest = this.otherPorts[destSlot];
+      if (dest === undefined || dest.index !== index || dest.actor !== destActor) dest = this.otherPorts[destSlot] = new PortId(destActor, index);
+    }
+    const ttl = view.getInt32(start + O_TTL, true);
+
+    let headers: Headers;
+    const messageType = (flags & F_MESSAGE_TYPE) !== 0 ? this.decodedString(view.getInt32(start + O_TYPE, true)) : undefined;
+    if ((flags & (F_TIMESTAMP | F_SEQ_SESSION)) === (F_TIMESTAMP | F_SEQ_SESSION)) {
+      // the ref-send shapes (ports.ts `postSerialized`): one literal each
+      const sendTimestamp = view.getFloat64(start + O_TIME, true);
+      const seqInfo: SeqInfo = { kind: 'session', sessionId: this.decodedString(view.getInt32(start + O_SESSION, true)), seq: view.getFloat64(start + O_SEQ, true) };
+      headers =
+        messageType === undefined
+          ? { send_timestamp: sendTimestamp, seq_info: seqInfo }
+          : { send_timestamp: sendTimestamp, message_type: messageType, seq_info: seqInfo };
+    } else {
+      headers = {};
+      if ((flags & F_TIMESTAMP) !== 0) headers[HEADER_SEND_TIMESTAMP] = view.getFloat64(start + O_TIME, true);
+      if (messageType !== undefined) headers[HEADER_MESSAGE_TYPE] = messageType;
+      if ((flags & F_SEQ_SESSION) !== 0) {
+        headers[HEADER_SEQ_INFO] = SeqInfo.session(this.decodedString(view.getInt32(start + O_SESSION, true)), view.getFloat64(start + O_SEQ, true));
+      } else if ((flags & F_SEQ_DIRECT) !== 0) {
+        headers[HEADER_SEQ_INFO] = SeqInfo.direct;
+      }
+    }
+
+    const dataBytes = view.getUint32(start + O_DATA_BYTES, true);
+    const extraBytes = view.getUint32(start + O_EXTRA_BYTES, true);
+    if (p + dataBytes + extraBytes > end) throw new CodecError('deserialize', 'envelope record shorter than its header says');
+    const data = this.copyOut(bytes, p, dataBytes);
+    p += dataBytes;
+    if (extraBytes > 0) {
+      const extra = decodePayload(copyPrivate(bytes, p, extraBytes));
+      if (typeof extra !== 'object' || extra === null) throw new CodecError('deserialize', 'malformed extra headers');
+      Object.assign(headers, extra);
+      p += extraBytes;
+    }
+    let errors: DeliveryError[] | undefined;
+    if ((flags & F_ERRORS) !== 0) errors = this.readErrors(bytes, view, p, end);
+    return new MessageEnvelope(sender, dest, data, headers, ttl, (flags & F_RETURN_UNDELIVERABLE) !== 0, errors);
+  }
+
+  resetDecoder(): void {
+    this.decodedActors = [];
+    this.decodedStrings = [];
+    this.handlerPorts = [];
+    this.otherPorts = [];
+    this.expected = -1;
+    this.snapshot = undefined;
+    this.blind = false;
+  }
+
+  /** EC-4: the encoder's tables as they were before record `number` (the first unread one). */
+  private applySnapshot(number: number): void {
+    const snapshot = this.snapshot as Snapshot;
+    this.snapshot = undefined;
+    const first = snapshot.record - (((snapshot.record >>> 0) - number) >>> 0);
+    const actors = snapshot.actors;
+    const strings = snapshot.strings;
+    const log = snapshot.log;
+    for (let i = log.length - 1; i >= 0; i--) {
+      const eviction = log[i] as Eviction;
+      if (eviction.record < first) break;
+      if (eviction.actor) actors[eviction.slot] = eviction.previous as ActorId;
+      else strings[eviction.slot] = eviction.previous as string;
+    }
+    this.decodedActors = actors;
+    this.decodedStrings = strings;
+    this.handlerPorts = [];
+    this.otherPorts = [];
+    this.blind = first <= snapshot.horizon;
+  }
+
+  private decodedString(slot: number): string {
+    const value = this.decodedStrings[slot];
+    if (value === undefined) throw new CodecError('deserialize', `envelope record refers to undefined string slot ${slot}`);
+    return value;
+  }
+
+  private readDef(bytes: Uint8Array, view: DataView, p: number, end: number): number {
+    if (p + DEF_HEADER_BYTES + 4 > end) throw new CodecError('deserialize', 'truncated definition');
+    const kind = view.getUint32(p, true);
+    const slot = view.getUint32(p + 4, true);
+    p += DEF_HEADER_BYTES;
+    if (kind === DEF_STRING) {
+      const length = view.getUint32(p, true);
+      p += 4;
+      if (p + length > end) throw new CodecError('deserialize', 'truncated string definition');
+      this.decodedStrings[slot] = this.readString(bytes, p, length);
+      return p + length;
+    }
+    if (kind === DEF_ACTOR) {
+      if (p + ACTOR_DEF_BODY_BYTES > end) throw new CodecError('deserialize', 'truncated actor definition');
+      const pid = view.getUint32(p, true);
+      const addr = this.decodedString(view.getInt32(p + 4, true));
+      const procName = this.decodedString(view.getInt32(p + 8, true));
+      const name = this.decodedString(view.getInt32(p + 12, true));
+      this.decodedActors[slot] = new ActorId(this.procId(addr, procName), name, pid);
+      this.handlerPorts[slot] = undefined;
+      this.otherPorts[slot] = undefined;
+      return p + ACTOR_DEF_BODY_BYTES;
+    }
+    throw new CodecError('deserialize', `unknown definition kind ${kind}`);
+  }
+
+  private procId(addr: string, name: string): ProcId {
+    const key = `${addr},${name}`;
+    const local = this.localProc;
+    if (local !== undefined && local.key === key) return local;
+    let proc = this.procs.get(key);
+    if (proc === undefined) {
+      try {
+        proc = new ProcId(ChannelAddr.parse(addr), name);
+      } catch (err) {
+        throw new CodecError('deserialize', `malformed proc address '${addr}'`, { cause: err });
+      }
+      this.procs.set(key, proc);
+    }
+    return proc;
+  }
+
+  /** UTF-8 from (possibly shared) memory, through a private copy. */
+  private readString(bytes: Uint8Array, p: number, length: number): string {
+    if (this.stringScratch.length < length) this.stringScratch = Buffer.allocUnsafeSlow(Math.max(length, this.stringScratch.length * 2));
+    const scratch = this.stringScratch;
+    for (let i = 0; i < length; i++) scratch[i] = bytes[p + i] as number;
+    return scratch.toString('utf8', 0, length);
+  }
+
+  private readErrors(bytes: Uint8Array, view: DataView, p: number, end: number): DeliveryError[] {
+    if (p + 4 > end) throw new CodecError('deserialize', 'truncated errors');
+    const count = view.getUint32(p, true);
+    p += 4;
+    const errors: DeliveryError[] = [];
+    for (let i = 0; i < count; i++) {
+      const parts: string[] = [];
+      for (let k = 0; k < 2; k++) {
+        if (p + 4 > end) throw new CodecError('deserialize', 'truncated errors');
+        const length = view.getUint32(p, true);
+        p += 4;
+        if (p + length > end) throw new CodecError('deserialize', 'truncated errors');
+        parts.push(this.readString(bytes, p, length));
+        p += length;
+      }
+      const [kind, detail] = parts as [string, string];
+      if (!ERROR_KINDS.has(kind)) throw new CodecError('deserialize', `unknown delivery error kind '${kind}'`);
+      errors.push(new DeliveryError(kind as DeliveryErrorKind, detail));
+    }
+    return errors;
+  }
+
+  /** A private copy of `bytes[p, p + length)`: a view of the current slab. */
+  private copyOut(bytes: Uint8Array, p: number, length: number): Uint8Array {
+    if (length > SLAB_MAX_COPY) return copyPrivate(bytes, p, length);
+    let at = this.slabAt;
+    if (at + length > SLAB_BYTES) {
+      // Envelopes still holding views keep the old slab alive; this side moves on.
+      this.slab = new Uint8Array(SLAB_BYTES);
+      at = 0;
+    }
+    const slab = this.slab;
+    if (length <= SMALL_COPY_BYTES) {
+      for (let i = 0; i < length; i++) slab[at + i] = bytes[p + i] as number;
+    } else {
+      slab.set(bytes.subarray(p, p + length), at);
+    }
+    this.slabAt = at + length;
+    return slab.subarray(at, at + length);
+  }
+}
+
+function copyInto(out: Uint8Array, p: number, bytes: Uint8Array): number {
+  const length = bytes.length;
+  if (length <= SMALL_COPY_BYTES) {
+    for (let i = 0; i < length; i++) out[p + i] = bytes[i] as number;
+  } else {
+    out.set(bytes, p);
+  }
+  return p + length;
+}
+
+function copyPrivate(bytes: Uint8Array, p: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  out.set(bytes.subarray(p, p + length));
+  return out;
+}
+
+/** msgpackr bytes of the headers the fixed header does not hold. */
+function encodeExtraHeaders(headers: Headers, flags: number): Uint8Array {
+  const extra: Record<string, unknown> = {};
+  for (const key of Object.keys(headers)) {
+    if (key === HEADER_SEND_TIMESTAMP && (flags & F_TIMESTAMP) !== 0) continue;
+    if (key === HEADER_MESSAGE_TYPE && (flags & F_MESSAGE_TYPE) !== 0) continue;
+    if (key === HEADER_SEQ_INFO && (flags & (F_SEQ_SESSION | F_SEQ_DIRECT)) !== 0) continue;
+    extra[key] = headers[key];
+  }
+  // a copy: the bytes may be a view of msgpackr's shared output buffer
+  return new Uint8Array(encodePayload(extra));
+}
+
+function encodeErrors(errors: readonly DeliveryError[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let size = 4;
+  for (const error of errors) {
+    for (const text of [error.kind, error.detail]) {
+      const bytes = utf8.encode(text);
+      parts.push(bytes);
+      size += 4 + bytes.length;
+    }
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, errors.length, true);
+  let p = 4;
+  for (const bytes of parts) {
+    view.setUint32(p, bytes.length, true);
+    out.set(bytes, p + 4);
+    p += 4 + bytes.length;
+  }
+  return out;
+}
