@@ -30,6 +30,7 @@ import {
 } from '../src/index.js';
 import { serve } from '../src/channel/net/index.js';
 import { Recorder } from '../src/testing.js';
+import { tlsMaterial } from './fixtures/net-helpers.js';
 import { Adder, Asker, Returns, type AddMsg, type AskMsg, type SendMsg, type Sum } from './fixtures/direct-actors.js';
 
 const T = { timeout: 15_000 };
@@ -77,9 +78,9 @@ async function closedPort(): Promise<number> {
 }
 
 /** Request/reply both ways between two direct procs served on `addrA` and `addrB`. */
-async function bothWays(addrA: string, addrB: string): Promise<void> {
-  const a = await direct(addrA, 'a');
-  const b = await direct(addrB, 'b');
+async function bothWays(addrA: string, addrB: string, options: DirectProcOptions = {}): Promise<void> {
+  const a = await direct(addrA, 'a', options);
+  const b = await direct(addrB, 'b', options);
   const [client] = a.instance('client');
   const adderA = a.spawn('adder', new Adder()).bind();
   const adderB: ActorRef<AddMsg> = b.spawn('adder', new Adder()).bind();
@@ -121,6 +122,11 @@ describe('Proc.direct (§2)', () => {
 
   it('two procs over local channels (local:0): request/reply by ActorRef both ways (§2)', T, async () => {
     await bothWays('local:0', 'local:0');
+  });
+
+  it('two procs over tls (certificate and key from options): request/reply by ActorRef both ways (§2)', T, async () => {
+    const { cert, key } = tlsMaterial();
+    await bothWays('tls:localhost:0', 'tls:localhost:0', { serve: { tls: { cert, key } }, dial: { tls: { ca: cert } } });
   });
 
   it('a tcp proc and a unix proc: each dials the other by the address in its ProcId (§1.5)', T, async () => {
