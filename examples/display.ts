@@ -93,7 +93,7 @@ export class Display {
   private redraw(): void {
     if (this.source === undefined) return;
     // lines longer than the terminal would wrap and break the in-place redraw
-    const width = Math.max(20, (this.out.columns ?? 120) - 1);
+    const width = Math.max(40, (this.out.columns || 120) - 1);
     const lines = block(this.source()).map((l) => ([...l].length > width ? `${[...l].slice(0, width - 1).join('')}…` : l));
     this.clear();
     this.out.write(lines.map((l) => `\x1b[2K${l}\n`).join(''));
@@ -116,9 +116,10 @@ function block(v: RunView): string[] {
   const most = Math.max(1, ...v.procs.map((p) => p.chunks));
   for (const p of v.procs) {
     const util = `${Math.min(100, Math.round(100 * p.busy))}% busy`;
+    // the proc id goes last: on a narrow terminal it is what gets cut
     lines.push(
-      `  proc ${String(p.index).padEnd(2)} ${p.procId.padEnd(16)} ${bar(p.chunks, most, 12)} ${String(p.chunks).padStart(5)} chunks ${String(p.messages).padStart(6)} msgs  ` +
-        `${String(p.inFlight).padStart(2)} in flight  ${util.padStart(9)}  ${p.state}`,
+      `  proc ${String(p.index).padEnd(2)} ${bar(p.chunks, most, 10)} ${String(p.chunks).padStart(5)} chunks ${String(p.messages).padStart(6)} msgs ` +
+        `${String(p.inFlight).padStart(2)} in flight ${util.padStart(9)}  ${p.state.padEnd(9)}  ${p.procId}`,
     );
   }
   return lines;
