@@ -2,7 +2,9 @@
  * benchmarks/run.ts: the procmesh benchmark suite: the named scenario matrix of BENCHMARKS.md
  * and its peers, measured in one run, written to `benchmarks/results/`.
  *
- * Parts, run one after another in this process (each part interleaves its own implementations):
+ * Parts, run one after another, each in a child process of its own (`lib/parts.ts`: a part that
+ * hangs is killed with its threads; nothing of one part lingers into the next), each part
+ * interleaving its own implementations run by run:
  *
  * | part | scenarios | module |
  * |---|---|---|
@@ -25,24 +27,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { runLargeBench, type LargeResult } from './lib/large.js';
-import {
-  actorScenarios,
-  asReport,
-  coreScenarios,
-  loadModule,
-  netScenarios,
-  ringScenarios,
-  type ModuleReport,
-} from './lib/modules.js';
-import { runComlinkPeer, type ComlinkPeerReport } from './lib/peers/comlink.js';
-import { runPiscinaPeer, type PiscinaPeerReport } from './lib/peers/piscina.js';
+import type { LargeResult } from './lib/large.js';
+import { actorScenarios, coreScenarios, netScenarios, ringScenarios } from './lib/modules.js';
+import { PARTS, runPartInChild, type PartName, type PartResult } from './lib/parts.js';
+import type { ComlinkPeerReport } from './lib/peers/comlink.js';
+import type { PiscinaPeerReport } from './lib/peers/piscina.js';
 import { machineLine, markdownTable, writeResults, type SuiteReport } from './lib/report.js';
 import type { Figure, ModuleStatus, ScenarioResult } from './lib/scenario.js';
 import { gitCommit, machine } from './lib/stats.js';
-
-const PARTS = ['core', 'ring', 'actors', 'large', 'comlink', 'piscina', 'net'] as const;
-type PartName = (typeof PARTS)[number];
 
 interface Args {
   readonly quick: boolean;
@@ -66,41 +58,28 @@ function parseArgs(argv: readonly string[]): Args {
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-/** Run one part with a time bound; record how it went. */
-async function part<T>(name: string, args: Args, statuses: ModuleStatus[], body: () => Promise<T | undefined>): Promise<T | undefined> {
-  if (!args.only.has(name as PartName)) {
+/** Run one part in its own process with a time bound; record how it went. */
+async function part<N extends PartName>(name: N, args: Args, statuses: ModuleStatus[]): Promise<PartResult[N] | undefined> {
+  if (!args.only.has(name)) {
     statuses.push({ module: name, status: 'skipped', seconds: 0 });
     return undefined;
   }
   const limitMs = (args.quick ? 150 : 420) * 1000 * Math.max(1, args.runs / (args.quick ? 3 : 5));
   const started = performance.now();
   log(`[${name}] running...`);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${Math.round(limitMs / 1000)} s`)), limitMs);
-    });
-    const result = await Promise.race([body(), timeout]);
+    const result = await runPartInChild(name, args, limitMs);
     const seconds = (performance.now() - started) / 1000;
-    statuses.push(result === undefined ? { module: name, status: 'missing', seconds } : { module: name, status: 'ok', seconds });
+    statuses.push({ module: name, status: result === undefined ? 'missing' : 'ok', seconds });
     log(`[${name}] ${result === undefined ? 'missing' : 'done'} in ${seconds.toFixed(1)} s`);
     return result;
   } catch (err) {
     const seconds = (performance.now() - started) / 1000;
     const error = err instanceof Error ? err.message : String(err);
-    statuses.push({ module: name, status: 'failed', seconds, error });
-    log(`[${name}] failed after ${seconds.toFixed(1)} s: ${err instanceof Error ? (err.stack ?? error) : error}`);
+    statuses.push({ module: name, status: 'failed', seconds, error: error.split('\n')[0] ?? error });
+    log(`[${name}] failed after ${seconds.toFixed(1)} s: ${error}`);
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
-}
-
-/** Run `{name}.bench.js`'s `run*Bench`; undefined when the module does not exist. */
-async function benchModule(name: string, args: Args): Promise<ModuleReport | undefined> {
-  const run = await loadModule(name);
-  if (run === undefined) return undefined;
-  return asReport(name, await run({ runs: args.runs, quick: args.quick }));
 }
 
 function noteFor(statuses: readonly ModuleStatus[], name: string): string | undefined {
@@ -172,16 +151,16 @@ async function main(): Promise<void> {
   const statuses: ModuleStatus[] = [];
   log(`procmesh benchmarks: ${args.quick ? 'quick' : 'default'} run, ${args.runs} runs per figure; load ${host.loadAtStart.join(' / ')}`);
 
-  const core = await part('core', args, statuses, () => benchModule('core', args));
-  const ring = await part('ring', args, statuses, () => benchModule('ring', args));
-  const actors = await part('actors', args, statuses, () => benchModule('actors', args));
-  const large = await part('large', args, statuses, () => runLargeBench(args));
-  const actorsHasComlink = actors?.rows.some((r) => /comlink/i.test(r.impl ?? '')) ?? false;
-  const comlink = actorsHasComlink
-    ? (statuses.push({ module: 'comlink', status: 'skipped', seconds: 0, error: 'actors.bench measures comlink' }), undefined)
-    : await part('comlink', args, statuses, () => runComlinkPeer(args));
-  const piscina = await part('piscina', args, statuses, () => runPiscinaPeer(args));
-  const net = await part('net', args, statuses, () => benchModule('net', args));
+  const core = await part('core', args, statuses);
+  const ring = await part('ring', args, statuses);
+  const actors = await part('actors', args, statuses);
+  const large = await part('large', args, statuses);
+  let comlink: ComlinkPeerReport | undefined;
+  if (actors?.rows.some((r) => /comlink/i.test(r.impl ?? '')) === true) {
+    statuses.push({ module: 'comlink', status: 'skipped', seconds: 0, error: 'actors.bench measures comlink' });
+  } else comlink = await part('comlink', args, statuses);
+  const piscina = await part('piscina', args, statuses);
+  const net = await part('net', args, statuses);
 
   const ringResults = ringScenarios(ring, noteFor(statuses, 'ring'));
   const all = [
@@ -215,5 +194,3 @@ async function main(): Promise<void> {
 }
 
 await main();
-// parts that timed out may still hold workers: end the process, not wait for them
-process.exit(0);

@@ -226,13 +226,13 @@ const isLatency = (row: ModuleRow): boolean => (row.unit !== undefined ? /s$/.te
 
 export function actorScenarios(report: ModuleReport | undefined, note?: string): ScenarioResult[] {
   const extra = note !== undefined ? { note } : {};
-  const groups = new Map<string, ModuleRow[]>();
+  // the matrix's scenarios first, in its order, then any other the module measures
+  const groups = new Map<string, ModuleRow[]>(ACTOR_SCENARIOS.map((s) => [s.id, []]));
   for (const row of report?.rows ?? []) {
     const id = actorScenarioId(row);
     groups.set(id, [...(groups.get(id) ?? []), row]);
   }
   const out: ScenarioResult[] = [];
-  for (const known of ACTOR_SCENARIOS) if (!groups.has(known.id)) groups.set(known.id, []);
   for (const [id, rows] of groups) {
     const known = ACTOR_SCENARIOS.find((s) => s.id === id);
     const latency = known !== undefined ? known.better === 'lower' : rows.some(isLatency);
