@@ -27,11 +27,13 @@ import {
   RECORD_HEADER_BYTES,
   STATE_CONSUMER_ATTACHED,
   STATE_CONSUMER_CLOSED,
+  STATE_CONSUMER_DIED,
   STATE_CONSUMER_END,
   STATE_INDEX,
   TAG_MASK,
   TAG_SHIFT,
   WRITE_INDEX,
+  RingError,
   type RingBuffer,
 } from './ring.js';
 import { KeepAlive, waitAsync } from './wait.js';
@@ -65,8 +67,21 @@ export class RingConsumer {
   private assemblyTag = 0;
   private readonly keepAlive = new KeepAlive();
 
-  constructor(ring: RingBuffer) {
-    ring.claim(STATE_CONSUMER_ATTACHED, 'consumer');
+  /**
+   * With `takeover`, the consumer role is taken over from a consumer whose thread died
+   * (`markConsumerDied` was called; RING-13): the producer's thread uses it to read back the
+   * records that were never read, so they can be returned to their senders instead of lost.
+   * Reading resumes at READ: a fragmented record the dead consumer had partly read is reported
+   * as `corruption` and ends the takeover.
+   */
+  constructor(ring: RingBuffer, options: { readonly takeover?: boolean } = {}) {
+    if (options.takeover === true) {
+      if ((ring.state() & STATE_CONSUMER_DIED) === 0) {
+        throw new RingError('ring-already-attached', `ring ${ring.addr}: takeover needs a consumer marked dead`);
+      }
+    } else {
+      ring.claim(STATE_CONSUMER_ATTACHED, 'consumer');
+    }
     this.ring = ring;
     this.i32 = ring.i32;
     this.data = ring.data;

@@ -157,6 +157,9 @@
  *   report by return value or callback (CH-3).
  * - RING-12 Encoding in place writes only inside the reserved free region, and where the codec
  *   put the bytes is checked; bytes that landed elsewhere are copied in (or fragmented).
+ * - RING-13 Takeover: once a consumer is marked dead, a `RingConsumer` built with `takeover`
+ *   (on the producer's thread) may read the records the dead consumer never read, so they go
+ *   back to their senders rather than vanish with the thread.
  */
 import { ChannelAddr } from '../addr.js';
 import { ProcmeshError } from '../../errors.js';
