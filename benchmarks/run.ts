@@ -34,7 +34,7 @@ import type { ComlinkPeerReport } from './lib/peers/comlink.js';
 import type { PiscinaPeerReport } from './lib/peers/piscina.js';
 import { machineLine, markdownTable, writeResults, type SuiteReport } from './lib/report.js';
 import type { Figure, ModuleStatus, ScenarioResult } from './lib/scenario.js';
-import { gitCommit, machine } from './lib/stats.js';
+import { gitCommit, gitUncommitted, machine } from './lib/stats.js';
 
 interface Args {
   readonly quick: boolean;
@@ -147,6 +147,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const date = new Date().toISOString();
   const commit = gitCommit();
+  const uncommitted = gitUncommitted();
   const host = machine();
   const statuses: ModuleStatus[] = [];
   log(`procmesh benchmarks: ${args.quick ? 'quick' : 'default'} run, ${args.runs} runs per figure; load ${host.loadAtStart.join(' / ')}`);
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
     version: 1,
     date,
     commit,
+    uncommitted,
     mode: args.quick ? 'quick' : 'default',
     runs: args.runs,
     durationSeconds: (performance.now() - started) / 1000,

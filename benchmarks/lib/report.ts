@@ -16,6 +16,8 @@ export interface SuiteReport {
   readonly version: 1;
   readonly date: string;
   readonly commit: string;
+  /** Source files that differed from `commit` when the run started (others' work in progress). */
+  readonly uncommitted: readonly string[];
   readonly mode: 'quick' | 'default';
   /** Measured runs per figure (after warm-up). */
   readonly runs: number;
@@ -83,10 +85,15 @@ export function toJson(report: SuiteReport): string {
 // ---------------------------------------------------------------------------------------------
 // Markdown.
 
+function dirty(report: SuiteReport): string {
+  const n = report.uncommitted.length;
+  return n === 0 ? '' : ` + uncommitted changes in ${n} file${n === 1 ? '' : 's'} (${report.uncommitted.join(', ')})`;
+}
+
 export function machineLine(report: SuiteReport): string {
   const m = report.machine;
   return (
-    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os} ${m.arch}, Node ${m.node}; commit ${report.commit}; ${report.date}; ` +
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os} ${m.arch}, Node ${m.node}; commit ${report.commit}${dirty(report)}; ${report.date}; ` +
     `${report.mode} run, median of ${report.runs} runs per figure, ${Math.round(report.durationSeconds)} s; load at start ${m.loadAtStart.join(' / ')}`
   );
 }
@@ -178,7 +185,7 @@ export function toSvg(report: SuiteReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${SVG.width}" height="${height}" viewBox="0 0 ${SVG.width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">procmesh vs peers and limits, same run (log scale; right of 1x = procmesh faster)</text>`,
-    `<text x="10" y="38" fill="#555">${escapeXml(`${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}; commit ${report.commit}; ${report.date.slice(0, 10)}; ${report.mode} run, median of ${report.runs}`)}</text>`,
+    `<text x="10" y="38" fill="#555">${escapeXml(`${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}; commit ${report.commit}${report.uncommitted.length > 0 ? '+' : ''}; ${report.date.slice(0, 10)}; ${report.mode} run, median of ${report.runs}`)}</text>`,
     `<rect x="10" y="48" width="10" height="10" fill="${SVG.peer}"/><text x="24" y="57">vs a peer</text>`,
     `<rect x="90" y="48" width="10" height="10" fill="${SVG.limit}"/><text x="104" y="57">vs the limit (raw transport)</text>`,
   ];

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { arch, cpus, loadavg, platform, release, totalmem, type as osType } from 'node:os';
+import { fileURLToPath } from 'node:url';
 
 /** BENCHMARKS.md's small message. */
 export interface Small {
@@ -56,12 +57,31 @@ export function machine(): Machine {
   };
 }
 
-export function gitCommit(): string {
+/** The repository root, from this file's place (`benchmarks/dist/lib/stats.js`). */
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function git(args: readonly string[]): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   } catch {
-    return 'unknown';
+    return undefined;
   }
+}
+
+export function gitCommit(): string {
+  return git(['rev-parse', '--short', 'HEAD'])?.trim() ?? 'unknown';
+}
+
+/**
+ * Source files that differ from the commit (modified or untracked, under `packages/` and
+ * `benchmarks/`, results aside): the figures measured this tree, not the commit alone.
+ */
+export function gitUncommitted(): string[] {
+  const status = git(['status', '--porcelain', '--untracked-files=all', '--', 'packages', 'benchmarks']) ?? '';
+  return status
+    .split('\n')
+    .map((line) => line.slice(3).trim())
+    .filter((path) => path !== '' && !path.includes('/results/') && !path.includes('/dist/') && !path.includes('node_modules'));
 }
 
 /** Run `lanes` sequential loops at once until `total` operations are done: `lanes` in flight. */
