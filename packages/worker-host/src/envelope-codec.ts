@@ -121,8 +121,8 @@ const MIN_ENCODE_BYTES = 512;
 /** Payload copies are carved from slabs of this size (larger payloads get their own buffer). */
 const SLAB_BYTES = 256 * 1024;
 const SLAB_MAX_COPY = SLAB_BYTES >>> 3;
-/** Up to this many bytes a loop copies faster than `set(subarray())` (no view allocated). */
-const SMALL_COPY_BYTES = 64;
+/** Up to this many bytes, copies out of the ring go a 32-bit word at a time (no view allocated). */
+const SMALL_COPY_BYTES = 256;
 
 const HEADER_SEND_TIMESTAMP = 'send_timestamp';
 const HEADER_MESSAGE_TYPE = 'message_type';
@@ -263,7 +263,9 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
   private blind = false;
   private decodeView: DataView | undefined;
   private decodeBytes: Uint8Array | undefined;
-  private slab = new Uint8Array(SLAB_BYTES);
+  private slabBuffer = new ArrayBuffer(SLAB_BYTES);
+  private slab = new Uint8Array(this.slabBuffer);
+  private slabView = new DataView(this.slabBuffer);
   private slabAt = 0;
   private stringScratch = Buffer.allocUnsafeSlow(256);
 
@@ -586,7 +588,7 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
     const dataBytes = view.getUint32(start + O_DATA_BYTES, true);
     const extraBytes = view.getUint32(start + O_EXTRA_BYTES, true);
     if (p + dataBytes + extraBytes > end) throw new CodecError('deserialize', 'envelope record shorter than its header says');
-    const data = this.copyOut(bytes, p, dataBytes);
+    const data = this.copyOut(bytes, view, p, dataBytes);
     p += dataBytes;
     if (extraBytes > 0) {
       const extra = decodePayload(copyPrivate(bytes, p, extraBytes));
@@ -708,34 +710,39 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
     return errors;
   }
 
-  /** A private copy of `bytes[p, p + length)`: a view of the current slab. */
-  private copyOut(bytes: Uint8Array, p: number, length: number): Uint8Array {
+  /**
+   * A private copy of `bytes[p, p + length)` (`view` is a DataView of `bytes`): a view of the
+   * current slab. Small copies go a 32-bit word at a time: element loads from shared memory
+   * cost several times more per byte (~70 ns against ~14 ns for a small payload here).
+   */
+  private copyOut(bytes: Uint8Array, view: DataView, p: number, length: number): Uint8Array {
     if (length > SLAB_MAX_COPY) return copyPrivate(bytes, p, length);
     let at = this.slabAt;
     if (at + length > SLAB_BYTES) {
       // Envelopes still holding views keep the old slab alive; this side moves on.
-      this.slab = new Uint8Array(SLAB_BYTES);
+      this.slabBuffer = new ArrayBuffer(SLAB_BYTES);
+      this.slab = new Uint8Array(this.slabBuffer);
+      this.slabView = new DataView(this.slabBuffer);
       at = 0;
     }
-    const slab = this.slab;
     if (length <= SMALL_COPY_BYTES) {
-      for (let i = 0; i < length; i++) slab[at + i] = bytes[p + i] as number;
+      const slabView = this.slabView;
+      let i = 0;
+      for (; i + 4 <= length; i += 4) slabView.setInt32(at + i, view.getInt32(p + i, true), true);
+      for (; i < length; i++) slabView.setUint8(at + i, view.getUint8(p + i));
     } else {
-      slab.set(bytes.subarray(p, p + length), at);
+      this.slab.set(bytes.subarray(p, p + length), at);
     }
-    this.slabAt = at + length;
-    return slab.subarray(at, at + length);
+    this.slabAt = (at + length + 7) & ~7;
+    // not `subarray`: its species lookup costs more than the copy
+    return new Uint8Array(this.slabBuffer, at, length);
   }
 }
 
+/** `set` beats a loop even for a few bytes when `out` is shared memory (~30 ns against ~65 ns for 41 bytes). */
 function copyInto(out: Uint8Array, p: number, bytes: Uint8Array): number {
-  const length = bytes.length;
-  if (length <= SMALL_COPY_BYTES) {
-    for (let i = 0; i < length; i++) out[p + i] = bytes[i] as number;
-  } else {
-    out.set(bytes, p);
-  }
-  return p + length;
+  out.set(bytes, p);
+  return p + bytes.length;
 }
 
 function copyPrivate(bytes: Uint8Array, p: number, length: number): Uint8Array {
