@@ -159,6 +159,27 @@ describe('worker host (issue 4)', () => {
     });
   });
 
+  it('returns envelopes still unread in the ring of a proc whose thread died (RL-2)', { timeout: 30_000 }, async () => {
+    await withHost(2, async (host) => {
+      const stuck = await host.spawn<DieMsg>(2, 'Dier', 'stuck');
+      const bouncer = await host.spawn<BounceMsg>(1, 'Bouncer', 'bouncer');
+      const [watch, returned] = host.client.openPort<string>();
+      bouncer.send(host.client, { type: 'returned', reply: watch.bind() });
+      const [ack, spinning] = host.client.openOncePort<boolean>();
+      stuck.send(host.client, { type: 'spin', ack: ack.bind() });
+      await spinning.recv();
+      const count = 50;
+      const [sent, allSent] = host.client.openOncePort<number>();
+      bouncer.send(host.client, { type: 'send-many', target: stuck, count, ack: sent.bind() });
+      await allSent.recv();
+      await host.destroyProc(2, 'stuck in a loop');
+      const errors: string[] = [];
+      while (errors.length < count) errors.push(await returned.recv());
+      assert.equal(errors.length, count);
+      assert.ok(errors.every((e) => /broken link/.test(e)));
+    });
+  });
+
   it('shuts down cleanly: no worker left running', { timeout: 30_000 }, async () => {
     const host = await ProcHost.start({ procs: 2, modules });
     const ids = host.procIds();

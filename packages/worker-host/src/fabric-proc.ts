@@ -38,7 +38,7 @@ export class FabricProc {
   }
 
   connectOut(peer: number, link: LinkInit): void {
-    this.router.attach(peer, link.ring !== undefined && this.transport === 'ring' ? new RingOutboundLink(link.ring, link.port) : new PortOutboundLink(link.port));
+    this.router.attach(peer, link.ring !== undefined && this.transport === 'ring' ? new RingOutboundLink(link.ring, link.port, this.server.returnHandle) : new PortOutboundLink(link.port));
   }
 
   connectIn(link: LinkInit): void {
