@@ -26,6 +26,7 @@
  * per figure (under 2 minutes on the 2-core development machine); default: 5 runs.
  */
 import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LargeResult } from './lib/large.js';
 import { actorScenarios, coreScenarios, netScenarios, ringScenarios } from './lib/modules.js';
@@ -184,6 +185,7 @@ async function main(): Promise<void> {
     runs: args.runs,
     durationSeconds: (performance.now() - started) / 1000,
     machine: host,
+    loadAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     modules: statuses,
     scenarios,
   };

@@ -23,6 +23,8 @@ export interface SuiteReport {
   readonly runs: number;
   readonly durationSeconds: number;
   readonly machine: Machine;
+  /** 1, 5 and 15 minute load averages when the run ended (beside `machine.loadAtStart`). */
+  readonly loadAtEnd: readonly number[];
   readonly modules: readonly ModuleStatus[];
   readonly scenarios: readonly ScenarioResult[];
 }
@@ -94,7 +96,7 @@ export function machineLine(report: SuiteReport): string {
   const m = report.machine;
   return (
     `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os} ${m.arch}, Node ${m.node}; commit ${report.commit}${dirty(report)}; ${report.date}; ` +
-    `${report.mode} run, median of ${report.runs} runs per figure, ${Math.round(report.durationSeconds)} s; load at start ${m.loadAtStart.join(' / ')}`
+    `${report.mode} run, median of ${report.runs} runs per figure, ${Math.round(report.durationSeconds)} s; load at start ${m.loadAtStart.join(' / ')}, at end ${report.loadAtEnd.join(' / ')}`
   );
 }
 
