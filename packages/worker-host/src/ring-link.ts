@@ -24,9 +24,13 @@
  *    still run, and, as an actor yields to the event loop after 1024 messages (core's
  *    `YIELD_EVERY`), a link must not deliver more per turn than its actors handle, or their
  *    work queues grow without bound (up to 4 links feeding one actor stay within it).
- * 2. When the ring is empty, spins in microtask steps (a few loads of WRITE each), so handlers
- *    and their replies (a `RingTx` publishes in a microtask) keep running while it waits. The
- *    spin budget adapts as `RingRx`'s does (from the waker's NOTIFY_TIME).
+ * 2. When the ring is empty, spins in microtask steps (a busy-wait of `SPIN_SLICE_MICROS` each),
+ *    so handlers and their replies (a `RingTx` publishes in a microtask) keep running while it
+ *    waits. The
+ *    spin budget adapts as `RingRx`'s does (from the waker's NOTIFY_TIME). A spin holds the
+ *    event loop, and another link of this thread that sleeps, or that yielded the turn, goes
+ *    on in a task of that loop: so a spin step that sees records waiting in such a link's ring
+ *    yields the turn.
  * 3. Sleeps on the ring's protocol (`prepareSleep`, `sleep` holding the thread open, `awake`).
  *
  * ## Invariants
@@ -168,13 +172,27 @@ const MAX_SPIN_MICROS = 200;
 const MIN_SPIN_MICROS = 2;
 /** Consecutive idle gaps longer than the maximum spin before the budget halves. */
 const LONG_GAPS_TO_SHRINK = 4;
-/** Loads of WRITE per spin step (one microtask). */
-const SPIN_LOADS = 16;
+/** Busy-wait of one spin step (one microtask), µs. */
+const SPIN_SLICE_MICROS = 2;
+
+/**
+ * Continue in a microtask. Not `queueMicrotask`: Node wraps each callback in an
+ * `AsyncResource` (an allocation and a bind per call, several times the cost of a spin step).
+ */
+const RESOLVED = Promise.resolve();
+function microtask(fn: () => void): void {
+  void RESOLVED.then(fn);
+}
 
 const RUNNING = 0;
 const SPINNING = 1;
 const SLEEPING = 2;
 const DONE = 3;
+
+function waitingLinkHasRecords(): boolean {
+  for (const link of waiting) if (link.hasRecords()) return true;
+  return false;
+}
 
 /** Microseconds on the clock the ring's wakers write NOTIFY_TIME with (process-wide, monotonic). */
 function nowMicros(): number {
@@ -187,6 +205,12 @@ export interface RingInboundStats {
   spinHits: number;
   sleeps: number;
 }
+
+/**
+ * This thread's inbound links that wait for the event loop (asleep, or continuing in
+ * `setImmediate`): a spinning link yields the turn when one of them has records.
+ */
+const waiting = new Set<RingInboundLink>();
 
 export class RingInboundLink implements InboundLink {
   readonly stats: RingInboundStats = { records: 0, batches: 0, spinHits: 0, sleeps: 0 };
@@ -264,15 +288,15 @@ export class RingInboundLink implements InboundLink {
       this.stats.batches++;
       // Let the handlers of this batch run first (microtasks), or the event loop have a turn.
       this.turnRecords += count;
-      if (this.turnRecords >= TURN_RECORDS || performance.now() - this.turnStart >= TURN_MS) setImmediate(this.runTask);
-      else queueMicrotask(this.run);
+      if (this.turnRecords >= TURN_RECORDS || performance.now() - this.turnStart >= TURN_MS) this.yieldTurn(this.runTask);
+      else microtask(this.afterHandlers);
       return;
     }
     const state = this.ring.state();
     if ((state & STATE_CONSUMER_END) !== 0) {
       // The producer published before it set the bit: one more look drains everything.
       if (consumer.available()) {
-        queueMicrotask(this.run);
+        microtask(this.run);
         return;
       }
       this.end(this.endReason(state));
@@ -283,45 +307,60 @@ export class RingInboundLink implements InboundLink {
       this.phase = SPINNING;
       this.spinState = state;
       this.spinUntil = performance.now() + this.spinBudget / 1000;
-      queueMicrotask(this.spinStep);
+      microtask(this.spinStep);
       return;
     }
     this.sleep();
   };
 
+  /**
+   * `run` after the microtasks the batch's deliveries queued (an actor resuming, then the
+   * `RingTx` publish of what its handler sent): one hop more, so a reply is published before
+   * this loop polls and starts spinning again.
+   */
+  private readonly afterHandlers = (): void => microtask(this.run);
+
   /** `run` at the start of an event-loop turn. */
   private readonly runTask = (): void => {
+    waiting.delete(this);
     this.turnStart = performance.now();
     this.turnRecords = 0;
     this.run();
   };
 
   /**
-   * One step of the spin: a few loads of WRITE, then the next step in a microtask (or in the
-   * next event-loop turn once this one ran `TURN_MS`).
+   * One step of the spin: a busy-wait of `SPIN_SLICE_MICROS` at most (for records or a STATE
+   * change), then the next step in a microtask (or in the next event-loop turn once this one
+   * ran `TURN_MS`).
    */
   private readonly spinStep = (): void => {
     if (this.phase !== SPINNING) return;
-    const consumer = this.consumer;
-    for (let i = 0; i < SPIN_LOADS; i++) {
-      if (consumer.available()) {
-        this.stats.spinHits++;
-        this.run();
-        return;
-      }
-    }
-    if (this.ring.state() !== this.spinState) {
+    // (`spin` sees STATE change only within its slice: compare with the spin's start too)
+    if (this.consumer.spin(SPIN_SLICE_MICROS) || this.ring.state() !== this.spinState) {
+      if (this.consumer.available()) this.stats.spinHits++;
       this.run();
       return;
     }
     const now = performance.now();
     if (now >= this.spinUntil) this.sleep();
-    else if (now - this.turnStart >= TURN_MS) setImmediate(this.spinTask);
-    else queueMicrotask(this.spinStep);
+    else if (now - this.turnStart >= TURN_MS || (waiting.size > 0 && waitingLinkHasRecords())) this.yieldTurn(this.spinTask);
+    else microtask(this.spinStep);
   };
+
+  /** Continue in the next event-loop turn (visible to the spins of other links meanwhile). */
+  private yieldTurn(task: () => void): void {
+    waiting.add(this);
+    setImmediate(task);
+  }
+
+  /** @internal Records wait in this link's ring. */
+  hasRecords(): boolean {
+    return this.consumer.available();
+  }
 
   /** The spin, continued at the start of an event-loop turn. */
   private readonly spinTask = (): void => {
+    waiting.delete(this);
     this.turnStart = performance.now();
     this.turnRecords = 0;
     this.spinStep();
@@ -330,22 +369,24 @@ export class RingInboundLink implements InboundLink {
   private sleep(): void {
     const consumer = this.consumer;
     if (!consumer.prepareSleep()) {
-      queueMicrotask(this.run);
+      microtask(this.run);
       return;
     }
     const woken = consumer.sleep(true);
     if (woken === undefined) {
       consumer.awake();
-      queueMicrotask(this.run);
+      microtask(this.run);
       return;
     }
     this.phase = SLEEPING;
     this.stats.sleeps++;
+    waiting.add(this);
     void woken.then(this.onWake);
   }
 
   /** Adapt the spin budget to the idle gap the waker saw (as `RingRx`), then drain. */
   private readonly onWake = (): void => {
+    waiting.delete(this);
     if (this.phase !== SLEEPING) return;
     const notifiedAt = this.consumer.awake();
     const gap = notifiedAt - this.idleSince;
@@ -373,6 +414,7 @@ export class RingInboundLink implements InboundLink {
   private end(reason: string): void {
     if (this.phase === DONE) return;
     this.phase = DONE;
+    waiting.delete(this);
     rootLogger().debug({ reason }, 'inbound ring closed');
   }
 }
