@@ -40,7 +40,7 @@ import { MessageChannel, Worker, isMainThread, parentPort, workerData, type Mess
 import * as Comlink from 'comlink';
 import type { ActorRef, OncePortRef } from '@procmesh/core';
 import { RingBuffer, ringRx, ringTx, type RingTx } from '@procmesh/core/ring';
-import { ProcHost } from '@procmesh/worker-host';
+import { ProcHost, portEndpoint } from '@procmesh/worker-host';
 import type { BlasterMsg, PingMsg, PingResult, PongMsg, SinkDone, SinkMsg } from './bench-actors.js';
 
 export type ActorsImpl = 'procmesh actors' | 'postMessage' | 'comlink' | 'ring channel, msgpackr records';
@@ -196,9 +196,9 @@ function peer(init: PeerInit, control: Control): void {
       return { ...message, kind: 'pong' };
     },
   };
-  for (const port of init.serve) Comlink.expose(api, comlinkEndpoint(port));
+  for (const port of init.serve) Comlink.expose(api, portEndpoint(port));
   const remotes = new Map<number, Comlink.Remote<ComlinkApi>>();
-  for (const [key, port] of Object.entries(init.call)) remotes.set(Number(key), Comlink.wrap<ComlinkApi>(comlinkEndpoint(port)));
+  for (const [key, port] of Object.entries(init.call)) remotes.set(Number(key), Comlink.wrap<ComlinkApi>(portEndpoint(port)));
 
   let ringOut: RingTx<Small> | undefined;
   if (init.ring !== undefined) {
@@ -295,31 +295,6 @@ async function pingComlink(remote: Comlink.Remote<ComlinkApi>, n: number): Promi
   return { median: percentileOf(rtts, 0.5), p99: percentileOf(rtts, 0.99) };
 }
 
-/** comlink over a Node `MessagePort` (its node adapter's shape, typed for NodeNext). */
-function comlinkEndpoint(port: MessagePort): Comlink.Endpoint {
-  type Listener = Parameters<Comlink.Endpoint['addEventListener']>[1];
-  const handlers = new Map<Listener, (data: unknown) => void>();
-  return {
-    postMessage: (message: unknown, transfer?: readonly unknown[]) => port.postMessage(message, transfer as never),
-    addEventListener: (_type: string, listener: Listener) => {
-      const handler = (data: unknown): void => {
-        const event = { data } as never;
-        if (typeof listener === 'function') listener(event);
-        else listener.handleEvent(event);
-      };
-      handlers.set(listener, handler);
-      port.on('message', handler);
-    },
-    removeEventListener: (_type: string, listener: Listener) => {
-      const handler = handlers.get(listener);
-      if (handler !== undefined) {
-        port.off('message', handler);
-        handlers.delete(listener);
-      }
-    },
-    start: () => port.start(),
-  } as Comlink.Endpoint;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The driver (main thread).

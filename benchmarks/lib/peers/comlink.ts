@@ -14,6 +14,7 @@
  */
 import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
+import { portEndpoint } from '@procmesh/worker-host';
 import { inFlight, median, percentile, roundTrips, small, type Small } from '../stats.js';
 import type { Figure } from '../scenario.js';
 
@@ -26,37 +27,13 @@ type Role = { readonly comlinkRole: 'callee'; readonly port: MessagePort } | { r
 type Round = { readonly kind: 'throughput'; readonly calls: number; readonly lanes: number } | { readonly kind: 'latency'; readonly calls: number };
 type RoundResult = { readonly perSec: number } | { readonly median: number; readonly p99: number };
 
-/** comlink over a Node MessagePort: comlink's `node-adapter.mjs`, whose typings NodeNext cannot resolve. */
-type Listener = Parameters<Comlink.Endpoint['addEventListener']>[1];
-
-function endpoint(port: MessagePort): Comlink.Endpoint {
-  const handlers = new Map<Listener, (data: unknown) => void>();
-  return {
-    postMessage: (message: unknown, transfer?: readonly unknown[]) => port.postMessage(message, transfer as never),
-    addEventListener: (_type: string, listener: Listener) => {
-      const handler = (data: unknown): void => {
-        const event = { data } as never;
-        if (typeof listener === 'function') listener(event);
-        else listener.handleEvent(event);
-      };
-      handlers.set(listener, handler);
-      port.on('message', handler);
-    },
-    removeEventListener: (_type: string, listener: Listener) => {
-      const handler = handlers.get(listener);
-      if (handler !== undefined) port.off('message', handler);
-      handlers.delete(listener);
-    },
-    start: () => port.start(),
-  } as Comlink.Endpoint;
-}
 
 function runRole(role: Role, control: NonNullable<typeof parentPort>): void {
   if (role.comlinkRole === 'callee') {
-    Comlink.expose({ echo: (m: Small) => m.seq } satisfies Callee, endpoint(role.port));
+    Comlink.expose({ echo: (m: Small) => m.seq } satisfies Callee, portEndpoint(role.port));
     return;
   }
-  const remote = Comlink.wrap<Callee>(endpoint(role.port));
+  const remote = Comlink.wrap<Callee>(portEndpoint(role.port));
   control.on('message', (round: Round) => {
     void (async () => {
       if (round.kind === 'throughput') {

@@ -6,3 +6,4 @@ export { ProcHost, HostError, type ProcHostOptions, type HostErrorCode } from '.
 export { Supervisor, type InspectionEvent, type SupervisionFailure } from './supervisor.js';
 export { registerActor, registeredActorTypes } from './registry.js';
 export type { ActorTreeNode } from './protocol.js';
+export { portEndpoint } from './endpoint.js';
