@@ -163,6 +163,11 @@ describe('worker host (issue 4)', () => {
     await withHost(2, async (host) => {
       const stuck = await host.spawn<DieMsg>(2, 'Dier', 'stuck');
       const bouncer = await host.spawn<BounceMsg>(1, 'Bouncer', 'bouncer');
+      // the link from proc 2 to main first: the stuck actor's ack must not wait for one
+      const echo = await host.spawn<EchoMsg>(2, 'Echo', 'echo');
+      const [hello, answered] = host.client.openOncePort<{ from: string; payload: unknown }>();
+      echo.send(host.client, { type: 'echo', payload: 'hello', reply: hello.bind() });
+      await answered.recv();
       const [watch, returned] = host.client.openPort<string>();
       bouncer.send(host.client, { type: 'returned', reply: watch.bind() });
       const [ack, spinning] = host.client.openOncePort<boolean>();
