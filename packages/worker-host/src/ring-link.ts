@@ -177,7 +177,8 @@ const SPIN_SLICE_MICROS = 2;
 
 /**
  * Continue in a microtask. Not `queueMicrotask`: Node wraps each callback in an
- * `AsyncResource` (an allocation and a bind per call, several times the cost of a spin step).
+ * `AsyncResource` (an allocation and a bind per call: ~390 ns per callback here, against
+ * ~210-270 ns for a reaction on a resolved promise).
  */
 const RESOLVED = Promise.resolve();
 function microtask(fn: () => void): void {
@@ -188,11 +189,6 @@ const RUNNING = 0;
 const SPINNING = 1;
 const SLEEPING = 2;
 const DONE = 3;
-
-function waitingLinkHasRecords(): boolean {
-  for (const link of waiting) if (link.hasRecords()) return true;
-  return false;
-}
 
 /** Microseconds on the clock the ring's wakers write NOTIFY_TIME with (process-wide, monotonic). */
 function nowMicros(): number {
@@ -211,6 +207,11 @@ export interface RingInboundStats {
  * `setImmediate`): a spinning link yields the turn when one of them has records.
  */
 const waiting = new Set<RingInboundLink>();
+
+function waitingLinkHasRecords(): boolean {
+  for (const link of waiting) if (link.hasRecords()) return true;
+  return false;
+}
 
 export class RingInboundLink implements InboundLink {
   readonly stats: RingInboundStats = { records: 0, batches: 0, spinHits: 0, sleeps: 0 };
