@@ -57,7 +57,17 @@ import {
   type ReturnHandle,
   type SendError,
 } from '@procmesh/core';
-import { RingBuffer, RingConsumer, RingTx, type RecordVisitor } from '@procmesh/core/ring';
+import {
+  RECORD_TAG_CODEC_RESET,
+  RECORD_TAG_MESSAGE,
+  RingBuffer,
+  RingConsumer,
+  RingTx,
+  STATE_CONSUMER_DIED,
+  STATE_CONSUMER_END,
+  nowMicros,
+  type RecordVisitor,
+} from '@procmesh/core/ring';
 import type { MessagePort } from 'node:worker_threads';
 import { EnvelopeCodec } from './envelope-codec.js';
 import type { InboundLink, OutboundLink } from './fabric.js';
@@ -163,15 +173,6 @@ export class RingOutboundLink implements OutboundLink {
   }
 }
 
-// The ring's record tags and STATE bits (`@procmesh/core/ring` codec.ts and ring.ts: part of
-// the shared-memory layout, not exported by the ring's index).
-const RECORD_TAG_MESSAGE = 0;
-const RECORD_TAG_CODEC_RESET = 1;
-const STATE_PRODUCER_CLOSED = 1 << 0;
-const STATE_CONSUMER_CLOSED = 1 << 1;
-const STATE_PRODUCER_DIED = 1 << 2;
-const STATE_CONSUMER_DIED = 1 << 3;
-const STATE_CONSUMER_END = STATE_PRODUCER_CLOSED | STATE_PRODUCER_DIED | STATE_CONSUMER_CLOSED | STATE_CONSUMER_DIED;
 
 /** Records per poll (one READ store each, and a notify when the producer waits for space). */
 const MAX_BATCH = 256;
@@ -203,9 +204,6 @@ const SLEEPING = 2;
 const DONE = 3;
 
 /** Microseconds on the clock the ring's wakers write NOTIFY_TIME with (process-wide, monotonic). */
-function nowMicros(): number {
-  return Number(process.hrtime.bigint()) / 1000;
-}
 
 export interface RingInboundStats {
   records: number;
@@ -312,7 +310,7 @@ export class RingInboundLink implements InboundLink {
         microtask(this.run);
         return;
       }
-      this.end(this.endReason(state));
+      this.end(this.consumer.endReason(state));
       return;
     }
     if (this.idleSince < 0) this.idleSince = nowMicros();
@@ -413,16 +411,6 @@ export class RingInboundLink implements InboundLink {
     this.runTask();
   };
 
-  private endReason(state: number): string {
-    let reason: string;
-    if ((state & STATE_PRODUCER_DIED) !== 0) reason = `sender thread exited with code ${this.ring.producerExitCode()}`;
-    else if ((state & STATE_PRODUCER_CLOSED) !== 0) reason = 'sender closed';
-    else if ((state & STATE_CONSUMER_DIED) !== 0) reason = 'receiver marked dead';
-    else reason = 'receiver closed';
-    const partial = this.consumer.partialRecord();
-    if (partial !== undefined) reason += `; dropped a partial record (${partial.received} of ${partial.total} bytes)`;
-    return reason;
-  }
 
   private end(reason: string): void {
     if (this.phase === DONE) return;

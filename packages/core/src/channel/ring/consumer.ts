@@ -29,6 +29,8 @@ import {
   STATE_CONSUMER_CLOSED,
   STATE_CONSUMER_DIED,
   STATE_CONSUMER_END,
+  STATE_PRODUCER_CLOSED,
+  STATE_PRODUCER_DIED,
   STATE_INDEX,
   TAG_MASK,
   TAG_SHIFT,
@@ -93,6 +95,18 @@ export class RingConsumer {
   /** True if published records are waiting (one load of WRITE). */
   available(): boolean {
     return Atomics.load(this.i32, WRITE_INDEX) !== this.read;
+  }
+
+  /** Why the stream ended, from the ring's STATE bits (and any partial record dropped). */
+  endReason(state: number): string {
+    let reason: string;
+    if ((state & STATE_PRODUCER_DIED) !== 0) reason = `sender thread exited with code ${this.ring.producerExitCode()}`;
+    else if ((state & STATE_PRODUCER_CLOSED) !== 0) reason = 'sender closed';
+    else if ((state & STATE_CONSUMER_DIED) !== 0) reason = 'receiver marked dead';
+    else reason = 'receiver closed';
+    const partial = this.partialRecord();
+    if (partial !== undefined) reason += `; dropped a partial record (${partial.received} of ${partial.total} bytes)`;
+    return reason;
   }
 
   /** Bytes of a fragmented record received so far and its total, or undefined. */

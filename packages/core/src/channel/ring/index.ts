@@ -38,6 +38,9 @@ export {
   MAX_RECORD_BYTES,
   MIN_CAPACITY,
   MAX_CAPACITY,
+  STATE_CONSUMER_DIED,
+  STATE_CONSUMER_END,
+  nowMicros,
   type RingErrorCode,
   type RingOptions,
 } from './ring.js';
@@ -49,6 +52,8 @@ export {
   bytesCodec,
   msgpackCodec,
   MSGPACKR_MIN_ROOM,
+  RECORD_TAG_MESSAGE,
+  RECORD_TAG_CODEC_RESET,
   type MsgpackRecordCodecOptions,
   type RecordCodec,
 } from './codec.js';

@@ -38,10 +38,7 @@ import { RECORD_TAG_CODEC_RESET, RECORD_TAG_MESSAGE, type RecordCodec } from './
 import { RingConsumer } from './consumer.js';
 import {
   nowMicros,
-  STATE_CONSUMER_DIED,
   STATE_CONSUMER_END,
-  STATE_PRODUCER_CLOSED,
-  STATE_PRODUCER_DIED,
   type RingBuffer,
 } from './ring.js';
 import { publishPending } from './tx.js';
@@ -240,7 +237,7 @@ export class RingRx<M> implements Rx<M> {
       if ((state & STATE_CONSUMER_END) !== 0) {
         // The producer published before it set the bit: one more look drains everything.
         if (consumer.available()) continue;
-        this.end(new ChannelError('closed', `channel ${this.addr} is closed: ${this.endReason(state)}`));
+        this.end(new ChannelError('closed', `channel ${this.addr} is closed: ${this.consumer.endReason(state)}`));
         return;
       }
       // Replies our listener posted are published before we spin or sleep (tx.ts).
@@ -331,16 +328,6 @@ export class RingRx<M> implements Rx<M> {
     return message;
   }
 
-  private endReason(state: number): string {
-    let reason: string;
-    if ((state & STATE_PRODUCER_DIED) !== 0) reason = `sender thread exited with code ${this.ring.producerExitCode()}`;
-    else if ((state & STATE_PRODUCER_CLOSED) !== 0) reason = 'sender closed';
-    else if ((state & STATE_CONSUMER_DIED) !== 0) reason = 'receiver marked dead';
-    else reason = 'receiver closed';
-    const partial = this.consumer.partialRecord();
-    if (partial !== undefined) reason += `; dropped a partial record (${partial.received} of ${partial.total} bytes)`;
-    return reason;
-  }
 
   private end(error: ChannelError): void {
     if (this.phase === DONE) return;
