@@ -29,7 +29,7 @@
  *   with their default msgpackr codec, between the same plain workers: the bare ring the actor
  *   round trip is held against (issue 4: within 2x).
  *
- * Run: `node benchmarks/dist/actors.bench.js [--runs N] [--quick] [--json [path]]`; or call
+ * Run: `node benchmarks/dist/actors.bench.js [--runs N] [--quick] [--only 'one-way small, 2'] [--json [path]]`; or call
  * `runActorsBench()` (resolves to the figures as data) and `actorsBenchMarkdown(report)`.
  */
 import { execFileSync } from 'node:child_process';
@@ -82,6 +82,8 @@ export interface ActorsBenchOptions {
   readonly runs?: number;
   /** Fewer messages (smoke test). */
   readonly quick?: boolean;
+  /** Only the scenarios whose `<scenario>, <procs> procs` label contains this text. */
+  readonly only?: string;
 }
 
 /** Calls in flight per target (comlink one-way). */
@@ -546,6 +548,12 @@ export async function runActorsBench(options: ActorsBenchOptions = {}): Promise<
     { scenario: 'all-to-all small', procs: 4, impl: 'postMessage', count: n(20_000), run: (d, k) => d.peersOneWay('pm', FLOWS.all, k) },
     { scenario: 'all-to-all small', procs: 4, impl: 'comlink', count: n(5_000), run: (d, k) => d.comlinkOneWay(FLOWS.all, k) },
   ];
+  const only = options.only;
+  if (only !== undefined) {
+    const kept = measures.filter((m) => `${m.scenario}, ${m.procs} procs`.includes(only));
+    if (kept.length === 0) throw new Error(`actors bench: no scenario matches --only '${only}'`);
+    measures.splice(0, measures.length, ...kept);
+  }
   const load = loadavg().map((l) => Math.round(l * 100) / 100);
   const driver = await Driver.start();
   const results = measures.map(() => [] as (number | PingResult)[]);
@@ -650,7 +658,13 @@ const invokedDirectly = isMainThread && process.argv[1] !== undefined && import.
 if (invokedDirectly) {
   const args = process.argv.slice(2);
   const runsAt = args.indexOf('--runs');
-  const report = await runActorsBench({ ...(runsAt >= 0 ? { runs: Number(args[runsAt + 1]) } : {}), quick: args.includes('--quick') });
+  const onlyAt = args.indexOf('--only');
+  const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined;
+  const report = await runActorsBench({
+    ...(runsAt >= 0 ? { runs: Number(args[runsAt + 1]) } : {}),
+    ...(only !== undefined ? { only } : {}),
+    quick: args.includes('--quick'),
+  });
   console.log(actorsBenchMarkdown(report));
   const jsonAt = args.indexOf('--json');
   if (jsonAt >= 0) {

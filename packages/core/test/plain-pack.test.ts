@@ -1,0 +1,164 @@
+/**
+ * The payload fast paths of codec.ts: the plain-data encoder (plain-pack.ts, PP-1..PP-3) and
+ * the small-payload decode from a reused copy (`decodePayload`). Each is held against msgpackr
+ * itself, the codec it stands in for.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Packr } from 'msgpackr';
+import { ActorId, ChannelAddr, CodecError, ProcId, decodePayload, encodePayload } from '../src/index.js';
+import { packPlain } from '../src/plain-pack.js';
+
+const T = { timeout: 10_000 };
+/** msgpackr with codec.ts's options. */
+const packr = new Packr({ useRecords: false, moreTypes: true });
+
+/** A deterministic generator (xorshift32), so a failure names a seed that reproduces it. */
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 0x1_0000_0000;
+  };
+}
+
+const NUMBERS = [0, 1, 31, 32, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53, -1, -32, -33, -128, -129, -32_768, -32_769, -(2 ** 31), -(2 ** 31) - 1, 0.5, -1.25, 1e300, Number.MAX_VALUE, NaN, Infinity, -Infinity];
+
+/** A random plain value: objects, arrays, ASCII strings of every length class, numbers, booleans, null. */
+function plainValue(next: () => number, depth: number): unknown {
+  const pick = Math.floor(next() * (depth > 3 ? 5 : 7));
+  switch (pick) {
+    case 0:
+      return NUMBERS[Math.floor(next() * NUMBERS.length)];
+    case 1: {
+      const length = [0, 5, 31, 32, 255, 256, 1000][Math.floor(next() * 7)] as number;
+      let text = '';
+      for (let i = 0; i < length; i++) text += String.fromCharCode(32 + Math.floor(next() * 95));
+      return text;
+    }
+    case 2:
+      return next() < 0.5;
+    case 3:
+      return null;
+    case 4:
+      return Math.floor(next() * 2 ** 32) - 2 ** 31;
+    case 5: {
+      const object: Record<string, unknown> = {};
+      const keys = Math.floor(next() * 20);
+      for (let i = 0; i < keys; i++) object[`k${Math.floor(next() * 30)}`] = plainValue(next, depth + 1);
+      return object;
+    }
+    default: {
+      const length = [0, 3, 15, 16, 40][Math.floor(next() * 5)] as number;
+      return Array.from({ length }, () => plainValue(next, depth + 1));
+    }
+  }
+}
+
+describe('plain-pack: the fast encoder of plain payloads', () => {
+  it('PP-1: writes the bytes msgpackr writes, for 2000 random plain values', T, () => {
+    for (let seed = 1; seed <= 2000; seed++) {
+      const value = plainValue(rng(seed), 0);
+      const fast = packPlain(value);
+      const reference = packr.pack(value);
+      if (fast === undefined) {
+        // only values too large for the fast path may fall back
+        assert.ok(reference.length > 4000, `seed ${seed}: plain value of ${reference.length} bytes not taken`);
+        continue;
+      }
+      assert.deepEqual(Buffer.from(fast), Buffer.from(reference), `seed ${seed}`);
+    }
+  });
+
+  it('PP-1: falls back (undefined) for every value msgpackr gives a meaning beyond plain data', T, () => {
+    const proc = new ProcId(ChannelAddr.local(7), 'p');
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const nonPlain: unknown[] = [
+      undefined,
+      { a: undefined },
+      [1, undefined],
+      new ActorId(proc, 'a', 0),
+      { nested: { id: new ActorId(proc, 'a', 0) } },
+      new Uint8Array([1, 2]),
+      new Map([[1, 2]]),
+      new Set([1]),
+      new Date(0),
+      new Point(1),
+      'héllo',
+      { ['ключ']: 1 },
+      10n,
+      Object.create(null),
+      () => 1,
+    ];
+    nonPlain.forEach((value, i) => assert.equal(packPlain(value), undefined, `non-plain value #${i}`));
+  });
+
+  it('PP-1: own keys only, as msgpackr filters inherited enumerable ones', T, () => {
+    const base = { inherited: 1 };
+    const child = Object.create(base) as Record<string, unknown>;
+    Object.defineProperty(child, 'constructor', { value: Object, enumerable: false });
+    child['own'] = 2;
+    const fast = packPlain(child);
+    assert.ok(fast !== undefined);
+    assert.deepEqual(packr.unpack(fast), { own: 2 });
+  });
+
+  it('PP-2: views already returned keep their bytes while later encodings fill new slabs', T, () => {
+    const first = packPlain({ n: 1, text: 'first' });
+    assert.ok(first !== undefined);
+    const copy = Buffer.from(first);
+    for (let i = 0; i < 100_000; i++) packPlain({ n: i, text: 'x'.repeat(i % 200) });
+    assert.deepEqual(Buffer.from(first), copy);
+  });
+
+  it('PP-3: a value given up on halfway leaves the next encoding intact', T, () => {
+    assert.equal(packPlain({ a: 1, b: 'x'.repeat(100), c: new Date(0) }), undefined);
+    const next = packPlain({ z: 26 });
+    assert.ok(next !== undefined);
+    assert.deepEqual(packr.unpack(next), { z: 26 });
+  });
+
+  it('encodePayload round-trips values on both paths (fast and msgpackr) through decodePayload', T, () => {
+    const proc = new ProcId(ChannelAddr.local(7), 'p');
+    const values: unknown[] = [{ type: 'm', seq: 1, payload: { x: 1, y: 'hello' } }, { who: new ActorId(proc, 'a', 3), tags: ['ü'] }, [1, 2, 3], 'plain'];
+    for (const value of values) assert.deepEqual(decodePayload(encodePayload(value)), value);
+  });
+});
+
+describe('decodePayload: small payloads from a reused copy', () => {
+  it('binary values decoded from small payloads do not share the reused buffer', T, () => {
+    const first = decodePayload(encodePayload({ bytes: new Uint8Array([1, 2, 3]) })) as { bytes: Uint8Array };
+    decodePayload(encodePayload({ bytes: new Uint8Array([9, 9, 9]) }));
+    assert.deepEqual([...first.bytes], [1, 2, 3]);
+  });
+
+  it('decodes a view into a larger buffer (a slab or ring copy) by its own bytes only', T, () => {
+    const a = packr.pack({ a: 1 });
+    const b = packr.pack({ b: 'two' });
+    const joined = new Uint8Array(a.length + b.length + 3);
+    joined.set(a, 1);
+    joined.set(b, 1 + a.length);
+    assert.deepEqual(decodePayload(joined.subarray(1 + a.length, 1 + a.length + b.length)), { b: 'two' });
+    assert.deepEqual(decodePayload(joined.subarray(1, 1 + a.length)), { a: 1 });
+  });
+
+  it('CO-2: trailing or missing bytes are a deserialize error on the small path', T, () => {
+    const bytes = packr.pack({ a: 1 });
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    for (const bad of [longer, bytes.subarray(0, bytes.length - 1), new Uint8Array(0)]) {
+      assert.throws(() => decodePayload(bad), (err: unknown) => err instanceof CodecError && err.code === 'deserialize');
+    }
+  });
+
+  it('payloads larger than the reused copy decode as before', T, () => {
+    const value = { text: 'y'.repeat(5000), list: Array.from({ length: 300 }, (_, i) => i) };
+    assert.deepEqual(decodePayload(encodePayload(value)), value);
+  });
+});
