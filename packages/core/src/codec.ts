@@ -6,7 +6,8 @@
  *   inside one proc (upstream `wirevalue::Any`), so a receiver never observes later mutation by
  *   the sender. Plain msgpack maps (no shared record structures), so payload bytes are portable
  *   to any thread, process or machine without re-encoding. Plain data takes a fast encoder
- *   (plain-pack.ts, the same bytes as msgpackr's); small payloads decode from a reused copy.
+ *   and decoder (plain-pack.ts: msgpackr's bytes; plain-unpack.ts: msgpackr's values); other
+ *   small payloads decode from a reused copy.
  * - **Envelopes** (`encodeEnvelope`/`decodeEnvelope`): the whole `MessageEnvelope`, for
  *   transports between threads and processes.
  *
@@ -29,6 +30,7 @@ import { ActorId, PortId, ProcId } from './id.js';
 import { DeliveryError, type DeliveryErrorKind } from './mailbox/errors.js';
 import { MessageEnvelope, Undeliverable, type Headers } from './mailbox/envelope.js';
 import { packPlain } from './plain-pack.js';
+import { GIVE_UP, unpackPlain } from './plain-unpack.js';
 
 export class CodecError extends ProcmeshError {
   readonly code: 'deserialize' | 'serialize';
@@ -135,6 +137,8 @@ let decodingScratch = false;
 /** Deserialize a payload (CO-2). */
 export function decodePayload(bytes: Uint8Array): unknown {
   try {
+    const plain = unpackPlain(bytes);
+    if (plain !== GIVE_UP) return plain;
     const length = bytes.length;
     if (length > SCRATCH_BYTES || length === 0 || decodingScratch) return packr.unpack(bytes);
     scratch.set(bytes);

@@ -1,13 +1,14 @@
 /**
- * The payload fast paths of codec.ts: the plain-data encoder (plain-pack.ts, PP-1..PP-3) and
- * the small-payload decode from a reused copy (`decodePayload`). Each is held against msgpackr
- * itself, the codec it stands in for.
+ * The payload fast paths of codec.ts: the plain-data encoder (plain-pack.ts, PP-1..PP-3), the
+ * plain-data decoder (plain-unpack.ts, PU-1..PU-4) and the small-payload decode from a reused
+ * copy (`decodePayload`). Each is held against msgpackr itself, the codec it stands in for.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
 import { ActorId, ChannelAddr, CodecError, ProcId, decodePayload, encodePayload } from '../src/index.js';
 import { packPlain } from '../src/plain-pack.js';
+import { GIVE_UP, unpackPlain } from '../src/plain-unpack.js';
 
 const T = { timeout: 10_000 };
 /** msgpackr with codec.ts's options. */
@@ -160,5 +161,75 @@ describe('decodePayload: small payloads from a reused copy', () => {
   it('payloads larger than the reused copy decode as before', T, () => {
     const value = { text: 'y'.repeat(5000), list: Array.from({ length: 300 }, (_, i) => i) };
     assert.deepEqual(decodePayload(encodePayload(value)), value);
+  });
+});
+
+describe('plain-unpack: the fast decoder of plain payloads', () => {
+  it('PU-1: decodes what msgpackr decodes, for 2000 random plain values (each twice: learning, then compiled)', T, () => {
+    for (let seed = 1; seed <= 2000; seed++) {
+      const bytes = packr.pack(plainValue(rng(seed), 0));
+      const expected: unknown = packr.unpack(bytes);
+      for (let round = 0; round < 2; round++) assert.deepEqual(unpackPlain(bytes), expected, `seed ${seed}, round ${round}`);
+    }
+  });
+
+  it('PU-1: objects built by compiled shapes equal msgpackr\'s, key order included, as the schema changes', T, () => {
+    const shapes = [{ type: 'a', n: 1 }, { type: 'b', m: { deep: [1, { k: 'v' }] } }, { other: true }];
+    for (let i = 0; i < 300; i++) {
+      const value = shapes[Math.floor(i / 100)] as object;
+      const decoded = unpackPlain(packr.pack(value));
+      assert.deepEqual(decoded, value);
+      assert.deepEqual(Object.keys(decoded as object), Object.keys(value));
+    }
+  });
+
+  it('PU-1: a repeated key keeps msgpackr\'s later-wins value and first position', T, () => {
+    // {a: 1, b: 2, a: 3} written by hand: map16 of three entries
+    const bytes = Uint8Array.from([0xde, 0, 3, 0xa1, 0x61, 1, 0xa1, 0x62, 2, 0xa1, 0x61, 3]);
+    for (let i = 0; i < 20; i++) {
+      const decoded = unpackPlain(bytes);
+      assert.deepEqual(decoded, packr.unpack(bytes));
+      assert.deepEqual(Object.keys(decoded as object), ['a', 'b']);
+    }
+  });
+
+  it('gives up on everything beyond plain ASCII data, and msgpackr decodes it', T, () => {
+    const proc = new ProcId(ChannelAddr.local(7), 'p');
+    const values: unknown[] = [
+      { id: new ActorId(proc, 'a', 1) },
+      { bytes: new Uint8Array([1]) },
+      { text: 'ünïcode' },
+      { ['ключ']: 1 },
+      { big: 2n ** 40n },
+      [undefined],
+      new Set([1]),
+    ];
+    values.forEach((value, i) => {
+      const bytes = encodePayload(value);
+      assert.equal(unpackPlain(bytes), GIVE_UP, `value #${i}`);
+      assert.deepEqual(decodePayload(bytes), packr.unpack(bytes), `value #${i}`);
+    });
+  });
+
+  it('PU-4: gives up on the key __proto__ (msgpackr renames it; a literal would set the prototype)', T, () => {
+    const bytes = Uint8Array.from([0x81, 0xa9, ...Buffer.from('__proto__'), 1]);
+    for (let i = 0; i < 20; i++) assert.equal(unpackPlain(bytes), GIVE_UP);
+    assert.deepEqual(decodePayload(bytes), packr.unpack(bytes));
+  });
+
+  it('PU-2: gives up on every truncation and on trailing bytes, never reading past the end', T, () => {
+    const bytes = packr.pack({ type: 'm', seq: 70_000, f: 1.5, list: [-200, -40_000, 'text'], nested: { y: 'hello' } });
+    for (let cut = 0; cut < bytes.length; cut++) assert.equal(unpackPlain(bytes.subarray(0, cut)), GIVE_UP, `cut at ${cut}`);
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    assert.equal(unpackPlain(longer), GIVE_UP);
+  });
+
+  it('PU-3: keeps decoding correctly past its trie budget (maps with ever-new keys)', T, () => {
+    for (let i = 0; i < 3000; i++) {
+      const value: Record<string, number> = {};
+      for (let k = 0; k < 10; k++) value[`key_${i}_${k}`] = k;
+      assert.deepEqual(unpackPlain(packr.pack(value)), value);
+    }
   });
 });
