@@ -33,6 +33,8 @@ const MAX_DEPTH = 32;
 /** Worst-case bytes of one scalar (float64: tag + 8). */
 const SCALAR_BYTES = 9;
 
+const EMPTY = {};
+
 let slabBuffer = new ArrayBuffer(SLAB_BYTES);
 let slab = new Uint8Array(slabBuffer);
 let slabView = new DataView(slabBuffer);
@@ -53,6 +55,9 @@ export function packPlain(value: unknown): Uint8Array | undefined {
     slabView = new DataView(slabBuffer);
     slabAt = 0;
   }
+  // Inherited enumerable keys exist only if `Object.prototype` has some: then leave it all to
+  // msgpackr (its `hasOwnProperty` filter), and objects of that prototype need no filter here.
+  for (const _inherited in EMPTY) return undefined;
   const start = slabAt;
   pos = start;
   limit = start + MAX_FAST_BYTES;
@@ -152,8 +157,9 @@ function writeObject(object: Record<string, unknown>, depth: number): boolean {
   const header = pos;
   pos += 3; // map16, its count written at the end (as msgpackr writes plain objects)
   let count = 0;
+  const filter = Object.getPrototypeOf(object) !== Object.prototype;
   for (const key in object) {
-    if (!Object.hasOwn(object, key)) continue;
+    if (filter && !Object.hasOwn(object, key)) continue;
     if (!writeAscii(key) || !writeValue(object[key], depth)) return false;
     count++;
   }

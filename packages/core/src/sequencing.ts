@@ -39,15 +39,25 @@ export function uuidv7(): string {
 }
 
 export class Sequencer {
-  private readonly counters = new Map<string, number>();
+  /** The last sequence number per destination (an actor for actor ports, else the port). */
+  private readonly counters = new Map<string, { seq: number }>();
+  /** The destination of the previous call and its counter (a stream to one ref skips the map). */
+  private lastPort: PortId | undefined;
+  private lastCounter: { seq: number } = { seq: 0 };
   constructor(readonly sessionId: string = uuidv7()) {}
 
   /** SQ-1: the next `SeqInfo` for a message to `port`. */
   assignSeq(port: PortId): SeqInfo {
-    const key = port.isActorPort ? port.actor.key : port.key;
-    const seq = (this.counters.get(key) ?? 0) + 1;
-    this.counters.set(key, seq);
-    return SeqInfo.session(this.sessionId, seq);
+    let counter = this.lastCounter;
+    if (port !== this.lastPort) {
+      const key = port.isActorPort ? port.actor.key : port.key;
+      const known = this.counters.get(key);
+      if (known !== undefined) counter = known;
+      else this.counters.set(key, (counter = { seq: 0 }));
+      this.lastPort = port;
+      this.lastCounter = counter;
+    }
+    return SeqInfo.session(this.sessionId, ++counter.seq);
   }
 }
 

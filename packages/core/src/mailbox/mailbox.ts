@@ -58,6 +58,8 @@ interface Closable {
 
 export class Mailbox extends BaseMailboxSender {
   private readonly ports = new Map<number, PortEntry>();
+  /** The handle bound at `ACTOR_PORT.UNDELIVERABLE`, kept by `bindEntry`/`unbindEntry` (read on every send). */
+  private returnPort: ReturnHandle | undefined;
   private nextPort = USER_PORT_OFFSET;
   private readonly receivers = new Set<Closable>();
   /** The owner's terminal status once closed. */
@@ -145,11 +147,13 @@ export class Mailbox extends BaseMailboxSender {
       return;
     }
     this.ports.set(index, entry);
+    if (index === ACTOR_PORT.UNDELIVERABLE) this.returnPort = entry.handle as PortHandle<Undeliverable> | undefined;
   }
 
   /** @internal */
   unbindEntry(index: number): void {
     this.ports.delete(index);
+    if (index === ACTOR_PORT.UNDELIVERABLE) this.returnPort = undefined;
   }
 
   isBound(index: number): boolean {
@@ -158,7 +162,7 @@ export class Mailbox extends BaseMailboxSender {
 
   /** This mailbox's bound `Undeliverable` port, if any (upstream `bound_return_handle`). */
   boundReturnHandle(): ReturnHandle | undefined {
-    return this.ports.get(ACTOR_PORT.UNDELIVERABLE)?.handle as PortHandle<Undeliverable> | undefined;
+    return this.returnPort;
   }
 
   /** Mark closed with the owner's terminal status; throws if already closed. */
@@ -201,11 +205,11 @@ export class Mailbox extends BaseMailboxSender {
       returnUndeliverable(envelope, DeliveryError.mailbox(detail), returnHandle);
       return;
     }
-    if (entry.once) this.ports.delete(dest.index);
+    if (entry.once) this.unbindEntry(dest.index);
     try {
       entry.deliver(envelope);
     } catch (err) {
-      this.ports.delete(dest.index);
+      this.unbindEntry(dest.index);
       returnUndeliverable(envelope, DeliveryError.mailbox(`${dest}: ${(err as Error).message}`), returnHandle);
     }
   }
