@@ -151,7 +151,7 @@ describe('EnvelopeCodec', () => {
     const { decoded } = roundTrip(encoder, decoder, env);
     assertSameEnvelope(decoded, env);
     assert.equal(decoded.errorMessage(), env.errorMessage());
-    decoded.errors.push(DeliveryError.mailbox('appended after decoding'));
+    decoded.addError(DeliveryError.mailbox('appended after decoding'));
     assert.equal(decoded.errors.length, 4);
   });
 

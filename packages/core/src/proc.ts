@@ -593,7 +593,7 @@ function runtime(): Runtime {
   const monitoredReturnHandle = monitor.mailbox.openEnqueuePort<Undeliverable>(
     monitor.mailbox.allocatePort(),
     (u) => {
-      u.envelope.errors.push(DeliveryError.brokenLink('message returned to undeliverable port'));
+      u.envelope.addError(DeliveryError.brokenLink('message returned to undeliverable port'));
       abandon(u.envelope);
     },
     'Undeliverable',

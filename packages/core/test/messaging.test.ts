@@ -540,7 +540,8 @@ describe('delivery errors and envelopes (§1.4)', () => {
     const env = new MessageEnvelope(proc.actorId('a'), proc.actorId('b').portId(1024), new Uint8Array(3), {}, 64);
     assert.equal(env.errorMessage(), undefined);
     assert.equal(String(env), `${proc.actorId('a')} > ${proc.actorId('b').portId(1024)}: <3 bytes> {}`);
-    env.errors.push(DeliveryError.unroutable('x'), DeliveryError.ttlExpired());
+    env.addError(DeliveryError.unroutable('x'));
+    env.addError(DeliveryError.ttlExpired());
     assert.equal(env.errorMessage(), 'address not routable: x; ttl expired');
     assert.ok(String(env).endsWith(': delivery error: address not routable: x; ttl expired'));
   });

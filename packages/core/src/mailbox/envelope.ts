@@ -47,9 +47,11 @@ export const HEADER = {
 /** Headers of unbound handle sends: shared and frozen, so the handle fast path allocates nothing. */
 export const DIRECT_HEADERS: Headers = Object.freeze({ seq_info: SeqInfo.direct });
 
+/** The errors of an envelope that has none: shared (an envelope allocates its own on the first error). */
+const NO_ERRORS: readonly DeliveryError[] = Object.freeze([]);
+
 export class MessageEnvelope {
-  /** Appended on each failure, in order. */
-  readonly errors: DeliveryError[];
+  private errorList: readonly DeliveryError[];
   constructor(
     readonly sender: ActorId,
     readonly dest: PortId,
@@ -60,9 +62,19 @@ export class MessageEnvelope {
     public ttl: number,
     /** When false, a failed delivery is dropped instead of returned. */
     readonly returnUndeliverable = true,
-    errors: DeliveryError[] = [],
+    errors: readonly DeliveryError[] = NO_ERRORS,
   ) {
-    this.errors = errors;
+    this.errorList = errors;
+  }
+
+  /** The delivery errors appended on each failure, in order. */
+  get errors(): readonly DeliveryError[] {
+    return this.errorList;
+  }
+
+  /** Append a delivery error (a failed hop). */
+  addError(error: DeliveryError): void {
+    this.errorList = [...this.errorList, error];
   }
 
   /** upstream `error_msg()`: the errors joined with "; ", or undefined. */

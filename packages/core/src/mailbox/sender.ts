@@ -64,7 +64,7 @@ export function returnUndeliverable(
   error: DeliveryError,
   returnHandle: ReturnHandle,
 ): void {
-  envelope.errors.push(error);
+  envelope.addError(error);
   if (!envelope.returnUndeliverable) return;
   if (envelope.headers[RETURN_MARK] === true) {
     abandon(envelope);

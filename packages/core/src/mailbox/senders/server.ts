@@ -98,7 +98,7 @@ export class MailboxServer {
       abandon(envelope);
       return;
     }
-    envelope.errors.push(DeliveryError.brokenLink('message was undeliverable'));
+    envelope.addError(DeliveryError.brokenLink('message was undeliverable'));
     const dest = envelope.sender.portId(ACTOR_PORT.UNDELIVERABLE);
     // SEQ_INFO as any ref send has it, so a destination with a reorder buffer accepts it (SQ-3).
     const headers: Headers = { [RETURN_MARK]: true, send_timestamp: Date.now(), seq_info: this.sequencer.assignSeq(dest) };
