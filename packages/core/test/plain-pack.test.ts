@@ -110,6 +110,59 @@ describe('plain-pack: the fast encoder of plain payloads', () => {
     assert.deepEqual(packr.unpack(fast), { own: 2 });
   });
 
+  it('PP-1: compiled shapes write msgpackr\'s bytes, for each random value sent 20 times (learning, then compiled)', T, () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const value = plainValue(rng(seed), 0);
+      const reference = Buffer.from(packr.pack(value));
+      for (let round = 0; round < 20; round++) {
+        const fast = packPlain(value);
+        if (fast === undefined) break; // too large for the fast path (checked by the test above)
+        assert.deepEqual(Buffer.from(fast), reference, `seed ${seed}, round ${round}`);
+      }
+    }
+  });
+
+  it('PP-1: an object that differs from a compiled shape (a key more, less, renamed or reordered) is written as itself', T, () => {
+    const shape = (seq: number): Record<string, unknown> => ({ type: 'm', seq, payload: { x: 1, y: 'hello' } });
+    for (let i = 0; i < 50; i++) packPlain(shape(i)); // compiled at the top level and under `payload`
+    const variants: unknown[] = [
+      { type: 'm', seq: 1, payload: { x: 1, y: 'hello' }, extra: true },
+      { type: 'm', seq: 1 },
+      { type: 'm', sequence: 1, payload: { x: 1, y: 'hello' } },
+      { seq: 1, type: 'm', payload: { x: 1, y: 'hello' } },
+      { type: 'm', seq: 1, payload: { x: 1 } },
+      { type: 'm', seq: 1, payload: { y: 'hello', x: 1 } },
+      { type: 'm', seq: 1, payload: [1, 2] },
+      { type: 'm', seq: 1.5, payload: { x: -70_000, y: 'x'.repeat(40) } },
+      {},
+    ];
+    for (const value of variants) {
+      assert.deepEqual(Buffer.from(packPlain(value) as Uint8Array), Buffer.from(packr.pack(value)), JSON.stringify(value));
+    }
+  });
+
+  it('PP-1: a compiled shape still gives up on a value it cannot write (the whole message goes to msgpackr)', T, () => {
+    for (let i = 0; i < 50; i++) packPlain({ id: i, name: 'n' });
+    const proc = new ProcId(ChannelAddr.local(7), 'p');
+    assert.equal(packPlain({ id: new ActorId(proc, 'a', 0), name: 'n' }), undefined);
+    assert.equal(packPlain({ id: 1, name: 'ñ' }), undefined);
+    assert.equal(packPlain({ id: 1, name: 'x'.repeat(5000) }), undefined);
+  });
+
+  it('PP-4: a position that sees many shapes keeps writing each correctly past its compiled writers', T, () => {
+    for (let round = 0; round < 20; round++) {
+      for (let kind = 0; kind < 12; kind++) {
+        const value = { [`kind${kind}`]: kind, round, nested: { [`n${kind}`]: [kind, { deep: kind }] } };
+        assert.deepEqual(Buffer.from(packPlain(value) as Uint8Array), Buffer.from(packr.pack(value)));
+      }
+    }
+  });
+
+  it('PP-4: keys are bytes in compiled writers, never code', T, () => {
+    const hostile = { "'); throw new Error('x'); ('": 1, '${process.exit(3)}': 2, '\\': 3, '`': 4 };
+    for (let i = 0; i < 20; i++) assert.deepEqual(Buffer.from(packPlain(hostile) as Uint8Array), Buffer.from(packr.pack(hostile)));
+  });
+
   it('PP-2: views already returned keep their bytes while later encodings fill new slabs', T, () => {
     const first = packPlain({ n: 1, text: 'first' });
     assert.ok(first !== undefined);
