@@ -11,7 +11,7 @@ import type { BlasterMsg, BounceMsg, DieMsg, EchoMsg, ParentMsg, RelayMsg, SeqMs
 
 const modules = [new URL('./fixtures/actors.js', import.meta.url)];
 
-async function withHost(procs: number, body: (host: ProcHost) => Promise<void>, options: { resourceLimits?: { maxOldGenerationSizeMb: number } } = {}): Promise<void> {
+async function withHost(procs: number, body: (host: ProcHost) => Promise<void>, options: { resourceLimits?: { maxOldGenerationSizeMb: number }; ringCapacity?: number } = {}): Promise<void> {
   const host = await ProcHost.start({ procs, modules, teardownTimeoutMs: 500, ...options });
   try {
     await body(host);
@@ -82,6 +82,34 @@ describe('worker host (issue 4)', () => {
       }
       assert.deepEqual(result, { received: 2 * count, violations: 0 });
     });
+  });
+
+  it('delivers a burst larger than a ring, sent before its link existed, whole and in order (FB-1, FB-4)', { timeout: 60_000 }, async () => {
+    // a 64 KiB ring holds ~700 of these envelopes: the rest wait in the link's queue, none bounced
+    await withHost(
+      2,
+      async (host) => {
+        const failures: SupervisionFailure[] = [];
+        host.supervisor.on('failure', (failure) => failures.push(failure));
+        const checker = await host.spawn<SeqMsg>(2, 'SeqChecker', 'checker');
+        const blaster = await host.spawn<BlasterMsg>(1, 'Blaster', 'burst');
+        const count = 200_000;
+        const [done, sent] = host.client.openOncePort<number>();
+        blaster.send(host.client, { type: 'blast', target: checker, count, done: done.bind() });
+        assert.equal(await sent.recv(), count);
+        let result = { received: 0, violations: 0 };
+        while (result.received < count) {
+          // a bounced envelope fails the blaster (its Undeliverable handling): stop there
+          assert.deepEqual(failures, []);
+          const [reply, report] = host.client.openOncePort<{ received: number; violations: number }>();
+          checker.send(host.client, { type: 'report', reply: reply.bind() });
+          result = await report.recv();
+        }
+        assert.deepEqual(result, { received: count, violations: 0 });
+        assert.deepEqual(failures, []);
+      },
+      { ringCapacity: 1 << 16 },
+    );
   });
 
   it('reports a child failure to the main-thread supervisor with the original failing actor id', { timeout: 30_000 }, async () => {

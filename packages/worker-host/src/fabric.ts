@@ -14,6 +14,11 @@
  *   in order, before any later envelope.
  * - FB-2: an envelope for a proc that is gone (or never existed) comes back to its sender as
  *   `BrokenLink` / `Unroutable`; nothing queued for it is dropped silently.
+ * - FB-3: `flush()` covers envelopes waiting for a link: it resolves once they went into the
+ *   attached link and that link flushed, or once they came back (FB-2).
+ * - FB-4: links queue without bound, as upstream's unbounded channels: a burst larger than a
+ *   ring (sent before its link existed, or faster than the peer reads) waits in order, none
+ *   bounced. `flush()` is the flow control of a sender that wants a bound.
  */
 import {
   BaseMailboxSender,
@@ -110,6 +115,11 @@ export class FabricRouter extends BaseMailboxSender {
   private readonly links = new Map<number, OutboundLink>();
   private readonly pending = new Map<number, Pending[]>();
   private readonly gone = new Map<number, string>();
+  /** `flush()` callers waiting for a link still being created (FB-3). */
+  private readonly settled = new Map<number, (() => void)[]>();
+  /** The peer and link of the previous envelope (a stream to one proc skips the map). */
+  private lastPeer = -1;
+  private lastLink: OutboundLink | undefined;
   /**
    * Where envelopes for procs outside the fabric (not `local:`) go: a `DialMailboxRouter` on a
    * worker that serves on a socket (`ProcHostOptions.serve`); unset, they are unroutable.
@@ -134,7 +144,14 @@ export class FabricRouter extends BaseMailboxSender {
       return;
     }
     const peer = addr.port;
-    const link = this.links.get(peer);
+    let link = peer === this.lastPeer ? this.lastLink : undefined;
+    if (link === undefined) {
+      link = this.links.get(peer);
+      if (link !== undefined) {
+        this.lastPeer = peer;
+        this.lastLink = link;
+      }
+    }
     if (link !== undefined) {
       link.send(envelope, returnHandle);
       return;
@@ -159,6 +176,13 @@ export class FabricRouter extends BaseMailboxSender {
     const queue = this.pending.get(peer);
     this.pending.delete(peer);
     if (queue !== undefined) for (const p of queue) link.send(p.envelope, p.returnHandle);
+    const waiters = this.takeWaiters(peer);
+    if (waiters !== undefined) {
+      void link.flush().then(
+        () => waiters.forEach((resolve) => resolve()),
+        () => waiters.forEach((resolve) => resolve()),
+      );
+    }
   }
 
   /** FB-2: `peer` is gone; queued and future envelopes for it come back as `BrokenLink`. */
@@ -166,6 +190,7 @@ export class FabricRouter extends BaseMailboxSender {
     this.gone.set(peer, reason);
     const link = this.links.get(peer);
     this.links.delete(peer);
+    this.forgetLast();
     link?.fail(reason);
     this.failPending(peer, DeliveryError.brokenLink(reason));
   }
@@ -179,14 +204,39 @@ export class FabricRouter extends BaseMailboxSender {
     const queue = this.pending.get(peer);
     this.pending.delete(peer);
     if (queue !== undefined) for (const p of queue) returnUndeliverable(p.envelope, new DeliveryError(error.kind, error.detail), p.returnHandle);
+    this.takeWaiters(peer)?.forEach((resolve) => resolve());
   }
 
+  /**
+   * FB-3: resolves once everything posted so far left this thread through its link, or came
+   * back: envelopes still waiting for a link count, until it is attached and flushed (or the
+   * peer turned out to be gone).
+   */
   override async flush(): Promise<void> {
-    await Promise.all([...[...this.links.values()].map((l) => l.flush()), this.fallback?.flush()]);
+    const waiting = [...this.pending.keys()].map((peer) => {
+      return new Promise<void>((resolve) => {
+        let list = this.settled.get(peer);
+        if (list === undefined) this.settled.set(peer, (list = []));
+        list.push(resolve);
+      });
+    });
+    await Promise.all([...[...this.links.values()].map((l) => l.flush()), ...waiting, this.fallback?.flush()]);
   }
 
   close(): void {
     for (const link of this.links.values()) link.close();
     this.links.clear();
+    this.forgetLast();
+  }
+
+  private takeWaiters(peer: number): (() => void)[] | undefined {
+    const waiters = this.settled.get(peer);
+    this.settled.delete(peer);
+    return waiters;
+  }
+
+  private forgetLast(): void {
+    this.lastPeer = -1;
+    this.lastLink = undefined;
   }
 }

@@ -6,10 +6,10 @@
  *
  * `RingOutboundLink` posts envelopes to a `RingTx` whose codec is an `EnvelopeCodec`
  * (envelope-codec.ts: interned ids, a fixed binary header and the payload written straight
- * into the ring). The Tx keeps an ordered overflow queue when the ring is full: no drop, no
- * reorder. The Tx publishes once per 32 records or at the end of the synchronous run; the
- * first envelope of a run is published at once (a reply, a request: latency), the rest of a
- * burst in batches.
+ * into the ring). The Tx keeps an ordered overflow queue when the ring is full, without bound
+ * (fabric.ts FB-4): no drop, no reorder. The Tx publishes once per 32 records or at the end of
+ * the synchronous run; the first envelope of a run is published at once (a reply, a request:
+ * latency), the rest of a burst in batches.
  *
  * ## Receiving
  *
@@ -39,7 +39,7 @@
  *
  * - RL-1: per link FIFO (the ring's RING invariants, plus the overflow queue in order; one
  *   consumer loop per link delivers in record order).
- * - RL-2: an envelope the ring hands back (closed, peer died, full past its bound) is returned
+ * - RL-2: an envelope the ring hands back (closed, peer died) is returned
  *   to its sender as `BrokenLink`. When the consumer's thread died (the host marked the ring,
  *   then `fail`), the records it never read are read back on this side (RING-13) with the
  *   codec's takeover decoder (EC-4) and returned the same way, through the proc's
@@ -98,7 +98,8 @@ export class RingOutboundLink implements OutboundLink {
     private readonly takeBackHandle?: ReturnHandle,
   ) {
     this.ring = RingBuffer.attach(ring);
-    this.tx = new RingTx(this.ring, this.codec);
+    // FB-4: no bound on the overflow queue (a full ring would otherwise bounce envelopes)
+    this.tx = new RingTx(this.ring, this.codec, { maxQueued: Number.POSITIVE_INFINITY });
   }
 
   send(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {

@@ -305,7 +305,8 @@ export class RingTx<M> implements Tx<M> {
     (this.queued as (M | undefined)[])[i] = undefined;
     this.queuedReturns[i] = undefined;
     this.queuedDone[i] = undefined;
-    if (this.head === this.queued.length || this.head >= 4096) {
+    // compact when the queue is empty, or when the consumed prefix is half of it (amortized O(1))
+    if (this.head === this.queued.length || (this.head >= 4096 && this.head * 2 >= this.queued.length)) {
       this.queued.splice(0, this.head);
       this.queuedReturns.splice(0, this.head);
       this.queuedDone.splice(0, this.head);
