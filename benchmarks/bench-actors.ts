@@ -10,8 +10,8 @@
  *   times each round trip (both handlers included) and answers the median and p99.
  * - `ActorsBenchBlaster`: on `blast`, answers `started` with the time, then sends `count` small
  *   messages by ref to each of its `targets` (interleaved), awaiting the proc's `flush()` every
- *   `FLUSH_EVERY` messages: flow control, so a burst never overruns a link's overflow queue
- *   (the flush does not cover a link still being created: send a small round first).
+ *   `FLUSH_EVERY` messages: flow control, so a burst waits in the ring rather than in a
+ *   link's (unbounded) overflow queue.
  * - `ActorsBenchSink`: counts messages; `expect` raises the count it waits for (answering
  *   `ready`), and when the count is reached it answers `done` with the time of the last arrival
  *   and the first per-sender order violation, if any.
