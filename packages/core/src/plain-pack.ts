@@ -98,7 +98,12 @@ function newPosition(): Position {
 
 const EMPTY = {};
 
-let slabBuffer = new ArrayBuffer(SLAB_BYTES);
+/** A slab's memory, not zeroed (a view only ever covers bytes written into it). */
+function newSlab(): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(SLAB_BYTES).buffer as ArrayBuffer;
+}
+
+let slabBuffer = newSlab();
 let slab = new Uint8Array(slabBuffer);
 let slabView = new DataView(slabBuffer);
 /** Where the next encoding starts (8-aligned). */
@@ -112,7 +117,7 @@ let limit = 0;
  */
 export function packPlain(value: unknown): Uint8Array | undefined {
   if (slabAt + MAX_FAST_BYTES > SLAB_BYTES) {
-    slabBuffer = new ArrayBuffer(SLAB_BYTES);
+    slabBuffer = newSlab();
     slab = new Uint8Array(slabBuffer);
     slabView = new DataView(slabBuffer);
     slabAt = 0;

@@ -263,7 +263,7 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
   private blind = false;
   private decodeView: DataView | undefined;
   private decodeBytes: Uint8Array | undefined;
-  private slabBuffer = new ArrayBuffer(SLAB_BYTES);
+  private slabBuffer = newSlab();
   private slab = new Uint8Array(this.slabBuffer);
   private slabView = new DataView(this.slabBuffer);
   private slabAt = 0;
@@ -720,7 +720,7 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
     let at = this.slabAt;
     if (at + length > SLAB_BYTES) {
       // Envelopes still holding views keep the old slab alive; this side moves on.
-      this.slabBuffer = new ArrayBuffer(SLAB_BYTES);
+      this.slabBuffer = newSlab();
       this.slab = new Uint8Array(this.slabBuffer);
       this.slabView = new DataView(this.slabBuffer);
       at = 0;
@@ -743,6 +743,11 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
 function copyInto(out: Uint8Array, p: number, bytes: Uint8Array): number {
   out.set(bytes, p);
   return p + bytes.length;
+}
+
+/** Memory for payload copies, not zeroed (a view only ever covers bytes copied into it). */
+function newSlab(): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(SLAB_BYTES).buffer as ArrayBuffer;
 }
 
 function copyPrivate(bytes: Uint8Array, p: number, length: number): Uint8Array {
