@@ -189,7 +189,7 @@ export class Mailbox extends BaseMailboxSender {
     if (entry === undefined) {
       returnUndeliverable(
         envelope,
-        DeliveryError.unroutable(`port not bound in mailbox; port id: ${dest.index}; message type: ${envelope.headers.message_type ?? 'unregistered'}`),
+        portNotBound(dest.index, envelope.headers.message_type),
         returnHandle,
       );
       return;
@@ -213,4 +213,9 @@ export class Mailbox extends BaseMailboxSender {
       returnUndeliverable(envelope, DeliveryError.mailbox(`${dest}: ${(err as Error).message}`), returnHandle);
     }
   }
+}
+
+/** Built apart from `postUnchecked`: inlined, TurboFan may convert the index on every post. */
+function portNotBound(index: number, messageType: string | undefined): DeliveryError {
+  return DeliveryError.unroutable(`port not bound in mailbox; port id: ${index}; message type: ${messageType ?? 'unregistered'}`);
 }

@@ -134,7 +134,7 @@ export class RingConsumer {
         const kind = info & KIND_MASK;
         if (kind === KIND_PAD) {
           if (this.capacity - at > ((write - read) | 0)) {
-            this.corruption = `malformed wrap marker at ${at}`;
+            this.corruption = malformedWrap(at);
             break;
           }
           read = (read + (this.capacity - at)) | 0;
@@ -142,7 +142,7 @@ export class RingConsumer {
         }
         const size = align(RECORD_HEADER_BYTES + length);
         if (length < 0 || at + RECORD_HEADER_BYTES + length > this.capacity || size > ((write - read) | 0)) {
-          this.corruption = `malformed record at ${at}: length ${length}, kind ${kind}`;
+          this.corruption = malformedRecord(at, length, kind);
           break;
         }
         const start = at + RECORD_HEADER_BYTES;
@@ -161,7 +161,7 @@ export class RingConsumer {
           count++;
           if (visit(record, 0, record.length, this.assemblyTag) === false) break;
         } else {
-          this.corruption = `malformed record at ${at}: unknown kind ${kind}`;
+          this.corruption = unknownKind(at, kind);
           break;
         }
       }
@@ -291,4 +291,19 @@ export class RingConsumer {
     this.assembly = undefined;
     return assembly;
   }
+}
+
+// Messages of the corruptions `poll` detects, built in functions of their own: inlined in the
+// loop, TurboFan may convert the numbers to strings ahead of the branch, on every record.
+
+function malformedWrap(at: number): string {
+  return `malformed wrap marker at ${at}`;
+}
+
+function malformedRecord(at: number, length: number, kind: number): string {
+  return `malformed record at ${at}: length ${length}, kind ${kind}`;
+}
+
+function unknownKind(at: number, kind: number): string {
+  return `malformed record at ${at}: unknown kind ${kind}`;
 }

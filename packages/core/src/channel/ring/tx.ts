@@ -174,7 +174,7 @@ export class RingTx<M> implements Tx<M> {
       if (this.writeMessage(message, onReturn, done) !== FULL) return;
     }
     if (this.queueLength >= this.maxQueued) {
-      onReturn?.(new SendError('full', message, `ring ${this.addr} is full and ${this.maxQueued} messages are queued`));
+      onReturn?.(new SendError('full', message, queueFull(this.addr, this.maxQueued)));
       return;
     }
     this.queued.push(message);
@@ -419,4 +419,9 @@ export function publishPending(): void {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Built apart from `postWith`: inlined, TurboFan may convert the number on every post. */
+function queueFull(addr: ChannelAddr, queued: number): string {
+  return `ring ${addr} is full and ${queued} messages are queued`;
 }
