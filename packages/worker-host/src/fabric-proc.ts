@@ -43,7 +43,7 @@ export class FabricProc {
 
   connectIn(link: LinkInit): void {
     this.inbound.push(
-      link.ring !== undefined && this.transport === 'ring' ? new RingInboundLink(link.ring, link.port, this.server) : new PortInboundLink(link.port, this.server),
+      link.ring !== undefined && this.transport === 'ring' ? new RingInboundLink(link.ring, link.port, this.server, this.proc.procId) : new PortInboundLink(link.port, this.server),
     );
   }
 

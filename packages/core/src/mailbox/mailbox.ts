@@ -58,6 +58,8 @@ interface Closable {
 
 export class Mailbox extends BaseMailboxSender {
   private readonly ports = new Map<number, PortEntry>();
+  /** The last other `ActorId` object found equal to `actorId` (`postUnchecked`). */
+  private actorIdAlias: ActorId | undefined;
   /** The handle bound at `ACTOR_PORT.UNDELIVERABLE`, kept by `bindEntry`/`unbindEntry` (read on every send). */
   private returnPort: ReturnHandle | undefined;
   private nextPort = USER_PORT_OFFSET;
@@ -181,9 +183,14 @@ export class Mailbox extends BaseMailboxSender {
   postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
     const dest = envelope.dest;
     const destActor = dest.actor;
-    if (destActor !== this.actorId && destActor.key !== this.actorId.key) {
-      this.forwarder.post(envelope, returnHandle);
-      return;
+    if (destActor !== this.actorId && destActor !== this.actorIdAlias) {
+      if (destActor.key !== this.actorId.key) {
+        this.forwarder.post(envelope, returnHandle);
+        return;
+      }
+      // an equal id decoded elsewhere (a link's decoder keeps one object per actor): later
+      // envelopes carrying it skip the string comparison
+      this.actorIdAlias = destActor;
     }
     const entry = this.ports.get(dest.index);
     if (entry === undefined) {
