@@ -65,6 +65,9 @@ class ShapeNode {
   build: Builder | undefined;
   /** The trie of maps found as this key's value (or inside arrays there). */
   valueRoot: ShapeNode | undefined;
+  /** The short string last found interned as this key's value, and its bytes. */
+  lastText: string | undefined;
+  lastTextBytes: Uint8Array | undefined;
 
   constructor(key: string) {
     this.key = key;
@@ -154,7 +157,16 @@ function readValue(depth: number, at: ShapeNode): Result {
   if (token < 0x80) return token;
   if (token < 0x90) return readMap(token & 0x0f, depth, at);
   if (token < 0xa0) return readArray(token & 0x0f, depth, at);
-  if (token < 0xc0) return readAscii(token & 0x1f);
+  if (token < 0xc0) {
+    // the string this position held last time, matched by its bytes (a message's `type`)
+    const length = token & 0x1f;
+    const last = at.lastTextBytes;
+    if (last !== undefined && last.length === length && pos + length <= end && sameBytes(last, pos)) {
+      pos += length;
+      return at.lastText;
+    }
+    return readAscii(length, at);
+  }
   if (token >= 0xe0) return token - 0x100;
   switch (token) {
     case 0xc0:
@@ -178,9 +190,9 @@ function readValue(depth: number, at: ShapeNode): Result {
     case 0xcb:
       return pos + 8 <= end && littleEndian ? readFloat64() : GIVE_UP;
     case 0xd9:
-      return pos < end ? readAscii(src[pos++] as number) : GIVE_UP;
+      return pos < end ? readAscii(src[pos++] as number, at) : GIVE_UP;
     case 0xda:
-      return pos + 2 <= end ? readAscii(readUint16()) : GIVE_UP;
+      return pos + 2 <= end ? readAscii(readUint16(), at) : GIVE_UP;
     case 0xdc:
       return pos + 2 <= end ? readArray(readUint16(), depth, at) : GIVE_UP;
     case 0xde:
@@ -209,7 +221,11 @@ function readFloat64(): number {
 }
 
 /** An ASCII string of `length` bytes at `pos` (short ones interned); GIVE_UP for other text. */
-function readAscii(length: number): Result {
+/**
+ * An ASCII string of `length` bytes at `pos`; GIVE_UP for other text. Short ones are interned,
+ * and one found interned becomes the string `at` predicts.
+ */
+function readAscii(length: number, at: ShapeNode): Result {
   const start = pos;
   const stop = start + length;
   if (stop > end) return GIVE_UP;
@@ -220,7 +236,12 @@ function readAscii(length: number): Result {
     const cached = stringCacheBytes[slot];
     if (cached !== undefined && cached.length === length && sameBytes(cached, start)) {
       pos = stop;
-      return stringCache[slot];
+      const text = stringCache[slot] as string;
+      if (at !== detached) {
+        at.lastText = text;
+        at.lastTextBytes = cached;
+      }
+      return text;
     }
     const text = asciiString(start, stop);
     if (text === undefined) return GIVE_UP;

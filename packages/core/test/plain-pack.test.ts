@@ -236,6 +236,13 @@ describe('plain-unpack: the fast decoder of plain payloads', () => {
     }
   });
 
+  it('PU-1: a position\'s predicted string gives way to whatever the bytes say', T, () => {
+    const values = ['ping', 'ping', 'pong', 'pin', 'pinga', 'ping', '', 'ping'];
+    for (let round = 0; round < 3; round++) {
+      for (const type of values) assert.deepEqual(unpackPlain(packr.pack({ type, n: round })), { type, n: round });
+    }
+  });
+
   it('PU-1: a repeated key keeps msgpackr\'s later-wins value and first position', T, () => {
     // {a: 1, b: 2, a: 3} written by hand: map16 of three entries
     const bytes = Uint8Array.from([0xde, 0, 3, 0xa1, 0x61, 1, 0xa1, 0x62, 2, 0xa1, 0x61, 3]);
