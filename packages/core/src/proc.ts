@@ -104,6 +104,9 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** Set by `direct`: the server of the proc's address and the dialer of its forwarder. */
   private serving: { readonly server: MailboxServer; readonly dialer: MailboxDialer } | undefined;
 
+  /** The last destination proc found not to be this one (`postUnchecked`). */
+  private lastRemoteProc: ProcId | undefined;
+
   private constructor(
     readonly procId: ProcId,
     public forwarder: MailboxSender,
@@ -534,8 +537,14 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** PD-5 */
   postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
     const destProc = envelope.dest.actor.proc;
-    if (destProc === this.procId || destProc.key === this.procId.key) this.muxer.post(envelope, returnHandle);
-    else this.forwarder.post(envelope, returnHandle);
+    if (destProc === this.procId) this.muxer.post(envelope, returnHandle);
+    else if (destProc === this.lastRemoteProc) this.forwarder.post(envelope, returnHandle);
+    else if (destProc.key === this.procId.key) this.muxer.post(envelope, returnHandle);
+    else {
+      // a stream to one remote proc skips the string comparison
+      this.lastRemoteProc = destProc;
+      this.forwarder.post(envelope, returnHandle);
+    }
   }
 
   override async flush(): Promise<void> {
