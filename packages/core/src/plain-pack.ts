@@ -19,7 +19,8 @@
  * writer: the map header and every key's bytes as constant stores, every value read by a named
  * property load (the mirror of plain-unpack.ts's compiled builders). An object uses a compiled
  * writer after a for-in pass finds exactly its keys, in order. The small message of the
- * benchmarks takes ~70 ns this way against ~150 ns through the generic writer.
+ * benchmarks (`{type, seq, payload: {x, y}}`) takes ~120 ns this way, its view included,
+ * against ~155 ns through the generic writer and ~250 ns through msgpackr.
  *
  * ## Invariants
  *
