@@ -32,7 +32,6 @@
  * Run: `node benchmarks/dist/actors.bench.js [--runs N] [--quick] [--only 'one-way small, 2'] [--json [path]]`; or call
  * `runActorsBench()` (resolves to the figures as data) and `actorsBenchMarkdown(report)`.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -42,6 +41,7 @@ import type { ActorRef, OncePortRef } from '@procmesh/core';
 import { RingBuffer, ringRx, ringTx, type RingTx } from '@procmesh/core/ring';
 import { ProcHost, portEndpoint } from '@procmesh/worker-host';
 import type { BlasterMsg, PingMsg, PingResult, PongMsg, SinkDone, SinkMsg } from './bench-actors.js';
+import { gitCommit, median, now, percentile } from './lib/stats.js';
 
 export type ActorsImpl = 'procmesh actors' | 'postMessage' | 'comlink' | 'ring channel, msgpackr records';
 export type ActorsScenario = 'ping-pong small' | 'one-way small' | 'all-to-all small';
@@ -93,7 +93,6 @@ const RING_CAPACITY = 1 << 20;
 const RING_QUEUE_BOUND = 4096;
 const PEERS = 4;
 
-const now = (): number => performance.timeOrigin + performance.now();
 /** `ACTORS_BENCH_VERBOSE=1`: each round's figure on stderr. */
 const verbose = process.env['ACTORS_BENCH_VERBOSE'] === '1';
 
@@ -145,10 +144,6 @@ interface ComlinkApi {
 
 type Control = NonNullable<typeof parentPort>;
 
-function percentileOf(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
-}
-
 function peer(init: PeerInit, control: Control): void {
   const reply = (r: Reply): void => control.postMessage(r);
   let expected = 0;
@@ -174,7 +169,7 @@ function peer(init: PeerInit, control: Control): void {
       return;
     }
     rtts.sort();
-    reply({ median: percentileOf(rtts, 0.5), p99: percentileOf(rtts, 0.99) });
+    reply({ median: percentile(rtts, 0.5), p99: percentile(rtts, 0.99) });
   };
   const startPing = (n: number, send: (m: Small) => void): void => {
     rtts = new Float64Array(n);
@@ -294,7 +289,7 @@ async function pingComlink(remote: Comlink.Remote<ComlinkApi>, n: number): Promi
     rtts[i] = (performance.now() - sentAt) * 1000;
   }
   rtts.sort();
-  return { median: percentileOf(rtts, 0.5), p99: percentileOf(rtts, 0.99) };
+  return { median: percentile(rtts, 0.5), p99: percentile(rtts, 0.99) };
 }
 
 
@@ -504,19 +499,6 @@ class Driver {
   }
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function commit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 interface Measure {
   readonly scenario: ActorsScenario;
   readonly procs: number;
@@ -589,7 +571,7 @@ export async function runActorsBench(options: ActorsBenchOptions = {}): Promise<
   const ratio = (a: ActorsBenchRow | undefined, b: ActorsBenchRow | undefined): number | undefined =>
     a === undefined || b === undefined ? undefined : a.median / b.median;
   return {
-    machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version, commit: commit(), load },
+    machine: { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version, commit: gitCommit(), load },
     runs,
     quick,
     rows,

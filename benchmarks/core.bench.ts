@@ -21,10 +21,10 @@
  *
  * Run: `node benchmarks/dist/core.bench.js [--runs N] [--quick] [--json]`; or call `runCoreBench()`.
  */
-import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
+import { gitCommit } from './lib/stats.js';
 import {
   ActorId,
   ChannelAddr,
@@ -88,13 +88,7 @@ function median(values: readonly number[]): number {
 }
 
 function machine(): CoreBenchReport['machine'] {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    // not a git checkout
-  }
-  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, commit };
+  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, commit: gitCommit() };
 }
 
 export async function runCoreBench(options: CoreBenchOptions = {}): Promise<CoreBenchReport> {

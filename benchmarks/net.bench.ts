@@ -27,7 +27,6 @@
  *
  * Run: `node benchmarks/dist/net.bench.js [--runs N] [--quick] [--json]`; or call `runNetBench()`.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { cpus } from 'node:os';
@@ -37,6 +36,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { ActorId, ActorRef, ChannelAddr, Proc, type Actor, type Context, type PortRef } from '@procmesh/core';
 import { dial, serve } from '@procmesh/core/net';
 import { Packr } from 'msgpackr';
+import { gitCommit, median, percentile, small, type Small } from './lib/stats.js';
 
 export type NetTransport = 'tcp' | 'unix';
 export type NetImpl = 'procmesh' | 'procmesh actors' | 'raw+msgpackr' | 'raw net';
@@ -78,26 +78,6 @@ export interface NetBenchOptions {
 const UPSTREAM_RTT_US = 39;
 const MIB = 1024 * 1024;
 const BATCH_BYTES = 256 * 1024;
-
-interface Small {
-  dest: string;
-  port: number;
-  seq: number;
-  payload: { x: number; y: string };
-}
-
-function small(seq: number): Small {
-  return { dest: 'proc[0].actor[0]', port: 3, seq, payload: { x: 1, y: 'hello' } };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-}
 
 function listenAddr(transport: NetTransport): string {
   return transport === 'tcp' ? 'tcp:127.0.0.1:0' : 'unix:';
@@ -463,14 +443,6 @@ async function interleave<R>(runs: number, setups: (() => Promise<Contestant<R>>
   return results;
 }
 
-function commit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Run the net scenario matrix; resolves to the figures as data. */
 export async function runNetBench(options: NetBenchOptions = {}): Promise<NetBenchReport> {
   const runs = options.runs ?? 5;
@@ -531,7 +503,7 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<NetBen
     }
   }
   return {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, commit: commit() },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, commit: gitCommit() },
     runs,
     rows,
     upstreamSmallRoundTripUs: UPSTREAM_RTT_US,

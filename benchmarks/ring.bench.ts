@@ -25,13 +25,13 @@
  * Run: `node benchmarks/dist/ring.bench.js [--runs N] [--quick] [--json [path]]`; or call
  * `runRingBench()` (resolves to the figures as data) and `ringBenchMarkdown(report)`.
  */
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { RingBuffer, RingConsumer, RingProducer, ringRx, ringTx } from '@procmesh/core/ring';
 import { Packr } from 'msgpackr';
+import { gitCommit, median, now, percentile } from './lib/stats.js';
 
 export type RingImpl = 'ring' | 'postMessage' | 'postMessage x64' | 'raw ring';
 export type RingScenario = 'one-way small' | 'ping-pong small';
@@ -84,7 +84,6 @@ const BATCH = 64;
 const RING_CAPACITY = 1 << 18;
 const MB = 1e6;
 
-const now = (): number => performance.timeOrigin + performance.now();
 
 // ---------------------------------------------------------------------------------------------
 // The workers (this module, started with a role).
@@ -421,23 +420,6 @@ async function pingRound(pair: PingPair, n: number): Promise<{ median: number; p
   return { median: percentile(rtts, 0.5), p99: percentile(rtts, 0.99) };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
-
-function commit(): string {
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Run the ring scenarios; resolves to the figures as data. */
 export async function runRingBench(options: RingBenchOptions = {}): Promise<RingBenchReport> {
   const runs = options.runs ?? 5;
@@ -495,7 +477,7 @@ export async function runRingBench(options: RingBenchOptions = {}): Promise<Ring
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, commit: commit() },
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, commit: gitCommit() },
     runs,
     envelopeBytes,
     rows,

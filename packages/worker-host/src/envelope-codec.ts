@@ -164,6 +164,12 @@ interface Snapshot {
   readonly horizon: number;
 }
 
+/** A one-entry cache of the encoder's string table (`EnvelopeCodec.stringSlot`). */
+interface StringSlotCache {
+  value: string | undefined;
+  slot: number;
+}
+
 /** A definition pending in the record being encoded. */
 interface PendingDef {
   kind: number;
@@ -237,10 +243,12 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
   private cachedSlotA = -1;
   private cachedActorB: ActorId | undefined;
   private cachedSlotB = -1;
-  private cachedString: string | undefined;
-  private cachedStringSlot = -1;
-  private cachedSession: string | undefined;
-  private cachedSessionSlot = -1;
+  /**
+   * One-entry caches of string -> slot: message types and the parts of actor ids in one,
+   * session ids in the other (a stream alternates the two).
+   */
+  private readonly stringCache: StringSlotCache = { value: undefined, slot: -1 };
+  private readonly sessionCache: StringSlotCache = { value: undefined, slot: -1 };
   private encodeView: DataView | undefined;
   private encodeTarget: Uint8Array | undefined;
   private scratch = new Uint8Array(4096);
@@ -324,8 +332,8 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
     if ((port | 0) !== port || (ttl | 0) !== ttl) throw unencodable(port, ttl);
     const senderSlot = this.actorSlot(envelope.sender, record);
     const destSlot = this.actorSlot(dest.actor, record);
-    const typeSlot = messageType === undefined ? -1 : this.stringSlot(messageType, record);
-    const sessionSlot = session === undefined ? -1 : this.sessionSlot(session, record);
+    const typeSlot = messageType === undefined ? -1 : this.stringSlot(messageType, record, this.stringCache);
+    const sessionSlot = session === undefined ? -1 : this.stringSlot(session, record, this.sessionCache);
 
     const size = HEADER_BYTES + this.defBytes + data.length + extra.length + (errors?.length ?? 0);
     let out: Uint8Array;
@@ -412,7 +420,7 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
 
   private forgetCaches(): void {
     this.cachedActorA = this.cachedActorB = undefined;
-    this.cachedString = this.cachedSession = undefined;
+    this.stringCache.value = this.sessionCache.value = undefined;
   }
 
   private actorSlot(id: ActorId, record: number): number {
@@ -430,26 +438,13 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
     return slot;
   }
 
-  private stringSlot(value: string, record: number): number {
+  private stringSlot(value: string, record: number, cache: StringSlotCache): number {
     let slot: number;
-    if (value === this.cachedString) slot = this.cachedStringSlot;
+    if (value === cache.value) slot = cache.slot;
     else {
       slot = this.strings.slots.get(value) ?? this.defineString(value, record);
-      this.cachedString = value;
-      this.cachedStringSlot = slot;
-    }
-    this.strings.stamps[slot] = record;
-    return slot;
-  }
-
-  /** Session ids have their own one-entry cache (a stream alternates type and session). */
-  private sessionSlot(value: string, record: number): number {
-    let slot: number;
-    if (value === this.cachedSession) slot = this.cachedSessionSlot;
-    else {
-      slot = this.strings.slots.get(value) ?? this.defineString(value, record);
-      this.cachedSession = value;
-      this.cachedSessionSlot = slot;
+      cache.value = value;
+      cache.slot = slot;
     }
     this.strings.stamps[slot] = record;
     return slot;
@@ -470,9 +465,9 @@ export class EnvelopeCodec implements RecordCodec<MessageEnvelope> {
   private defineActor(id: ActorId, record: number): number {
     const pid = id.pid;
     if (pid < 0 || pid > 0xffffffff || Math.floor(pid) !== pid) throw new CodecError('serialize', `actor id ${id} has a pid that cannot be encoded`);
-    const addr = this.stringSlot(String(id.proc.addr), record);
-    const proc = this.stringSlot(id.proc.name, record);
-    const name = this.stringSlot(id.name, record);
+    const addr = this.stringSlot(String(id.proc.addr), record, this.stringCache);
+    const proc = this.stringSlot(id.proc.name, record, this.stringCache);
+    const name = this.stringSlot(id.name, record, this.stringCache);
     const { slot, evicted } = this.actors.allocate(record);
     if (evicted !== undefined) this.logEviction(true, slot, this.actorIds[slot], record);
     this.actorIds[slot] = id;
