@@ -58,16 +58,16 @@ const TWO_48 = 2 ** 48;
 
 /** Write `value` (a non-negative safe integer) as a u64 big-endian at `offset`. */
 export function writeU64(buf: Uint8Array, offset: number, value: number): void {
-  const hi = Math.floor(value / TWO_32);
-  const lo = value >>> 0;
-  buf[offset] = hi >>> 24;
-  buf[offset + 1] = (hi >>> 16) & 0xff;
-  buf[offset + 2] = (hi >>> 8) & 0xff;
-  buf[offset + 3] = hi & 0xff;
-  buf[offset + 4] = lo >>> 24;
-  buf[offset + 5] = (lo >>> 16) & 0xff;
-  buf[offset + 6] = (lo >>> 8) & 0xff;
-  buf[offset + 7] = lo & 0xff;
+  writeU32(buf, offset, Math.floor(value / TWO_32));
+  writeU32(buf, offset + 4, value >>> 0);
+}
+
+/** Write a u32 big-endian at `offset`. */
+function writeU32(buf: Uint8Array, offset: number, value: number): void {
+  buf[offset] = value >>> 24;
+  buf[offset + 1] = (value >>> 16) & 0xff;
+  buf[offset + 2] = (value >>> 8) & 0xff;
+  buf[offset + 3] = value & 0xff;
 }
 
 /** Read a u64 big-endian at `offset` as a number (exact below 2^53). */
@@ -84,13 +84,9 @@ export function writeFrameHeader(buf: Uint8Array, offset: number, tag: number, l
   buf[offset] = tag;
   buf[offset + 1] = top;
   const hi = Math.floor(rest / TWO_32);
-  const lo = rest >>> 0;
   buf[offset + 2] = (hi >>> 8) & 0xff;
   buf[offset + 3] = hi & 0xff;
-  buf[offset + 4] = lo >>> 24;
-  buf[offset + 5] = (lo >>> 16) & 0xff;
-  buf[offset + 6] = (lo >>> 8) & 0xff;
-  buf[offset + 7] = lo & 0xff;
+  writeU32(buf, offset + 4, rest >>> 0);
 }
 
 /** The body length in the frame header at `offset` (7 bytes after the tag; up to 2^56 - 1). */
