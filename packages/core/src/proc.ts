@@ -37,7 +37,8 @@ import { ACTOR_PORT, Mailbox } from './mailbox/mailbox.js';
 import type { PortHandle, PortReceiver, SendContext } from './mailbox/ports.js';
 import { BaseMailboxSender, abandon, installReturnSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
 import { MailboxMuxer } from './mailbox/senders/muxer.js';
-import { MailboxDialer, envelopeCodec, type MailboxDialOptions } from './mailbox/senders/dial.js';
+import { MailboxDialer, type MailboxDialOptions } from './mailbox/senders/dial.js';
+import { envelopeTupleCodec } from './wire/envelope.js';
 import { DialMailboxRouter } from './mailbox/senders/router.js';
 import { MailboxServer } from './mailbox/senders/server.js';
 import { PanickingMailboxSender } from './mailbox/senders/simple.js';
@@ -151,7 +152,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    * ```
    */
   static async direct(addr: ChannelAddr | string, name: string, options: DirectProcOptions = {}): Promise<Proc> {
-    const [bound, rx] = await serve<MessageEnvelope>(addr, { ...options.serve, codec: envelopeCodec });
+    const [bound, rx] = await serve<MessageEnvelope>(addr, { ...options.serve, codec: envelopeTupleCodec });
     const dialer = new MailboxDialer(options.dial);
     const proc = new Proc(ProcId.withName(bound, name), new DialMailboxRouter(dialer.dial), options);
     proc.serving = { server: MailboxServer.serve(proc, rx), dialer };

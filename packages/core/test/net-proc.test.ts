@@ -19,7 +19,7 @@ import {
   PanickingMailboxSender,
   dialMailbox,
   encodePayload,
-  envelopeCodec,
+  envelopeTupleCodec,
   type ActorHandle,
   type Undeliverable,
   ChannelAddr,
@@ -225,7 +225,7 @@ describe('Proc.direct (§2)', () => {
 describe('dialMailbox: a MailboxClient over the net channel (§1.5, §7.3)', () => {
   it('flush() waits for the ack: it resolves when the server acks (here: on close), and nothing is returned', T, async () => {
     const [bound, rx] = await serve<MessageEnvelope>('tcp:127.0.0.1:0', {
-      codec: envelopeCodec,
+      codec: envelopeTupleCodec,
       logger: quiet,
       messageAckEveryNMessages: 1_000_000,
       messageAckTimeIntervalMs: 60_000,

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
 import { ActorId, ChannelAddr, CodecError, ProcId, decodePayload, encodePayload } from '../src/index.js';
-import { packPlain } from '../src/plain-pack.js';
-import { GIVE_UP, unpackPlain } from '../src/plain-unpack.js';
+import { packPlain } from '../src/wire/plain-pack.js';
+import { GIVE_UP, unpackPlain } from '../src/wire/plain-unpack.js';
 
 const T = { timeout: 10_000 };
 /** msgpackr with codec.ts's options. */

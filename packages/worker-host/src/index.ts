@@ -7,4 +7,3 @@ export { Supervisor, type InspectionEvent, type SupervisionFailure } from './sup
 export { registerActor, registeredActorTypes } from './registry.js';
 export type { ActorTreeNode } from './protocol.js';
 export { portEndpoint } from './endpoint.js';
-export { EnvelopeCodec, type EnvelopeCodecOptions } from './envelope-codec.js';

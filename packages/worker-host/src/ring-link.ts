@@ -4,7 +4,7 @@
  *
  * ## Sending
  *
- * `RingOutboundLink` posts envelopes to a `RingTx` whose codec is an `EnvelopeCodec`
+ * `RingOutboundLink` posts envelopes to a `RingTx` whose codec is an `EnvelopeRecordCodec`
  * (envelope-codec.ts: interned ids, a fixed binary header and the payload written straight
  * into the ring). The Tx keeps an ordered overflow queue when the ring is full, without bound
  * (fabric.ts FB-4): no drop, no reorder. The Tx publishes once per 32 records or at the end of
@@ -49,6 +49,7 @@
  */
 import {
   DeliveryError,
+  EnvelopeRecordCodec,
   returnUndeliverable,
   rootLogger,
   type MailboxServer,
@@ -69,14 +70,12 @@ import {
   type RecordVisitor,
 } from '@procmesh/core/ring';
 import type { MessagePort } from 'node:worker_threads';
-import { EnvelopeCodec } from './envelope-codec.js';
 import type { InboundLink, OutboundLink } from './fabric.js';
 
-export { EnvelopeCodec } from './envelope-codec.js';
 
 export class RingOutboundLink implements OutboundLink {
   private readonly ring: RingBuffer;
-  private readonly codec = new EnvelopeCodec();
+  private readonly codec = new EnvelopeRecordCodec();
   private readonly tx: RingTx<MessageEnvelope>;
   private failed: string | undefined;
   // The return callback of the last return handle (a stream from one sender allocates none).
@@ -228,7 +227,7 @@ export class RingInboundLink implements InboundLink {
   readonly stats: RingInboundStats = { records: 0, batches: 0, spinHits: 0, sleeps: 0 };
   private readonly ring: RingBuffer;
   private readonly consumer: RingConsumer;
-  private readonly codec: EnvelopeCodec;
+  private readonly codec: EnvelopeRecordCodec;
   private phase = RUNNING;
   /** When this event-loop turn began for the loop (`performance.now()`), and what it delivered. */
   private turnStart = 0;
@@ -249,7 +248,7 @@ export class RingInboundLink implements InboundLink {
   ) {
     this.ring = RingBuffer.attach(ring);
     this.consumer = new RingConsumer(this.ring);
-    this.codec = new EnvelopeCodec(localProc !== undefined ? { localProc } : {});
+    this.codec = new EnvelopeRecordCodec(localProc !== undefined ? { localProc } : {});
     this.runTask();
   }
 

@@ -14,7 +14,7 @@ import {
   DialMailboxRouter,
   MailboxDialer,
   MailboxServer,
-  envelopeCodec,
+  envelopeTupleCodec,
   type MessageEnvelope,
   PortRef,
   ProcmeshError,
@@ -56,7 +56,7 @@ const proc = node.proc;
  */
 let served: { readonly addr: string; readonly server: MailboxServer; readonly dialer: MailboxDialer } | undefined;
 if (init.serve !== undefined) {
-  const [bound, rx] = await serve<MessageEnvelope>(init.serve, { codec: envelopeCodec });
+  const [bound, rx] = await serve<MessageEnvelope>(init.serve, { codec: envelopeTupleCodec });
   const dialer = new MailboxDialer();
   node.router.fallback = new DialMailboxRouter(dialer.dial);
   served = { addr: String(bound), server: MailboxServer.serve(proc, rx), dialer };

@@ -8,7 +8,8 @@
  *   an `Undeliverable` returned to the sender.
  */
 import { ActorId } from '../id.js';
-import { EXT, registerExtension, CodecError } from '../codec.js';
+import { CodecError } from '../wire/errors.js';
+import { EXT, registerExtension } from '../wire/msgpack.js';
 import { ACTOR_PORT } from '../mailbox/mailbox.js';
 import { PortRef, type PortHandle, type SendContext } from '../mailbox/ports.js';
 import type { Headers } from '../mailbox/envelope.js';

@@ -21,7 +21,9 @@
 import { config } from '../config.js';
 import { ProcError } from '../errors.js';
 import { PortId, type ActorId } from '../id.js';
-import { encodePayload, decodePayload, registerExtension, EXT, CodecError } from '../codec.js';
+import { CodecError } from '../wire/errors.js';
+import { EXT, registerExtension } from '../wire/msgpack.js';
+import { decodePayload, encodePayload } from '../wire/payload.js';
 import { DIRECT_HEADERS, MessageEnvelope, type Headers } from './envelope.js';
 import { MailboxError, MailboxSenderError } from './errors.js';
 import type { Mailbox } from './mailbox.js';

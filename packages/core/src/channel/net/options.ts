@@ -3,15 +3,12 @@
  * (each overrides the matching key of `config()`), the reconnect backoff, TLS material and the
  * logger. Everything is optional; defaults follow upstream (spec §1.14, §7.3).
  */
-import { Packr } from 'msgpackr';
 import { config } from '../../config.js';
 import { rootLogger, type Logger } from '../../log.js';
+import { payloadCodec, type Codec } from '../../wire/payload.js';
 
 /** Turns messages into payload bytes and back (the mailbox layer plugs its envelope codec in). */
-export interface Codec<M> {
-  encode(message: M): Uint8Array;
-  decode(bytes: Uint8Array): M;
-}
+export type { Codec };
 
 /** Per-channel overrides of the net keys of `config()`. */
 export interface NetTimings {
@@ -111,18 +108,9 @@ export function resolveBackoff(options: BackoffOptions | undefined): ResolvedBac
   };
 }
 
-let sharedCodec: Codec<unknown> | undefined;
-
-/** The default payload codec: msgpackr with plain maps (no records, no extensions). */
+/** The default codec: the payload codec of `wire/` (msgpackr's one configuration, plain-data fast paths). */
 export function defaultCodec<M>(): Codec<M> {
-  if (sharedCodec === undefined) {
-    const packr = new Packr({ useRecords: false });
-    sharedCodec = {
-      encode: (message) => packr.pack(message),
-      decode: (bytes) => packr.unpack(bytes) as unknown,
-    };
-  }
-  return sharedCodec as Codec<M>;
+  return payloadCodec<M>();
 }
 
 export function netLogger(logger: Logger | undefined, bindings: Record<string, string>): Logger {

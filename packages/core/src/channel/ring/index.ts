@@ -26,7 +26,7 @@
  * rx.onMessage((msg) => handle(msg));
  * ```
  */
-import { msgpackCodec, type RecordCodec } from './codec.js';
+import { msgpackCodec, type RecordCodec } from '../../wire/record.js';
 import { RingBuffer } from './ring.js';
 import { RingRx, type RingRxOptions } from './rx.js';
 import { RingTx, type RingTxOptions } from './tx.js';
@@ -40,6 +40,8 @@ export {
   MAX_CAPACITY,
   STATE_CONSUMER_DIED,
   STATE_CONSUMER_END,
+  RECORD_TAG_MESSAGE,
+  RECORD_TAG_CODEC_RESET,
   nowMicros,
   type RingErrorCode,
   type RingOptions,
@@ -52,11 +54,9 @@ export {
   bytesCodec,
   msgpackCodec,
   MSGPACKR_MIN_ROOM,
-  RECORD_TAG_MESSAGE,
-  RECORD_TAG_CODEC_RESET,
   type MsgpackRecordCodecOptions,
   type RecordCodec,
-} from './codec.js';
+} from '../../wire/record.js';
 export { RingTx, DEFAULT_MAX_QUEUED, type RingTxOptions } from './tx.js';
 export { RingRx, type RingRxOptions, type RingRxStats } from './rx.js';
 

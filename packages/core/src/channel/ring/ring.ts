@@ -238,6 +238,9 @@ export const KIND_DATA = 1;
 export const KIND_PAD = 2;
 export const KIND_FIRST = 3;
 export const KIND_MORE = 4;
+/** Record tags (the TAG byte of INFO) used by RingTx/RingRx: a message, or the in-band codec reset. */
+export const RECORD_TAG_MESSAGE = 0;
+export const RECORD_TAG_CODEC_RESET = 1;
 /** A FIRST fragment's payload starts with u32 total length and u32 reserved. */
 export const FIRST_PREFIX_BYTES = 8;
 /** Smallest fragment payload worth writing before wrapping instead (keeps headers < 1/8). */

@@ -34,9 +34,11 @@
  */
 import type { ChannelAddr } from '../addr.js';
 import { ChannelError, type Rx } from '../types.js';
-import { RECORD_TAG_CODEC_RESET, RECORD_TAG_MESSAGE, type RecordCodec } from './codec.js';
+import type { RecordCodec } from '../../wire/record.js';
 import { RingConsumer } from './consumer.js';
 import {
+  RECORD_TAG_CODEC_RESET,
+  RECORD_TAG_MESSAGE,
   nowMicros,
   STATE_CONSUMER_END,
   type RingBuffer,

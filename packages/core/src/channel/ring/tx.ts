@@ -36,9 +36,11 @@
  */
 import type { ChannelAddr } from '../addr.js';
 import { SendError, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
-import { RECORD_TAG_CODEC_RESET, RECORD_TAG_MESSAGE, type RecordCodec } from './codec.js';
+import type { RecordCodec } from '../../wire/record.js';
 import { RingProducer } from './producer.js';
 import {
+  RECORD_TAG_CODEC_RESET,
+  RECORD_TAG_MESSAGE,
   align,
   MAX_RECORD_BYTES,
   RECORD_HEADER_BYTES,

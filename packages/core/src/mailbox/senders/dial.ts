@@ -5,7 +5,7 @@
  * can close it (a `Proc.direct` proc closes its dialer when it stops serving).
  *
  * - DM-1 Every transport an address can name works: `tcp:`/`unix:`/`tls:` get a `NetTx` with
- *   `envelopeCodec` (msgpackr, ids and refs as extension types, CO-1); `local:` passes the
+ *   `envelopeTupleCodec` (msgpackr, ids and refs as extension types, CO-1); `local:` passes the
  *   envelope object (its payload is already bytes).
  * - DM-2 The envelope is encoded when posted (NT-1): later changes to it by the sender (TTL,
  *   errors) do not travel.
@@ -20,22 +20,19 @@
  * ```
  */
 import type { ChannelAddr } from '../../channel/addr.js';
-import type { Codec, DialOptions } from '../../channel/net/options.js';
+import type { DialOptions } from '../../channel/net/options.js';
 import { dial } from '../../channel/serve.js';
-import { decodeEnvelope, encodeEnvelope } from '../../codec.js';
+import { envelopeTupleCodec } from '../../wire/envelope.js';
 import type { MessageEnvelope } from '../envelope.js';
 import { MailboxClient } from './client.js';
 import type { Dialer } from './router.js';
 
-/** The net channel's codec for mailbox traffic (malformed bytes throw `CodecError`, CO-2). */
-export const envelopeCodec: Codec<MessageEnvelope> = { encode: encodeEnvelope, decode: decodeEnvelope };
-
-/** Options of a dialed mailbox channel: the net ones except the codec (always `envelopeCodec`). */
+/** Options of a dialed mailbox channel: the net ones except the codec (always `envelopeTupleCodec`). */
 export type MailboxDialOptions = Omit<DialOptions<MessageEnvelope>, 'codec'>;
 
 /** A `MailboxClient` over `dial(addr)` with the envelope codec (DM-1). */
 export function dialMailbox(addr: ChannelAddr | string, options: MailboxDialOptions = {}): MailboxClient {
-  return new MailboxClient(dial<MessageEnvelope>(addr, { ...options, codec: envelopeCodec }));
+  return new MailboxClient(dial<MessageEnvelope>(addr, { ...options, codec: envelopeTupleCodec }));
 }
 
 /** A `Dialer` that keeps the clients it made, to close them together. */

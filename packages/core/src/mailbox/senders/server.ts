@@ -10,7 +10,8 @@
  * `serve(sender, rx)` runs the receive loop over any `Rx`; `deliver(envelope)` is the same
  * entry for transports that push (the ring consumer).
  */
-import { decodeEnvelope, encodePayload } from '../../codec.js';
+import { decodeEnvelope } from '../../wire/envelope.js';
+import { encodePayload } from '../../wire/payload.js';
 import type { Rx } from '../../channel/types.js';
 import { ChannelError } from '../../channel/types.js';
 import { ActorId } from '../../id.js';

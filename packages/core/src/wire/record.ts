@@ -1,6 +1,7 @@
 /**
- * channel/ring/codec.ts: the seam between messages and ring records (`RecordCodec<M>`), the
- * default msgpackr codec and a raw-bytes codec.
+ * wire/record.ts: the seam between messages and ring records (`RecordCodec<M>`), the msgpackr
+ * record codec (structures defined once per ring) and a raw-bytes codec. Envelopes take the
+ * interned binary record of envelope-record.ts.
  *
  * ## The seam
  *
@@ -20,14 +21,11 @@
  * throws, the ring hands the message back (code `rejected`), calls `resetEncoder`, and sends an
  * in-band reset record before the next message, on which the Rx calls `resetDecoder`.
  *
- * Where the worker-host plugs its envelope codec in: implement `RecordCodec<Envelope>` (or
- * wrap its `Packr` in `MsgpackRecordCodec`), one instance per ring side.
+ * A codec that can also decode what its own encoder wrote (`takeoverDecoder`) lets the producer
+ * read back the records a dead consumer never read (RING-13), to return them to their senders.
  */
-import { Packr, Unpackr, REUSE_BUFFER_MODE, type Options as MsgpackOptions } from 'msgpackr';
-
-/** Record tags used by RingTx/RingRx (the byte in each record header). */
-export const RECORD_TAG_MESSAGE = 0;
-export const RECORD_TAG_CODEC_RESET = 1;
+import { REUSE_BUFFER_MODE, type Packr, type Options as MsgpackOptions } from 'msgpackr';
+import { createPackr } from './msgpack.js';
 
 export interface RecordCodec<M> {
   /** `encodeInto` is only given ring memory when at least this many bytes are free there. */
@@ -44,6 +42,11 @@ export interface RecordCodec<M> {
   resetEncoder?(): void;
   /** Forget decoder state (on the in-band reset record). */
   resetDecoder?(): void;
+  /**
+   * A decoder, on the encoding side, of the records this encoder wrote that were not read yet
+   * (RING-13 takeover); `undefined` when the codec cannot.
+   */
+  takeoverDecoder?(): Pick<RecordCodec<M>, 'decode' | 'resetDecoder'>;
 }
 
 /** msgpackr allocates a new buffer unless 2 KiB (+10) are free past the write position. */
@@ -84,7 +87,7 @@ export class MsgpackRecordCodec<M> implements RecordCodec<M> {
   readonly minEncodeBytes = MSGPACKR_MIN_ROOM;
   private readonly options: MsgpackOptions;
   private packr: Packr;
-  private unpackr: Unpackr;
+  private unpackr: Packr;
   private view: Buffer | undefined;
   private viewTarget: Uint8Array | undefined;
   private viewEnd = -1;
@@ -101,11 +104,11 @@ export class MsgpackRecordCodec<M> implements RecordCodec<M> {
   // msgpackr's constructors write into their options object (`structures`, `maxSharedStructures`):
   // give each its own copy, so the two sides and later resets never share structure tables.
   private newPackr(): Packr {
-    return new Packr({ ...this.options });
+    return createPackr(this.options);
   }
 
-  private newUnpackr(): Unpackr {
-    return new Unpackr({ ...this.options });
+  private newUnpackr(): Packr {
+    return createPackr(this.options);
   }
 
   encodeInto(message: M, target: Uint8Array, start: number, end: number): number | Uint8Array {

@@ -1,5 +1,5 @@
 /**
- * `EnvelopeCodec` (worker-host envelope-codec.ts): every field of an envelope round-trips
+ * `EnvelopeRecordCodec` (core wire/envelope-record.ts): every field of an envelope round-trips
  * through a record; ids and strings are interned per ring and the tables stay in step (EC-1,
  * EC-2), also when they are full and slots are reassigned; a reset clears both sides (EC-3);
  * a takeover decoder reads the records a dead consumer never read (EC-4); envelopes with
@@ -21,9 +21,9 @@ import {
   decodePayload,
   encodePayload,
   type Headers,
-} from '@procmesh/core';
-import { RingBuffer, RingConsumer, RingTx } from '@procmesh/core/ring';
-import { EnvelopeCodec } from '@procmesh/worker-host';
+} from '../src/index.js';
+import { RingBuffer, RingConsumer, RingTx } from '../src/channel/ring/index.js';
+import { EnvelopeRecordCodec } from '../src/wire/envelope-record.js';
 
 const T = { timeout: 10_000 };
 
@@ -50,7 +50,7 @@ function sharedTarget(bytes = 64 * 1024): Uint8Array {
 }
 
 /** Encode into shared memory at offset 8 and decode from there (the ring's path). */
-function roundTrip(encoder: EnvelopeCodec, decoder: EnvelopeCodec, env: MessageEnvelope, target = sharedTarget()): { decoded: MessageEnvelope; size: number } {
+function roundTrip(encoder: EnvelopeRecordCodec, decoder: EnvelopeRecordCodec, env: MessageEnvelope, target = sharedTarget()): { decoded: MessageEnvelope; size: number } {
   const end = encoder.encodeInto(env, target, 8, target.length);
   if (typeof end !== 'number') return { decoded: decoder.decode(end, 0, end.length), size: end.length };
   return { decoded: decoder.decode(target, 8, end), size: end - 8 };
@@ -70,10 +70,10 @@ function assertSameEnvelope(actual: MessageEnvelope, expected: MessageEnvelope):
   );
 }
 
-describe('EnvelopeCodec', () => {
+describe('EnvelopeRecordCodec', () => {
   it('round-trips every field of a ref-send envelope', T, () => {
-    const encoder = new EnvelopeCodec();
-    const decoder = new EnvelopeCodec();
+    const encoder = new EnvelopeRecordCodec();
+    const decoder = new EnvelopeRecordCodec();
     const env = envelope();
     const { decoded } = roundTrip(encoder, decoder, env);
     assertSameEnvelope(decoded, env);
@@ -84,8 +84,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('round-trips other headers, direct sequencing, no headers, odd values and a non-returning envelope', T, () => {
-    const encoder = new EnvelopeCodec();
-    const decoder = new EnvelopeCodec();
+    const encoder = new EnvelopeRecordCodec();
+    const decoder = new EnvelopeRecordCodec();
     const cases: MessageEnvelope[] = [
       envelope({ headers: { send_timestamp: 5, seq_info: SeqInfo.direct } }),
       envelope({ headers: {} }),
@@ -112,8 +112,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('interns ids and strings: records after the first are smaller, and ids decode to shared objects', T, () => {
-    const encoder = new EnvelopeCodec();
-    const decoder = new EnvelopeCodec();
+    const encoder = new EnvelopeRecordCodec();
+    const decoder = new EnvelopeRecordCodec();
     const first = roundTrip(encoder, decoder, envelope());
     const second = roundTrip(encoder, decoder, envelope({ headers: { send_timestamp: 1, message_type: 'ping', seq_info: SeqInfo.session('0190-session', 43) } }));
     assert.ok(second.size < first.size - 40, `second record ${second.size} B, first ${first.size} B`);
@@ -122,8 +122,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('keeps both tables in step over many ids, with slots reassigned when the tables are full (EC-1, EC-2)', T, () => {
-    const encoder = new EnvelopeCodec({ actorSlots: 8, stringSlots: 16 });
-    const decoder = new EnvelopeCodec({ actorSlots: 8, stringSlots: 16 });
+    const encoder = new EnvelopeRecordCodec({ actorSlots: 8, stringSlots: 16 });
+    const decoder = new EnvelopeRecordCodec({ actorSlots: 8, stringSlots: 16 });
     const target = sharedTarget();
     let seed = 7;
     const random = (n: number): number => {
@@ -145,8 +145,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('round-trips an envelope with delivery errors', T, () => {
-    const encoder = new EnvelopeCodec();
-    const decoder = new EnvelopeCodec();
+    const encoder = new EnvelopeRecordCodec();
+    const decoder = new EnvelopeRecordCodec();
     const env = envelope({ errors: [DeliveryError.brokenLink('ring to peer closed: sender closed'), DeliveryError.unroutable('no proc local:9'), DeliveryError.ttlExpired()] });
     const { decoded } = roundTrip(encoder, decoder, env);
     assertSameEnvelope(decoded, env);
@@ -156,8 +156,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('round-trips a returned envelope (an Undeliverable payload carrying the original envelope)', T, () => {
-    const encoder = new EnvelopeCodec();
-    const decoder = new EnvelopeCodec();
+    const encoder = new EnvelopeRecordCodec();
+    const decoder = new EnvelopeRecordCodec();
     const original = envelope({ errors: [DeliveryError.brokenLink('message was undeliverable')] });
     const back = new MessageEnvelope(
       new ActorId(ProcId.withName(ChannelAddr.local(0), 'mailbox_server_0-0000abcd'), 'server', 0),
@@ -175,8 +175,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('returns the record as bytes when it does not fit in place', T, () => {
-    const encoder = new EnvelopeCodec();
-    const decoder = new EnvelopeCodec();
+    const encoder = new EnvelopeRecordCodec();
+    const decoder = new EnvelopeRecordCodec();
     const env = envelope({ data: encodePayload({ blob: 'y'.repeat(2000) }) });
     const target = sharedTarget(256);
     const out = encoder.encodeInto(env, target, 8, target.length);
@@ -190,8 +190,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('clears both sides on a reset, after an encode that threw (EC-3)', T, () => {
-    const encoder = new EnvelopeCodec();
-    const decoder = new EnvelopeCodec();
+    const encoder = new EnvelopeRecordCodec();
+    const decoder = new EnvelopeRecordCodec();
     roundTrip(encoder, decoder, envelope());
     const bad = envelope({ headers: { send_timestamp: 1, symbol: Symbol('not serializable') } as unknown as Headers, sender: procA.actorId('never-defined', 1) });
     assert.throws(() => encoder.encodeInto(bad, sharedTarget(), 8, 4096), CodecError);
@@ -203,15 +203,15 @@ describe('EnvelopeCodec', () => {
   });
 
   it('rejects records out of sequence and malformed records with CodecError', T, () => {
-    const encoder = new EnvelopeCodec();
-    const decoder = new EnvelopeCodec();
+    const encoder = new EnvelopeRecordCodec();
+    const decoder = new EnvelopeRecordCodec();
     const target = sharedTarget();
     const end = encoder.encodeInto(envelope(), target, 8, target.length) as number;
     decoder.decode(target, 8, end);
     assert.throws(() => decoder.decode(target, 8, end), CodecError, 'the same record twice');
-    assert.throws(() => new EnvelopeCodec().decode(new Uint8Array(10), 0, 10), CodecError);
-    const fresh = new EnvelopeCodec();
-    const second = new EnvelopeCodec();
+    assert.throws(() => new EnvelopeRecordCodec().decode(new Uint8Array(10), 0, 10), CodecError);
+    const fresh = new EnvelopeRecordCodec();
+    const second = new EnvelopeRecordCodec();
     second.encodeInto(envelope(), sharedTarget(), 8, 4096);
     const t2 = sharedTarget();
     const e2 = second.encodeInto(envelope(), t2, 8, t2.length) as number;
@@ -219,8 +219,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('decodes the records a dead consumer never read with a takeover decoder (EC-4)', T, () => {
-    const encoder = new EnvelopeCodec({ actorSlots: 4, stringSlots: 8 });
-    const consumer = new EnvelopeCodec({ actorSlots: 4, stringSlots: 8 });
+    const encoder = new EnvelopeRecordCodec({ actorSlots: 4, stringSlots: 8 });
+    const consumer = new EnvelopeRecordCodec({ actorSlots: 4, stringSlots: 8 });
     const records: { bytes: Uint8Array; env: MessageEnvelope }[] = [];
     for (let i = 0; i < 60; i++) {
       const env = envelope({
@@ -239,8 +239,8 @@ describe('EnvelopeCodec', () => {
   });
 
   it('rolls a takeover decoder back to the tables of the first unread record (EC-4)', T, () => {
-    const encoder = new EnvelopeCodec({ actorSlots: 4, stringSlots: 64 });
-    const consumer = new EnvelopeCodec({ actorSlots: 4, stringSlots: 64 });
+    const encoder = new EnvelopeRecordCodec({ actorSlots: 4, stringSlots: 64 });
+    const consumer = new EnvelopeRecordCodec({ actorSlots: 4, stringSlots: 64 });
     const [a, b, c] = ['a', 'b', 'c'].map((name) => procA.actorId(name, 0)) as [ActorId, ActorId, ActorId];
     const plan: [ActorId, ActorId][] = [
       ...Array.from({ length: 5 }, (): [ActorId, ActorId] => [a, b]),
@@ -263,9 +263,9 @@ describe('EnvelopeCodec', () => {
 
   it('carries envelopes through a ring in order, in place and fragmented', T, async () => {
     const ring = RingBuffer.create({ capacity: 64 * 1024 });
-    const tx = new RingTx(ring, new EnvelopeCodec());
+    const tx = new RingTx(ring, new EnvelopeRecordCodec());
     const rx = new RingConsumer(RingBuffer.attach(ring.buffer));
-    const decoder = new EnvelopeCodec();
+    const decoder = new EnvelopeRecordCodec();
     const sent: MessageEnvelope[] = [];
     for (let i = 0; i < 300; i++) {
       const env = envelope({

@@ -1,0 +1,117 @@
+/**
+ * wire/msgpack.ts: procmesh's one msgpackr configuration: the options every encoder and decoder
+ * of `wire/` starts from, the extension type codes, and the registration of every type that
+ * travels as an extension, in one place (no module registers anything as a side effect of
+ * being imported).
+ *
+ * Ids (`ProcId`, `ActorId`, `PortId`), refs (`ActorRef`, `PortRef`, `OncePortRef`) and
+ * returned envelopes (`Undeliverable`) survive encoding nested anywhere in a message. Decoded
+ * `ProcId`s are interned per thread.
+ *
+ * ## Invariants
+ *
+ * - CO-1: `decodePayload(encodePayload(x))` is structurally equal to `x` for every value made of
+ *   plain data, typed arrays, ids and refs (payload.ts).
+ * - CO-2: malformed bytes throw `CodecError` (code `deserialize`), never anything else; callers
+ *   turn it into a delivery error, the proc keeps running.
+ * - CO-3: extension `write` functions return values to encode, never bytes from a nested `pack`
+ *   (that re-enters msgpackr's shared buffer and corrupts the outer message).
+ */
+import { Packr, addExtension, type Options } from 'msgpackr';
+import { ChannelAddr } from '../channel/addr.js';
+import { ActorId, PortId, ProcId } from '../id.js';
+import { Undeliverable } from '../mailbox/envelope.js';
+import { CodecError } from './errors.js';
+import { envelopeFromWire, envelopeToWire } from './tuple.js';
+
+/** Extension type codes (msgpackr allows 1..100 for applications). */
+export const EXT = {
+  PROC_ID: 40,
+  ACTOR_ID: 41,
+  PORT_ID: 42,
+  ACTOR_REF: 43,
+  PORT_REF: 44,
+  ONCE_PORT_REF: 45,
+  ENVELOPE: 46,
+} as const;
+
+/**
+ * The options of every payload and envelope Packr: plain msgpack maps (no shared record
+ * structures, so bytes are portable to any thread, process or machine), `moreTypes` for
+ * typed arrays, `Map`, `Set`, ...
+ */
+export const MSGPACK_OPTIONS: Readonly<Options> = { useRecords: false, moreTypes: true };
+
+/** A Packr (also an unpacker) with `MSGPACK_OPTIONS` and `overrides`. */
+export function createPackr(overrides: Options = {}): Packr {
+  // msgpackr writes into its options object: each instance gets its own copy.
+  return new Packr({ ...MSGPACK_OPTIONS, ...overrides });
+}
+
+/** The shared payload and envelope packer of this thread. */
+export const packr = createPackr();
+
+const procCache = new Map<string, ProcId>();
+const PROC_CACHE_LIMIT = 10_000;
+
+/** Intern a `ProcId` by its parts (decoded ids of one proc share one object). */
+export function internProcId(addr: string, name: string): ProcId {
+  const key = `${addr},${name}`;
+  let proc = procCache.get(key);
+  if (proc === undefined) {
+    proc = new ProcId(ChannelAddr.parse(addr), name);
+    if (procCache.size >= PROC_CACHE_LIMIT) procCache.clear();
+    procCache.set(key, proc);
+  }
+  return proc;
+}
+
+type ActorParts = [addr: string, procName: string, name: string, pid: number];
+
+export function actorIdToParts(id: ActorId): ActorParts {
+  return [String(id.proc.addr), id.proc.name, id.name, id.pid];
+}
+
+export function actorIdFromParts(parts: unknown): ActorId {
+  if (!Array.isArray(parts) || parts.length !== 4) throw new CodecError('deserialize', 'malformed actor id');
+  const [addr, procName, name, pid] = parts as unknown[];
+  if (typeof addr !== 'string' || typeof procName !== 'string' || typeof name !== 'string' || typeof pid !== 'number') {
+    throw new CodecError('deserialize', 'malformed actor id');
+  }
+  return new ActorId(internProcId(addr, procName), name, pid);
+}
+
+/**
+ * Register a class as a msgpack extension. `write` returns any encodable value (CO-3); `read`
+ * rebuilds the instance.
+ */
+export function registerExtension<T>(type: number, Class: new (...args: never[]) => T, write: (value: T) => unknown, read: (data: unknown) => T): void {
+  addExtension({ Class: Class as unknown as new (...args: unknown[]) => T, type, write, read });
+}
+
+registerExtension(
+  EXT.PROC_ID,
+  ProcId,
+  (p) => [String(p.addr), p.name],
+  (d) => {
+    if (!Array.isArray(d) || typeof d[0] !== 'string' || typeof d[1] !== 'string') throw new CodecError('deserialize', 'malformed proc id');
+    return internProcId(d[0], d[1]);
+  },
+);
+registerExtension(EXT.ACTOR_ID, ActorId, actorIdToParts, actorIdFromParts);
+registerExtension(
+  EXT.PORT_ID,
+  PortId,
+  (p) => [...actorIdToParts(p.actor), p.index],
+  (d) => {
+    if (!Array.isArray(d) || d.length !== 5 || typeof d[4] !== 'number') throw new CodecError('deserialize', 'malformed port id');
+    return new PortId(actorIdFromParts(d.slice(0, 4)), d[4]);
+  },
+);
+/** A returned envelope nested in a message: its tuple, never bytes (CO-3). */
+registerExtension(
+  EXT.ENVELOPE,
+  Undeliverable,
+  (u: Undeliverable) => envelopeToWire(u.envelope),
+  (d) => new Undeliverable(envelopeFromWire(d)),
+);

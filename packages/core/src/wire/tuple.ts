@@ -1,0 +1,55 @@
+/**
+ * wire/tuple.ts: the msgpack tuple form of a `MessageEnvelope` (upstream's serde shape: sender,
+ * destination, payload bytes, headers, TTL, return flag, errors). Pure conversion, no msgpackr:
+ * `envelope.ts` packs it, and `msgpack.ts` uses it for an `Undeliverable` nested in a message.
+ */
+import { ActorId, PortId } from '../id.js';
+import { DeliveryError, type DeliveryErrorKind } from '../mailbox/errors.js';
+import { MessageEnvelope, type Headers } from '../mailbox/envelope.js';
+import { CodecError } from './errors.js';
+
+export type WireEnvelope = [
+  sender: ActorId,
+  dest: PortId,
+  data: Uint8Array,
+  headers: Headers,
+  ttl: number,
+  returnUndeliverable: boolean,
+  errors: [DeliveryErrorKind, string][],
+];
+
+/** The encodable form of an envelope (ids stay objects: they are extension types). */
+export function envelopeToWire(env: MessageEnvelope): WireEnvelope {
+  return [env.sender, env.dest, env.data, env.headers, env.ttl, env.returnUndeliverable, env.errors.map((e) => [e.kind, e.detail])];
+}
+
+export function envelopeFromWire(wire: unknown): MessageEnvelope {
+  if (!Array.isArray(wire) || wire.length !== 7) throw new CodecError('deserialize', 'malformed envelope');
+  const [sender, dest, data, headers, ttl, ret, errors] = wire as unknown[];
+  if (
+    !(sender instanceof ActorId) ||
+    !(dest instanceof PortId) ||
+    !(data instanceof Uint8Array) ||
+    typeof headers !== 'object' ||
+    headers === null ||
+    typeof ttl !== 'number' ||
+    typeof ret !== 'boolean' ||
+    !Array.isArray(errors)
+  ) {
+    throw new CodecError('deserialize', 'malformed envelope');
+  }
+  return new MessageEnvelope(sender, dest, data, headers as Headers, ttl, ret, (errors as unknown[]).map(errorFromWire));
+}
+
+export const DELIVERY_ERROR_KINDS: ReadonlySet<string> = new Set<DeliveryErrorKind>(['unroutable', 'broken-link', 'mailbox', 'multicast', 'ttl-expired']);
+
+/** One `[kind, detail]` entry of the errors list (CO-2: anything else is a `CodecError`). */
+function errorFromWire(entry: unknown): DeliveryError {
+  if (!Array.isArray(entry) || entry.length !== 2) throw new CodecError('deserialize', 'malformed envelope: an error is not a [kind, detail] pair');
+  const [kind, detail] = entry as unknown[];
+  if (typeof kind !== 'string' || !DELIVERY_ERROR_KINDS.has(kind) || typeof detail !== 'string') {
+    throw new CodecError('deserialize', 'malformed envelope: an error has an unknown kind or a detail that is not a string');
+  }
+  return new DeliveryError(kind as DeliveryErrorKind, detail);
+}
+
