@@ -74,3 +74,8 @@ export { ActorHandle, ActorRef } from './actor/handle.js';
 export { Proc, WeakProc, type ProcOptions, type ActorInstance } from './proc.js';
 export { dialMailbox, MailboxDialer, type MailboxDialOptions } from './mailbox/senders/dial.js';
 export type { DirectProcOptions } from './proc.js';
+export { LocalProc, type LocalProcOptions } from './local-proc.js';
+export { LocalLinkDialer, type LinkEnd, type LocalLinkDialerOptions } from './mailbox/senders/local-dial.js';
+export { LazyTx } from './channel/lazy.js';
+export { PortTx, PortRx, type MessagePortLike } from './channel/port.js';
+export { realClock, SimulatedClock, type Clock, type Timer } from './clock.js';

@@ -24,7 +24,7 @@
  * - HO-1: `shutdown()` resolves only when no worker is running and no port is open.
  * - HO-2: a worker that exits while not being torn down is a crash (SV-2).
  */
-import { Worker, MessageChannel, type ResourceLimits } from 'node:worker_threads';
+import { Worker, MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import {
   ActorId,
@@ -32,6 +32,7 @@ import {
   ActorStatus,
   ActorSupervisionEvent,
   ChannelAddr,
+  LocalProc,
   ProcId,
   ProcmeshError,
   decodePayload,
@@ -39,10 +40,10 @@ import {
   type Config,
   type Instance,
   type IntrospectResult,
+  type LinkEnd,
 } from '@procmesh/core';
 import { RingBuffer } from '@procmesh/core/ring';
 import { portEndpoint } from './endpoint.js';
-import { FabricProc } from './fabric-proc.js';
 import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { Supervisor } from './supervisor.js';
 
@@ -91,7 +92,7 @@ interface WorkerProc {
   readonly procId: ProcId;
   readonly worker: Worker;
   readonly control: Comlink.Remote<WorkerControl>;
-  readonly controlPort: import('node:worker_threads').MessagePort;
+  readonly controlPort: MessagePort;
   state: WorkerState;
   /** Root actors spawned through the host and not yet seen stopping (SV-2). */
   readonly roots: Map<string, ActorId>;
@@ -104,7 +105,7 @@ interface WorkerProc {
 export class ProcHost {
   readonly supervisor = new Supervisor();
   /** The main thread's proc (index 0). */
-  readonly main: FabricProc;
+  readonly main: LocalProc;
   /** A client instance on the main proc, for sending and opening ports. */
   readonly client: Instance<never>;
   private readonly workers = new Map<number, WorkerProc>();
@@ -115,10 +116,9 @@ export class ProcHost {
   private shuttingDown = false;
 
   private constructor(private readonly options: ProcHostOptions) {
-    this.main = new FabricProc({
+    this.main = new LocalProc({
       index: 0,
       name: 'main',
-      transport: options.transport ?? 'ring',
       requestLink: (peer) => void this.connect(0, peer),
       ...(options.config !== undefined ? { config: options.config } : {}),
     });
@@ -164,7 +164,6 @@ export class ProcHost {
       modules: (this.options.modules ?? []).map((m) => (m instanceof URL ? m.href : m.startsWith('/') ? new URL(`file://${m}`).href : m)),
       config: (this.options.config ?? {}) as Record<string, number | boolean>,
       logLevel: this.options.logLevel ?? process.env['PROCMESH_LOG'] ?? 'warn',
-      transport: this.options.transport ?? 'ring',
     };
     const worker = new Worker(new URL('./worker-main.js', import.meta.url), {
       workerData: { init, control: port2 },
@@ -255,31 +254,39 @@ export class ProcHost {
       const source = from === 0 ? 'main' : this.workers.get(from);
       if (source === undefined || (source !== 'main' && source.state !== 'ready')) return;
       if (target === undefined) {
-        if (source === 'main') this.main.router.noSuchPeer(to);
+        if (source === 'main') this.main.links.noSuchPeer(to);
         else await source.control.noSuchPeer(to);
         return;
       }
       if (target !== 'main' && target.state !== 'ready') {
         const reason = `proc ${target.procId} is gone`;
-        if (source === 'main') this.main.router.peerGone(to, reason);
+        if (source === 'main') this.main.links.peerGone(to, reason);
         else await source.control.peerGone(to, reason);
         return;
       }
-      const { port1, port2 } = new MessageChannel();
-      const ringBuffer = this.options.transport === 'port' ? undefined : RingBuffer.create({ capacity: this.options.ringCapacity ?? 1 << 20 });
-      if (ringBuffer !== undefined) this.rings.set(key, { from, to, ring: ringBuffer });
-      const ring = ringBuffer?.buffer;
-      if (target === 'main') this.main.connectIn({ ring, port: port2 });
-      else await target.control.connectIn(from, Comlink.transfer({ ring, port: port2 }, [port2]));
-      if (source === 'main') this.main.connectOut(to, { ring, port: port1 });
-      else await source.control.connectOut(to, Comlink.transfer({ ring, port: port1 }, [port1]));
+      // One ring per direction (or a MessageChannel with `transport: 'port'`).
+      let out: LinkEnd;
+      let into: LinkEnd;
+      if (this.options.transport === 'port') {
+        const { port1, port2 } = new MessageChannel();
+        out = { port: port1 };
+        into = { port: port2 };
+      } else {
+        const ring = RingBuffer.create({ capacity: this.options.ringCapacity ?? 1 << 20 });
+        this.rings.set(key, { from, to, ring });
+        out = into = { ring: ring.buffer };
+      }
+      if (target === 'main') this.main.links.attachIn(into);
+      else await target.control.connectIn(from, 'port' in into ? Comlink.transfer(into, [into.port as MessagePort]) : into);
+      if (source === 'main') this.main.links.attachOut(to, out);
+      else await source.control.connectOut(to, 'port' in out ? Comlink.transfer(out, [out.port as MessagePort]) : out);
       this.linked.add(key);
     } finally {
       this.linking.delete(key);
     }
   }
 
-  /** Drop every route to `w`: its peers return what they queued for it (FB-2). */
+  /** Drop every route to `w`: its peers return what they queued for it (LL-2). */
   private dropRoutes(w: WorkerProc, reason: string): void {
     for (const [key, link] of this.rings) {
       if (link.from === w.index) link.ring.markProducerDied(1);
@@ -287,7 +294,7 @@ export class ProcHost {
       else continue;
       this.rings.delete(key);
     }
-    this.main.router.peerGone(w.index, reason);
+    this.main.links.peerGone(w.index, reason);
     for (const other of this.workers.values()) {
       if (other !== w && other.state === 'ready') void other.control.peerGone(w.index, reason).catch(() => undefined);
     }

@@ -5,8 +5,7 @@
  * Ids and events cross as msgpackr bytes (`@procmesh/core` codec), so ids nested anywhere and
  * names that do not parse survive.
  */
-import type { IntrospectResult } from '@procmesh/core';
-import type { MessagePort } from 'node:worker_threads';
+import type { IntrospectResult, LinkEnd } from '@procmesh/core';
 
 /** `workerData` of a procmesh worker. */
 export interface WorkerInit {
@@ -18,8 +17,6 @@ export interface WorkerInit {
   /** Configuration overrides (`Config` keys). */
   readonly config: Readonly<Record<string, number | boolean>>;
   readonly logLevel: string;
-  /** Transport between procs: `ring` (SharedArrayBuffer rings) or `port` (MessagePort). */
-  readonly transport: 'ring' | 'port';
   /** Also serve the proc on this socket address (`ProcHostOptions.serve`). */
   readonly serve?: string;
 }
@@ -50,22 +47,16 @@ export interface WorkerControl {
   destroy(timeoutMs: number, reason: string): Promise<ControlResult<{ stopped: string[]; aborted: string[] }>>;
   tree(): Promise<ActorTreeNode[]>;
   introspect(actorId: Uint8Array): Promise<IntrospectResult | undefined>;
-  /** Attach the sending side of a link to `peer`. */
-  connectOut(peer: number, link: LinkInit): Promise<void>;
+  /** Attach the sending side of a link to `peer` (a ring, or a MessagePort). */
+  connectOut(peer: number, end: LinkEnd): Promise<void>;
   /** Attach the receiving side of a link from `peer`. */
-  connectIn(peer: number, link: LinkInit): Promise<void>;
+  connectIn(peer: number, end: LinkEnd): Promise<void>;
   /** `peer` is gone: return everything queued for it as undeliverable. */
   peerGone(peer: number, reason: string): Promise<void>;
   /** The worker had no link to `peer` because no such proc exists. */
   noSuchPeer(peer: number): Promise<void>;
   /** Close ports and let the worker exit. */
   shutdown(): Promise<void>;
-}
-
-/** What one side of a link needs: a ring buffer, and a MessagePort for large records/wake-ups. */
-export interface LinkInit {
-  readonly ring: SharedArrayBuffer | undefined;
-  readonly port: MessagePort;
 }
 
 /** Events from a worker. */

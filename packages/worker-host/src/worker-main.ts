@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import {
   ACTOR_PORT,
   ActorId,
-  DialMailboxRouter,
+  LocalProc,
   MailboxDialer,
   MailboxServer,
   envelopeTupleCodec,
@@ -27,8 +27,7 @@ import {
 } from '@procmesh/core';
 import { serve } from '@procmesh/core/net';
 import { portEndpoint } from './endpoint.js';
-import { FabricProc } from './fabric-proc.js';
-import type { ActorTreeNode, ControlResult, LinkInit, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
+import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { createActor } from './registry.js';
 
 const { init, control } = workerData as { init: WorkerInit; control: MessagePort };
@@ -39,10 +38,9 @@ setRootLogger(pino({ name: 'procmesh', level: init.logLevel, base: { thread: ini
 
 for (const module of init.modules) await import(module);
 
-const node = new FabricProc({
+const node = new LocalProc({
   index: init.index,
   name: init.procName,
-  transport: init.transport,
   config: init.config,
   requestLink: (peer) => emit({ type: 'need-link', to: peer }),
 });
@@ -50,15 +48,15 @@ const proc = node.proc;
 
 /**
  * `ProcHostOptions.serve`: the proc also serves on a socket (a `MailboxServer` posting into it)
- * and reaches procs outside the fabric by dialing the address in their id (a `DialMailboxRouter`
- * behind the fabric router). Its id stays `local:N,...`: a peer elsewhere binds that id to the
+ * and reaches procs outside this process by dialing the address in their id (the proc's
+ * `LocalLinkDialer` hands non-`local:` addresses to a `MailboxDialer`). Its id stays `local:N,...`: a peer elsewhere binds that id to the
  * served address in its own `DialMailboxRouter` (see `ProcHost.servedAddr`).
  */
 let served: { readonly addr: string; readonly server: MailboxServer; readonly dialer: MailboxDialer } | undefined;
 if (init.serve !== undefined) {
   const [bound, rx] = await serve<MessageEnvelope>(init.serve, { codec: envelopeTupleCodec });
   const dialer = new MailboxDialer();
-  node.router.fallback = new DialMailboxRouter(dialer.dial);
+  node.links.remote = dialer.dial;
   served = { addr: String(bound), server: MailboxServer.serve(proc, rx), dialer };
 }
 
@@ -146,17 +144,17 @@ const api: WorkerControl = {
     PortRef.attest(id.portId(ACTOR_PORT.INTROSPECT)).send(introspectClient, { type: 'query', view: 'actor', reply: reply.bind() });
     return answer.recv();
   },
-  async connectOut(peer: number, link: LinkInit) {
-    node.connectOut(peer, link);
+  async connectOut(peer, end) {
+    node.links.attachOut(peer, end);
   },
-  async connectIn(_peer: number, link: LinkInit) {
-    node.connectIn(link);
+  async connectIn(_peer, end) {
+    node.links.attachIn(end);
   },
   async peerGone(peer, reason) {
-    node.router.peerGone(peer, reason);
+    node.links.peerGone(peer, reason);
   },
   async noSuchPeer(peer) {
-    node.router.noSuchPeer(peer);
+    node.links.noSuchPeer(peer);
   },
   async shutdown() {
     node.close();

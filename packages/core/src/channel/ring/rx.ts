@@ -10,16 +10,32 @@
  *
  * ## The drain loop and its wake-ups (RING-4)
  *
- * 1. Drain: `poll` up to `maxBatch` records, one READ store per batch; after `yieldEvery`
- *    busy batches, continue in `setImmediate` so timers and I/O of this thread still run.
- * 2. Spin: when the ring is empty, busy-wait up to the spin budget for the next record. The
- *    budget adapts to the idle gaps seen (how long after the ring went empty the waker came,
- *    from the NOTIFY_TIME word): twice the gap when a spin of at most `maxSpinMicros` would have
- *    caught it, halved after a few that it would not have, 0 when spinning does not pay.
+ * One loop, stepped in microtasks, for every consumer (a proc's inbound link, a channel user).
+ * What it delivers usually runs in microtasks (an actor's loop resumes in a microtask after its
+ * work queue was fed), and a loop that spun synchronously when the ring went empty would hold
+ * those handlers, and the replies they send, until the spin gave up: a ping-pong between actors
+ * would pay a sleep and a wake-up (~100 µs here) per hop. So:
+ *
+ * 1. Drain: `poll` up to `maxBatch` records (one READ store per batch), then continue two
+ *    microtask hops later, so the handlers of that batch and the publish of what they sent run
+ *    first. Once it delivered `turnRecords` records or ran `turnMs` in one event-loop turn, it
+ *    continues in `setImmediate` instead: timers, I/O and the control plane of this thread
+ *    still run, and, as an actor yields to the event loop after 1024 messages (`YIELD_EVERY`),
+ *    a link must not deliver more per turn than its actors handle, or their work queues grow.
+ * 2. Spin: when the ring is empty, busy-wait in microtask steps (`SPIN_SLICE_MICROS` each) up
+ *    to the spin budget, so handlers keep running while it waits. The budget adapts to the idle
+ *    gaps seen (how long after the ring went empty the waker came, from the NOTIFY_TIME word):
+ *    twice the gap when a spin of at most `maxSpinMicros` would have caught it, halved after a
+ *    few that it would not have, 0 when spinning does not pay. A spin holds the event loop, and
+ *    another Rx of this thread that sleeps, or that yielded the turn, goes on in a task of that
+ *    loop: a spin step that sees records waiting in such an Rx's ring yields the turn.
  * 3. Sleep: the C1-C3 protocol of ring.ts on `Atomics.waitAsync`, so the event loop stays free;
  *    the producer notifies only because the consumer advertised it sleeps. While asleep with a
  *    listener or a pending `recv`, the Rx holds a ref'd handle so the thread stays alive
  *    (`Atomics.waitAsync` alone does not: nodejs/node#44729); `unref()` turns that off.
+ *
+ * Turn and spin deadlines read the injected clock (`clock`, monotonic); the idle gaps are on
+ * `nowMicros`, the process-wide clock both threads of a ring share.
  *
  * ## End of stream (RING-9, RING-10, CH-5)
  *
@@ -32,6 +48,7 @@
  * the close reason says so. A malformed record or a decode failure ends the Rx with code
  * `protocol`; a listener that throws closes the Rx and the error is rethrown.
  */
+import { realClock, type Clock } from '../../clock.js';
 import type { ChannelAddr } from '../addr.js';
 import { ChannelError, type Rx } from '../types.js';
 import type { RecordCodec } from '../../wire/record.js';
@@ -53,10 +70,14 @@ export interface RingRxOptions {
   readonly maxSpinMicros?: number;
   /** Messages decoded ahead of `recv()` calls. Default 1024. */
   readonly prefetch?: number;
-  /** Busy batches before yielding to the event loop. Default 16. */
-  readonly yieldEvery?: number;
+  /** Records delivered in one event-loop turn before continuing in `setImmediate`. Default 256. */
+  readonly turnRecords?: number;
+  /** Milliseconds of draining and spinning in one event-loop turn. Default 1. */
+  readonly turnMs?: number;
   /** Hold the thread open while waiting for messages someone waits for. Default true. */
   readonly keepAlive?: boolean;
+  /** The clock of the turn and spin deadlines (monotonic). Default `realClock`. */
+  readonly clock?: Clock;
 }
 
 export interface RingRxStats {
@@ -73,17 +94,42 @@ export interface RingRxStats {
 export const DEFAULT_MAX_BATCH = 256;
 export const DEFAULT_MAX_SPIN_MICROS = 200;
 export const DEFAULT_PREFETCH = 1024;
-export const DEFAULT_YIELD_EVERY = 16;
+export const DEFAULT_TURN_RECORDS = 256;
+export const DEFAULT_TURN_MS = 1;
 /** Below this the spin budget drops to 0. */
 const MIN_SPIN_MICROS = 2;
 /** Consecutive idle gaps longer than `maxSpinMicros` before the budget halves (one GC pause or
  * preemption should not cost the next hundred round trips a sleep). */
 const LONG_GAPS_TO_SHRINK = 4;
+/** Busy-wait of one spin step (one microtask), µs. */
+const SPIN_SLICE_MICROS = 2;
+
+/**
+ * Continue in a microtask. Not `queueMicrotask`: Node wraps each callback in an
+ * `AsyncResource` (an allocation and a bind per call: ~390 ns per callback here, against
+ * ~210-270 ns for a reaction on a resolved promise).
+ */
+const RESOLVED = Promise.resolve();
+function microtask(fn: () => void): void {
+  void RESOLVED.then(fn);
+}
 
 const IDLE = 0;
 const RUNNING = 1;
-const SLEEPING = 2;
-const DONE = 3;
+const SPINNING = 2;
+const SLEEPING = 3;
+const DONE = 4;
+
+/**
+ * This thread's Rxs that wait for the event loop (asleep, or continuing in `setImmediate`): a
+ * spinning Rx yields the turn when one of them has records.
+ */
+const waiting = new Set<RingRx<unknown>>();
+
+function waitingRxHasRecords(): boolean {
+  for (const rx of waiting) if (rx.hasRecords()) return true;
+  return false;
+}
 
 export class RingRx<M> implements Rx<M> {
   readonly addr: ChannelAddr;
@@ -91,13 +137,20 @@ export class RingRx<M> implements Rx<M> {
   readonly stats: RingRxStats = { records: 0, batches: 0, spinHits: 0, sleeps: 0 };
   private readonly ring: RingBuffer;
   private readonly codec: RecordCodec<M>;
+  private readonly clock: Clock;
   private readonly maxBatch: number;
   private readonly maxSpin: number;
   private readonly prefetch: number;
-  private readonly yieldEvery: number;
+  private readonly turnRecordsMax: number;
+  private readonly turnMs: number;
   private readonly keepAlive = new KeepAlive();
   private spinBudget: number;
   private phase = IDLE;
+  /** When this event-loop turn began for the loop (`clock.monotonic()`), and what it delivered. */
+  private turnStart = 0;
+  private turnRecords = 0;
+  private spinUntil = 0;
+  private spinState = 0;
   /** When the ring last went empty (µs, `nowMicros`), or -1 while records flow. */
   private idleSince = -1;
   private longGaps = 0;
@@ -116,11 +169,13 @@ export class RingRx<M> implements Rx<M> {
     this.ring = ring;
     this.addr = ring.addr;
     this.codec = codec;
+    this.clock = options.clock ?? realClock;
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.maxSpin = options.maxSpinMicros ?? DEFAULT_MAX_SPIN_MICROS;
     this.spinBudget = this.maxSpin;
     this.prefetch = Math.max(1, options.prefetch ?? DEFAULT_PREFETCH);
-    this.yieldEvery = options.yieldEvery ?? DEFAULT_YIELD_EVERY;
+    this.turnRecordsMax = options.turnRecords ?? DEFAULT_TURN_RECORDS;
+    this.turnMs = options.turnMs ?? DEFAULT_TURN_MS;
     if (options.keepAlive === false) this.keepAlive.disallow();
     this.joined = new Promise<void>((resolve) => (this.resolveJoin = resolve));
   }
@@ -135,7 +190,7 @@ export class RingRx<M> implements Rx<M> {
   recv(): Promise<M> {
     if (this.head < this.queue.length) {
       const message = this.dequeue();
-      if (this.phase === IDLE && this.endError === undefined) this.run();
+      if (this.phase === IDLE && this.endError === undefined) this.runTask();
       return Promise.resolve(message);
     }
     if (this.endError !== undefined) return Promise.reject(this.endError);
@@ -178,6 +233,11 @@ export class RingRx<M> implements Rx<M> {
     return this.phase === DONE;
   }
 
+  /** @internal Records wait in this Rx's ring. */
+  hasRecords(): boolean {
+    return this.consumer.available();
+  }
+
   /** Let the thread exit even while this Rx waits (someone else keeps it alive). */
   unref(): this {
     this.keepAlive.disallow();
@@ -194,7 +254,7 @@ export class RingRx<M> implements Rx<M> {
   // ---- the drain loop ---------------------------------------------------------------------
 
   private kick(): void {
-    if (this.phase === IDLE) this.run();
+    if (this.phase === IDLE) this.runTask();
     else if (this.phase === SLEEPING && this.interested()) this.keepAlive.hold();
   }
 
@@ -202,81 +262,133 @@ export class RingRx<M> implements Rx<M> {
     return this.listener !== undefined || this.waiter !== undefined;
   }
 
+  /** `run` at the start of an event-loop turn (or of a kick). */
+  private readonly runTask = (): void => {
+    waiting.delete(this as RingRx<unknown>);
+    this.turnStart = this.clock.monotonic();
+    this.turnRecords = 0;
+    this.run();
+  };
+
   private readonly run = (): void => {
     if (this.phase === DONE) return;
     this.phase = RUNNING;
-    const consumer = this.consumer;
-    let batches = 0;
-    for (;;) {
-      if (this.listener === undefined && this.queue.length - this.head >= this.prefetch) {
-        this.phase = IDLE;
-        return;
-      }
-      let count: number;
-      try {
-        count = consumer.poll(this.visit, this.maxBatch);
-      } catch (error) {
-        this.close(`message listener threw: ${error instanceof Error ? error.message : String(error)}`);
-        throw error;
-      }
-      if (this.phase === DONE) return;
-      if (this.decodeError !== undefined || consumer.corruption !== undefined) {
-        const what = consumer.corruption ?? `cannot decode: ${describe(this.decodeError)}`;
-        this.consumer.close();
-        this.end(new ChannelError('protocol', `channel ${this.addr}: ${what}`, { cause: this.decodeError }));
-        return;
-      }
-      if (count > 0) {
-        this.idleSince = -1;
-        this.stats.batches++;
-        if (++batches >= this.yieldEvery) {
-          setImmediate(this.run);
-          return;
-        }
-        continue;
-      }
-      const state = this.ring.state();
-      if ((state & STATE_CONSUMER_END) !== 0) {
-        // The producer published before it set the bit: one more look drains everything.
-        if (consumer.available()) continue;
-        this.end(new ChannelError('closed', `channel ${this.addr} is closed: ${this.consumer.endReason(state)}`));
-        return;
-      }
-      // Replies our listener posted are published before we spin or sleep (tx.ts).
-      publishPending();
-      if (this.spin()) continue;
-      if (!consumer.prepareSleep()) continue;
-      const woken = consumer.sleep(false);
-      if (woken === undefined) {
-        consumer.awake();
-        continue;
-      }
-      this.phase = SLEEPING;
-      this.stats.sleeps++;
-      if (this.interested()) this.keepAlive.hold();
-      void woken.then(this.onWake);
+    if (this.listener === undefined && this.queue.length - this.head >= this.prefetch) {
+      this.phase = IDLE;
       return;
     }
+    const consumer = this.consumer;
+    let count: number;
+    try {
+      count = consumer.poll(this.visit, this.maxBatch);
+    } catch (error) {
+      this.close(`message listener threw: ${describe(error)}`);
+      throw error;
+    }
+    if (this.phase === DONE) return;
+    if (this.decodeError !== undefined || consumer.corruption !== undefined) {
+      const what = consumer.corruption ?? `cannot decode: ${describe(this.decodeError)}`;
+      consumer.close();
+      this.end(new ChannelError('protocol', `channel ${this.addr}: ${what}`, { cause: this.decodeError }));
+      return;
+    }
+    if (count > 0) {
+      this.idleSince = -1;
+      this.stats.batches++;
+      // Let the handlers of this batch run first (microtasks), or the event loop have a turn.
+      this.turnRecords += count;
+      if (this.turnRecords >= this.turnRecordsMax || this.clock.monotonic() - this.turnStart >= this.turnMs) this.yieldTurn(this.runTask);
+      else microtask(this.afterHandlers);
+      return;
+    }
+    const state = this.ring.state();
+    if ((state & STATE_CONSUMER_END) !== 0) {
+      // The producer published before it set the bit: one more look drains everything.
+      if (consumer.available()) {
+        microtask(this.run);
+        return;
+      }
+      this.end(new ChannelError('closed', `channel ${this.addr} is closed: ${consumer.endReason(state)}`));
+      return;
+    }
+    // Replies posted by what this loop delivered are published before it spins or sleeps.
+    publishPending();
+    if (this.idleSince < 0) this.idleSince = nowMicros();
+    if (this.spinBudget > 0) {
+      this.phase = SPINNING;
+      this.spinState = state;
+      this.spinUntil = this.clock.monotonic() + this.spinBudget / 1000;
+      microtask(this.spinStep);
+      return;
+    }
+    this.sleep();
   };
 
   /**
-   * Spin for the adaptive budget (RING-4's cheap path). The budget follows what a spin would
-   * have caught: after a sleep, the waker's NOTIFY_TIME tells how long after going idle the
-   * next record (or close) came. If within `maxSpinMicros`, the budget becomes twice that gap;
-   * after a few gaps in a row that were longer, it halves, down to 0 (a slow or bursty peer,
-   * or one core for two busy threads).
-   * The length of the sleep itself cannot be used: it includes the wake-up, ~100 µs or more.
+   * `run` after the microtasks the batch's deliveries queued (an actor resuming, then the
+   * `RingTx` publish of what its handler sent): one hop more, so a reply is published before
+   * this loop polls and starts spinning again.
    */
-  private spin(): boolean {
-    if (this.idleSince < 0) this.idleSince = nowMicros();
-    if (this.spinBudget > 0 && this.consumer.spin(this.spinBudget)) {
-      this.stats.spinHits++;
-      return true;
+  private readonly afterHandlers = (): void => microtask(this.run);
+
+  /**
+   * One step of the spin: a busy-wait of `SPIN_SLICE_MICROS` at most (for records or a STATE
+   * change), then the next step in a microtask (or in the next event-loop turn once this one
+   * ran `turnMs`, or when another Rx of this thread waits in the event loop with records).
+   */
+  private readonly spinStep = (): void => {
+    if (this.phase !== SPINNING) return;
+    // (`spin` sees STATE change only within its slice: compare with the spin's start too)
+    if (this.consumer.spin(SPIN_SLICE_MICROS) || this.ring.state() !== this.spinState) {
+      if (this.consumer.available()) this.stats.spinHits++;
+      this.run();
+      return;
     }
-    return false;
+    const now = this.clock.monotonic();
+    if (now >= this.spinUntil) this.sleep();
+    else if (now - this.turnStart >= this.turnMs || (waiting.size > 0 && waitingRxHasRecords())) this.yieldTurn(this.spinTask);
+    else microtask(this.spinStep);
+  };
+
+  /** The spin, continued at the start of an event-loop turn. */
+  private readonly spinTask = (): void => {
+    waiting.delete(this as RingRx<unknown>);
+    this.turnStart = this.clock.monotonic();
+    this.turnRecords = 0;
+    this.spinStep();
+  };
+
+  /** Continue in the next event-loop turn (visible to the spins of other Rxs meanwhile). */
+  private yieldTurn(task: () => void): void {
+    waiting.add(this as RingRx<unknown>);
+    setImmediate(task);
   }
 
+  private sleep(): void {
+    const consumer = this.consumer;
+    if (!consumer.prepareSleep()) {
+      microtask(this.run);
+      return;
+    }
+    const woken = consumer.sleep(false);
+    if (woken === undefined) {
+      consumer.awake();
+      microtask(this.run);
+      return;
+    }
+    this.phase = SLEEPING;
+    this.stats.sleeps++;
+    waiting.add(this as RingRx<unknown>);
+    if (this.interested()) this.keepAlive.hold();
+    void woken.then(this.onWake);
+  }
+
+  /**
+   * Adapt the spin budget to the idle gap the waker saw (RING-4's cheap path), then drain. The
+   * length of the sleep itself cannot be used: it includes the wake-up, ~100 µs or more.
+   */
   private readonly onWake = (): void => {
+    waiting.delete(this as RingRx<unknown>);
     const notifiedAt = this.consumer.awake();
     this.keepAlive.release();
     if (this.phase !== SLEEPING) return;
@@ -288,8 +400,7 @@ export class RingRx<M> implements Rx<M> {
       this.longGaps = 0;
       this.spinBudget = this.spinBudget / 2 < MIN_SPIN_MICROS ? 0 : this.spinBudget / 2;
     }
-    this.phase = IDLE;
-    this.run();
+    this.runTask();
   };
 
   private readonly visit = (bytes: Uint8Array, start: number, end: number, tag: number): boolean => {
@@ -301,7 +412,7 @@ export class RingRx<M> implements Rx<M> {
     try {
       message = this.codec.decode(bytes, start, end);
     } catch (error) {
-      this.decodeError = error ?? new Error('decode failed');
+      this.decodeError = error ?? new ChannelError('protocol', 'decode failed');
       return false;
     }
     this.stats.records++;
@@ -330,11 +441,11 @@ export class RingRx<M> implements Rx<M> {
     return message;
   }
 
-
   private end(error: ChannelError): void {
     if (this.phase === DONE) return;
     this.phase = DONE;
     this.endError = error;
+    waiting.delete(this as RingRx<unknown>);
     this.keepAlive.dispose();
     const waiter = this.waiter;
     this.waiter = undefined;

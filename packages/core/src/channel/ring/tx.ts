@@ -37,6 +37,7 @@
 import type { ChannelAddr } from '../addr.js';
 import { SendError, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
 import type { RecordCodec } from '../../wire/record.js';
+import { RingConsumer, type RecordVisitor } from './consumer.js';
 import { RingProducer } from './producer.js';
 import {
   RECORD_TAG_CODEC_RESET,
@@ -107,6 +108,8 @@ export class RingTx<M> implements Tx<M> {
   /** In `unpublished` (this thread's Txs with records to publish). */
   private listed = false;
   private resetPending = false;
+  /** True from the first record of a synchronous run to its end. */
+  private inRun = false;
   private pumping = false;
   private watching = false;
   private closedReason: string | undefined;
@@ -163,6 +166,40 @@ export class RingTx<M> implements Tx<M> {
     if (this.closedReason !== undefined) return;
     this.producer.close();
     this.finish(reason);
+  }
+
+  /**
+   * RING-13 takeover: when the consumer's thread died (`STATE_CONSUMER_DIED`), read back the
+   * records it never read, decode them with the codec's `takeoverDecoder` and hand each message
+   * to `visit` (to return it to its sender). Call after `close`. `undefined` when there is
+   * nothing to take back (the consumer did not die, or the codec cannot decode its own records);
+   * `lost` counts records that could not be decoded.
+   */
+  takeBack(visit: (message: M) => void): { readonly returned: number; readonly lost: number; readonly corruption: string | undefined } | undefined {
+    const makeDecoder = this.codec.takeoverDecoder;
+    if (makeDecoder === undefined || (this.ring.state() & STATE_CONSUMER_DIED) === 0) return undefined;
+    const consumer = new RingConsumer(this.ring, { takeover: true });
+    const decoder = makeDecoder.call(this.codec);
+    let returned = 0;
+    let lost = 0;
+    const read: RecordVisitor = (bytes, start, end, tag) => {
+      if (tag !== RECORD_TAG_MESSAGE) {
+        if (tag === RECORD_TAG_CODEC_RESET) decoder.resetDecoder?.();
+        return true;
+      }
+      let message: M;
+      try {
+        message = decoder.decode(bytes, start, end);
+      } catch {
+        lost++;
+        return true;
+      }
+      returned++;
+      visit(message);
+      return true;
+    };
+    while (consumer.poll(read) > 0);
+    return { returned, lost, corruption: consumer.corruption };
   }
 
   // ---- internals --------------------------------------------------------------------------
@@ -251,7 +288,13 @@ export class RingTx<M> implements Tx<M> {
   }
 
   private wrote(done: Done): void {
-    if (++this.unpublished >= this.publishEvery) this.publish();
+    if (!this.inRun) {
+      // The first record of a synchronous run is published at once (a reply, a request:
+      // latency); the rest of a burst in batches.
+      this.inRun = true;
+      microtask(this.endRun);
+      this.publish();
+    } else if (++this.unpublished >= this.publishEvery) this.publish();
     else {
       if (!this.listed) {
         this.listed = true;
@@ -264,6 +307,10 @@ export class RingTx<M> implements Tx<M> {
     }
     done?.();
   }
+
+  private readonly endRun = (): void => {
+    this.inRun = false;
+  };
 
   private readonly publishTask = (): void => {
     this.publishScheduled = false;
@@ -404,6 +451,12 @@ export class RingTx<M> implements Tx<M> {
     };
     check();
   }
+}
+
+/** Continue in a microtask (a reaction on a resolved promise: cheaper than `queueMicrotask`). */
+const RESOLVED = Promise.resolve();
+function microtask(fn: () => void): void {
+  void RESOLVED.then(fn);
 }
 
 /** The Txs of this thread with records written but not yet published. */

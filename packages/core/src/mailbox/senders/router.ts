@@ -9,7 +9,7 @@
  *   (`Dialer`), so the router works over any transport (net, ring, local).
  */
 import type { ChannelAddr } from '../../channel/addr.js';
-import { Reference, compareReferences } from '../../id.js';
+import { Reference, compareReferences, type ProcId } from '../../id.js';
 import type { MessageEnvelope } from '../envelope.js';
 import { DeliveryError } from '../errors.js';
 import { BaseMailboxSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from '../sender.js';
@@ -76,6 +76,15 @@ class PrefixTable<V> {
   values(): V[] {
     return this.routes.map((r) => r.value);
   }
+
+  get size(): number {
+    return this.routes.length;
+  }
+
+  /** Some entry is `proc` or under it. */
+  hasEntryIn(proc: ProcId): boolean {
+    return this.routes.some((r) => Reference.procOf(r.ref).equals(proc));
+  }
 }
 
 export class MailboxRouter extends BaseMailboxSender {
@@ -114,6 +123,13 @@ export type Dialer = (addr: ChannelAddr) => MailboxSender;
 export class DialMailboxRouter extends BaseMailboxSender {
   private readonly book = new PrefixTable<ChannelAddr>();
   private readonly clients = new Map<string, MailboxSender>();
+  /**
+   * The destination proc of the previous envelope and its client, when no entry of the book
+   * applies to that proc (a stream to one proc skips the book and the client map; any bind or
+   * unbind forgets it).
+   */
+  private lastProc: ProcId | undefined;
+  private lastClient: MailboxSender | undefined;
 
   constructor(
     private readonly dialer: Dialer,
@@ -126,18 +142,26 @@ export class DialMailboxRouter extends BaseMailboxSender {
 
   /** Route `ref` to `addr`; replacing an address evicts its cached client. */
   bind(ref: Reference, addr: ChannelAddr): void {
+    this.forgetLast();
     const old = this.book.bind(ref, addr);
     if (old !== undefined && !old.equals(addr)) this.clients.delete(String(old));
   }
 
   unbind(prefix: Reference): void {
+    this.forgetLast();
     for (const addr of this.book.unbind(prefix)) this.clients.delete(String(addr));
   }
 
   postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
-    let addr = this.book.lookup(Reference.port(envelope.dest));
+    const proc = envelope.dest.actor.proc;
+    if (proc === this.lastProc) {
+      (this.lastClient as MailboxSender).post(envelope, returnHandle);
+      return;
+    }
+    let addr = this.book.size === 0 ? undefined : this.book.lookup(Reference.port(envelope.dest));
+    const fromBook = addr !== undefined;
     if (addr === undefined) {
-      const procAddr = envelope.dest.actor.proc.addr;
+      const procAddr = proc.addr;
       if (this.directAddressedRemoteOnly && !procAddr.isRemote) {
         this.defaultSender.post(envelope, returnHandle);
         return;
@@ -155,10 +179,19 @@ export class DialMailboxRouter extends BaseMailboxSender {
       }
       this.clients.set(key, client);
     }
+    if (!fromBook && !this.book.hasEntryIn(proc)) {
+      this.lastProc = proc;
+      this.lastClient = client;
+    }
     client.post(envelope, returnHandle);
   }
 
   override async flush(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.flush()));
+  }
+
+  private forgetLast(): void {
+    this.lastProc = undefined;
+    this.lastClient = undefined;
   }
 }

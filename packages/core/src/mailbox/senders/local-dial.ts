@@ -1,0 +1,170 @@
+/**
+ * mailbox/senders/local-dial.ts: `LocalLinkDialer`, the `Dialer` of a proc for the other procs
+ * of its process (`local:N` addresses; DESIGN decision 8). Behind a `DialMailboxRouter`, an
+ * envelope for proc `local:N,...` goes to a `MailboxClient` over a lazily attached Tx
+ * (channel/lazy.ts): the first dial asks the host for a link (`requestLink`, the control
+ * plane's `need-link`), and the host answers by handing this side the ring (or port) of the
+ * link (`attachOut`), and the other side its end (`attachIn`). Envelopes sent meanwhile wait in
+ * order (LZ-1). Addresses of other transports go to the `remote` dialer (a proc that also
+ * serves on a socket), or are unroutable.
+ *
+ * A link is one direction between two procs: a `RingTx`/`RingRx` pair over one
+ * SharedArrayBuffer ring with the interned envelope record codec (wire/envelope-record.ts), or a
+ * `PortTx`/`PortRx` pair over a MessagePort with the envelope tuple (channel/port.ts).
+ *
+ * ## Invariants
+ *
+ * - LL-1 (per link FIFO): the ring's RING invariants plus the Tx's ordered overflow queue, and
+ *   one Rx loop per link delivering in record order; the lazy Tx keeps order before that (LZ-1).
+ * - LL-2 (nothing lost): an envelope for a proc that is gone comes back to its sender as
+ *   `BrokenLink`, one for a proc that never existed as `Unroutable`, including those that
+ *   waited for the link (LZ-2). When the peer's thread died (the host marked the ring), the
+ *   records it never read are read back on this side (RING-13, EC-4: `RingTx.takeBack`) and
+ *   returned the same way, through the proc's `MailboxServer`; records that cannot be decoded
+ *   are counted in the log.
+ * - LL-3: a malformed record or a decode failure ends the inbound link (logged); the producer
+ *   sees it closed and returns what it still holds.
+ * - LL-4 (flow control): links queue without bound, as upstream's channels (LZ-4; the ring Tx
+ *   has no `maxQueued`); `proc.flush()` resolves once everything sent left the thread, links
+ *   still being created included (LZ-3).
+ */
+import { ChannelAddr } from '../../channel/addr.js';
+import { LazyTx } from '../../channel/lazy.js';
+import { PortRx, PortTx, type MessagePortLike } from '../../channel/port.js';
+import { RingBuffer } from '../../channel/ring/ring.js';
+import { RingRx } from '../../channel/ring/rx.js';
+import { RingTx } from '../../channel/ring/tx.js';
+import { ChannelError, type Rx } from '../../channel/types.js';
+import type { Clock } from '../../clock.js';
+import type { ProcId } from '../../id.js';
+import { rootLogger } from '../../log.js';
+import { envelopeTupleCodec } from '../../wire/envelope.js';
+import { EnvelopeRecordCodec } from '../../wire/envelope-record.js';
+import type { MessageEnvelope } from '../envelope.js';
+import { DeliveryError } from '../errors.js';
+import { returnUndeliverable } from '../sender.js';
+import { MailboxClient } from './client.js';
+import type { Dialer } from './router.js';
+import type { MailboxServer } from './server.js';
+
+/** One side of a link, as the host hands it over: a ring, or a MessagePort. */
+export type LinkEnd = { readonly ring: SharedArrayBuffer } | { readonly port: MessagePortLike };
+
+export interface LocalLinkDialerOptions {
+  /** The proc this dialer serves (decoded ids of it share this object). */
+  readonly proc: ProcId;
+  /** Where envelopes arriving over inbound links go (the proc's `MailboxServer`). */
+  readonly server: MailboxServer;
+  /**
+   * Ask the host for a link to proc `local:{peer}` (once per peer). The host answers with
+   * `attachOut`, or with `peerGone` / `noSuchPeer`.
+   */
+  readonly requestLink: (peer: number) => void;
+  /** The clock of the inbound rings' drain loops. */
+  readonly clock?: Clock;
+}
+
+export class LocalLinkDialer {
+  private readonly links = new Map<number, LazyTx<MessageEnvelope>>();
+  private readonly rings = new Map<number, RingTx<MessageEnvelope>>();
+  private readonly inbound = new Set<Rx<MessageEnvelope>>();
+  private readonly deliver: (envelope: MessageEnvelope) => void;
+  /**
+   * Dials addresses of other transports (tcp, unix, tls: a `MailboxDialer` when the proc also
+   * serves on a socket); unset, they are unroutable.
+   */
+  remote: Dialer | undefined;
+
+  constructor(private readonly options: LocalLinkDialerOptions) {
+    const server = options.server;
+    this.deliver = (envelope) => {
+      try {
+        server.deliver(envelope);
+      } catch (err) {
+        rootLogger().error({ err, envelope: String(envelope) }, 'inbound link: delivery threw');
+      }
+    };
+  }
+
+  /** Bound: give it to a `DialMailboxRouter`. */
+  readonly dial: Dialer = (addr) => {
+    if (addr.transport !== 'local') {
+      if (this.remote !== undefined) return this.remote(addr);
+      throw new ChannelError('invalid-address', `no route to ${addr}: this proc reaches local: procs only (serve on a socket to dial others)`);
+    }
+    return new MailboxClient(this.link(addr.port));
+  };
+
+  /** The sending side of the link to `peer` is ready (LZ-1: what waited goes first). */
+  attachOut(peer: number, end: LinkEnd): void {
+    let tx: RingTx<MessageEnvelope> | PortTx<MessageEnvelope>;
+    if ('ring' in end) {
+      // LL-4: no bound on the overflow queue (a full ring would otherwise bounce envelopes)
+      const ring = new RingTx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec(), { maxQueued: Number.POSITIVE_INFINITY });
+      this.rings.set(peer, ring);
+      tx = ring;
+    } else {
+      tx = new PortTx(end.port, envelopeTupleCodec, ChannelAddr.local(peer));
+    }
+    this.link(peer, false).attach(tx);
+  }
+
+  /** The receiving side of a link from another proc: its envelopes go to the proc (LL-1, LL-3). */
+  attachIn(end: LinkEnd): void {
+    const rx =
+      'ring' in end
+        ? new RingRx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec({ localProc: this.options.proc }), this.options.clock !== undefined ? { clock: this.options.clock } : {})
+        : new PortRx(end.port, envelopeTupleCodec);
+    this.inbound.add(rx);
+    if (rx instanceof RingRx) {
+      rx.onClose((reason) => {
+        this.inbound.delete(rx);
+        rootLogger().debug({ reason }, 'inbound link closed');
+      });
+    }
+    rx.onMessage(this.deliver);
+  }
+
+  /** LL-2: `peer` is gone; what waits for it, and everything later, comes back as `BrokenLink`. */
+  peerGone(peer: number, reason: string): void {
+    this.link(peer, false).fail('closed', reason);
+    const ring = this.rings.get(peer);
+    this.rings.delete(peer);
+    if (ring === undefined) return;
+    const handle = this.options.server.returnHandle;
+    let taken: ReturnType<RingTx<MessageEnvelope>['takeBack']>;
+    try {
+      taken = ring.takeBack((envelope) => returnUndeliverable(envelope, DeliveryError.brokenLink(reason), handle));
+    } catch (err) {
+      rootLogger().warn({ err }, 'ring to a dead peer: cannot take the consumer role over');
+      return;
+    }
+    if (taken !== undefined && (taken.lost > 0 || taken.corruption !== undefined)) {
+      rootLogger().warn({ returned: taken.returned, lost: taken.lost, corruption: taken.corruption }, 'ring to a dead peer: some unread envelopes could not be returned');
+    }
+  }
+
+  /** LL-2: there is no proc `local:{peer}`: what waits for it comes back as `Unroutable`. */
+  noSuchPeer(peer: number): void {
+    this.link(peer, false).fail('invalid-address', `no proc local:${peer} in this process`);
+  }
+
+  /** Close every link: what is queued comes back (CH-4); inbound links stop. */
+  close(reason = 'link closed'): void {
+    for (const link of this.links.values()) link.close(reason);
+    for (const rx of this.inbound) rx.close(reason);
+    this.inbound.clear();
+    this.rings.clear();
+  }
+
+  /** The lazy Tx to `peer`, created (and, if `request`, asked of the host) on first use. */
+  private link(peer: number, request = true): LazyTx<MessageEnvelope> {
+    let link = this.links.get(peer);
+    if (link === undefined) {
+      link = new LazyTx<MessageEnvelope>(ChannelAddr.local(peer));
+      this.links.set(peer, link);
+      if (request) this.options.requestLink(peer);
+    }
+    return link;
+  }
+}
