@@ -35,10 +35,12 @@ import {
   ProcId,
   ProcmeshError,
   decodePayload,
+  isProcmeshErrorCode,
   encodePayload,
   type Config,
   type Instance,
   type IntrospectResult,
+  type ProcmeshErrorCode,
 } from '@procmesh/core';
 import { RingBuffer } from '@procmesh/core/ring';
 import { portEndpoint } from './endpoint.js';
@@ -46,7 +48,20 @@ import { FabricProc } from './fabric-proc.js';
 import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { Supervisor } from './supervisor.js';
 
-export type HostErrorCode = 'no-such-proc' | 'proc-gone' | 'worker-start-failed' | 'shut-down' | string;
+/**
+ * The codes of `HostError` (closed). The host's own: `no-such-proc` (no proc at that index),
+ * `proc-gone` (the proc is not ready: torn down, crashed or gone), `worker-start-failed` (the
+ * worker failed or exited while starting), `shut-down` (the host is shut down). A control call
+ * that failed in the worker keeps the worker-side `ProcmeshError`'s code (`unknown-actor-type`,
+ * `duplicate-name`, ...); `worker-error` when the worker threw anything else.
+ */
+export type HostErrorCode =
+  | 'no-such-proc'
+  | 'proc-gone'
+  | 'worker-start-failed'
+  | 'shut-down'
+  | 'worker-error'
+  | ProcmeshErrorCode;
 
 /** A failed host operation, with the worker-side error's stable `code` when there is one. */
 export class HostError extends ProcmeshError {
@@ -373,7 +388,9 @@ export class ProcHost {
 
 function unwrap<T>(result: ControlResult<T>): T {
   if (result.ok) return result.value;
-  throw new HostError(result.error.code, result.error.message);
+  // worker-main sends a ProcmeshError's code, or 'internal' for anything else it caught.
+  const code = result.error.code;
+  throw new HostError(isProcmeshErrorCode(code) ? code : 'worker-error', result.error.message);
 }
 
 function rebuildEvent(bytes: Uint8Array): ActorSupervisionEvent {
