@@ -289,14 +289,14 @@ export async function runJob(spec: JobSpec, procs: number, display: Display, lab
   try {
     // The coordinator's own client instance on proc 0, with a bound Undeliverable port: map
     // messages that bounce come back to it instead of the global return handle.
-    const [cx] = host.main.proc.instance('coordinator');
+    const [cx] = host.proc.instance('coordinator');
     const returned: Undeliverable[] = [];
     let onReturned: (u: Undeliverable) => void = (u) => returned.push(u);
     cx.mailbox.openEnqueuePort<Undeliverable>(ACTOR_PORT.UNDELIVERABLE, (u) => onReturned(u), 'Undeliverable').bind();
     const [reportPort, reports] = cx.openPort<Report>('Report');
 
     // The reducer: an actor on the main thread's proc, reporting to the coordinator's port.
-    const reducer = host.main.proc.spawn('reducer', new Reducer({ chunks: spec.chunks, report: reportPort.bind() })).bind();
+    const reducer = host.proc.spawn('reducer', new Reducer({ chunks: spec.chunks, report: reportPort.bind() })).bind();
 
     // One mapper per worker proc, spawned by registered type name.
     const mappers = await Promise.all([...host.procIds().keys()].map(async (i) => [i, await host.spawn<MapperMsg>(i, 'Mapper', 'mapper')] as const));
@@ -322,8 +322,8 @@ export async function runJob(spec: JobSpec, procs: number, display: Display, lab
 /** Every proc's actor tree: the main thread's proc, then each live worker proc. */
 async function actorTrees(host: ProcHost): Promise<string[]> {
   const blocks: string[] = [];
-  const main: string[] = [`  proc 0  ${host.main.proc.procId}  (main thread)`];
-  host.main.proc.traverse((cell: InstanceCell, depth: number) => {
+  const main: string[] = [`  proc 0  ${host.proc.procId}  (main thread)`];
+  host.proc.traverse((cell: InstanceCell, depth: number) => {
     main.push(treeLine(String(cell.actorId), depth, cell.typeName, String(cell.status.get()), cell.messagesProcessed));
   });
   blocks.push(main.join('\n'));

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ProcHost, type SupervisionFailure, type InspectionEvent } from '@procmesh/worker-host';
-import type { ActorRef } from '@procmesh/core';
+import { HostError, ProcHost, type SupervisionFailure, type InspectionEvent } from '@procmesh/worker-host';
+import { ProcmeshError, type ActorRef } from '@procmesh/core';
 import type { BlasterMsg, BounceMsg, DieMsg, EchoMsg, ParentMsg, RelayMsg, SeqMsg } from './fixtures/actors.js';
 
 const modules = [new URL('./fixtures/actors.js', import.meta.url)];
@@ -36,6 +36,16 @@ function nextInspection(host: ProcHost, type: InspectionEvent['type']): Promise<
 }
 
 describe('worker host (issue 4)', () => {
+  it('failed control calls are HostErrors with a closed code: the worker-side code, or the host\'s own', { timeout: 30_000 }, async () => {
+    await withHost(1, async (host) => {
+      const is = (code: HostError['code']) => (e: unknown) => e instanceof ProcmeshError && e instanceof HostError && e.code === code;
+      await assert.rejects(host.spawn(1, 'NoSuchType', 'x'), is('unknown-actor-type'));
+      await assert.rejects(host.spawn(9, 'Echo', 'x'), is('no-such-proc'));
+      await host.spawn(1, 'Echo', 'twice');
+      await assert.rejects(host.spawn(1, 'Echo', 'twice'), is('duplicate-name'));
+    });
+  });
+
   it('answers a request from the main thread with a reply from a worker proc', { timeout: 30_000 }, async () => {
     await withHost(2, async (host) => {
       const echo = await host.spawn<EchoMsg>(2, 'Echo', 'echo');

@@ -24,6 +24,8 @@ export interface Timer {
   cancel(): void;
   /** Let the thread exit while it is pending (a real timer's `unref`); a no-op when simulated. */
   unref(): this;
+  /** Keep the thread alive while it is pending again (a real timer's `ref`, the default); a no-op when simulated. */
+  ref(): this;
 }
 
 export interface Clock {
@@ -42,6 +44,10 @@ class RealTimer implements Timer {
   }
   unref(): this {
     this.handle.unref();
+    return this;
+  }
+  ref(): this {
+    this.handle.ref();
     return this;
   }
 }
@@ -66,6 +72,9 @@ class SimulatedTimer implements Timer {
     this.entry.cancelled = true;
   }
   unref(): this {
+    return this;
+  }
+  ref(): this {
     return this;
   }
 }

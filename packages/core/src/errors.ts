@@ -8,7 +8,11 @@
  * `WorkerError` reason union).
  */
 
-/** Base class: a message, a stable `code`, and an optional cause. */
+/**
+ * Base class: a message, a stable `code`, and an optional cause. Abstract: every subclass
+ * narrows `code` to its own closed union (no `| string`); `ProcmeshErrorCode` (error-codes.ts)
+ * is the union of them all, and `packages/core/README.md` tables each code and when it is raised.
+ */
 export abstract class ProcmeshError extends Error {
   abstract readonly code: string;
   constructor(message: string, options?: { cause?: unknown }) {
@@ -35,7 +39,13 @@ export type ProcErrorCode =
   | 'coordinator-already-set'
   | 'wrong-proc'
   | 'unknown-actor-type'
-  | 'already-bound';
+  | 'already-bound'
+  /** `openReducePort` with an accumulator that has no reducer spec */
+  | 'missing-reducer-spec'
+  /** a value that is not a `Signal` posted to an actor's signal port */
+  | 'invalid-signal'
+  /** the inverted-actor receivers asked of an instance that is not inverted */
+  | 'not-inverted';
 
 export class ProcError extends ProcmeshError {
   readonly code: ProcErrorCode;

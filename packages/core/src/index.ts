@@ -12,6 +12,7 @@
  * ```
  */
 export { ProcmeshError, ParseError, ProcError, PanicError, type ParseErrorCode, type ProcErrorCode } from './errors.js';
+export { PROCMESH_ERROR_CODES, isProcmeshErrorCode, type ProcmeshErrorCode } from './error-codes.js';
 export { ChannelAddr, type ChannelTransport } from './channel/addr.js';
 export { ChannelError, SendError, type Tx, type Rx, type TxStatus, type ChannelErrorCode, type ReturnCallback } from './channel/types.js';
 export { serveLocal, dialLocal } from './channel/local.js';
@@ -65,7 +66,7 @@ export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders
 export { PanickingMailboxSender, UndeliverableMailboxSender, UnroutableMailboxSender } from './mailbox/senders/simple.js';
 export { MailboxClient } from './mailbox/senders/client.js';
 export { MailboxServer } from './mailbox/senders/server.js';
-export { ActorStatus, displayStatus, type StatusWatch, type HandlerInfo } from './actor/status.js';
+export { ActorStatus, StatusTransitionError, displayStatus, type StatusWatch, type HandlerInfo } from './actor/status.js';
 export { Signal } from './actor/signal.js';
 export { ActorError, ActorErrorKind, UndeliverableMessageError } from './actor/errors.js';
 export type { Actor, Context } from './actor/actor.js';

@@ -13,7 +13,14 @@ import {
   ActorStatus,
   ActorSupervisionEvent,
   ChannelAddr,
+  ChannelError,
+  Mailbox,
+  MailboxDialer,
   MailboxError,
+  PROCMESH_ERROR_CODES,
+  PanickingMailboxSender,
+  StatusTransitionError,
+  isProcmeshErrorCode,
   MailboxSenderError,
   MessageEnvelope,
   ParseError,
@@ -24,7 +31,10 @@ import {
   ProcmeshError,
   Reference,
   UndeliverableMessageError,
+  type ProcmeshErrorCode,
 } from '../src/index.js';
+import { StatusCell } from '../src/actor/status.js';
+import { serve } from '../src/channel/serve.js';
 import { TestActor, sync } from './fixtures/actors.js';
 
 const T = { timeout: 10_000 };
@@ -153,5 +163,49 @@ describe('error classes: stable codes, upstream display (§1.10)', () => {
     const e = new UndeliverableMessageError(env);
     assert.equal(e.code, 'delivery-failure');
     assert.ok(e.message.startsWith(`undeliverable message error:\n\tdescription: delivery of message from sender to dest failed\n\tsender: ${id}\n\tdest: `));
+  });
+});
+
+/** Asserts `fn` throws a `ProcmeshError` of `cls` with `code`. */
+function throwsCode(fn: () => unknown, cls: abstract new (...args: never[]) => ProcmeshError, code: ProcmeshErrorCode): void {
+  assert.throws(fn, (e: unknown) => e instanceof ProcmeshError && e instanceof cls && e.code === code);
+}
+
+describe('one hierarchy, closed codes (errors.ts, error-codes.ts)', () => {
+  const id = new ProcId(ChannelAddr.local(0), 'test').actorId('a');
+
+  it('a terminal status moved on: StatusTransitionError, code invalid-status-transition (ST-1)', () => {
+    const cell = new StatusCell(ActorStatus.created);
+    cell.set(ActorStatus.stopped('done'));
+    throwsCode(() => cell.set(ActorStatus.idle), StatusTransitionError, 'invalid-status-transition');
+  });
+
+  it('a reduce port without a reducer spec: ProcError missing-reducer-spec (not already-bound)', () => {
+    const proc = Proc.local();
+    const [cx] = proc.instance('client');
+    throwsCode(() => cx.openReducePort({ initial: () => 0, reduce: (s: number, u: number) => s + u }, 2), ProcError, 'missing-reducer-spec');
+  });
+
+  it('a mailbox closed twice: MailboxError already-closed (not ProcError already-bound)', () => {
+    const mailbox = new Mailbox(id, new PanickingMailboxSender());
+    mailbox.close(ActorStatus.stopped('once'));
+    throwsCode(() => mailbox.close(ActorStatus.stopped('twice')), MailboxError, 'already-closed');
+  });
+
+  it('a closed MailboxDialer refuses to dial: ChannelError closed (was a plain Error)', () => {
+    const dialer = new MailboxDialer();
+    dialer.close('done');
+    throwsCode(() => dialer.dial(ChannelAddr.parse('tcp:127.0.0.1:1')), ChannelError, 'closed');
+  });
+
+  it('serving tls: without a certificate: ChannelError missing-certificate (not invalid-address)', T, async () => {
+    await assert.rejects(serve<number>('tls:127.0.0.1:0'), (e: unknown) => e instanceof ProcmeshError && e instanceof ChannelError && e.code === 'missing-certificate');
+  });
+
+  it('ERR-1: PROCMESH_ERROR_CODES lists each code once; isProcmeshErrorCode knows them and nothing else', () => {
+    assert.equal(new Set(PROCMESH_ERROR_CODES).size, PROCMESH_ERROR_CODES.length);
+    for (const code of PROCMESH_ERROR_CODES) assert.ok(isProcmeshErrorCode(code), code);
+    assert.equal(isProcmeshErrorCode('internal'), false);
+    assert.equal(isProcmeshErrorCode(''), false);
   });
 });

@@ -12,6 +12,7 @@ import { ChannelAddr } from '../src/channel/addr.js';
 import type { NetTx } from '../src/channel/net/tx.js';
 import { dial, serve } from '../src/channel/serve.js';
 import { ChannelError, SendError, type Rx, type Tx } from '../src/channel/types.js';
+import { SimulatedClock } from '../src/clock.js';
 import { waitFor } from './fixtures/net-helpers.js';
 
 const quiet = pino({ level: 'silent' });
@@ -58,9 +59,12 @@ async function basic(addr: string): Promise<void> {
     assert.equal(await rx.recv(), 444);
   }
   {
-    const tx = dialT<number>(bound, { messageDeliveryTimeoutMs: 200 });
+    const clock = new SimulatedClock();
+    const tx = dialT<number>(bound, { messageDeliveryTimeoutMs: 200, clock });
     rx.close();
-    const error = await returned(tx, 123);
+    const whenReturned = returned(tx, 123);
+    clock.advance(200); // the server is gone: the delivery timeout returns the message (NT-4)
+    const error = await whenReturned;
     assert.equal(error.code, 'closed');
     assert.equal(error.value, 123);
   }
@@ -165,12 +169,17 @@ describe('net channel over tcp and unix', () => {
   });
 
   it('flush resolves once every message posted before it was acked', { timeout: 10_000 }, async () => {
-    const [bound, rx] = await serveT<number>('tcp:127.0.0.1:0', { messageAckTimeIntervalMs: 20 });
+    const clock = new SimulatedClock();
+    const [bound, rx] = await serveT<number>('tcp:127.0.0.1:0', { messageAckTimeIntervalMs: 20, clock });
     const tx = dialT<number>(bound) as NetTx<number>;
     for (let i = 0; i < 10; i++) tx.post(i);
-    await tx.flush();
-    assert.equal(tx.pending, 0);
+    let flushed = false;
+    const flush = tx.flush().then(() => (flushed = true));
     for (let i = 0; i < 10; i++) assert.equal(await rx.recv(), i);
+    assert.equal(flushed, false, 'received is not acked: the ack waits for the interval');
+    clock.advance(20);
+    await flush;
+    assert.equal(tx.pending, 0);
   });
 
   it('close() returns every pending message with code closed and tells onClose (NT-5)', { timeout: 10_000 }, async () => {

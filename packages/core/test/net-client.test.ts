@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ChannelAddr } from '../src/channel/addr.js';
+import { SimulatedClock, type Timer } from '../src/clock.js';
 import type { DialOptions } from '../src/channel/net/options.js';
 import { dialNet, type NetTx } from '../src/channel/net/tx.js';
 import type { SendError } from '../src/channel/types.js';
@@ -34,6 +35,15 @@ function dialT(addr: ChannelAddr, options: DialOptions<number> = {}): NetTx<numb
 
 function closed(tx: NetTx<number>): Promise<string> {
   return new Promise((resolve) => tx.onClose(resolve));
+}
+
+/** A simulated clock that records the delay of every timer scheduled on it. */
+class RecordingClock extends SimulatedClock {
+  readonly delays: number[] = [];
+  override setTimeout(fn: () => void, ms: number): Timer {
+    this.delays.push(ms);
+    return super.setTimeout(fn, ms);
+  }
 }
 
 const seqs = (from: number, values: number[]): [number, number][] => values.map((v, i) => [from + i, v]);
@@ -121,7 +131,8 @@ describe('NetTx against a mock server', () => {
   it('test_ack_exceeded_limit_with_connected_link: no ack within the timeout closes the Tx (NT-4)', { timeout: 10_000 }, async () => {
     const logs = captureLogger();
     const server = await mock();
-    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 300, logger: logs.logger });
+    const clock = new SimulatedClock();
+    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 300, logger: logs.logger, clock });
     const whenClosed = closed(tx);
     tx.post(100);
     const conn = await server.take();
@@ -129,8 +140,14 @@ describe('NetTx against a mock server', () => {
     conn.respond({ kind: 'ack', seq: 0 });
     await waitFor(() => tx.pending === 0, 'ack 0');
     assert.equal(tx.status(), 'active');
+    clock.advance(1_000); // nothing pending: no timer runs, the Tx stays open
+    assert.equal(tx.status(), 'active');
     tx.post(101);
     assert.deepEqual(await conn.nextMessage(), [1, 101]);
+    clock.advance(299);
+    assert.equal(tx.status(), 'active', 'not before the timeout');
+    clock.advance(1);
+    assert.equal(tx.status(), 'closed', 'at the timeout, during advance (NT-9)');
     const reason = await whenClosed;
     assert.match(reason, /: failed to receive ack within timeout 300ms; link is currently connected$/);
     assert.equal(tx.closeError?.code, 'timeout');
@@ -140,7 +157,8 @@ describe('NetTx against a mock server', () => {
   it('test_ack_exceeded_limit_with_broken_link: the same with the link down says "broken" (NT-4)', { timeout: 10_000 }, async () => {
     const logs = captureLogger();
     const server = await mock();
-    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 300, logger: logs.logger });
+    const clock = new SimulatedClock();
+    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 300, logger: logs.logger, clock });
     const whenClosed = closed(tx);
     tx.post(100);
     const conn = await server.take();
@@ -152,6 +170,9 @@ describe('NetTx against a mock server', () => {
     assert.deepEqual(await conn.nextMessage(), [1, 101]);
     server.stopListening();
     conn.drop();
+    // The Tx saw the loss once it scheduled a reconnect beside the delivery timer.
+    await waitFor(() => clock.pending === 2, 'the reconnect timer');
+    clock.advance(300);
     const reason = await whenClosed;
     assert.match(reason, /: failed to receive ack within timeout 300ms; link is currently broken$/);
     assert.deepEqual(returned.map((e) => [e.code, e.value]), [['closed', 101]]);
@@ -161,13 +182,46 @@ describe('NetTx against a mock server', () => {
   it('test_tcp_tx_delivery_timeout: a link that never connects closes the Tx (NT-4)', { timeout: 10_000 }, async () => {
     const logs = captureLogger();
     const addr = ChannelAddr.tcp('127.0.0.1', await unusedPort());
-    const tx = dialT(addr, { messageDeliveryTimeoutMs: 200, logger: logs.logger });
+    const clock = new SimulatedClock();
+    const tx = dialT(addr, { messageDeliveryTimeoutMs: 200, logger: logs.logger, clock });
     const returned = new Promise<SendError<number>>((resolve) => tx.post(123, resolve));
+    clock.advance(199);
+    assert.equal(tx.status(), 'active');
+    clock.advance(1);
     const error = await returned;
     assert.equal(error.value, 123);
     assert.match(error.reason, /: failed to deliver message within timeout 200ms$/);
     assert.equal(tx.status(), 'closed');
     assert.ok(logs.has('failed to deliver message within timeout 200ms'));
+  });
+
+  it('NT-3: reconnects back off exponentially up to maxMs, on the injected clock, and reset after a connection', { timeout: 10_000 }, async () => {
+    const server = await mock();
+    const clock = new RecordingClock();
+    const backoff = { initialMs: 50, multiplier: 2, maxMs: 150, jitter: 0 };
+    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 60_000, backoff, clock });
+    tx.post(100);
+    const conn = await server.take();
+    await conn.verifyStream([[0, 100]]);
+    server.stopListening();
+    conn.drop();
+    const reconnects = (): number[] => clock.delays.slice(1); // [0] is the delivery timer
+    await waitFor(() => reconnects().length === 1, 'the first reconnect timer');
+    clock.advance(49);
+    assert.equal(reconnects().length, 1, 'no attempt before the backoff passed');
+    clock.advance(1); // attempt 1: refused, so the next wait doubles
+    await waitFor(() => reconnects().length === 2, 'the second reconnect timer');
+    clock.advance(100); // attempt 2: refused; the next wait is capped at maxMs
+    await waitFor(() => reconnects().length === 3, 'the third reconnect timer');
+    assert.deepEqual(reconnects(), [50, 100, 150]);
+    await server.listenAgain();
+    clock.advance(150); // attempt 3 connects and resends
+    const again = await server.take();
+    await again.verifyStream([[0, 100]]);
+    again.drop();
+    await waitFor(() => reconnects().length === 4, 'the reconnect timer after a good connection');
+    assert.equal(reconnects()[3], 50, 'a connection resets the backoff');
+    assert.equal(tx.status(), 'active');
   });
 
   it('test_net_tx_closed_on_server_reject: Reject closes the Tx with the server\'s reason (NT-5)', { timeout: 10_000 }, async () => {

@@ -250,7 +250,7 @@ describe('Mailbox (§1.3, §1.5)', () => {
     mailbox.close(ActorStatus.stopped('done'));
     assert.equal(mailbox.isClosed, true);
     assert.equal(String(mailbox.closedStatus), 'stopped: done');
-    assert.throws(() => mailbox.close(ActorStatus.stopped('again')), ProcError);
+    assert.throws(() => mailbox.close(ActorStatus.stopped('again')), (e: unknown) => e instanceof MailboxError && e.code === 'already-closed');
   });
 
   it('boundReturnHandle is undefined until the Undeliverable port is bound (§1.3, §1.6)', () => {

@@ -33,21 +33,37 @@ import {
   ActorSupervisionEvent,
   ChannelAddr,
   LocalProc,
+  Proc,
   ProcId,
   ProcmeshError,
   decodePayload,
+  isProcmeshErrorCode,
   encodePayload,
   type Config,
   type Instance,
   type IntrospectResult,
   type LinkEnd,
+  type ProcmeshErrorCode,
 } from '@procmesh/core';
 import { RingBuffer } from '@procmesh/core/ring';
 import { portEndpoint } from './endpoint.js';
 import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { Supervisor } from './supervisor.js';
 
-export type HostErrorCode = 'no-such-proc' | 'proc-gone' | 'worker-start-failed' | 'shut-down' | string;
+/**
+ * The codes of `HostError` (closed). The host's own: `no-such-proc` (no proc at that index),
+ * `proc-gone` (the proc is not ready: torn down, crashed or gone), `worker-start-failed` (the
+ * worker failed or exited while starting), `shut-down` (the host is shut down). A control call
+ * that failed in the worker keeps the worker-side `ProcmeshError`'s code (`unknown-actor-type`,
+ * `duplicate-name`, ...); `worker-error` when the worker threw anything else.
+ */
+export type HostErrorCode =
+  | 'no-such-proc'
+  | 'proc-gone'
+  | 'worker-start-failed'
+  | 'shut-down'
+  | 'worker-error'
+  | ProcmeshErrorCode;
 
 /** A failed host operation, with the worker-side error's stable `code` when there is one. */
 export class HostError extends ProcmeshError {
@@ -104,8 +120,9 @@ interface WorkerProc {
 
 export class ProcHost {
   readonly supervisor = new Supervisor();
-  /** The main thread's proc (index 0). */
-  readonly main: LocalProc;
+  /** The main thread's proc (`local:0,main`): its actors reach every worker proc by ref. */
+  readonly proc: Proc;
+  private readonly main: LocalProc;
   /** A client instance on the main proc, for sending and opening ports. */
   readonly client: Instance<never>;
   private readonly workers = new Map<number, WorkerProc>();
@@ -122,7 +139,8 @@ export class ProcHost {
       requestLink: (peer) => void this.connect(0, peer),
       ...(options.config !== undefined ? { config: options.config } : {}),
     });
-    [this.client] = this.main.proc.instance('client');
+    this.proc = this.main.proc;
+    [this.client] = this.proc.instance('client');
   }
 
   /** Start `procs` workers and wait until each is ready. */
@@ -380,7 +398,9 @@ export class ProcHost {
 
 function unwrap<T>(result: ControlResult<T>): T {
   if (result.ok) return result.value;
-  throw new HostError(result.error.code, result.error.message);
+  // worker-main sends a ProcmeshError's code, or 'worker-error' for anything else it caught.
+  const code = result.error.code;
+  throw new HostError(isProcmeshErrorCode(code) ? code : 'worker-error', result.error.message);
 }
 
 function rebuildEvent(bytes: Uint8Array): ActorSupervisionEvent {

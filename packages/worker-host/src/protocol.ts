@@ -5,7 +5,7 @@
  * Ids and events cross as msgpackr bytes (`@procmesh/core` codec), so ids nested anywhere and
  * names that do not parse survive.
  */
-import type { IntrospectResult, LinkEnd } from '@procmesh/core';
+import type { IntrospectResult, LinkEnd, ProcmeshErrorCode } from '@procmesh/core';
 
 /** `workerData` of a procmesh worker. */
 export interface WorkerInit {
@@ -23,7 +23,8 @@ export interface WorkerInit {
 
 /** A typed failure of a control call, rebuilt on the main thread as `HostError`. */
 export interface WireError {
-  readonly code: string;
+  /** The worker-side error's code, or `worker-error` for anything that was not a `ProcmeshError`. */
+  readonly code: ProcmeshErrorCode | 'worker-error';
   readonly message: string;
 }
 

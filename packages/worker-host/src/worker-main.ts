@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import {
   ACTOR_PORT,
   ActorId,
+  CodecError,
   LocalProc,
   MailboxDialer,
   MailboxServer,
@@ -27,7 +28,7 @@ import {
 } from '@procmesh/core';
 import { serve } from '@procmesh/core/net';
 import { portEndpoint } from './endpoint.js';
-import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
+import type { ActorTreeNode, ControlResult, WireError, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { createActor } from './registry.js';
 
 const { init, control } = workerData as { init: WorkerInit; control: MessagePort };
@@ -86,13 +87,13 @@ function ok<T>(value: T): ControlResult<T> {
 }
 
 function fail(err: unknown): ControlResult<never> {
-  const code = err instanceof ProcmeshError ? err.code : 'internal';
+  const code: WireError['code'] = err instanceof ProcmeshError ? (err.code as WireError['code']) : 'worker-error';
   return { ok: false, error: { code, message: err instanceof Error ? err.message : String(err) } };
 }
 
 function decodeActorId(bytes: Uint8Array): ActorId {
   const id = decodePayload(bytes);
-  if (!(id instanceof ActorId)) throw new TypeError('not an actor id');
+  if (!(id instanceof ActorId)) throw new CodecError('deserialize', 'not an actor id');
   return id;
 }
 

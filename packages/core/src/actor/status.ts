@@ -17,6 +17,7 @@
  * - ST-3 (performance): the per-message idle/processing transitions allocate nothing; the
  *   `ActorStatus` object is built when somebody reads it.
  */
+import { ProcmeshError } from '../errors.js';
 
 /** Details of a handler being run: the actor type and the message arm (`type` field). */
 export interface HandlerInfo {
@@ -87,7 +88,8 @@ export function displayStatus(status: ActorStatus): string {
   }
 }
 
-export class StatusTransitionError extends Error {
+/** A status change that the lifecycle does not allow (ST-1): a terminal status moved on. */
+export class StatusTransitionError extends ProcmeshError {
   readonly code = 'invalid-status-transition' as const;
 }
 

@@ -29,7 +29,9 @@ export type ChannelErrorCode =
   | 'rejected'
   | 'frame-too-large'
   | 'protocol'
-  | 'io';
+  | 'io'
+  /** serving `tls:`/`metatls:` without a certificate and key (`ServeOptions.tls`) */
+  | 'missing-certificate';
 
 /** A channel-level failure (upstream `ChannelError`). */
 export class ChannelError extends ProcmeshError {

@@ -6,7 +6,14 @@ import { ProcmeshError } from '../errors.js';
 import { ActorStatus } from '../actor/status.js';
 import type { ActorId } from '../id.js';
 
-export type MailboxErrorCode = 'closed' | 'owner-terminated' | 'recv' | 'deserialize' | 'channel';
+export type MailboxErrorCode =
+  | 'closed'
+  | 'owner-terminated'
+  | 'recv'
+  | 'deserialize'
+  | 'channel'
+  /** `Mailbox.close` called on a mailbox that is closed already (its owner terminated twice) */
+  | 'already-closed';
 
 /** upstream `MailboxError { actor_id, kind }`; Display `"{actor_id}: {kind}"`. */
 export class MailboxError extends ProcmeshError {

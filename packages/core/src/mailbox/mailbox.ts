@@ -23,7 +23,7 @@ import { USER_PORT_OFFSET, registerActorPortName, type ActorId } from '../id.js'
 import { ProcError } from '../errors.js';
 import { ActorStatus } from '../actor/status.js';
 import type { MessageEnvelope, Undeliverable } from './envelope.js';
-import { DeliveryError } from './errors.js';
+import { DeliveryError, MailboxError } from './errors.js';
 import {
   OncePortHandle,
   OncePortReceiver,
@@ -117,7 +117,7 @@ export class Mailbox extends BaseMailboxSender {
    * receiver resolves with the reduced state (upstream `open_reduce_port`, used for fan-in).
    */
   openReducePort<U, S>(accum: Accumulator<U, S>, count: number): [PortHandle<U>, OncePortReceiver<S>] {
-    if (accum.spec === undefined) throw new ProcError('already-bound', 'a reduce port requires a reducer spec');
+    if (accum.spec === undefined) throw new ProcError('missing-reducer-spec', 'a reduce port requires a reducer spec');
     const index = this.allocatePort();
     const receiver = new OncePortReceiver<S>(this, index);
     this.receivers.add(receiver);
@@ -169,7 +169,7 @@ export class Mailbox extends BaseMailboxSender {
 
   /** Mark closed with the owner's terminal status; throws if already closed. */
   close(status: ActorStatus): void {
-    if (this.closedStatus !== undefined) throw new ProcError('already-bound', `mailbox ${this.actorId} is already closed`);
+    if (this.closedStatus !== undefined) throw new MailboxError(this.actorId, 'already-closed', 'mailbox is already closed');
     this.closedStatus = status;
     for (const r of this.receivers) r.ownerClosed();
     this.receivers.clear();

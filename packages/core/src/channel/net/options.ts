@@ -1,8 +1,9 @@
 /**
  * channel/net/options.ts: what `serveNet`/`dialNet` take: the payload codec, the timing knobs
  * (each overrides the matching key of `config()`), the reconnect backoff, TLS material and the
- * logger. Everything is optional; defaults follow upstream (spec §1.14, §7.3).
+ * logger, and the clock. Everything is optional; defaults follow upstream (spec §1.14, §7.3).
  */
+import type { Clock } from '../../clock.js';
 import { config } from '../../config.js';
 import { rootLogger, type Logger } from '../../log.js';
 import { payloadCodec, type Codec } from '../../wire/payload.js';
@@ -62,12 +63,16 @@ export interface DialOptions<M> extends NetTimings {
   readonly backoff?: BackoffOptions;
   readonly tls?: TlsDialOptions;
   readonly logger?: Logger;
+  /** Time for the delivery timeout and the reconnect backoff (default `realClock`). */
+  readonly clock?: Clock;
 }
 
 export interface ServeOptions<M> extends NetTimings {
   readonly codec?: Codec<M>;
   readonly tls?: TlsServeOptions;
   readonly logger?: Logger;
+  /** Time for the ack interval and the linger before a rejected socket is destroyed (default `realClock`). */
+  readonly clock?: Clock;
   /**
    * Received messages buffered in the Rx before the server stops reading sockets (upstream:
    * a 1024-message delivery queue). Reading resumes once half of them were taken.

@@ -32,8 +32,12 @@
  *   every connection are closed.
  * - NR-7 Sessions are kept for the life of the Rx (as upstream), so a sender may reconnect at any
  *   time within its delivery timeout.
+ * - NR-8 Time: the ack interval (`lastAckAt`, the ack timer) and the linger timer come from
+ *   `ServeOptions.clock` (default `realClock`); under a `SimulatedClock` an interval ack is sent
+ *   only during `advance` (CK-2).
  */
 import type net from 'node:net';
+import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { ChannelAddr } from '../addr.js';
 import { ChannelError, type Rx } from '../types.js';
@@ -59,7 +63,7 @@ interface Conn {
   reader: FrameReader;
   session: Session | undefined;
   lastAckAt: number;
-  ackTimer: NodeJS.Timeout | undefined;
+  ackTimer: Timer | undefined;
   /** Nothing more is read or acked: a terminal response was sent, or the peer was cut off. */
   done: boolean;
 }
@@ -68,6 +72,7 @@ export class NetRx<M> implements Rx<M> {
   private server: net.Server | undefined;
   private readonly codec: Codec<M>;
   private readonly timings: ResolvedTimings;
+  private readonly clock: Clock;
   private readonly rxBufferSize: number;
   private readonly log: Logger;
 
@@ -89,6 +94,7 @@ export class NetRx<M> implements Rx<M> {
   ) {
     this.codec = options.codec ?? defaultCodec<M>();
     this.timings = resolveTimings(options);
+    this.clock = options.clock ?? realClock;
     this.rxBufferSize = Math.max(1, options.rxBufferSize ?? 1024);
     this.log = netLogger(options.logger, { addr: String(addr) });
     this.joined = new Promise((resolve) => (this.resolveJoined = resolve));
@@ -181,7 +187,7 @@ export class NetRx<M> implements Rx<M> {
       peer,
       reader: undefined as unknown as FrameReader,
       session: undefined,
-      lastAckAt: performance.now(),
+      lastAckAt: this.clock.monotonic(),
       ackTimer: undefined,
       done: false,
     };
@@ -233,7 +239,7 @@ export class NetRx<M> implements Rx<M> {
     }
     session.conn = conn;
     conn.session = session;
-    conn.lastAckAt = performance.now();
+    conn.lastAckAt = this.clock.monotonic();
     if (session.next > 0) this.sendAck(conn); // NR-3
   }
 
@@ -293,13 +299,13 @@ export class NetRx<M> implements Rx<M> {
   private maybeAck(conn: Conn): void {
     const session = conn.session;
     if (session === undefined || session.ackedNext >= session.next) return;
-    const now = performance.now();
+    const now = this.clock.monotonic();
     if (session.next - session.ackedNext >= this.timings.ackEveryN || now - conn.lastAckAt >= this.timings.ackIntervalMs) {
       this.sendAck(conn);
       return;
     }
     if (conn.ackTimer === undefined) {
-      conn.ackTimer = setTimeout(() => {
+      conn.ackTimer = this.clock.setTimeout(() => {
         conn.ackTimer = undefined;
         if (!conn.done) this.maybeAck(conn);
       }, conn.lastAckAt + this.timings.ackIntervalMs - now);
@@ -312,8 +318,8 @@ export class NetRx<M> implements Rx<M> {
     if (session === undefined || session.next === 0 || !conn.socket.writable) return;
     conn.socket.write(encodeResponse({ kind: 'ack', seq: session.next - 1 }));
     session.ackedNext = session.next;
-    conn.lastAckAt = performance.now();
-    if (conn.ackTimer !== undefined) clearTimeout(conn.ackTimer);
+    conn.lastAckAt = this.clock.monotonic();
+    conn.ackTimer?.cancel();
     conn.ackTimer = undefined;
   }
 
@@ -345,13 +351,13 @@ export class NetRx<M> implements Rx<M> {
   private finish(conn: Conn): void {
     this.stopConn(conn);
     conn.socket.end();
-    setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
+    this.clock.setTimeout(() => conn.socket.destroy(), LINGER_MS).unref();
   }
 
   private stopConn(conn: Conn): void {
     conn.done = true;
     conn.reader.stop();
-    if (conn.ackTimer !== undefined) clearTimeout(conn.ackTimer);
+    conn.ackTimer?.cancel();
     conn.ackTimer = undefined;
     if (this.paused.delete(conn)) conn.socket.resume();
   }
@@ -369,7 +375,7 @@ export class NetRx<M> implements Rx<M> {
   }
 
   private onClosed(conn: Conn): void {
-    if (conn.ackTimer !== undefined) clearTimeout(conn.ackTimer);
+    conn.ackTimer?.cancel();
     conn.ackTimer = undefined;
     conn.done = true;
     this.conns.delete(conn);

@@ -56,7 +56,7 @@ export async function listen(
     case 'tls':
     case 'metatls': {
       if (tlsOptions === undefined) {
-        throw new ChannelError('invalid-address', `listen: ${addr} needs a certificate and key (ServeOptions.tls)`);
+        throw new ChannelError('missing-certificate', `listen: ${addr} needs a certificate and key (ServeOptions.tls)`);
       }
       // No allowHalfOpen here: a client that gives up during the handshake must close the
       // server's socket too (with it, the socket would linger half-open and unreported).

@@ -42,9 +42,13 @@
  *   client checks before writing, because the server would cut every resend).
  * - NT-7 A message the codec cannot encode is returned at once (code `protocol`); the Tx stays open.
  * - NT-8 Lifetime: the socket and timers keep the process alive only while messages are pending.
+ * - NT-9 Time: the post times, the delivery timer and the reconnect timer all come from
+ *   `DialOptions.clock` (default `realClock`); under a `SimulatedClock` a timeout or a reconnect
+ *   happens only during `advance` (CK-2).
  */
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
+import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { ChannelAddr } from '../addr.js';
 import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
@@ -107,8 +111,9 @@ export class NetTx<M> implements Tx<M> {
   private link: net.Socket | undefined;
   private linkUp = false;
   private backoffMs: number;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private deliveryTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private reconnectTimer: Timer | undefined;
+  private deliveryTimer: Timer | undefined;
   private flushScheduled = false;
   private refed = true;
   private closed: ChannelError | undefined;
@@ -124,6 +129,7 @@ export class NetTx<M> implements Tx<M> {
     this.codec = options.codec ?? defaultCodec<M>();
     this.timings = resolveTimings(options);
     this.backoff = resolveBackoff(options.backoff);
+    this.clock = options.clock ?? realClock;
     this.backoffMs = this.backoff.initialMs;
     this.tlsOptions = options.tls;
     this.logId = `session ${addr}.${this.sessionId.toString(16).padStart(16, '0')}`;
@@ -185,7 +191,7 @@ export class NetTx<M> implements Tx<M> {
       return;
     }
     const wasIdle = this.head === this.queue.length;
-    this.queue.push({ seq: this.nextSeq++, payload, message, onReturn, onAck, postedAt: performance.now() });
+    this.queue.push({ seq: this.nextSeq++, payload, message, onReturn, onAck, postedAt: this.clock.monotonic() });
     const bodyLen = SEQ_LEN + payload.length;
     if (bodyLen > this.timings.maxFrameLength) {
       const reason =
@@ -266,7 +272,7 @@ export class NetTx<M> implements Tx<M> {
     const base = this.backoffMs;
     const delay = base * (1 + this.backoff.jitter * (2 * Math.random() - 1));
     this.backoffMs = Math.min(base * this.backoff.multiplier, this.backoff.maxMs);
-    this.reconnectTimer = setTimeout(() => {
+    this.reconnectTimer = this.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.closed === undefined && this.link === undefined && this.head < this.queue.length) this.connect();
     }, delay);
@@ -374,7 +380,7 @@ export class NetTx<M> implements Tx<M> {
     }
     this.settleFlushWaiters();
     if (this.head === this.queue.length) {
-      if (this.deliveryTimer !== undefined) clearTimeout(this.deliveryTimer);
+      this.deliveryTimer?.cancel();
       this.deliveryTimer = undefined;
       this.setRef(false);
     }
@@ -394,8 +400,8 @@ export class NetTx<M> implements Tx<M> {
   private armDeliveryTimer(): void {
     if (this.deliveryTimer !== undefined || this.head === this.queue.length) return;
     const oldest = this.queue[this.head]!;
-    const wait = oldest.postedAt + this.timings.deliveryTimeoutMs - performance.now();
-    this.deliveryTimer = setTimeout(() => this.onDeliveryTimer(), Math.max(0, wait));
+    const wait = oldest.postedAt + this.timings.deliveryTimeoutMs - this.clock.monotonic();
+    this.deliveryTimer = this.clock.setTimeout(() => this.onDeliveryTimer(), Math.max(0, wait));
   }
 
   private onDeliveryTimer(): void {
@@ -403,7 +409,7 @@ export class NetTx<M> implements Tx<M> {
     if (this.closed !== undefined || this.head === this.queue.length) return;
     const oldest = this.queue[this.head]!;
     const timeout = this.timings.deliveryTimeoutMs;
-    if (performance.now() - oldest.postedAt < timeout) {
+    if (this.clock.monotonic() - oldest.postedAt < timeout) {
       this.armDeliveryTimer();
       return;
     }
@@ -431,8 +437,8 @@ export class NetTx<M> implements Tx<M> {
   private closeWith(reason: string, code: ChannelErrorCode): void {
     if (this.closed !== undefined) return;
     this.closed = new ChannelError(code, reason);
-    if (this.deliveryTimer !== undefined) clearTimeout(this.deliveryTimer);
-    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.deliveryTimer?.cancel();
+    this.reconnectTimer?.cancel();
     this.deliveryTimer = undefined;
     this.reconnectTimer = undefined;
     const socket = this.link;

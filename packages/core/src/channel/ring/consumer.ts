@@ -188,6 +188,9 @@ export class RingConsumer {
     const i32 = this.i32;
     const read = this.read;
     const state = Atomics.load(i32, STATE_INDEX);
+    // RING-14: the real monotonic clock, not the injected one: this loop is synchronous, so a
+    // simulated clock would never reach the deadline. performance.now() rather than nowMicros:
+    // the deadline stays on this thread, and it costs no BigInt per check.
     const deadline = performance.now() + micros / 1000;
     for (;;) {
       for (let i = 0; i < SPIN_CHECK_EVERY; i++) {

@@ -160,6 +160,15 @@
  * - RING-13 Takeover: once a consumer is marked dead, a `RingConsumer` built with `takeover`
  *   (on the producer's thread) may read the records the dead consumer never read, so they go
  *   back to their senders rather than vanish with the thread.
+ * - RING-14 Time: the ring never reads the injected `Clock` (clock.ts). Its three time reads
+ *   are real by necessity: `NOTIFY_TIME` (`nowMicros`) is written by one thread and read by
+ *   another, so it needs the process-wide monotonic clock that both threads share (a
+ *   `SimulatedClock` is per thread, and a simulated time in shared memory would mean nothing
+ *   to the reader); the consumer's spin deadline is checked inside a synchronous busy loop, where
+ *   simulated time cannot move (it would never end); the keep-alive of wait.ts is a liveness
+ *   token for the event loop, which only a real timer handle is. None of them decides what is
+ *   delivered or returned, only how long a side spins or stays alive, so tests need not control
+ *   them.
  */
 import { ChannelAddr } from '../addr.js';
 import { ProcmeshError } from '../../errors.js';
@@ -421,7 +430,10 @@ export function wakeConsumer(i32: Int32Array, f64: Float64Array): void {
   }
 }
 
-/** Microseconds on the process-wide monotonic clock (comparable between threads). */
+/**
+ * Microseconds on the process-wide monotonic clock (comparable between threads). Not the
+ * injected `Clock`: its readings cross threads through `NOTIFY_TIME` (RING-14).
+ */
 export function nowMicros(): number {
   return Number(process.hrtime.bigint()) / 1000;
 }

@@ -5,7 +5,9 @@
  *   V8 implements it with a global mutex (nodejs/performance#5): the ring uses it only when idle.
  * - `KeepAlive`: a pending `Atomics.waitAsync` does not keep a Node thread's event loop alive
  *   (nodejs/node#44729), so a side that sleeps while it still has work to be woken for holds a
- *   ref'd timer handle. The handle never fires work; it only counts as a live handle.
+ *   ref'd timer handle. The handle never fires work; it only counts as a live handle, which is
+ *   why it is the process's `setInterval` and not the injected `Clock` (RING-14): a simulated
+ *   timer keeps no event loop alive.
  */
 
 export type WaitAsyncResult =

@@ -20,6 +20,7 @@
  * ```
  */
 import type { ChannelAddr } from '../../channel/addr.js';
+import { ChannelError } from '../../channel/types.js';
 import type { DialOptions } from '../../channel/net/options.js';
 import { dial } from '../../channel/serve.js';
 import { envelopeTupleCodec } from '../../wire/envelope.js';
@@ -42,9 +43,9 @@ export class MailboxDialer {
 
   constructor(private readonly options: MailboxDialOptions = {}) {}
 
-  /** Bound: pass it to `DialMailboxRouter` as is. Throws once the dialer is closed. */
+  /** Bound: pass it to `DialMailboxRouter` as is. Throws `ChannelError('closed')` once the dialer is closed. */
   readonly dial: Dialer = (addr) => {
-    if (this.closedReason !== undefined) throw new Error(`dialer closed: ${this.closedReason}`);
+    if (this.closedReason !== undefined) throw new ChannelError('closed', `dialer closed: ${this.closedReason}`);
     const client = dialMailbox(addr, this.options);
     this.clients.add(client);
     return client;
