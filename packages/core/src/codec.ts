@@ -24,7 +24,7 @@
  * - CO-3: extension `write` functions return values to encode, never bytes from a nested `pack`.
  */
 import { Packr, addExtension } from 'msgpackr';
-import { ChannelAddr } from './channel/addr.js';
+import { ChannelAddr } from './addr.js';
 import { ProcmeshError } from './errors.js';
 import { ActorId, PortId, ProcId } from './id.js';
 import { DeliveryError, type DeliveryErrorKind } from './mailbox/errors.js';

@@ -22,7 +22,7 @@
  *   references are prefixes only of themselves (`isPrefixOf`), as upstream.
  * - ID-4: ids are immutable values; `key` is the display string and is the identity used by maps.
  */
-import { ChannelAddr } from './channel/addr.js';
+import { ChannelAddr } from './addr.js';
 import { ParseError } from './errors.js';
 
 /** Ports below this index are actor ports (well-known, fixed per actor); user ports start here. */

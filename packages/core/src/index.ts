@@ -12,7 +12,7 @@
  * ```
  */
 export { ProcmeshError, ParseError, ProcError, PanicError, type ParseErrorCode, type ProcErrorCode } from './errors.js';
-export { ChannelAddr, type ChannelTransport } from './channel/addr.js';
+export { ChannelAddr, type ChannelTransport } from './addr.js';
 export { ChannelError, SendError, type Tx, type Rx, type TxStatus, type ChannelErrorCode, type ReturnCallback } from './channel/types.js';
 export { serveLocal, dialLocal } from './channel/local.js';
 export { ProcId, ActorId, PortId, Reference, compareReferences, USER_PORT_OFFSET } from './id.js';
@@ -61,7 +61,7 @@ export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders
 export { PanickingMailboxSender, UndeliverableMailboxSender, UnroutableMailboxSender } from './mailbox/senders/simple.js';
 export { MailboxClient } from './mailbox/senders/client.js';
 export { MailboxServer } from './mailbox/senders/server.js';
-export { ActorStatus, displayStatus, type StatusWatch, type HandlerInfo } from './actor/status.js';
+export { ActorStatus, displayStatus, type StatusWatch, type HandlerInfo } from './status.js';
 export { Signal } from './actor/signal.js';
 export { ActorError, ActorErrorKind, UndeliverableMessageError } from './actor/errors.js';
 export type { Actor, Context } from './actor/actor.js';

@@ -24,7 +24,7 @@
  * - CI-2: a dropped introspectable client leaves a terminated snapshot with status "stopped".
  */
 import type { Logger } from 'pino';
-import { ChannelAddr } from './channel/addr.js';
+import { ChannelAddr } from './addr.js';
 import type { ServeOptions } from './channel/net/options.js';
 import { serve } from './channel/serve.js';
 import { withConfig, type Config } from './config.js';
@@ -45,7 +45,7 @@ import type { Actor } from './actor/actor.js';
 import { ActorRef, type ActorHandle } from './actor/handle.js';
 import { Instance, InstanceCell, type ProcServices, type WorkCell } from './actor/instance.js';
 import { Signal } from './actor/signal.js';
-import type { StatusWatch } from './actor/status.js';
+import type { StatusWatch } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
 import {
   actorPayload,

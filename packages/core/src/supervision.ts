@@ -2,7 +2,7 @@
  * supervision.ts: `ActorSupervisionEvent` (spec §1.11, §4.3): what an actor's termination
  * reports to its parent, or to the proc's coordinator for roots and orphans.
  */
-import { ActorStatus } from './actor/status.js';
+import { ActorStatus } from './status.js';
 import type { ActorId } from './id.js';
 
 export class ActorSupervisionEvent {

@@ -14,7 +14,7 @@ import { PortRef, type PortHandle, type SendContext } from '../mailbox/ports.js'
 import type { Headers } from '../mailbox/envelope.js';
 import type { Instance } from './instance.js';
 import { Signal } from './signal.js';
-import type { ActorStatus, StatusWatch } from './status.js';
+import type { ActorStatus, StatusWatch } from '../status.js';
 
 export class ActorHandle<M> {
   constructor(

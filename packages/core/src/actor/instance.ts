@@ -54,7 +54,7 @@ import { ActorSupervisionEvent } from '../supervision.js';
 import type { Actor } from './actor.js';
 import { ActorError, ActorErrorKind, UndeliverableMessageError, describeThrown } from './errors.js';
 import { Signal } from './signal.js';
-import { ActorStatus, StatusCell, type HandlerInfo, type StatusWatch } from './status.js';
+import { ActorStatus, StatusCell, type HandlerInfo, type StatusWatch } from '../status.js';
 import { ActorHandle, ActorRef } from './handle.js';
 import { WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';

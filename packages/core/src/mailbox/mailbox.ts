@@ -21,7 +21,7 @@
  */
 import { USER_PORT_OFFSET, registerActorPortName, type ActorId } from '../id.js';
 import { ProcError } from '../errors.js';
-import { ActorStatus } from '../actor/status.js';
+import { ActorStatus } from '../status.js';
 import type { MessageEnvelope, Undeliverable } from './envelope.js';
 import { DeliveryError } from './errors.js';
 import {

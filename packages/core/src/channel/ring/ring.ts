@@ -161,7 +161,7 @@
  *   (on the producer's thread) may read the records the dead consumer never read, so they go
  *   back to their senders rather than vanish with the thread.
  */
-import { ChannelAddr } from '../addr.js';
+import { ChannelAddr } from '../../addr.js';
 import { ProcmeshError } from '../../errors.js';
 
 // ---- layout -------------------------------------------------------------------------------

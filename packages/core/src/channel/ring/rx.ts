@@ -32,7 +32,7 @@
  * the close reason says so. A malformed record or a decode failure ends the Rx with code
  * `protocol`; a listener that throws closes the Rx and the error is rethrown.
  */
-import type { ChannelAddr } from '../addr.js';
+import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, type Rx } from '../types.js';
 import { RECORD_TAG_CODEC_RESET, RECORD_TAG_MESSAGE, type RecordCodec } from './codec.js';
 import { RingConsumer } from './consumer.js';

@@ -22,7 +22,7 @@ import { ACTOR_PORT, Mailbox } from '../mailbox.js';
 import { PortHandle } from '../ports.js';
 import { abandon, RETURN_MARK, type MailboxSender, type ReturnHandle } from '../sender.js';
 import { PanickingMailboxSender } from './simple.js';
-import { ChannelAddr } from '../../channel/addr.js';
+import { ChannelAddr } from '../../addr.js';
 import { ProcId } from '../../id.js';
 import { Sequencer } from '../../sequencing.js';
 

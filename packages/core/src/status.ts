@@ -1,5 +1,5 @@
 /**
- * actor/status.ts: `ActorStatus`, the lifecycle of an actor (spec §1.8), and `StatusCell`, the
+ * status.ts: `ActorStatus`, the lifecycle of an actor (spec §1.8), and `StatusCell`, the
  * observable latest-value cell that holds it (upstream's `watch` channel).
  *
  * ```
