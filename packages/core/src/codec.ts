@@ -11,9 +11,9 @@
  * - **Envelopes** (`encodeEnvelope`/`decodeEnvelope`): the whole `MessageEnvelope`, for
  *   transports between threads and processes.
  *
- * Ids (`ProcId`, `ActorId`, `PortId`) and refs (`ActorRef`, `PortRef`, `OncePortRef`, registered
- * by their own modules through `registerExtension`) survive encoding nested anywhere in a
- * message, as msgpack extension types. Decoded `ProcId`s are interned per thread.
+ * Ids (`ProcId`, `ActorId`, `PortId`) and refs (`ActorRef`, `PortRef`, `OncePortRef`, ref.ts)
+ * survive encoding nested anywhere in a message, as msgpack extension types, all registered
+ * here (no other module registers one as an import side effect). Decoded `ProcId`s are interned per thread.
  *
  * ## Invariants
  *
@@ -27,6 +27,7 @@ import { Packr, addExtension } from 'msgpackr';
 import { ChannelAddr } from './addr.js';
 import { ProcmeshError } from './errors.js';
 import { ActorId, PortId, ProcId } from './id.js';
+import { ActorRef, OncePortRef, PortRef } from './ref.js';
 import { DeliveryError, type DeliveryErrorKind } from './mailbox/errors.js';
 import { MessageEnvelope, Undeliverable, type Headers } from './mailbox/envelope.js';
 import { packPlain } from './plain-pack.js';
@@ -84,7 +85,7 @@ export function actorIdFromParts(parts: unknown): ActorId {
 }
 
 /**
- * Register a class as a msgpack extension (used by `ActorRef`, `PortRef`, `OncePortRef`).
+ * Register a class as a msgpack extension (the ids and refs below; applications' own types).
  * `write` returns any encodable value; `read` rebuilds the instance.
  */
 export function registerExtension<T>(type: number, Class: new (...args: never[]) => T, write: (value: T) => unknown, read: (data: unknown) => T): void {
@@ -108,6 +109,37 @@ registerExtension(
   (d) => {
     const parts = d as unknown[];
     return new PortId(actorIdFromParts(parts.slice(0, 4)), parts[4] as number);
+  },
+);
+// The refs (ref.ts): registered here, with the ids they wrap, so decoding one never depends
+// on which modules were imported.
+registerExtension(
+  EXT.ACTOR_REF,
+  ActorRef,
+  (r: ActorRef<unknown>) => r.actorId,
+  (d) => {
+    if (!(d instanceof ActorId)) throw new CodecError('deserialize', 'malformed ActorRef');
+    return new ActorRef(d);
+  },
+);
+registerExtension(
+  EXT.PORT_REF,
+  PortRef,
+  (r: PortRef<unknown>) => [r.portId, r.reducerSpec ?? null, r.returnUndeliverable],
+  (d) => {
+    const [portId, spec, ret] = d as [unknown, unknown, unknown];
+    if (!(portId instanceof PortId)) throw new CodecError('deserialize', 'malformed PortRef');
+    return new PortRef(portId, typeof spec === 'string' ? spec : undefined, ret !== false);
+  },
+);
+registerExtension(
+  EXT.ONCE_PORT_REF,
+  OncePortRef,
+  (r: OncePortRef<unknown>) => [r.portId, r.returnUndeliverable],
+  (d) => {
+    const [portId, ret] = d as [unknown, unknown];
+    if (!(portId instanceof PortId)) throw new CodecError('deserialize', 'malformed OncePortRef');
+    return new OncePortRef(portId, ret !== false);
   },
 );
 

@@ -15,7 +15,7 @@ export { ProcmeshError, ParseError, ProcError, PanicError, type ParseErrorCode, 
 export { ChannelAddr, type ChannelTransport } from './addr.js';
 export { ChannelError, SendError, type Tx, type Rx, type TxStatus, type ChannelErrorCode, type ReturnCallback } from './channel/types.js';
 export { serveLocal, dialLocal } from './channel/local.js';
-export { ProcId, ActorId, PortId, Reference, compareReferences, USER_PORT_OFFSET } from './id.js';
+export { ProcId, ActorId, PortId, Reference, compareReferences, USER_PORT_OFFSET, ACTOR_PORT } from './id.js';
 export { config, withConfig, DEFAULT_CONFIG, type Config } from './config.js';
 export { rootLogger, setRootLogger, type Logger } from './log.js';
 export { CodecError, encodePayload, decodePayload, encodeEnvelope, decodeEnvelope, registerExtension, EXT } from './codec.js';
@@ -37,16 +37,16 @@ export {
   type MailboxSenderErrorCode,
   type DeliveryErrorKind,
 } from './mailbox/errors.js';
-export { Mailbox, ACTOR_PORT } from './mailbox/mailbox.js';
+export { Mailbox } from './mailbox/mailbox.js';
+export { ActorRef, PortRef, OncePortRef, type PostContext, type SendHeaders, type LocalActorHandle, type ActorRefResolver } from './ref.js';
 export {
   PortHandle,
-  PortRef,
   OncePortHandle,
-  OncePortRef,
   PortReceiver,
   OncePortReceiver,
   type Accumulator,
   type SendContext,
+  type PortOwner,
 } from './mailbox/ports.js';
 export {
   BaseMailboxSender,
@@ -66,7 +66,7 @@ export { Signal } from './actor/signal.js';
 export { ActorError, ActorErrorKind, UndeliverableMessageError } from './actor/errors.js';
 export type { Actor, Context } from './actor/actor.js';
 export { Instance, InstanceCell, WorkCell } from './actor/instance.js';
-export { ActorHandle, ActorRef } from './actor/handle.js';
+export { ActorHandle } from './actor/handle.js';
 export { Proc, WeakProc, type ProcOptions, type ActorInstance } from './proc.js';
 export { dialMailbox, MailboxDialer, envelopeCodec, type MailboxDialOptions } from './mailbox/senders/dial.js';
 export type { DirectProcOptions } from './proc.js';

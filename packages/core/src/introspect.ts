@@ -15,7 +15,7 @@
  *   keeping the earliest failures, closest to the root cause.
  */
 import type { InstanceCell } from './actor/instance.js';
-import type { OncePortRef } from './mailbox/ports.js';
+import type { OncePortRef } from './ref.js';
 
 export type IntrospectView = 'entity' | 'actor';
 

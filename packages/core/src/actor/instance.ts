@@ -33,21 +33,24 @@
  *   for the duration of the handler call (read them before awaiting if a detached task needs them).
  */
 import type { Logger } from 'pino';
-import { ActorId, type PortId } from '../id.js';
+import { ACTOR_PORT, ActorId, type PortId } from '../id.js';
 import { ProcError } from '../errors.js';
 import type { Headers, Undeliverable } from '../mailbox/envelope.js';
 import { DIRECT_HEADERS, SeqInfo } from '../mailbox/envelope.js';
 import { MailboxSenderError } from '../mailbox/errors.js';
-import { ACTOR_PORT, type Mailbox } from '../mailbox/mailbox.js';
+import type { Mailbox } from '../mailbox/mailbox.js';
 import {
   OncePortHandle,
   OncePortReceiver,
   PortHandle,
   PortReceiver,
+  postMessage,
   postSerialized,
   type Accumulator,
   type SendContext,
 } from '../mailbox/ports.js';
+import { ActorRef, type SendHeaders } from '../ref.js';
+import type { Clock } from '../clock.js';
 import type { ReturnHandle } from '../mailbox/sender.js';
 import { ReorderBuffer, Sequencer } from '../sequencing.js';
 import { ActorSupervisionEvent } from '../supervision.js';
@@ -55,7 +58,7 @@ import type { Actor } from './actor.js';
 import { ActorError, ActorErrorKind, UndeliverableMessageError, describeThrown } from './errors.js';
 import { Signal } from './signal.js';
 import { ActorStatus, StatusCell, type HandlerInfo, type StatusWatch } from '../status.js';
-import { ActorHandle, ActorRef } from './handle.js';
+import { ActorHandle } from './handle.js';
 import { WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
 import type { Proc } from '../proc.js';
@@ -232,11 +235,21 @@ export class Instance<M> implements SendContext {
     return this.proc.messageTtl;
   }
 
+  /** The proc's clock (timestamps, timers). */
+  get clock(): Clock {
+    return this.proc.clock;
+  }
+
   // ---- sending --------------------------------------------------------------------------
 
   /** The sender's return handle: this mailbox's bound Undeliverable port, else the global one. */
   returnHandle(): ReturnHandle {
     return this.mailbox.boundReturnHandle() ?? this.proc.globalReturnHandle();
+  }
+
+  /** `PostContext` (ref.ts): the ref-send path, mailbox/ports.ts `postMessage` from this instance. */
+  postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean): void {
+    postMessage(this, dest, message, extra, returnUndeliverable);
   }
 
   /** Post serialized bytes to any port (upstream `Instance::post`). */

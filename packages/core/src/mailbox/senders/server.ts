@@ -13,12 +13,12 @@
 import { decodeEnvelope, encodePayload } from '../../codec.js';
 import type { Rx } from '../../channel/types.js';
 import { ChannelError } from '../../channel/types.js';
-import { ActorId } from '../../id.js';
+import { ACTOR_PORT, ActorId } from '../../id.js';
 import { config } from '../../config.js';
 import { rootLogger } from '../../log.js';
 import { MessageEnvelope, Undeliverable, type Headers } from '../envelope.js';
 import { DeliveryError } from '../errors.js';
-import { ACTOR_PORT, Mailbox } from '../mailbox.js';
+import { Mailbox } from '../mailbox.js';
 import { PortHandle } from '../ports.js';
 import { abandon, RETURN_MARK, type MailboxSender, type ReturnHandle } from '../sender.js';
 import { PanickingMailboxSender } from './simple.js';
