@@ -41,11 +41,11 @@ import { MailboxDialer, envelopeCodec, type MailboxDialOptions } from './mailbox
 import { DialMailboxRouter } from './mailbox/senders/router.js';
 import { MailboxServer } from './mailbox/senders/server.js';
 import { PanickingMailboxSender } from './mailbox/senders/simple.js';
-import type { Actor } from './actor/actor.js';
-import type { ActorHandle } from './actor/handle.js';
 import { ActorRef } from './ref.js';
 import { realClock, type Clock } from './clock.js';
-import { Instance, InstanceCell, type ProcServices, type WorkCell } from './actor/instance.js';
+import { InstanceCell } from './actor/cell.js';
+import { Instance, type Actor, type ActorHandle, type ProcServices, type WorkCell } from './actor/instance.js';
+import { startActor } from './actor/run.js';
 import { Signal } from './actor/signal.js';
 import type { StatusWatch } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
@@ -311,7 +311,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     const instance = new Instance<M>(this, mailbox, 'actor', typeName, parent);
     this.registerCell(instance.cell);
     this.bindSystemPorts(instance, true);
-    instance.start(actor);
+    startActor(instance, actor);
     return instance.handle();
   }
 
