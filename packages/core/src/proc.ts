@@ -46,6 +46,7 @@ import { realClock, type Clock } from './clock.js';
 import { InstanceCell } from './actor/cell.js';
 import { Instance, type Actor, type ActorHandle, type ProcServices, type WorkCell } from './actor/instance.js';
 import { startActor } from './actor/run.js';
+import { destroyAndWaitExceptCurrent } from './proc-teardown.js';
 import { Signal } from './actor/signal.js';
 import type { StatusWatch } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
@@ -478,51 +479,19 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     return this.destroyAndWaitExceptCurrent(timeoutMs, cx, false, reason);
   }
 
-  /** PD-3 */
-  async destroyAndWaitExceptCurrent(
+  /** PD-3 (proc-teardown.ts) */
+  destroyAndWaitExceptCurrent(
     timeoutMs: number,
     cx: SendContext | undefined,
     exceptCurrent: boolean,
     reason = 'proc destroyed',
   ): Promise<{ stopped: ActorId[]; aborted: ActorId[] }> {
-    const callerId = cx?.selfId;
-    const stopped: ActorId[] = [];
-    const aborted: ActorId[] = [];
-    const coordinator = this.coordinatorId;
-    const waits: Promise<void>[] = [];
-    for (const id of this.rootActorIds()) {
-      if (coordinator !== undefined && id.equals(coordinator)) continue;
-      const watch = this.stopActor(id, reason);
-      if (watch === undefined || (callerId !== undefined && id.equals(callerId))) continue;
-      waits.push(this.waitOrAbort(id, watch, timeoutMs, stopped, aborted));
-    }
-    await Promise.all(waits);
-    if (coordinator !== undefined && (callerId === undefined || !coordinator.equals(callerId))) {
-      const watch = this.stopActor(coordinator, reason);
-      if (watch !== undefined) await this.waitOrAbort(coordinator, watch, timeoutMs, stopped, aborted);
-    }
-    try {
-      await this.forwarder.flush();
-    } catch (err) {
-      this.logger.warn({ err }, 'forwarder flush failed during teardown');
-    }
-    if (callerId !== undefined && !exceptCurrent) this.instances.get(callerId.key)?.instance.detach();
-    return { stopped, aborted };
+    return destroyAndWaitExceptCurrent(this, timeoutMs, cx, exceptCurrent, reason);
   }
 
-  private async waitOrAbort(id: ActorId, watch: StatusWatch, timeoutMs: number, stopped: ActorId[], aborted: ActorId[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const done = await Promise.race([watch.terminal().then(() => true as const), timedOut]);
-    clearTimeout(timer);
-    if (done) {
-      stopped.push(id);
-    } else {
-      await this.abortRootActor(id);
-      aborted.push(id);
-    }
+  /** @internal detach an instance (the caller of `destroyAndWait`; proc-teardown.ts) */
+  detachInstance(actorId: ActorId): void {
+    this.instances.get(actorId.key)?.instance.detach();
   }
 
   // ---- refs ---------------------------------------------------------------------------------
