@@ -69,6 +69,7 @@ export const ActorStatus = {
 export function displayStatus(status: ActorStatus): string {
   switch (status.kind) {
     case 'processing': {
+      // realClock: a display has no proc at hand (under a SimulatedClock the duration is off)
       const ms = Math.max(0, Math.round(Date.now() - status.since));
       const h = status.handler;
       if (h === undefined) return `processing for ${ms}ms`;

@@ -10,7 +10,7 @@ export class ActorSupervisionEvent {
     readonly actorId: ActorId,
     readonly displayName: string | undefined,
     readonly actorStatus: ActorStatus,
-    /** ms since the epoch */
+    /** ms since the epoch (actors pass their proc's clock; the default is the real clock) */
     readonly occurredAt: number = Date.now(),
     /**
      * The event this actor was handling when it failed (`ErrorDuringHandlingSupervision`), or a

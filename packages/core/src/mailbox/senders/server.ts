@@ -101,6 +101,7 @@ export class MailboxServer {
     envelope.addError(DeliveryError.brokenLink('message was undeliverable'));
     const dest = envelope.sender.portId(ACTOR_PORT.UNDELIVERABLE);
     // SEQ_INFO as any ref send has it, so a destination with a reorder buffer accepts it (SQ-3).
+    // realClock: a server has no proc's clock at hand (it posts into a MailboxSender)
     const headers: Headers = { [RETURN_MARK]: true, send_timestamp: Date.now(), seq_info: this.sequencer.assignSeq(dest) };
     const back = new MessageEnvelope(
       this.serverId,
