@@ -13,7 +13,8 @@
  *
  * Ids (`ProcId`, `ActorId`, `PortId`) and refs (`ActorRef`, `PortRef`, `OncePortRef`, ref.ts)
  * survive encoding nested anywhere in a message, as msgpack extension types, all registered
- * here (no other module registers one as an import side effect). Decoded `ProcId`s are interned per thread.
+ * here (no other module registers one as an import side effect). Decoded `ProcId`s are
+ * interned per thread.
  *
  * ## Invariants
  *
