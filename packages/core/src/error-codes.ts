@@ -11,7 +11,7 @@
  *   checks both directions (`satisfies` for no extra, `ERR1_COMPLETE` for none missing).
  */
 import type { ActorError, UndeliverableMessageError } from './actor/errors.js';
-import type { StatusTransitionError } from './actor/status.js';
+import type { StatusTransitionError } from './status.js';
 import type { ChannelErrorCode } from './channel/types.js';
 import type { RingErrorCode } from './channel/ring/ring.js';
 import type { CodecError } from './wire/errors.js';

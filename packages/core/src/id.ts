@@ -22,16 +22,31 @@
  *   references are prefixes only of themselves (`isPrefixOf`), as upstream.
  * - ID-4: ids are immutable values; `key` is the display string and is the identity used by maps.
  */
-import { ChannelAddr } from './channel/addr.js';
+import { ChannelAddr } from './addr.js';
 import { ParseError } from './errors.js';
 
 /** Ports below this index are actor ports (well-known, fixed per actor); user ports start here. */
 export const USER_PORT_OFFSET = 1024;
 
+/** Well-known actor port indices (below `USER_PORT_OFFSET`). */
+export const ACTOR_PORT = {
+  /** `Signal` */
+  SIGNAL: 1,
+  /** `Undeliverable` (returned envelopes) */
+  UNDELIVERABLE: 2,
+  /** `IntrospectMessage` */
+  INTROSPECT: 3,
+  /** the actor's message type `M` */
+  HANDLER: 16,
+} as const;
+
 /** Names of the well-known actor ports, used in displays (`[1<Signal>]`). */
 const ACTOR_PORT_NAMES = new Map<number, string>();
 
-/** Register the display name of a well-known actor port index (done by the mailbox module). */
+/**
+ * Register the display name of a well-known actor port index (done by mailbox/mailbox.ts: a
+ * port id displays its system type only where mailboxes exist, as the id tests expect).
+ */
 export function registerActorPortName(index: number, typeName: string): void {
   ACTOR_PORT_NAMES.set(index, typeName);
 }

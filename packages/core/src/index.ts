@@ -13,10 +13,10 @@
  */
 export { ProcmeshError, ParseError, ProcError, PanicError, type ParseErrorCode, type ProcErrorCode } from './errors.js';
 export { PROCMESH_ERROR_CODES, isProcmeshErrorCode, type ProcmeshErrorCode } from './error-codes.js';
-export { ChannelAddr, type ChannelTransport } from './channel/addr.js';
+export { ChannelAddr, type ChannelTransport } from './addr.js';
 export { ChannelError, SendError, type Tx, type Rx, type TxStatus, type ChannelErrorCode, type ReturnCallback } from './channel/types.js';
 export { serveLocal, dialLocal } from './channel/local.js';
-export { ProcId, ActorId, PortId, Reference, compareReferences, USER_PORT_OFFSET } from './id.js';
+export { ProcId, ActorId, PortId, Reference, compareReferences, USER_PORT_OFFSET, ACTOR_PORT } from './id.js';
 export { config, withConfig, DEFAULT_CONFIG, type Config } from './config.js';
 export { rootLogger, setRootLogger, type Logger } from './log.js';
 export { CodecError, type CodecErrorCode } from './wire/errors.js';
@@ -42,16 +42,16 @@ export {
   type MailboxSenderErrorCode,
   type DeliveryErrorKind,
 } from './mailbox/errors.js';
-export { Mailbox, ACTOR_PORT } from './mailbox/mailbox.js';
+export { Mailbox } from './mailbox/mailbox.js';
+export { ActorRef, PortRef, OncePortRef, type PostContext, type SendHeaders, type LocalActorHandle, type ActorRefResolver } from './ref.js';
 export {
   PortHandle,
-  PortRef,
   OncePortHandle,
-  OncePortRef,
   PortReceiver,
   OncePortReceiver,
   type Accumulator,
   type SendContext,
+  type PortOwner,
 } from './mailbox/ports.js';
 export {
   BaseMailboxSender,
@@ -66,12 +66,12 @@ export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders
 export { PanickingMailboxSender, UndeliverableMailboxSender, UnroutableMailboxSender } from './mailbox/senders/simple.js';
 export { MailboxClient } from './mailbox/senders/client.js';
 export { MailboxServer } from './mailbox/senders/server.js';
-export { ActorStatus, StatusTransitionError, displayStatus, type StatusWatch, type HandlerInfo } from './actor/status.js';
+export { ActorStatus, StatusTransitionError, displayStatus, type StatusWatch, type HandlerInfo } from './status.js';
 export { Signal } from './actor/signal.js';
 export { ActorError, ActorErrorKind, UndeliverableMessageError } from './actor/errors.js';
-export type { Actor, Context } from './actor/actor.js';
-export { Instance, InstanceCell, WorkCell } from './actor/instance.js';
-export { ActorHandle, ActorRef } from './actor/handle.js';
+export type { ActorHooks } from './actor/actor.js';
+export { Instance, ActorHandle, WorkCell, type Actor, type Context, type ProcServices } from './actor/instance.js';
+export { InstanceCell } from './actor/cell.js';
 export { Proc, WeakProc, type ProcOptions, type ActorInstance } from './proc.js';
 export { dialMailbox, MailboxDialer, type MailboxDialOptions } from './mailbox/senders/dial.js';
 export type { DirectProcOptions } from './proc.js';

@@ -14,8 +14,30 @@
  *   are evicted first (oldest first), then failed ones newest first by `failure_occurred_at`,
  *   keeping the earliest failures, closest to the root cause.
  */
-import type { InstanceCell } from './actor/instance.js';
-import type { OncePortRef } from './mailbox/ports.js';
+import type { Clock } from './clock.js';
+import type { ActorId } from './id.js';
+import type { OncePortRef } from './ref.js';
+import type { ActorStatus, HandlerInfo } from './status.js';
+import type { ActorSupervisionEvent } from './supervision.js';
+
+/** What a snapshot reads of an actor's tree node (actor/cell.ts `InstanceCell` is one). */
+export interface IntrospectCell {
+  readonly actorId: ActorId;
+  readonly typeName: string;
+  readonly status: { get(): ActorStatus };
+  readonly messagesProcessed: number;
+  readonly createdAt: number;
+  readonly totalProcessingTimeUs: number;
+  readonly lastHandler: HandlerInfo | undefined;
+  readonly isSystem: boolean;
+  readonly supervisionEvent: ActorSupervisionEvent | undefined;
+  readonly publishedAttrs: Record<string, unknown> | undefined;
+  readonly queryChild: ((child: string) => IntrospectResult | undefined) | undefined;
+  readonly parent: IntrospectCell | undefined;
+  readonly children: ReadonlyMap<number, IntrospectCell>;
+  /** The proc's clock: the snapshot's `as_of`. */
+  readonly clock: Clock;
+}
 
 export type IntrospectView = 'entity' | 'actor';
 
@@ -63,7 +85,7 @@ export function introspectAttrs(result: IntrospectResult): Record<string, unknow
 }
 
 /** The actor view of a live (or just terminated) cell (upstream `live_actor_payload`). */
-export function actorPayload(cell: InstanceCell): IntrospectResult {
+export function actorPayload(cell: IntrospectCell): IntrospectResult {
   const status = cell.status.get();
   const attrs: Record<string, unknown> = {};
   if (status.kind === 'stopped') {
@@ -98,12 +120,12 @@ export function actorPayload(cell: InstanceCell): IntrospectResult {
     attrs: JSON.stringify(attrs),
     children: [...cell.children.keys()].sort((a, b) => a - b).map((pid) => String(cell.children.get(pid)?.actorId)),
     parent: cell.parent === undefined ? undefined : String(cell.parent.actorId),
-    as_of: rfc3339(Date.now()),
+    as_of: rfc3339(cell.clock.now()),
   };
 }
 
 /** The entity view: published attrs if any, else the actor view. */
-export function entityPayload(cell: InstanceCell): IntrospectResult {
+export function entityPayload(cell: IntrospectCell): IntrospectResult {
   if (cell.publishedAttrs === undefined) return actorPayload(cell);
   const children = [...cell.children.values()].map((c) => String(c.actorId));
   return {
@@ -111,12 +133,12 @@ export function entityPayload(cell: InstanceCell): IntrospectResult {
     attrs: JSON.stringify({ ...cell.publishedAttrs, [ATTR.CHILDREN]: children }),
     children,
     parent: cell.parent === undefined ? undefined : String(cell.parent.actorId),
-    as_of: rfc3339(Date.now()),
+    as_of: rfc3339(cell.clock.now()),
   };
 }
 
 /** Answer a `QueryChild` (callback, or a `not_found` error result). */
-export function childPayload(cell: InstanceCell, childRef: string): IntrospectResult {
+export function childPayload(cell: IntrospectCell, childRef: string): IntrospectResult {
   const found = cell.queryChild?.(childRef);
   if (found !== undefined) return found;
   return {
@@ -124,7 +146,7 @@ export function childPayload(cell: InstanceCell, childRef: string): IntrospectRe
     attrs: JSON.stringify({ [ATTR.ERROR_CODE]: 'not_found', [ATTR.ERROR_MESSAGE]: `child ${childRef} not found (no callback registered)` }),
     children: [],
     parent: undefined,
-    as_of: rfc3339(Date.now()),
+    as_of: rfc3339(cell.clock.now()),
   };
 }
 

@@ -14,7 +14,7 @@
  * ```
  */
 import type { Clock } from './clock.js';
-import { ChannelAddr } from './channel/addr.js';
+import { ChannelAddr } from './addr.js';
 import type { Config } from './config.js';
 import { ProcId } from './id.js';
 import type { Logger } from './log.js';

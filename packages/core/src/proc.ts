@@ -24,29 +24,32 @@
  * - CI-2: a dropped introspectable client leaves a terminated snapshot with status "stopped".
  */
 import type { Logger } from 'pino';
-import { ChannelAddr } from './channel/addr.js';
+import { ChannelAddr } from './addr.js';
 import type { ServeOptions } from './channel/net/options.js';
 import { serve } from './channel/serve.js';
 import { withConfig, type Config } from './config.js';
 import { ProcError } from './errors.js';
-import { ActorId, ProcId } from './id.js';
+import { ACTOR_PORT, ActorId, ProcId } from './id.js';
 import { procLogger } from './log.js';
 import { DeliveryError } from './mailbox/errors.js';
 import { Undeliverable, type MessageEnvelope } from './mailbox/envelope.js';
-import { ACTOR_PORT, Mailbox } from './mailbox/mailbox.js';
+import { Mailbox } from './mailbox/mailbox.js';
 import type { PortHandle, PortReceiver, SendContext } from './mailbox/ports.js';
-import { BaseMailboxSender, abandon, installReturnSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
+import { BaseMailboxSender, abandon, returnUndeliverable, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
 import { MailboxMuxer } from './mailbox/senders/muxer.js';
 import { MailboxDialer, type MailboxDialOptions } from './mailbox/senders/dial.js';
 import { envelopeTupleCodec } from './wire/envelope.js';
 import { DialMailboxRouter } from './mailbox/senders/router.js';
 import { MailboxServer } from './mailbox/senders/server.js';
 import { PanickingMailboxSender } from './mailbox/senders/simple.js';
-import type { Actor } from './actor/actor.js';
-import { ActorRef, type ActorHandle } from './actor/handle.js';
-import { Instance, InstanceCell, type ProcServices, type WorkCell } from './actor/instance.js';
+import { ActorRef } from './ref.js';
+import { realClock, type Clock } from './clock.js';
+import { InstanceCell } from './actor/cell.js';
+import { Instance, type Actor, type ActorHandle, type ProcServices, type WorkCell } from './actor/instance.js';
+import { startActor } from './actor/run.js';
+import { destroyAndWaitExceptCurrent } from './proc-teardown.js';
 import { Signal } from './actor/signal.js';
-import type { StatusWatch } from './actor/status.js';
+import type { StatusWatch } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
 import {
   actorPayload,
@@ -67,6 +70,12 @@ export interface ProcOptions {
    * thread and the worker thread inside a worker.
    */
   readonly onCrash?: (message: string) => void;
+  /**
+   * The proc's clock (default `realClock`): its actors' timestamps (status, supervision events,
+   * `send_timestamp`, introspection) and timers (child stop waits, cleanup and destroy
+   * timeouts, `selfMessageWithDelay`). Tests pass a `SimulatedClock`.
+   */
+  readonly clock?: Clock;
 }
 
 /** What `Proc.direct` takes besides the proc options. */
@@ -91,6 +100,7 @@ let localProcCounter = 0;
 export class Proc extends BaseMailboxSender implements ProcServices {
   readonly logger: Logger;
   readonly config: Config;
+  readonly clock: Clock;
   private readonly muxer = new MailboxMuxer();
   /** root name -> next child pid (PD-1, PD-2) */
   private readonly roots = new Map<string, { next: number }>();
@@ -117,6 +127,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     this.config = withConfig(options.config ?? {});
     this.logger = options.logger ?? procLogger(String(procId));
     this.onCrash = options.onCrash;
+    this.clock = options.clock ?? realClock;
     this.weak = new WeakProc(this);
     this.logger.debug({ procStatus: 'Created' }, 'proc created');
   }
@@ -302,7 +313,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     const instance = new Instance<M>(this, mailbox, 'actor', typeName, parent);
     this.registerCell(instance.cell);
     this.bindSystemPorts(instance, true);
-    instance.start(actor);
+    startActor(instance, actor);
     return instance.handle();
   }
 
@@ -373,7 +384,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
 
   private createMailbox(id: ActorId): Mailbox {
-    const mailbox = new Mailbox(id, this.weak);
+    const mailbox = new Mailbox(id, this.weak, this.clock);
     this.muxer.bind(id, mailbox);
     return mailbox;
   }
@@ -469,51 +480,19 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     return this.destroyAndWaitExceptCurrent(timeoutMs, cx, false, reason);
   }
 
-  /** PD-3 */
-  async destroyAndWaitExceptCurrent(
+  /** PD-3 (proc-teardown.ts) */
+  destroyAndWaitExceptCurrent(
     timeoutMs: number,
     cx: SendContext | undefined,
     exceptCurrent: boolean,
     reason = 'proc destroyed',
   ): Promise<{ stopped: ActorId[]; aborted: ActorId[] }> {
-    const callerId = cx?.selfId;
-    const stopped: ActorId[] = [];
-    const aborted: ActorId[] = [];
-    const coordinator = this.coordinatorId;
-    const waits: Promise<void>[] = [];
-    for (const id of this.rootActorIds()) {
-      if (coordinator !== undefined && id.equals(coordinator)) continue;
-      const watch = this.stopActor(id, reason);
-      if (watch === undefined || (callerId !== undefined && id.equals(callerId))) continue;
-      waits.push(this.waitOrAbort(id, watch, timeoutMs, stopped, aborted));
-    }
-    await Promise.all(waits);
-    if (coordinator !== undefined && (callerId === undefined || !coordinator.equals(callerId))) {
-      const watch = this.stopActor(coordinator, reason);
-      if (watch !== undefined) await this.waitOrAbort(coordinator, watch, timeoutMs, stopped, aborted);
-    }
-    try {
-      await this.forwarder.flush();
-    } catch (err) {
-      this.logger.warn({ err }, 'forwarder flush failed during teardown');
-    }
-    if (callerId !== undefined && !exceptCurrent) this.instances.get(callerId.key)?.instance.detach();
-    return { stopped, aborted };
+    return destroyAndWaitExceptCurrent(this, timeoutMs, cx, exceptCurrent, reason);
   }
 
-  private async waitOrAbort(id: ActorId, watch: StatusWatch, timeoutMs: number, stopped: ActorId[], aborted: ActorId[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const done = await Promise.race([watch.terminal().then(() => true as const), timedOut]);
-    clearTimeout(timer);
-    if (done) {
-      stopped.push(id);
-    } else {
-      await this.abortRootActor(id);
-      aborted.push(id);
-    }
+  /** @internal detach an instance (the caller of `destroyAndWait`; proc-teardown.ts) */
+  detachInstance(actorId: ActorId): void {
+    this.instances.get(actorId.key)?.instance.detach();
   }
 
   // ---- refs ---------------------------------------------------------------------------------
@@ -552,9 +531,26 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     await Promise.all([this.muxer.flush(), this.forwarder.flush()]);
   }
 
-  /** @internal where returns of unbound senders go (logged). */
+  /** Where returns to senders with no bound Undeliverable port go: logged as abandoned. */
+  private monitoredReturnHandle: ReturnHandle | undefined;
+
+  /**
+   * @internal where returns of unbound senders go (upstream: the runtime's
+   * `monitored_return_client`): a port of a mailbox outside the muxer, that logs and abandons.
+   */
   globalReturnHandle(): ReturnHandle {
-    return runtime().monitoredReturnHandle;
+    if (this.monitoredReturnHandle === undefined) {
+      const monitor = new Mailbox(new ActorId(this.procId, 'monitored_return_client', 0), this.weak, this.clock);
+      this.monitoredReturnHandle = monitor.openEnqueuePort<Undeliverable>(
+        monitor.allocatePort(),
+        (u) => {
+          u.envelope.addError(DeliveryError.brokenLink('message returned to undeliverable port'));
+          abandon(u.envelope);
+        },
+        'Undeliverable',
+      );
+    }
+    return this.monitoredReturnHandle;
   }
 
   override toString(): string {
@@ -602,40 +598,3 @@ export class WeakProc extends BaseMailboxSender {
     return this.upgrade()?.flush() ?? Promise.resolve();
   }
 }
-
-// ---- the runtime proc: global clients for returns (upstream `Proc::runtime()`) -------------
-
-interface Runtime {
-  readonly proc: Proc;
-  readonly returnClient: Instance<never>;
-  readonly monitoredReturnHandle: ReturnHandle;
-}
-
-let runtimeState: Runtime | undefined;
-
-function runtime(): Runtime {
-  if (runtimeState !== undefined) return runtimeState;
-  const proc = Proc.local();
-  const [returnClient] = proc.instance('global_return_client');
-  const [monitor] = proc.instance('monitored_return_client');
-  const monitoredReturnHandle = monitor.mailbox.openEnqueuePort<Undeliverable>(
-    monitor.mailbox.allocatePort(),
-    (u) => {
-      u.envelope.addError(DeliveryError.brokenLink('message returned to undeliverable port'));
-      abandon(u.envelope);
-    },
-    'Undeliverable',
-  );
-  runtimeState = { proc, returnClient, monitoredReturnHandle };
-  return runtimeState;
-}
-
-installReturnSender((returnHandle, envelope) => {
-  try {
-    returnHandle.send(runtime().returnClient, new Undeliverable(envelope));
-    return true;
-  } catch {
-    return false;
-  }
-});
-

@@ -24,7 +24,7 @@ import { SeqInfo } from './mailbox/envelope.js';
 export function uuidv7(): string {
   const bytes = new Uint8Array(16);
   randomFillSync(bytes, 6);
-  const ms = Date.now();
+  const ms = Date.now(); // realClock: ids are unique per thread, whatever a proc's clock says
   const hi = Math.floor(ms / 2 ** 16);
   bytes[0] = (hi >>> 24) & 0xff;
   bytes[1] = (hi >>> 16) & 0xff;

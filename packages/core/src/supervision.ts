@@ -2,7 +2,7 @@
  * supervision.ts: `ActorSupervisionEvent` (spec §1.11, §4.3): what an actor's termination
  * reports to its parent, or to the proc's coordinator for roots and orphans.
  */
-import { ActorStatus } from './actor/status.js';
+import { ActorStatus } from './status.js';
 import type { ActorId } from './id.js';
 
 export class ActorSupervisionEvent {
@@ -10,7 +10,7 @@ export class ActorSupervisionEvent {
     readonly actorId: ActorId,
     readonly displayName: string | undefined,
     readonly actorStatus: ActorStatus,
-    /** ms since the epoch */
+    /** ms since the epoch (actors pass their proc's clock; the default is the real clock) */
     readonly occurredAt: number = Date.now(),
     /**
      * The event this actor was handling when it failed (`ErrorDuringHandlingSupervision`), or a

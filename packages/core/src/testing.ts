@@ -19,8 +19,7 @@
  * const event = await reported.next((e) => e.isError());
  * ```
  */
-import type { Actor, Context } from './actor/actor.js';
-import type { ActorHandle } from './actor/handle.js';
+import type { Actor, ActorHandle, Context } from './actor/instance.js';
 import type { Proc } from './proc.js';
 import type { ActorSupervisionEvent } from './supervision.js';
 

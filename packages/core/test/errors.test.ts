@@ -33,7 +33,7 @@ import {
   UndeliverableMessageError,
   type ProcmeshErrorCode,
 } from '../src/index.js';
-import { StatusCell } from '../src/actor/status.js';
+import { StatusCell } from '../src/status.js';
 import { serve } from '../src/channel/serve.js';
 import { TestActor, sync } from './fixtures/actors.js';
 

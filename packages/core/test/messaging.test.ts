@@ -31,7 +31,7 @@ import {
 import { RETURN_MARK } from '../src/mailbox/sender.js';
 import { ProcSupervisionCoordinator, Recorder } from '../src/testing.js';
 import { Bouncing, TestActor, deferred, sync, wedge, type TestMsg } from './fixtures/actors.js';
-import type { ActorHandle } from '../src/actor/handle.js';
+import type { ActorHandle } from '../src/actor/instance.js';
 
 const T = { timeout: 10_000 };
 

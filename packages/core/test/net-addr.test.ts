@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChannelAddr } from '../src/channel/addr.js';
+import { ChannelAddr } from '../src/addr.js';
 import { ParseError } from '../src/errors.js';
 
 function parseError(text: string): string {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ChannelAddr } from '../src/channel/addr.js';
+import { ChannelAddr } from '../src/addr.js';
 import type { NetTx } from '../src/channel/net/tx.js';
 import { dial, serve } from '../src/channel/serve.js';
 import { ChannelError, SendError, type Rx, type Tx } from '../src/channel/types.js';

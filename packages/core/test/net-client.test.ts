@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ChannelAddr } from '../src/channel/addr.js';
+import { ChannelAddr } from '../src/addr.js';
 import { SimulatedClock, type Timer } from '../src/clock.js';
 import type { DialOptions } from '../src/channel/net/options.js';
 import { dialNet, type NetTx } from '../src/channel/net/tx.js';

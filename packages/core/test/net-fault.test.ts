@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { ChannelAddr } from '../src/channel/addr.js';
+import { ChannelAddr } from '../src/addr.js';
 import { serveNet } from '../src/channel/net/rx.js';
 import { dialNet } from '../src/channel/net/tx.js';
 import { CutProxy, captureLogger } from './fixtures/net-helpers.js';

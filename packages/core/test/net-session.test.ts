@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { ChannelAddr } from '../src/channel/addr.js';
+import { ChannelAddr } from '../src/addr.js';
 import { SimulatedClock } from '../src/clock.js';
 import type { ServeOptions } from '../src/channel/net/options.js';
 import { serveNet, type NetRx } from '../src/channel/net/rx.js';

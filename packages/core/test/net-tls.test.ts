@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, before, describe, it } from 'node:test';
-import { ChannelAddr } from '../src/channel/addr.js';
+import { ChannelAddr } from '../src/addr.js';
 import { serve, dial } from '../src/channel/serve.js';
 import type { SendError } from '../src/channel/types.js';
 import { SimulatedClock } from '../src/clock.js';

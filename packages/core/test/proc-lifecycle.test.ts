@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ActorStatus, MailboxSenderError, Proc, ProcError } from '../src/index.js';
-import { StatusCell, StatusTransitionError } from '../src/actor/status.js';
+import { StatusCell, StatusTransitionError } from '../src/status.js';
 import { ProcSupervisionCoordinator } from '../src/testing.js';
 import { TestActor, deferred, recordStatuses, spawnChild, sync, wedge, type TestMsg } from './fixtures/actors.js';
 
@@ -247,7 +247,7 @@ describe('children (§1.2.1, §4.2)', () => {
     const [client] = proc.instance('client');
     const root = proc.spawn('root', new TestActor());
     await spawnChild(client, root);
-    const d = deferred<import('../src/actor/handle.js').ActorHandle<TestMsg>>();
+    const d = deferred<import('../src/actor/instance.js').ActorHandle<TestMsg>>();
     root.send(client, { type: 'spawn-named', name: 'worker', reply: d.resolve });
     const named = await d.promise;
     assert.equal(named.actorId.name, 'worker');
@@ -262,7 +262,7 @@ describe('children (§1.2.1, §4.2)', () => {
     ProcSupervisionCoordinator.set(proc);
     const [client] = proc.instance('client');
     const root = proc.spawn('root', new TestActor({ supervise: () => true }));
-    const d = deferred<import('../src/actor/handle.js').ActorHandle<TestMsg>>();
+    const d = deferred<import('../src/actor/instance.js').ActorHandle<TestMsg>>();
     root.send(client, { type: 'spawn-named', name: 'named', reply: d.resolve });
     const named = await d.promise;
     named.send(client, { type: 'spawn', reply: () => {} });
@@ -486,7 +486,7 @@ describe('client instances (§2 instance, §1.6 child)', () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
     const root = proc.spawn('root', new TestActor());
-    const d = deferred<import('../src/actor/handle.js').ActorHandle<never>>();
+    const d = deferred<import('../src/actor/instance.js').ActorHandle<never>>();
     root.send(client, { type: 'call', fn: (cx) => d.resolve(cx.child()[1]) });
     const childClient = await d.promise;
     assert.equal(childClient.actorId.pid, 1);

@@ -1,5 +1,6 @@
 /**
- * actor/actor.ts: the `Actor<M>` interface (spec §1.7), what user code implements.
+ * actor/actor.ts: the hooks of `Actor<M>` (spec §1.7), what user code implements (`Actor<M>`
+ * and `Context<M>` themselves are closed over the instance in actor/instance.ts).
  *
  * `M` is the actor's message type, usually a discriminated union on `type`. Every hook but
  * `handle` is optional; the defaults are upstream's:
@@ -25,22 +26,23 @@
 import type { Undeliverable } from '../mailbox/envelope.js';
 import type { ActorSupervisionEvent } from '../supervision.js';
 import type { ActorError } from './errors.js';
-import type { Instance } from './instance.js';
 
-/** The context passed to handlers: the instance, with `headers` of the message being handled. */
-export type Context<M> = Instance<M>;
-
-export interface Actor<M> {
+/**
+ * The hooks of an actor over its context type `Cx`. actor/instance.ts closes it over the
+ * instance: `interface Actor<M> extends ActorHooks<M, Instance<M>>` and `Context<M> = Instance<M>`
+ * (so this file needs no import of the instance, which runs actors).
+ */
+export interface ActorHooks<M, Cx> {
   /** Runs before any message; a throw fails the actor with `initialization error: ...`. */
-  init?(cx: Instance<M>): void | Promise<void>;
+  init?(cx: Cx): void | Promise<void>;
   /** Handle one message. A throw fails the actor. */
-  handle(cx: Context<M>, message: M): void | Promise<void>;
+  handle(cx: Cx, message: M): void | Promise<void>;
   /** Return true to absorb the event, false to fail with it (propagating it upward). */
-  handleSupervisionEvent?(cx: Instance<M>, event: ActorSupervisionEvent): boolean | Promise<boolean>;
+  handleSupervisionEvent?(cx: Cx, event: ActorSupervisionEvent): boolean | Promise<boolean>;
   /** A message this actor sent came back. Default: throw (the actor fails). */
-  handleUndeliverableMessage?(cx: Context<M>, undeliverable: Undeliverable): void | Promise<void>;
+  handleUndeliverableMessage?(cx: Cx, undeliverable: Undeliverable): void | Promise<void>;
   /** Runs after the loop and the children stopped (bounded by `cleanupTimeoutMs`). */
-  cleanup?(cx: Instance<M>, error: ActorError | undefined): void | Promise<void>;
+  cleanup?(cx: Cx, error: ActorError | undefined): void | Promise<void>;
   /** A name for supervision messages and introspection. */
   displayName?(): string | undefined;
 }

@@ -1,20 +1,10 @@
 /**
- * actor/instance.ts: `Instance<M>`, a running actor's capability object, and `InstanceCell`,
- * its node in the proc's supervision tree (spec §1.6, §4.1).
- *
- * ## The actor loop (`serve` -> `runActorTree` -> `run`), as upstream §4.1
- *
- * ```
- * run:          initializing -> init() -> loop { idle; next of: signal | supervision event | work }
- * runActorTree: run; stopping; Stop("parent stopping") to every child; wait for children
- *               (500 ms per round, then unlink the rest); cleanup() (bounded)
- * serve:        status = stopped(reason) | child's status (propagated) | failed(error);
- *               close mailbox; store event (FI-1: before status); set status;
- *               event to parent (+ ChildStopped) or to proc.handleUnhandledSupervisionEvent
- * ```
- *
- * Signals are checked first, then supervision events, then work (upstream picks fairly at
- * random; no test depends on the order, and DrainAndStop drains queued work either way).
+ * actor/instance.ts: `Instance<M>`, a running actor's capability object (its context: spec
+ * §1.6, §4.1), the `Actor<M>` it runs, its local `ActorHandle<M>`, and `ProcServices`, what it
+ * asks of its proc. These types refer to each other (an actor's hooks take the instance, the
+ * instance hands out its handle, the handle wraps the instance), so they live in one module;
+ * the loop that drives a spawned actor is actor/run.ts, its tree node actor/cell.ts, the
+ * actor's hooks and their documentation actor/actor.ts.
  *
  * ## Invariants
  *
@@ -31,39 +21,60 @@
  *   actor cannot starve I/O, timers or other threads' wake-ups.
  * - AC-7: `Context` is the instance itself, with `headers` set to the current message's headers
  *   for the duration of the handler call (read them before awaiting if a detached task needs them).
+ * - AC-8: an instance reads time only from its proc's clock (`ProcServices.clock`).
+ *
+ * ## Handles
+ *
+ * - `handle.send(cx, msg)`: enqueues directly into the actor's work queue; no serialization;
+ *   throws `MailboxSenderError` (`owner-terminated`) synchronously on a stopped actor.
+ * - `handle.bind()`: the actor's `ActorRef<M>` (ref.ts), whose sends serialize, route hop by
+ *   hop (TTL) and report failure asynchronously as an `Undeliverable` returned to the sender.
  */
 import type { Logger } from 'pino';
-import { ActorId, type PortId } from '../id.js';
+import { ACTOR_PORT, ActorId, type PortId } from '../id.js';
 import { ProcError } from '../errors.js';
 import type { Headers, Undeliverable } from '../mailbox/envelope.js';
 import { DIRECT_HEADERS, SeqInfo } from '../mailbox/envelope.js';
 import { MailboxSenderError } from '../mailbox/errors.js';
-import { ACTOR_PORT, type Mailbox } from '../mailbox/mailbox.js';
+import type { Mailbox } from '../mailbox/mailbox.js';
 import {
   OncePortHandle,
   OncePortReceiver,
   PortHandle,
   PortReceiver,
+  postMessage,
   postSerialized,
   type Accumulator,
   type SendContext,
 } from '../mailbox/ports.js';
+import { ActorRef, type LocalActorHandle, type SendHeaders } from '../ref.js';
+import type { Clock } from '../clock.js';
 import type { ReturnHandle } from '../mailbox/sender.js';
 import { ReorderBuffer, Sequencer } from '../sequencing.js';
 import { ActorSupervisionEvent } from '../supervision.js';
-import type { Actor } from './actor.js';
-import { ActorError, ActorErrorKind, UndeliverableMessageError, describeThrown } from './errors.js';
+import type { ActorHooks } from './actor.js';
+import { InstanceCell } from './cell.js';
+import { UndeliverableMessageError } from './errors.js';
 import { Signal } from './signal.js';
-import { ActorStatus, StatusCell, type HandlerInfo, type StatusWatch } from './status.js';
-import { ActorHandle, ActorRef } from './handle.js';
+import { ActorStatus, type HandlerInfo, type StatusWatch } from '../status.js';
 import { WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
-import type { Proc } from '../proc.js';
 
-/** The proc services an instance needs (implemented by `Proc`; kept narrow to avoid a cycle). */
+/** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
+export interface Actor<M> extends ActorHooks<M, Instance<M>> {}
+
+/** The context passed to handlers: the instance, with `headers` of the message being handled. */
+export type Context<M> = Instance<M>;
+
+/**
+ * The proc services an instance needs (upstream `Instance::proc()`): `Proc` implements them, so
+ * actor/ never imports proc.ts.
+ */
 export interface ProcServices {
   readonly procId: ActorId['proc'];
   readonly logger: Logger;
+  /** The proc's clock: every timestamp and timer of its instances (AC-8). */
+  readonly clock: Clock;
   readonly cleanupTimeoutMs: number;
   readonly childStopWaitMs: number;
   /** The initial TTL of envelopes this proc's instances send. */
@@ -79,6 +90,15 @@ export interface ProcServices {
   globalReturnHandle(): ReturnHandle;
   crash(message: string): void;
   resolveActorRef<A>(ref: ActorRef<A>): ActorHandle<A> | undefined;
+  /** Resolves once envelopes posted so far were delivered or returned. */
+  flush(): Promise<void>;
+  destroyAndWait(timeoutMs: number, cx?: SendContext, reason?: string): Promise<{ stopped: ActorId[]; aborted: ActorId[] }>;
+  destroyAndWaitExceptCurrent(
+    timeoutMs: number,
+    cx: SendContext | undefined,
+    exceptCurrent: boolean,
+    reason?: string,
+  ): Promise<{ stopped: ActorId[]; aborted: ActorId[] }>;
 }
 
 /** How an instance is driven. */
@@ -88,16 +108,8 @@ export type InstanceKind = 'actor' | 'client' | 'inverted';
 const WORK_MESSAGE = 0;
 const WORK_UNDELIVERABLE = 1;
 
-/** AC-6 */
-const YIELD_EVERY = 1024;
-
 /** At most this many distinct `HandlerInfo`s are cached per actor (message arms). */
 const MAX_HANDLER_INFOS = 64;
-
-/** Resolve after the event loop had a turn (I/O, timers). */
-const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-type RunOutcome = { ok: true; reason: string } | { ok: false; kind: ActorErrorKind } | { ok: 'detached' };
 
 /** A unit of work for inverted actors (`Proc.actorInstance`): the caller runs it. */
 export class WorkCell<M> {
@@ -114,55 +126,6 @@ export class WorkCell<M> {
   }
 }
 
-/**
- * The type-erased shared state of an instance: its place in the supervision tree, status and
- * counters. `proc.getInstance(id)` returns this.
- */
-export class InstanceCell {
-  parent: InstanceCell | undefined;
-  readonly children = new Map<number, InstanceCell>();
-  readonly status: StatusCell;
-  readonly createdAt = Date.now();
-  messagesProcessed = 0;
-  totalProcessingTimeUs = 0;
-  lastHandler: HandlerInfo | undefined;
-  /** FI-1: written once, before the status turns terminal. */
-  supervisionEvent: ActorSupervisionEvent | undefined;
-  isSystem = false;
-  publishedAttrs: Record<string, unknown> | undefined;
-  queryChild: ((child: string) => IntrospectResult | undefined) | undefined;
-  introspectable = false;
-  /** Set when the cell left the proc's instance map. */
-  released = false;
-
-  constructor(
-    readonly actorId: ActorId,
-    readonly typeName: string,
-    readonly instance: Instance<unknown>,
-    initial: ActorStatus,
-  ) {
-    this.status = new StatusCell(initial);
-  }
-
-  /** Pre-order walk of this subtree, children in ascending pid order. */
-  traverse(visit: (cell: InstanceCell, depth: number) => void, depth = 0): void {
-    visit(this, depth);
-    const pids = [...this.children.keys()].sort((a, b) => a - b);
-    for (const pid of pids) this.children.get(pid)?.traverse(visit, depth + 1);
-  }
-
-  /** Unlink from the parent; returns the parent it had. */
-  unlinkFromParent(): InstanceCell | undefined {
-    const parent = this.parent;
-    if (parent !== undefined) {
-      parent.children.delete(this.actorId.pid);
-      this.parent = undefined;
-      parent.instance.childUnlinked();
-    }
-    return parent;
-  }
-}
-
 export class Instance<M> implements SendContext {
   readonly cell: InstanceCell;
   readonly sequencer: Sequencer;
@@ -170,25 +133,34 @@ export class Instance<M> implements SendContext {
   headers: Headers = DIRECT_HEADERS;
   /** The actor's handler port (`M`). */
   readonly handlerPort: PortHandle<M>;
-  private readonly work = new WorkQueue();
-  private readonly signals: Signal[] = [];
-  private readonly supervisionEvents: ActorSupervisionEvent[] = [];
-  private wake: (() => void) | undefined;
-  private loopRunning = false;
-  private loopFinished = false;
-  private aborted = false;
+  /** @internal the loop's queues (actor/run.ts) */
+  readonly work = new WorkQueue();
+  /** @internal the loop's queues (actor/run.ts) */
+  readonly signals: Signal[] = [];
+  /** @internal the loop's queues (actor/run.ts) */
+  readonly supervisionEvents: ActorSupervisionEvent[] = [];
+  /** @internal */
+  wake: (() => void) | undefined;
+  /** @internal */
+  loopRunning = false;
+  /** @internal */
+  loopFinished = false;
+  /** @internal */
+  aborted = false;
   private disposed = false;
-  private childWaiter: (() => void) | undefined;
+  /** @internal */
+  childWaiter: (() => void) | undefined;
   private selfRef: ActorRef<M> | undefined;
   private selfHandle: ActorHandle<M> | undefined;
   /** Inverted actors: receivers the caller pulls from. */
   private inverted: { work: PortReceiver<WorkCell<M>>; signal: PortReceiver<Signal>; supervision: PortReceiver<ActorSupervisionEvent> } | undefined;
-  private handlerTypeName = 'unknown';
+  /** @internal */
+  handlerTypeName = 'unknown';
   readonly logger: Logger;
 
   constructor(
-    /** The owning proc (upstream `Instance::proc()`). */
-    readonly proc: Proc,
+    /** The owning proc's services (upstream `Instance::proc()`; `Proc` implements them). */
+    readonly proc: ProcServices,
     readonly mailbox: Mailbox,
     readonly kind: InstanceKind,
     typeName: string,
@@ -196,7 +168,7 @@ export class Instance<M> implements SendContext {
   ) {
     this.sequencer = new Sequencer();
     this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers]) => this.enqueueInOrder(tag, message, headers)) : undefined;
-    this.cell = new InstanceCell(mailbox.actorId, typeName, this as Instance<unknown>, ActorStatus.created);
+    this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
     if (parent !== undefined) {
       this.cell.parent = parent;
@@ -232,11 +204,21 @@ export class Instance<M> implements SendContext {
     return this.proc.messageTtl;
   }
 
+  /** The proc's clock (timestamps, timers). */
+  get clock(): Clock {
+    return this.proc.clock;
+  }
+
   // ---- sending --------------------------------------------------------------------------
 
   /** The sender's return handle: this mailbox's bound Undeliverable port, else the global one. */
   returnHandle(): ReturnHandle {
     return this.mailbox.boundReturnHandle() ?? this.proc.globalReturnHandle();
+  }
+
+  /** `PostContext` (ref.ts): the ref-send path, mailbox/ports.ts `postMessage` from this instance. */
+  postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean): void {
+    postMessage(this, dest, message, extra, returnUndeliverable);
   }
 
   /** Post serialized bytes to any port (upstream `Instance::post`). */
@@ -287,14 +269,15 @@ export class Instance<M> implements SendContext {
 
   /** Send `message` to this actor after `delayMs` (errors are logged). */
   selfMessageWithDelay(message: M, delayMs: number): void {
-    const timer = setTimeout(() => {
-      try {
-        this.handlerPort.send(this, message);
-      } catch (err) {
-        this.logger.warn({ err }, 'delayed self message not delivered');
-      }
-    }, delayMs);
-    timer.unref?.();
+    this.proc.clock
+      .setTimeout(() => {
+        try {
+          this.handlerPort.send(this, message);
+        } catch (err) {
+          this.logger.warn({ err }, 'delayed self message not delivered');
+        }
+      }, delayMs)
+      .unref();
   }
 
   // ---- children -------------------------------------------------------------------------
@@ -465,253 +448,11 @@ export class Instance<M> implements SendContext {
   /** The actor object (spawned actors), for `resolveActorRef` type checks. */
   actor: Actor<M> | undefined;
 
-  /** @internal Start the actor task (spawned actors). */
-  start(actor: Actor<M>): void {
-    if (this.loopRunning) return;
-    this.loopRunning = true;
-    this.actor = actor;
-    this.handlerTypeName = actor.constructor?.name ?? this.cell.typeName;
-    queueMicrotask(() => void this.serve(actor));
-  }
+  /** @internal Items handled synchronously by the last `processBatch` call (actor/run.ts). */
+  batchCount = 0;
 
-  private async serve(actor: Actor<M>): Promise<void> {
-    const outcome = await this.runActorTree(actor);
-    this.loopFinished = true;
-    if (outcome.ok === 'detached' || this.aborted) return;
-    const displayName = safeDisplayName(actor);
-    let status: ActorStatus;
-    let event: ActorSupervisionEvent;
-    if (outcome.ok) {
-      status = ActorStatus.stopped(outcome.reason);
-      event = new ActorSupervisionEvent(this.selfId, displayName, status);
-    } else if (outcome.kind.kind === 'unhandled-supervision-event') {
-      event = outcome.kind.event;
-      status = event.actorStatus;
-    } else {
-      status = ActorStatus.failed(ActorErrorKind.display(outcome.kind));
-      const caused = outcome.kind.kind === 'error-during-handling-supervision' ? outcome.kind.event : undefined;
-      event = new ActorSupervisionEvent(this.selfId, displayName, status, Date.now(), caused);
-    }
-    const dropped = this.work.clear();
-    if (dropped > 0) this.logger.debug({ dropped }, 'queued work dropped at stop');
-    this.mailbox.close(status);
-    this.cell.supervisionEvent = event; // FI-1
-    this.cell.status.set(status);
-    this.proc.storeTerminatedSnapshot(this.cell);
-    const parent = this.cell.unlinkFromParent();
-    if (parent !== undefined) {
-      const delivered = parent.instance.deliverSupervisionEvent(event);
-      if (!delivered) {
-        if (event.isError()) {
-          this.proc.crash(`failed to send supervision event to actor ${parent.actorId}: ${event}. Crash the process.`);
-        } else {
-          this.logger.debug({ event: String(event) }, 'supervision event dropped: parent cannot receive it');
-        }
-      }
-      try {
-        parent.instance.signal(Signal.childStopped(this.selfId.pid));
-      } catch {
-        // the parent has no loop (client) or finished: nothing to tell
-      }
-    } else {
-      this.proc.handleUnhandledSupervisionEvent(this, event);
-    }
-    this.proc.releaseCell(this.cell);
-  }
-
-  private async runActorTree(actor: Actor<M>): Promise<RunOutcome> {
-    let outcome: RunOutcome;
-    try {
-      outcome = await this.run(actor);
-    } catch (err) {
-      outcome = { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) };
-    }
-    if (outcome.ok === 'detached' || this.aborted) return { ok: 'detached' };
-    this.cell.status.set(ActorStatus.stopping);
-    await this.stopChildren();
-    if (this.aborted) return { ok: 'detached' };
-    const error = outcome.ok ? undefined : new ActorError(this.selfId, outcome.kind);
-    const cleanupError = await this.runCleanup(actor, error);
-    if (outcome.ok && cleanupError !== undefined) return { ok: false, kind: ActorErrorKind.generic(`cleanup error: ${cleanupError}`) };
-    if (!outcome.ok && cleanupError !== undefined) this.logger.warn({ cleanupError }, 'cleanup failed after an actor error');
-    return outcome;
-  }
-
-  /** AC-4: Stop every child, wait for them (a bounded wait per round), unlink stragglers. */
-  private async stopChildren(): Promise<void> {
-    for (const child of [...this.cell.children.values()]) {
-      try {
-        child.instance.signal(Signal.stop('parent stopping'));
-      } catch {
-        child.unlinkFromParent();
-        // a client child: dropping the parent drops it
-        child.instance[Symbol.dispose]();
-      }
-    }
-    while (this.cell.children.size > 0) {
-      const emptied = new Promise<boolean>((resolve) => {
-        this.childWaiter = () => resolve(true);
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), this.proc.childStopWaitMs);
-      });
-      const ok = await Promise.race([emptied, timedOut]);
-      clearTimeout(timer);
-      this.childWaiter = undefined;
-      if (!ok && this.cell.children.size > 0) {
-        this.logger.warn({ children: this.cell.children.size }, 'children did not stop in time; unlinking them');
-        for (const child of [...this.cell.children.values()]) child.unlinkFromParent();
-      }
-    }
-  }
-
-  private async runCleanup(actor: Actor<M>, error: ActorError | undefined): Promise<string | undefined> {
-    if (actor.cleanup === undefined) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const result = actor.cleanup(this, error);
-      if (result === undefined || typeof (result as Promise<void>).then !== 'function') return undefined;
-      const timeout = new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve(`timed out after ${this.proc.cleanupTimeoutMs}ms`), this.proc.cleanupTimeoutMs);
-      });
-      return await Promise.race([(result as Promise<void>).then(() => undefined), timeout]);
-    } catch (err) {
-      return describeThrown(err);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private async run(actor: Actor<M>): Promise<RunOutcome> {
-    const status = this.cell.status;
-    status.set(ActorStatus.initializing);
-    if (actor.init !== undefined) {
-      try {
-        const r = actor.init(this);
-        if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
-      } catch (err) {
-        return { ok: false, kind: ActorErrorKind.generic(`initialization error: ${describeThrown(err)}`) };
-      }
-      if (this.aborted) return { ok: 'detached' };
-    }
-    const cell = this.cell;
-    const work = this.work;
-    let sinceYield = 0;
-    let drainReason: string | undefined;
-    for (;;) {
-      status.markIdle();
-      if (this.aborted) return { ok: 'detached' };
-      if (this.signals.length > 0) {
-        const signal = this.signals.shift() as Signal;
-        cell.messagesProcessed++;
-        if (signal.kind === 'stop') return { ok: true, reason: signal.reason };
-        if (signal.kind === 'drain-and-stop') {
-          drainReason = signal.reason;
-          break;
-        }
-        if (signal.kind === 'abort') return { ok: false, kind: { kind: 'aborted', reason: signal.reason } };
-        continue;
-      }
-      if (this.supervisionEvents.length > 0) {
-        const event = this.supervisionEvents.shift() as ActorSupervisionEvent;
-        const failure = await this.handleSupervisionEvent(actor, event);
-        cell.messagesProcessed++;
-        if (failure !== undefined) return { ok: false, kind: failure };
-        continue;
-      }
-      if (work.size > 0) {
-        const limit = YIELD_EVERY - sinceYield;
-        const pending = this.processBatch(actor, limit, true);
-        sinceYield += this.batchCount;
-        if (pending !== undefined) {
-          const failure = await pending;
-          if (failure !== undefined) return { ok: false, kind: failure };
-          sinceYield++;
-        }
-        if (sinceYield >= YIELD_EVERY) {
-          sinceYield = 0;
-          await yieldMacrotask();
-        }
-        continue;
-      }
-      sinceYield = 0;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-    }
-    // DrainAndStop: handle every queued item, including ones arriving while draining.
-    while (work.size > 0) {
-      if (this.aborted) return { ok: 'detached' };
-      const pending = this.processBatch(actor, YIELD_EVERY, false);
-      if (pending !== undefined) {
-        const failure = await pending;
-        if (failure !== undefined) return { ok: false, kind: failure };
-      } else if (work.size > 0) {
-        await yieldMacrotask(); // AC-6, also while draining
-      }
-    }
-    return { ok: true, reason: drainReason };
-  }
-
-  /** Items handled synchronously by the last `processBatch` call. */
-  private batchCount = 0;
-
-  /**
-   * Handle queued work items synchronously, one after the other, until the queue is empty,
-   * `limit` items were handled, a signal or supervision event is waiting (when `stopForControl`),
-   * or a handler returned a promise. Returns undefined when every item it took completed
-   * synchronously (AC-2: no promise, no microtask per message); otherwise the promise of the
-   * item in flight (or of the failure handling), resolving to the failure kind if any.
-   *
-   * Timing (ST-3): the clock is read once per batch, not per message. Every item of a batch is
-   * `processing` since the batch start, and the batch's elapsed time goes to
-   * `totalProcessingTimeUs`; an item that returns a promise adds its time until it settles.
-   */
-  private processBatch(actor: Actor<M>, limit: number, stopForControl: boolean): Promise<ActorErrorKind | undefined> | undefined {
-    const work = this.work;
-    const cell = this.cell;
-    const status = cell.status;
-    const start = performance.now();
-    const since = Date.now(); // wall clock, as upstream's `SystemTime`
-    let n = 0;
-    this.batchCount = 0;
-    while (n < limit && work.shift()) {
-      if (n > 0) status.markIdle();
-      n++;
-      let result: void | Promise<void>;
-      try {
-        result = this.runWorkItem(actor, work.tag, work.message, work.headers as Headers, since);
-      } catch (err) {
-        this.batchCount = n - 1;
-        cell.totalProcessingTimeUs += (performance.now() - start) * 1000;
-        return this.handlerFailed(actor, err);
-      }
-      if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-        this.batchCount = n - 1;
-        const suspended = performance.now();
-        cell.totalProcessingTimeUs += (suspended - start) * 1000;
-        return (result as Promise<void>).then(
-          () => {
-            cell.messagesProcessed++;
-            cell.totalProcessingTimeUs += (performance.now() - suspended) * 1000;
-            return undefined;
-          },
-          (err: unknown) => {
-            cell.totalProcessingTimeUs += (performance.now() - suspended) * 1000;
-            return this.handlerFailed(actor, err);
-          },
-        );
-      }
-      cell.messagesProcessed++;
-      if (stopForControl && (this.signals.length > 0 || this.supervisionEvents.length > 0 || this.aborted)) break;
-    }
-    this.batchCount = n;
-    cell.totalProcessingTimeUs += (performance.now() - start) * 1000;
-    return undefined;
-  }
-
-  private runWorkItem(actor: Actor<M>, tag: number, message: unknown, headers: Headers, since: number): void | Promise<void> {
+  /** @internal one work item (actor/run.ts `processBatch`, `WorkCell.handle`) */
+  runWorkItem(actor: Actor<M>, tag: number, message: unknown, headers: Headers, since: number): void | Promise<void> {
     this.headers = headers;
     const cell = this.cell;
     if (tag === WORK_MESSAGE) {
@@ -747,29 +488,9 @@ export class Instance<M> implements SendContext {
 
   /** @internal Used by `WorkCell.handle` (inverted actors). */
   runWork(actor: Actor<M>, tag: number, message: unknown, headers: Headers): void | Promise<void> {
-    const r = this.runWorkItem(actor, tag, message, headers, Date.now());
+    const r = this.runWorkItem(actor, tag, message, headers, this.proc.clock.now());
     this.cell.messagesProcessed++;
     return r;
-  }
-
-  /** A handler failed: pending supervision events are handled first (they may fail first). */
-  private async handlerFailed(actor: Actor<M>, err: unknown): Promise<ActorErrorKind> {
-    while (this.supervisionEvents.length > 0) {
-      const event = this.supervisionEvents.shift() as ActorSupervisionEvent;
-      const failure = await this.handleSupervisionEvent(actor, event);
-      if (failure !== undefined) return failure;
-    }
-    return ActorErrorKind.generic(describeThrown(err));
-  }
-
-  private async handleSupervisionEvent(actor: Actor<M>, event: ActorSupervisionEvent): Promise<ActorErrorKind | undefined> {
-    this.headers = DIRECT_HEADERS;
-    try {
-      const absorbed = actor.handleSupervisionEvent !== undefined ? await actor.handleSupervisionEvent(this, event) : !event.isError();
-      return absorbed ? undefined : { kind: 'unhandled-supervision-event', event };
-    } catch (err) {
-      return { kind: 'error-during-handling-supervision', message: describeThrown(err), event };
-    }
   }
 
   /** A read-only view of the status cell. */
@@ -778,10 +499,52 @@ export class Instance<M> implements SendContext {
   }
 }
 
-function safeDisplayName<M>(actor: Actor<M>): string | undefined {
-  try {
-    return actor.displayName?.();
-  } catch {
-    return undefined;
+export class ActorHandle<M> implements LocalActorHandle<M> {
+  constructor(
+    /** @internal */
+    readonly instance: Instance<M>,
+  ) {}
+
+  get actorId(): ActorId {
+    return this.instance.selfId;
+  }
+
+  /** Direct send (no envelope); throws on a stopped or failed actor. */
+  send(cx: SendContext, message: M): void {
+    this.instance.handlerPort.send(cx, message);
+  }
+
+  /** The actor's handler port. */
+  port(): PortHandle<M> {
+    return this.instance.handlerPort;
+  }
+
+  /** Stop after draining queued messages. Throws `MailboxSenderError` for client instances. */
+  drainAndStop(reason = 'stopped by request'): void {
+    this.instance.signal(Signal.drainAndStop(reason));
+  }
+
+  /** The current status. */
+  get status(): ActorStatus {
+    return this.instance.cell.status.get();
+  }
+
+  /** Observe status changes (latest value). */
+  statusWatch(): StatusWatch {
+    return this.instance.cell.status;
+  }
+
+  /** Resolves with the terminal status (upstream: awaiting the handle). */
+  join(): Promise<ActorStatus> {
+    return this.instance.cell.status.terminal();
+  }
+
+  /** Bind the actor's ports and return its serializable ref. */
+  bind(): ActorRef<M> {
+    return this.instance.bind();
+  }
+
+  toString(): string {
+    return `ActorHandle(${this.actorId})`;
   }
 }

@@ -15,7 +15,7 @@
  * - LZ-4: the queue has no bound (as upstream's unbounded channels; DESIGN decision 8): a
  *   sender that wants one awaits `flush()`.
  */
-import type { ChannelAddr } from './addr.js';
+import type { ChannelAddr } from '../addr.js';
 import { SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from './types.js';
 
 interface Waiting<M> {

@@ -6,7 +6,7 @@
  * by reference (the mailbox layer already serialized envelopes). Closing the Rx frees the port;
  * later posts are returned with code `closed` (CH-4). No acks: delivery = enqueue.
  */
-import { ChannelAddr } from './addr.js';
+import { ChannelAddr } from '../addr.js';
 import { ChannelError, SendError, type ReturnCallback, type Rx, type Tx, type TxStatus } from './types.js';
 
 interface Slot<M> {

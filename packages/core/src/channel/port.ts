@@ -19,7 +19,7 @@
  */
 import { rootLogger } from '../log.js';
 import type { Codec } from '../wire/payload.js';
-import { ChannelAddr } from './addr.js';
+import { ChannelAddr } from '../addr.js';
 import { ChannelError, SendError, type ReturnCallback, type Rx, type Tx, type TxStatus } from './types.js';
 
 /** What a channel needs of a MessagePort (Node's `MessagePort` has it). */

@@ -18,7 +18,7 @@
  * console.log(await rx.recv()); // 42
  * ```
  */
-import { ChannelAddr } from './addr.js';
+import { ChannelAddr } from '../addr.js';
 import { dialLocal, serveLocal } from './local.js';
 import type { DialOptions, ServeOptions } from './net/options.js';
 import { serveNet } from './net/rx.js';

@@ -17,7 +17,7 @@
  * - CH-5 `Rx.recv()` rejects with `ChannelError` code `closed` once the channel is closed and drained.
  */
 import { ProcmeshError } from '../errors.js';
-import type { ChannelAddr } from './addr.js';
+import type { ChannelAddr } from '../addr.js';
 
 export type TxStatus = 'active' | 'closed';
 

@@ -3,7 +3,7 @@
  * `MailboxSenderError`, and `DeliveryError` (the reasons appended to a returned envelope).
  */
 import { ProcmeshError } from '../errors.js';
-import { ActorStatus } from '../actor/status.js';
+import { ActorStatus } from '../status.js';
 import type { ActorId } from '../id.js';
 
 export type MailboxErrorCode =

@@ -19,9 +19,11 @@
  * - MB-3: a delivery that fails to decode or enqueue unbinds the port and returns the envelope
  *   as a `Mailbox` error; a once port is unbound after its first delivery.
  */
-import { USER_PORT_OFFSET, registerActorPortName, type ActorId } from '../id.js';
+import { realClock, type Clock } from '../clock.js';
+import { ACTOR_PORT, USER_PORT_OFFSET, registerActorPortName, type ActorId } from '../id.js';
 import { ProcError } from '../errors.js';
-import { ActorStatus } from '../actor/status.js';
+import { Sequencer } from '../sequencing.js';
+import type { ActorStatus } from '../status.js';
 import type { MessageEnvelope, Undeliverable } from './envelope.js';
 import { DeliveryError, MailboxError } from './errors.js';
 import {
@@ -31,20 +33,9 @@ import {
   PortReceiver,
   type Accumulator,
   type PortEntry,
+  type PortOwner,
 } from './ports.js';
 import { BaseMailboxSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './sender.js';
-
-/** Well-known actor port indices (below `USER_PORT_OFFSET`). */
-export const ACTOR_PORT = {
-  /** `Signal` */
-  SIGNAL: 1,
-  /** `Undeliverable` (returned envelopes) */
-  UNDELIVERABLE: 2,
-  /** `IntrospectMessage` */
-  INTROSPECT: 3,
-  /** the actor's message type `M` */
-  HANDLER: 16,
-} as const;
 
 // Display names of the system actor ports: `{actor}[{index}<{type}>]` (spec §1.2.2). The handler
 // port's type differs per actor, so it displays as a plain index.
@@ -56,12 +47,14 @@ interface Closable {
   ownerClosed(): void;
 }
 
-export class Mailbox extends BaseMailboxSender {
+export class Mailbox extends BaseMailboxSender implements PortOwner {
   private readonly ports = new Map<number, PortEntry>();
   /** The last other `ActorId` object found equal to `actorId` (`postUnchecked`). */
   private actorIdAlias: ActorId | undefined;
   /** The handle bound at `ACTOR_PORT.UNDELIVERABLE`, kept by `bindEntry`/`unbindEntry` (read on every send). */
-  private returnPort: ReturnHandle | undefined;
+  private returnPort: PortHandle<Undeliverable> | undefined;
+  /** MS-2: numbers the returns sent to this mailbox's bound ports (created on the first). */
+  private returns: Sequencer | undefined;
   private nextPort = USER_PORT_OFFSET;
   private readonly receivers = new Set<Closable>();
   /** The owner's terminal status once closed. */
@@ -70,8 +63,16 @@ export class Mailbox extends BaseMailboxSender {
   constructor(
     readonly actorId: ActorId,
     public forwarder: MailboxSender,
+    /** The owner's clock (its proc's): timestamps of returns to this mailbox's ports. */
+    readonly clock: Clock = realClock,
   ) {
     super();
+  }
+
+  /** @internal MS-2 (`PortOwner`) */
+  returnSequencer(): Sequencer {
+    this.returns ??= new Sequencer();
+    return this.returns;
   }
 
   /** PT-2 */
@@ -163,7 +164,7 @@ export class Mailbox extends BaseMailboxSender {
   }
 
   /** This mailbox's bound `Undeliverable` port, if any (upstream `bound_return_handle`). */
-  boundReturnHandle(): ReturnHandle | undefined {
+  boundReturnHandle(): PortHandle<Undeliverable> | undefined {
     return this.returnPort;
   }
 

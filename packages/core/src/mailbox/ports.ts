@@ -2,11 +2,14 @@
  * mailbox/ports.ts: ports, the typed endpoints of a mailbox (spec §1.3, §3.1).
  *
  * - `PortHandle<T>`: local, synchronous sends (no envelope, no serialization); errors throw.
- * - `PortRef<T>`: serializable; sends build an envelope, serialize the payload and route it
- *   hop by hop; failures come back asynchronously as `Undeliverable`.
- * - `OncePortHandle<T>` / `OncePortRef<T>`: single-value ports; a bound once port is unbound
- *   after its first delivery.
+ * - `OncePortHandle<T>`: a single-value port; a bound once port is unbound after its first
+ *   delivery.
  * - `PortReceiver<T>` (`recv`, `tryRecv`, `drain`) and `OncePortReceiver<T>` (`recv`).
+ * - `postMessage` / `postSerialized`: the ref-send path (the refs themselves, `PortRef<T>` and
+ *   `OncePortRef<T>`, are plain data in `ref.ts`; their sends come here through `Instance`).
+ *
+ * Ports sit below `mailbox.ts`: a port knows its mailbox only as a `PortOwner` (the mailbox
+ * implements it), and a sender's first hop only as a `MailboxSender`.
  *
  * ## Invariants
  *
@@ -18,30 +21,50 @@
  * - PT-5: ref sends always serialize, even to the same proc (the receiver never observes later
  *   mutation by the sender).
  */
+import type { Clock } from '../clock.js';
 import { config } from '../config.js';
 import { ProcError } from '../errors.js';
-import { PortId, type ActorId } from '../id.js';
-import { CodecError } from '../wire/errors.js';
-import { EXT, registerExtension } from '../wire/msgpack.js';
+import type { ActorId, PortId } from '../id.js';
 import { decodePayload, encodePayload } from '../wire/payload.js';
-import { DIRECT_HEADERS, MessageEnvelope, type Headers } from './envelope.js';
+import { OncePortRef, PortRef, type PostContext } from '../ref.js';
+import type { ActorStatus } from '../status.js';
+import { DIRECT_HEADERS, MessageEnvelope, Undeliverable, type Headers } from './envelope.js';
 import { MailboxError, MailboxSenderError } from './errors.js';
-import type { Mailbox } from './mailbox.js';
-import type { ReturnHandle } from './sender.js';
+import type { MailboxSender, ReturnHandle } from './sender.js';
 import type { Sequencer } from '../sequencing.js';
 
 /**
  * What every send needs from its caller (upstream `context::Actor`): the sender's id, its
- * sequencer, its mailbox (the first hop), and its return handle. `Instance` implements it.
+ * sequencer, its clock (`send_timestamp`), its mailbox (the first hop), and its return handle.
+ * `Instance` implements it; `postMessage` is the ref-send entry (`PostContext`, ref.ts).
  */
-export interface SendContext {
+export interface SendContext extends PostContext {
   readonly selfId: ActorId;
   readonly sequencer: Sequencer;
-  readonly mailbox: Mailbox;
-  /** The sender's bound `Undeliverable` port, or the global monitored return handle. */
+  /** The sender's clock: the `send_timestamp` of what it sends (its proc's clock). */
+  readonly clock: Clock;
+  readonly mailbox: MailboxSender;
+  /** The sender's bound `Undeliverable` port, or its proc's monitored return handle. */
   returnHandle(): ReturnHandle;
   /** The initial TTL of envelopes it sends (default: the `messageTtlDefault` configuration). */
   readonly messageTtl?: number;
+}
+
+/**
+ * What a port needs from the mailbox that owns it (`Mailbox` implements it): its id, its
+ * closed status, its port table, and the clock and sequencer of returns to its ports (MS-2).
+ */
+export interface PortOwner {
+  readonly actorId: ActorId;
+  /** The owner's terminal status once closed (PT-1). */
+  readonly closedStatus: ActorStatus | undefined;
+  allocatePort(): number;
+  bindEntry(index: number, entry: PortEntry): void;
+  unbindEntry(index: number): void;
+  /** The owner's clock: the `send_timestamp` of returns (its proc's clock). */
+  readonly clock: Clock;
+  /** Numbers the returns (`Undeliverable`s) sent to this mailbox's bound ports (MS-2). */
+  returnSequencer(): Sequencer;
 }
 
 /** Enqueue a value with its headers; throws `MailboxSenderError` when the receiver is gone. */
@@ -65,11 +88,11 @@ export interface PortEntry {
   readonly handle: PortHandle<never> | undefined;
 }
 
-export class PortHandle<T> {
+export class PortHandle<T> implements ReturnHandle {
   private boundRef: PortRef<T> | undefined;
   private portId: PortId | undefined;
   constructor(
-    readonly mailbox: Mailbox,
+    readonly mailbox: PortOwner,
     readonly index: number,
     private readonly sink: Sink<T>,
     readonly typeName = 'unknown',
@@ -89,7 +112,29 @@ export class PortHandle<T> {
     if (portId === undefined) {
       this.sink(message, DIRECT_HEADERS);
     } else {
-      this.sink(message, { send_timestamp: Date.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) });
+      this.sink(message, { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) });
+    }
+  }
+
+  /**
+   * MS-2 (`ReturnHandle`): enqueue a failed envelope as an `Undeliverable`, numbered by the
+   * owner's return sequencer (upstream: sent by the runtime's global return client). Throws
+   * `MailboxSenderError` when the owner is gone. The port's type is the caller's claim: only
+   * `PortHandle<Undeliverable>`s are return handles.
+   */
+  returnEnvelope(envelope: MessageEnvelope): void {
+    const mailbox = this.mailbox;
+    if (mailbox.closedStatus !== undefined) {
+      throw new MailboxSenderError(this.location(), 'owner-terminated', `owner terminated: ${String(mailbox.closedStatus)}`, {
+        status: mailbox.closedStatus,
+      });
+    }
+    const message = new Undeliverable(envelope) as T;
+    const portId = this.portId;
+    if (portId === undefined) {
+      this.sink(message, DIRECT_HEADERS);
+    } else {
+      this.sink(message, { send_timestamp: mailbox.clock.now(), message_type: this.typeName, seq_info: mailbox.returnSequencer().assignSeq(portId) });
     }
   }
 
@@ -147,62 +192,6 @@ export class PortHandle<T> {
   }
 }
 
-export class PortRef<T> {
-  /** Phantom field: keeps `PortRef<A>` and `PortRef<B>` distinct types. */
-  declare readonly __message?: (value: T) => void;
-  constructor(
-    readonly portId: PortId,
-    readonly reducerSpec: string | undefined = undefined,
-    readonly returnUndeliverable = true,
-  ) {}
-
-  static attest<T>(portId: PortId): PortRef<T> {
-    return new PortRef<T>(portId);
-  }
-
-  /** PT-5: serialize, wrap in an envelope, route from the sender's mailbox. */
-  send(cx: SendContext, message: T): void {
-    postMessage(cx, this.portId, message, undefined, this.returnUndeliverable);
-  }
-
-  sendWithHeaders(cx: SendContext, headers: Headers, message: T): void {
-    postMessage(cx, this.portId, message, headers, this.returnUndeliverable);
-  }
-
-  /** A copy whose failed deliveries are dropped (false) or returned (true). */
-  withReturnUndeliverable(value: boolean): PortRef<T> {
-    return new PortRef<T>(this.portId, this.reducerSpec, value);
-  }
-
-  intoOnce(): OncePortRef<T> {
-    return new OncePortRef<T>(this.portId, this.returnUndeliverable);
-  }
-
-  toString(): string {
-    return String(this.portId);
-  }
-}
-
-export class OncePortRef<T> {
-  declare readonly __message?: (value: T) => void;
-  constructor(
-    readonly portId: PortId,
-    readonly returnUndeliverable = true,
-  ) {}
-
-  static attest<T>(portId: PortId): OncePortRef<T> {
-    return new OncePortRef<T>(portId);
-  }
-
-  send(cx: SendContext, message: T): void {
-    postMessage(cx, this.portId, message, undefined, this.returnUndeliverable);
-  }
-
-  toString(): string {
-    return String(this.portId);
-  }
-}
-
 /**
  * The ref-send path (upstream `MailboxExt::post`): serialize, build the envelope with
  * `SEND_TIMESTAMP` and `SEQ_INFO`, post it through the sender's mailbox (the first hop).
@@ -236,14 +225,14 @@ export function postSerialized(
     // one literal, one hidden class: the common case of the ref send hot path
     headers =
       messageType === undefined
-        ? { send_timestamp: Date.now(), seq_info: cx.sequencer.assignSeq(dest) }
-        : { send_timestamp: Date.now(), message_type: messageType, seq_info: cx.sequencer.assignSeq(dest) };
+        ? { send_timestamp: cx.clock.now(), seq_info: cx.sequencer.assignSeq(dest) }
+        : { send_timestamp: cx.clock.now(), message_type: messageType, seq_info: cx.sequencer.assignSeq(dest) };
   } else {
     if (extra.seq_info !== undefined) {
       throw new MailboxSenderError(String(dest), 'invalid', 'SEQ_INFO must not be set by the caller');
     }
     headers = { ...extra };
-    headers.send_timestamp ??= Date.now();
+    headers.send_timestamp ??= cx.clock.now();
     if (messageType !== undefined) headers.message_type ??= messageType;
     headers.seq_info = cx.sequencer.assignSeq(dest);
   }
@@ -254,7 +243,7 @@ export function postSerialized(
 export class OncePortHandle<T> {
   private used = false;
   constructor(
-    readonly mailbox: Mailbox,
+    readonly mailbox: PortOwner,
     readonly index: number,
     private readonly sink: Sink<T>,
     readonly typeName = 'unknown',
@@ -297,7 +286,7 @@ export class PortReceiver<T> {
   private waiter: Waiter<T> | undefined;
   private closedError: Error | undefined;
   constructor(
-    readonly mailbox: Mailbox,
+    readonly mailbox: PortOwner,
     readonly index: number,
     private readonly coalesce = false,
   ) {}
@@ -389,7 +378,7 @@ export class OncePortReceiver<T> {
   private error: Error | undefined;
   private waiter: Waiter<T> | undefined;
   constructor(
-    readonly mailbox: Mailbox,
+    readonly mailbox: PortOwner,
     readonly index: number,
   ) {}
 
@@ -427,24 +416,3 @@ export class OncePortReceiver<T> {
     this.waiter?.reject(this.error);
   }
 }
-
-registerExtension(
-  EXT.PORT_REF,
-  PortRef,
-  (r: PortRef<unknown>) => [r.portId, r.reducerSpec ?? null, r.returnUndeliverable],
-  (d) => {
-    const [portId, spec, ret] = d as [unknown, unknown, unknown];
-    if (!(portId instanceof PortId)) throw new CodecError('deserialize', 'malformed PortRef');
-    return new PortRef(portId, typeof spec === 'string' ? spec : undefined, ret !== false);
-  },
-);
-registerExtension(
-  EXT.ONCE_PORT_REF,
-  OncePortRef,
-  (r: OncePortRef<unknown>) => [r.portId, r.returnUndeliverable],
-  (d) => {
-    const [portId, ret] = d as [unknown, unknown];
-    if (!(portId instanceof PortId)) throw new CodecError('deserialize', 'malformed OncePortRef');
-    return new OncePortRef(portId, ret !== false);
-  },
-);

@@ -9,14 +9,24 @@
  * - MS-2 (return protocol): a failed envelope gets the error appended and is sent to its return
  *   handle; if that send fails, or the envelope already is a return, it is logged as abandoned
  *   (`undelivered_message_abandoned`). A return is never retried nor itself returned (UM-2).
+ *   The return handle takes the return itself (`returnEnvelope`): no global hook, whichever
+ *   module is loaded.
+ *
+ * The bottom of the mailbox floor: it knows envelopes and delivery errors, not ports nor
+ * mailboxes.
  */
 import { rootLogger } from '../log.js';
 import { DeliveryError } from './errors.js';
-import type { MessageEnvelope, Undeliverable } from './envelope.js';
-import type { PortHandle } from './ports.js';
+import type { MessageEnvelope } from './envelope.js';
 
-/** Where a failed envelope goes: the sender's bound `Undeliverable` port. */
-export type ReturnHandle = PortHandle<Undeliverable>;
+/**
+ * Where a failed envelope goes: the sender's bound `Undeliverable` port (a
+ * `PortHandle<Undeliverable>`, mailbox/ports.ts, is one).
+ */
+export interface ReturnHandle {
+  /** MS-2: enqueue `envelope` as an `Undeliverable` for its sender; throws when that port is gone. */
+  returnEnvelope(envelope: MessageEnvelope): void;
+}
 
 export interface MailboxSender {
   /** One hop: TTL check and decrement, then `postUnchecked` (MS-1). */
@@ -45,16 +55,6 @@ export abstract class BaseMailboxSender implements MailboxSender {
   }
 }
 
-/**
- * The global hook that sends a return: installed by `proc.ts` (it needs the runtime proc's
- * `global_return_client`). Returns false when the return could not be enqueued.
- */
-let sendReturn: ((returnHandle: ReturnHandle, envelope: MessageEnvelope) => boolean) | undefined;
-
-export function installReturnSender(fn: (returnHandle: ReturnHandle, envelope: MessageEnvelope) => boolean): void {
-  sendReturn = fn;
-}
-
 /** Marks an envelope as carrying a returned envelope (its payload is an `Undeliverable`). */
 export const RETURN_MARK = 'undeliverable_return';
 
@@ -70,7 +70,11 @@ export function returnUndeliverable(
     abandon(envelope);
     return;
   }
-  if (sendReturn === undefined || !sendReturn(returnHandle, envelope)) abandon(envelope);
+  try {
+    returnHandle.returnEnvelope(envelope);
+  } catch {
+    abandon(envelope);
+  }
 }
 
 /** upstream `UndeliverableMailboxSender`: log `undelivered_message_abandoned` and drop. */

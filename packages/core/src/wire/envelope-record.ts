@@ -36,9 +36,8 @@
  * envelope may outlive the record, and msgpackr reads private memory faster, BENCHMARKS.md).
  * Destination `PortId`s of handler ports are cached per actor slot.
  */
-import { ACTOR_PORT } from '../mailbox/mailbox.js';
-import { ActorId, PortId, ProcId } from '../id.js';
-import { ChannelAddr } from '../channel/addr.js';
+import { ACTOR_PORT, ActorId, PortId, ProcId } from '../id.js';
+import { ChannelAddr } from '../addr.js';
 import { DeliveryError, type DeliveryErrorKind } from '../mailbox/errors.js';
 import { MessageEnvelope, SeqInfo, type Headers } from '../mailbox/envelope.js';
 import { CodecError } from './errors.js';

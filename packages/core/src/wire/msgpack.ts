@@ -18,9 +18,10 @@
  *   (that re-enters msgpackr's shared buffer and corrupts the outer message).
  */
 import { Packr, addExtension, type Options } from 'msgpackr';
-import { ChannelAddr } from '../channel/addr.js';
+import { ChannelAddr } from '../addr.js';
 import { ActorId, PortId, ProcId } from '../id.js';
 import { Undeliverable } from '../mailbox/envelope.js';
+import { ActorRef, OncePortRef, PortRef } from '../ref.js';
 import { CodecError } from './errors.js';
 import { envelopeFromWire, envelopeToWire } from './tuple.js';
 
@@ -106,6 +107,33 @@ registerExtension(
   (d) => {
     if (!Array.isArray(d) || d.length !== 5 || typeof d[4] !== 'number') throw new CodecError('deserialize', 'malformed port id');
     return new PortId(actorIdFromParts(d.slice(0, 4)), d[4]);
+  },
+);
+registerExtension(
+  EXT.ACTOR_REF,
+  ActorRef,
+  (r: ActorRef<unknown>) => r.actorId,
+  (d) => {
+    if (!(d instanceof ActorId)) throw new CodecError('deserialize', 'malformed ActorRef');
+    return new ActorRef(d);
+  },
+);
+registerExtension(
+  EXT.PORT_REF,
+  PortRef,
+  (r: PortRef<unknown>) => [r.portId, r.reducerSpec ?? null, r.returnUndeliverable],
+  (d) => {
+    if (!Array.isArray(d) || !(d[0] instanceof PortId)) throw new CodecError('deserialize', 'malformed PortRef');
+    return new PortRef(d[0], typeof d[1] === 'string' ? d[1] : undefined, d[2] !== false);
+  },
+);
+registerExtension(
+  EXT.ONCE_PORT_REF,
+  OncePortRef,
+  (r: OncePortRef<unknown>) => [r.portId, r.returnUndeliverable],
+  (d) => {
+    if (!Array.isArray(d) || !(d[0] instanceof PortId)) throw new CodecError('deserialize', 'malformed OncePortRef');
+    return new OncePortRef(d[0], d[1] !== false);
   },
 );
 /** A returned envelope nested in a message: its tuple, never bytes (CO-3). */

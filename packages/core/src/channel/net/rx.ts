@@ -39,7 +39,7 @@
 import type net from 'node:net';
 import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { Logger } from '../../log.js';
-import type { ChannelAddr } from '../addr.js';
+import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, type Rx } from '../types.js';
 import { FrameReader } from './framed.js';
 import { defaultCodec, netLogger, resolveTimings, type Codec, type ResolvedTimings, type ServeOptions } from './options.js';

@@ -15,7 +15,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { ChannelAddr } from '../addr.js';
+import { ChannelAddr } from '../../addr.js';
 import { ChannelError } from '../types.js';
 import type { TlsDialOptions, TlsServeOptions } from './options.js';
 

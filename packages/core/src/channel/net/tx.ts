@@ -50,7 +50,7 @@ import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { Logger } from '../../log.js';
-import type { ChannelAddr } from '../addr.js';
+import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
 import { FrameReader } from './framed.js';
 import {

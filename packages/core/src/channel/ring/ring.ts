@@ -170,7 +170,7 @@
  *   delivered or returned, only how long a side spins or stays alive, so tests need not control
  *   them.
  */
-import { ChannelAddr } from '../addr.js';
+import { ChannelAddr } from '../../addr.js';
 import { ProcmeshError } from '../../errors.js';
 
 // ---- layout -------------------------------------------------------------------------------

@@ -49,7 +49,7 @@
  * `protocol`; a listener that throws closes the Rx and the error is rethrown.
  */
 import { realClock, type Clock } from '../../clock.js';
-import type { ChannelAddr } from '../addr.js';
+import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, type Rx } from '../types.js';
 import type { RecordCodec } from '../../wire/record.js';
 import { RingConsumer } from './consumer.js';

@@ -34,7 +34,7 @@
  * `flush` resolves once everything posted before it is. Encode failures hand the message back
  * with code `rejected`; a record over `MAX_RECORD_BYTES` with code `frame-too-large`.
  */
-import type { ChannelAddr } from '../addr.js';
+import type { ChannelAddr } from '../../addr.js';
 import { SendError, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
 import type { RecordCodec } from '../../wire/record.js';
 import { RingConsumer, type RecordVisitor } from './consumer.js';

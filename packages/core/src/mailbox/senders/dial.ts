@@ -19,7 +19,7 @@
  * const proc = Proc.configured(ProcId.withName(addr, 'p'), router);
  * ```
  */
-import type { ChannelAddr } from '../../channel/addr.js';
+import type { ChannelAddr } from '../../addr.js';
 import { ChannelError } from '../../channel/types.js';
 import type { DialOptions } from '../../channel/net/options.js';
 import { dial } from '../../channel/serve.js';

@@ -28,7 +28,7 @@
  *   has no `maxQueued`); `proc.flush()` resolves once everything sent left the thread, links
  *   still being created included (LZ-3).
  */
-import { ChannelAddr } from '../../channel/addr.js';
+import { ChannelAddr } from '../../addr.js';
 import { LazyTx } from '../../channel/lazy.js';
 import { PortRx, PortTx, type MessagePortLike } from '../../channel/port.js';
 import { RingBuffer } from '../../channel/ring/ring.js';

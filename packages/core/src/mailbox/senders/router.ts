@@ -8,7 +8,7 @@
  *   embedded in the destination's `ProcId`; one cached client per address. Dialing is injected
  *   (`Dialer`), so the router works over any transport (net, ring, local).
  */
-import type { ChannelAddr } from '../../channel/addr.js';
+import type { ChannelAddr } from '../../addr.js';
 import { Reference, compareReferences, type ProcId } from '../../id.js';
 import type { MessageEnvelope } from '../envelope.js';
 import { DeliveryError } from '../errors.js';

@@ -14,16 +14,16 @@ import { decodeEnvelope } from '../../wire/envelope.js';
 import { encodePayload } from '../../wire/payload.js';
 import type { Rx } from '../../channel/types.js';
 import { ChannelError } from '../../channel/types.js';
-import { ActorId } from '../../id.js';
+import { ACTOR_PORT, ActorId } from '../../id.js';
 import { config } from '../../config.js';
 import { rootLogger } from '../../log.js';
 import { MessageEnvelope, Undeliverable, type Headers } from '../envelope.js';
 import { DeliveryError } from '../errors.js';
-import { ACTOR_PORT, Mailbox } from '../mailbox.js';
+import { Mailbox } from '../mailbox.js';
 import { PortHandle } from '../ports.js';
 import { abandon, RETURN_MARK, type MailboxSender, type ReturnHandle } from '../sender.js';
 import { PanickingMailboxSender } from './simple.js';
-import { ChannelAddr } from '../../channel/addr.js';
+import { ChannelAddr } from '../../addr.js';
 import { ProcId } from '../../id.js';
 import { Sequencer } from '../../sequencing.js';
 
@@ -102,6 +102,7 @@ export class MailboxServer {
     envelope.addError(DeliveryError.brokenLink('message was undeliverable'));
     const dest = envelope.sender.portId(ACTOR_PORT.UNDELIVERABLE);
     // SEQ_INFO as any ref send has it, so a destination with a reorder buffer accepts it (SQ-3).
+    // realClock: a server has no proc's clock at hand (it posts into a MailboxSender)
     const headers: Headers = { [RETURN_MARK]: true, send_timestamp: Date.now(), seq_info: this.sequencer.assignSeq(dest) };
     const back = new MessageEnvelope(
       this.serverId,

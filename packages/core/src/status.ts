@@ -1,5 +1,5 @@
 /**
- * actor/status.ts: `ActorStatus`, the lifecycle of an actor (spec §1.8), and `StatusCell`, the
+ * status.ts: `ActorStatus`, the lifecycle of an actor (spec §1.8), and `StatusCell`, the
  * observable latest-value cell that holds it (upstream's `watch` channel).
  *
  * ```
@@ -17,7 +17,7 @@
  * - ST-3 (performance): the per-message idle/processing transitions allocate nothing; the
  *   `ActorStatus` object is built when somebody reads it.
  */
-import { ProcmeshError } from '../errors.js';
+import { ProcmeshError } from './errors.js';
 
 /** Details of a handler being run: the actor type and the message arm (`type` field). */
 export interface HandlerInfo {
@@ -70,6 +70,7 @@ export const ActorStatus = {
 export function displayStatus(status: ActorStatus): string {
   switch (status.kind) {
     case 'processing': {
+      // realClock: a display has no proc at hand (under a SimulatedClock the duration is off)
       const ms = Math.max(0, Math.round(Date.now() - status.since));
       const h = status.handler;
       if (h === undefined) return `processing for ${ms}ms`;

@@ -1,5 +1,5 @@
 /**
- * channel/addr.ts: `ChannelAddr`, the address of a channel endpoint (upstream `channel.rs` §7.1).
+ * addr.ts: `ChannelAddr`, the address of a channel endpoint (upstream `channel.rs` §7.1).
  *
  * Grammar (Display always uses `:`; parsing accepts `!` or `:`, the first `!` wins):
  *
@@ -24,7 +24,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
-import { ParseError } from '../errors.js';
+import { ParseError } from './errors.js';
 
 export type ChannelTransport = 'local' | 'tcp' | 'unix' | 'tls' | 'metatls';
 

@@ -1,0 +1,93 @@
+/**
+ * actor/cell.ts: `InstanceCell`, the type-erased node of an instance in its proc's supervision
+ * tree (spec §1.6, §4.1): parent and children, status, counters, the supervision event it
+ * emitted (FI-1), and what introspection reads (`IntrospectCell`). `proc.getInstance(id)`
+ * returns one.
+ *
+ * The cell knows its instance only as a `CellInstance` (what the tree asks of it), so it sits
+ * below actor/instance.ts.
+ *
+ * ## Invariants
+ *
+ * - CE-1: `traverse` is a pre-order walk, children in ascending pid order.
+ * - CE-2: `unlinkFromParent` removes the cell from its parent's children and tells the parent
+ *   (`childUnlinked`: a parent waiting for its children to stop wakes when none is left, AC-4).
+ */
+import type { Clock } from '../clock.js';
+import type { ActorId } from '../id.js';
+import type { IntrospectCell, IntrospectResult } from '../introspect.js';
+import { StatusCell, type ActorStatus, type HandlerInfo } from '../status.js';
+import type { ActorSupervisionEvent } from '../supervision.js';
+import type { Signal } from './signal.js';
+
+/** What the tree asks of an instance (`Instance` implements it). */
+export interface CellInstance {
+  /** The actor object of a spawned actor (`resolveActorRef` type checks). */
+  readonly actor: unknown;
+  /** The instance's local handle (an `ActorHandle`; the type is the caller's claim). */
+  handle(): unknown;
+  /** Throws when the instance has no loop (clients) or finished. */
+  signal(signal: Signal): void;
+  /** A child's supervision event (AC-5); false if it could not be delivered. */
+  deliverSupervisionEvent(event: ActorSupervisionEvent): boolean;
+  /** A child left `children` (CE-2). */
+  childUnlinked(): void;
+  /** `abortRootActor` (DESIGN decision 5). */
+  detach(): void;
+  /** Drop a client instance. */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * The type-erased shared state of an instance: its place in the supervision tree, status and
+ * counters. `proc.getInstance(id)` returns this.
+ */
+export class InstanceCell implements IntrospectCell {
+  parent: InstanceCell | undefined;
+  readonly children = new Map<number, InstanceCell>();
+  readonly status: StatusCell;
+  readonly createdAt: number;
+  /** The proc's clock (introspection's `as_of`). */
+  readonly clock: Clock;
+  messagesProcessed = 0;
+  totalProcessingTimeUs = 0;
+  lastHandler: HandlerInfo | undefined;
+  /** FI-1: written once, before the status turns terminal. */
+  supervisionEvent: ActorSupervisionEvent | undefined;
+  isSystem = false;
+  publishedAttrs: Record<string, unknown> | undefined;
+  queryChild: ((child: string) => IntrospectResult | undefined) | undefined;
+  introspectable = false;
+  /** Set when the cell left the proc's instance map. */
+  released = false;
+
+  constructor(
+    readonly actorId: ActorId,
+    readonly typeName: string,
+    readonly instance: CellInstance,
+    initial: ActorStatus,
+    clock: Clock,
+  ) {
+    this.status = new StatusCell(initial);
+    this.createdAt = clock.now();
+    this.clock = clock;
+  }
+
+  /** CE-1: pre-order walk of this subtree, children in ascending pid order. */
+  traverse(visit: (cell: InstanceCell, depth: number) => void, depth = 0): void {
+    visit(this, depth);
+    const pids = [...this.children.keys()].sort((a, b) => a - b);
+    for (const pid of pids) this.children.get(pid)?.traverse(visit, depth + 1);
+  }
+
+  /** CE-2: unlink from the parent; returns the parent it had. */
+  unlinkFromParent(): InstanceCell | undefined {
+    const parent = this.parent;
+    if (parent !== undefined) {
+      parent.children.delete(this.actorId.pid);
+      this.parent = undefined;
+      parent.instance.childUnlinked();
+    }
+    return parent;
+  }
+}

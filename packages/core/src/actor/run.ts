@@ -1,0 +1,306 @@
+/**
+ * actor/run.ts: the actor loop of a spawned actor (spec §4.1): `startActor` -> `serve` ->
+ * `runActorTree` -> `run`, and the batches of work it handles (`processBatch`).
+ *
+ * ```
+ * run:          initializing -> init() -> loop { idle; next of: signal | supervision event | work }
+ * runActorTree: run; stopping; Stop("parent stopping") to every child; wait for children
+ *               (`childStopWaitMs` per round, then unlink the rest); cleanup() (bounded)
+ * serve:        status = stopped(reason) | child's status (propagated) | failed(error);
+ *               close mailbox; store event (FI-1: before status); set status;
+ *               event to parent (+ ChildStopped) or to proc.handleUnhandledSupervisionEvent
+ * ```
+ *
+ * Signals are checked first, then supervision events, then work (upstream picks fairly at
+ * random; no test depends on the order, and DrainAndStop drains queued work either way).
+ * The loop reads the instance's queues (`@internal` fields of `Instance`, actor/instance.ts)
+ * and its proc's clock for every timestamp and timer. The invariants it keeps, AC-1 to AC-6,
+ * are listed in actor/instance.ts.
+ */
+import type { Timer } from '../clock.js';
+import { ActorSupervisionEvent } from '../supervision.js';
+import { ActorStatus } from '../status.js';
+import { DIRECT_HEADERS, type Headers } from '../mailbox/envelope.js';
+import { ActorError, ActorErrorKind, describeThrown } from './errors.js';
+import type { Actor, Instance } from './instance.js';
+import { Signal } from './signal.js';
+
+/** AC-6 */
+const YIELD_EVERY = 1024;
+
+/** Resolve after the event loop had a turn (I/O, timers). */
+const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+type RunOutcome = { ok: true; reason: string } | { ok: false; kind: ActorErrorKind } | { ok: 'detached' };
+
+/** Start the actor task of a spawned actor (`Proc` calls it once the instance is registered). */
+export function startActor<M>(inst: Instance<M>, actor: Actor<M>): void {
+  if (inst.loopRunning) return;
+  inst.loopRunning = true;
+  inst.actor = actor;
+  inst.handlerTypeName = actor.constructor?.name ?? inst.cell.typeName;
+  queueMicrotask(() => void serve(inst, actor));
+}
+
+async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
+  const outcome = await runActorTree(inst, actor);
+  inst.loopFinished = true;
+  if (outcome.ok === 'detached' || inst.aborted) return;
+  const displayName = safeDisplayName(actor);
+  let status: ActorStatus;
+  let event: ActorSupervisionEvent;
+  if (outcome.ok) {
+    status = ActorStatus.stopped(outcome.reason);
+    event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now());
+  } else if (outcome.kind.kind === 'unhandled-supervision-event') {
+    event = outcome.kind.event;
+    status = event.actorStatus;
+  } else {
+    status = ActorStatus.failed(ActorErrorKind.display(outcome.kind));
+    const caused = outcome.kind.kind === 'error-during-handling-supervision' ? outcome.kind.event : undefined;
+    event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now(), caused);
+  }
+  const dropped = inst.work.clear();
+  if (dropped > 0) inst.logger.debug({ dropped }, 'queued work dropped at stop');
+  inst.mailbox.close(status);
+  inst.cell.supervisionEvent = event; // FI-1
+  inst.cell.status.set(status);
+  inst.proc.storeTerminatedSnapshot(inst.cell);
+  const parent = inst.cell.unlinkFromParent();
+  if (parent !== undefined) {
+    const delivered = parent.instance.deliverSupervisionEvent(event);
+    if (!delivered) {
+      if (event.isError()) {
+        inst.proc.crash(`failed to send supervision event to actor ${parent.actorId}: ${event}. Crash the process.`);
+      } else {
+        inst.logger.debug({ event: String(event) }, 'supervision event dropped: parent cannot receive it');
+      }
+    }
+    try {
+      parent.instance.signal(Signal.childStopped(inst.selfId.pid));
+    } catch {
+      // the parent has no loop (client) or finished: nothing to tell
+    }
+  } else {
+    inst.proc.handleUnhandledSupervisionEvent(inst, event);
+  }
+  inst.proc.releaseCell(inst.cell);
+}
+
+async function runActorTree<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
+  let outcome: RunOutcome;
+  try {
+    outcome = await run(inst, actor);
+  } catch (err) {
+    outcome = { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) };
+  }
+  if (outcome.ok === 'detached' || inst.aborted) return { ok: 'detached' };
+  inst.cell.status.set(ActorStatus.stopping);
+  await stopChildren(inst);
+  if (inst.aborted) return { ok: 'detached' };
+  const error = outcome.ok ? undefined : new ActorError(inst.selfId, outcome.kind);
+  const cleanupError = await runCleanup(inst, actor, error);
+  if (outcome.ok && cleanupError !== undefined) return { ok: false, kind: ActorErrorKind.generic(`cleanup error: ${cleanupError}`) };
+  if (!outcome.ok && cleanupError !== undefined) inst.logger.warn({ cleanupError }, 'cleanup failed after an actor error');
+  return outcome;
+}
+
+/** AC-4: Stop every child, wait for them (a bounded wait per round), unlink stragglers. */
+async function stopChildren<M>(inst: Instance<M>): Promise<void> {
+  for (const child of [...inst.cell.children.values()]) {
+    try {
+      child.instance.signal(Signal.stop('parent stopping'));
+    } catch {
+      child.unlinkFromParent();
+      // a client child: dropping the parent drops it
+      child.instance[Symbol.dispose]();
+    }
+  }
+  while (inst.cell.children.size > 0) {
+    const emptied = new Promise<boolean>((resolve) => {
+      inst.childWaiter = () => resolve(true);
+    });
+    let timer: Timer | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = inst.clock.setTimeout(() => resolve(false), inst.proc.childStopWaitMs);
+    });
+    const ok = await Promise.race([emptied, timedOut]);
+    timer?.cancel();
+    inst.childWaiter = undefined;
+    if (!ok && inst.cell.children.size > 0) {
+      inst.logger.warn({ children: inst.cell.children.size }, 'children did not stop in time; unlinking them');
+      for (const child of [...inst.cell.children.values()]) child.unlinkFromParent();
+    }
+  }
+}
+
+async function runCleanup<M>(inst: Instance<M>, actor: Actor<M>, error: ActorError | undefined): Promise<string | undefined> {
+  if (actor.cleanup === undefined) return undefined;
+  let timer: Timer | undefined;
+  try {
+    const result = actor.cleanup(inst, error);
+    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = inst.clock.setTimeout(() => resolve(`timed out after ${inst.proc.cleanupTimeoutMs}ms`), inst.proc.cleanupTimeoutMs);
+    });
+    return await Promise.race([(result as Promise<void>).then(() => undefined), timeout]);
+  } catch (err) {
+    return describeThrown(err);
+  } finally {
+    timer?.cancel();
+  }
+}
+
+async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
+  const status = inst.cell.status;
+  status.set(ActorStatus.initializing);
+  if (actor.init !== undefined) {
+    try {
+      const r = actor.init(inst);
+      if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
+    } catch (err) {
+      return { ok: false, kind: ActorErrorKind.generic(`initialization error: ${describeThrown(err)}`) };
+    }
+    if (inst.aborted) return { ok: 'detached' };
+  }
+  const cell = inst.cell;
+  const work = inst.work;
+  let sinceYield = 0;
+  let drainReason: string | undefined;
+  for (;;) {
+    status.markIdle();
+    if (inst.aborted) return { ok: 'detached' };
+    if (inst.signals.length > 0) {
+      const signal = inst.signals.shift() as Signal;
+      cell.messagesProcessed++;
+      if (signal.kind === 'stop') return { ok: true, reason: signal.reason };
+      if (signal.kind === 'drain-and-stop') {
+        drainReason = signal.reason;
+        break;
+      }
+      if (signal.kind === 'abort') return { ok: false, kind: { kind: 'aborted', reason: signal.reason } };
+      continue;
+    }
+    if (inst.supervisionEvents.length > 0) {
+      const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
+      const failure = await handleSupervisionEvent(inst, actor, event);
+      cell.messagesProcessed++;
+      if (failure !== undefined) return { ok: false, kind: failure };
+      continue;
+    }
+    if (work.size > 0) {
+      const limit = YIELD_EVERY - sinceYield;
+      const pending = processBatch(inst, actor, limit, true);
+      sinceYield += inst.batchCount;
+      if (pending !== undefined) {
+        const failure = await pending;
+        if (failure !== undefined) return { ok: false, kind: failure };
+        sinceYield++;
+      }
+      if (sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await yieldMacrotask();
+      }
+      continue;
+    }
+    sinceYield = 0;
+    await new Promise<void>((resolve) => {
+      inst.wake = resolve;
+    });
+  }
+  // DrainAndStop: handle every queued item, including ones arriving while draining.
+  while (work.size > 0) {
+    if (inst.aborted) return { ok: 'detached' };
+    const pending = processBatch(inst, actor, YIELD_EVERY, false);
+    if (pending !== undefined) {
+      const failure = await pending;
+      if (failure !== undefined) return { ok: false, kind: failure };
+    } else if (work.size > 0) {
+      await yieldMacrotask(); // AC-6, also while draining
+    }
+  }
+  return { ok: true, reason: drainReason };
+}
+
+/**
+ * Handle queued work items synchronously, one after the other, until the queue is empty,
+ * `limit` items were handled, a signal or supervision event is waiting (when `stopForControl`),
+ * or a handler returned a promise. Returns undefined when every item it took completed
+ * synchronously (AC-2: no promise, no microtask per message); otherwise the promise of the
+ * item in flight (or of the failure handling), resolving to the failure kind if any.
+ *
+ * Timing (ST-3): the clock is read once per batch, not per message. Every item of a batch is
+ * `processing` since the batch start, and the batch's elapsed time goes to
+ * `totalProcessingTimeUs`; an item that returns a promise adds its time until it settles.
+ */
+function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stopForControl: boolean): Promise<ActorErrorKind | undefined> | undefined {
+  const work = inst.work;
+  const cell = inst.cell;
+  const status = cell.status;
+  const clock = inst.clock;
+  const start = clock.monotonic();
+  const since = clock.now(); // wall clock, as upstream's `SystemTime`
+  let n = 0;
+  inst.batchCount = 0;
+  while (n < limit && work.shift()) {
+    if (n > 0) status.markIdle();
+    n++;
+    let result: void | Promise<void>;
+    try {
+      result = inst.runWorkItem(actor, work.tag, work.message, work.headers as Headers, since);
+    } catch (err) {
+      inst.batchCount = n - 1;
+      cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
+      return handlerFailed(inst, actor, err);
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      inst.batchCount = n - 1;
+      const suspended = clock.monotonic();
+      cell.totalProcessingTimeUs += (suspended - start) * 1000;
+      return (result as Promise<void>).then(
+        () => {
+          cell.messagesProcessed++;
+          cell.totalProcessingTimeUs += (clock.monotonic() - suspended) * 1000;
+          return undefined;
+        },
+        (err: unknown) => {
+          cell.totalProcessingTimeUs += (clock.monotonic() - suspended) * 1000;
+          return handlerFailed(inst, actor, err);
+        },
+      );
+    }
+    cell.messagesProcessed++;
+    if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
+  }
+  inst.batchCount = n;
+  cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
+  return undefined;
+}
+
+/** A handler failed: pending supervision events are handled first (they may fail first). */
+async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown): Promise<ActorErrorKind> {
+  while (inst.supervisionEvents.length > 0) {
+    const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
+    const failure = await handleSupervisionEvent(inst, actor, event);
+    if (failure !== undefined) return failure;
+  }
+  return ActorErrorKind.generic(describeThrown(err));
+}
+
+async function handleSupervisionEvent<M>(inst: Instance<M>, actor: Actor<M>, event: ActorSupervisionEvent): Promise<ActorErrorKind | undefined> {
+  inst.headers = DIRECT_HEADERS;
+  try {
+    const absorbed = actor.handleSupervisionEvent !== undefined ? await actor.handleSupervisionEvent(inst, event) : !event.isError();
+    return absorbed ? undefined : { kind: 'unhandled-supervision-event', event };
+  } catch (err) {
+    return { kind: 'error-during-handling-supervision', message: describeThrown(err), event };
+  }
+}
+
+function safeDisplayName<M>(actor: Actor<M>): string | undefined {
+  try {
+    return actor.displayName?.();
+  } catch {
+    return undefined;
+  }
+}

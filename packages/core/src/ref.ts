@@ -1,0 +1,151 @@
+/**
+ * ref.ts: the serializable typed references, `ActorRef<M>`, `PortRef<T>` and `OncePortRef<T>`
+ * (spec §1.3, §1.6, §3.1).
+ *
+ * A ref is an id with a message type: plain data that can travel inside any message (the codec
+ * registers all three as msgpack extensions, in `codec.ts`, next to the ids). It sits on the
+ * floor just above the ids, so anything may hold one without importing the codec, the mailbox
+ * or the actor runtime.
+ *
+ * A ref send goes through its caller's `PostContext` (upstream `context::Actor` +
+ * `MailboxExt::post`): the context serializes the message, builds the envelope and posts it from
+ * its own mailbox (`Instance.postMessage` -> mailbox/ports.ts `postMessage`). The ref itself
+ * needs neither the codec nor a mailbox.
+ *
+ * ## Invariants
+ *
+ * - RF-1: a ref is immutable; `withReturnUndeliverable` and `intoOnce` make new refs.
+ * - RF-2: a ref send is one call on the context (`postMessage`), with no allocation here: the
+ *   handler port's `PortRef` of an `ActorRef` is built once.
+ * - RF-3: refs compare and display by their ids (`equals`, `String(ref)`).
+ */
+import { ACTOR_PORT, type ActorId, type PortId } from './id.js';
+import type { ActorStatus } from './status.js';
+
+/**
+ * Headers a caller may add to a ref send (mailbox/envelope.ts `Headers` is one): a string-keyed
+ * bag of serializable values. `seq_info` must not be set by the caller.
+ */
+export type SendHeaders = { readonly [key: string]: unknown };
+
+/** What a ref send needs from its caller: post a message from it to a port. `Instance` implements it. */
+export interface PostContext {
+  /**
+   * Serialize `message`, wrap it in an envelope to `dest` (with `extra` headers, if any) and
+   * post it from the caller's mailbox. Throws `MailboxSenderError('serialize')` for a value the
+   * codec cannot hold; delivery failures come back asynchronously as `Undeliverable`.
+   */
+  postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean): void;
+}
+
+/**
+ * The shape of a local actor handle, as `downcastHandle` returns it (actor/handle.ts
+ * `ActorHandle<M>` has it). For the full `ActorHandle<M>`, use `proc.resolveActorRef(ref)`.
+ */
+export interface LocalActorHandle<M> {
+  readonly actorId: ActorId;
+  readonly status: ActorStatus;
+  bind(): ActorRef<M>;
+  drainAndStop(reason?: string): void;
+  join(): Promise<ActorStatus>;
+}
+
+/** Resolves a ref to the local handle of a running actor (`Proc` is one). */
+export interface ActorRefResolver {
+  resolveActorRef<A>(ref: ActorRef<A>): LocalActorHandle<A> | undefined;
+}
+
+export class ActorRef<M> {
+  declare readonly __message?: (value: M) => void;
+  /** RF-2: the handler port's ref, built once (the ref send hot path). */
+  private handlerRef: PortRef<M> | undefined;
+  constructor(readonly actorId: ActorId) {}
+
+  /** A ref to an actor known only by id (upstream `attest`): the type is the caller's claim. */
+  static attest<M>(actorId: ActorId): ActorRef<M> {
+    return new ActorRef<M>(actorId);
+  }
+
+  /** The actor's handler port. */
+  port(): PortRef<M> {
+    this.handlerRef ??= new PortRef<M>(this.actorId.portId(ACTOR_PORT.HANDLER));
+    return this.handlerRef;
+  }
+
+  send(cx: PostContext, message: M): void {
+    this.port().send(cx, message);
+  }
+
+  sendWithHeaders(cx: PostContext, headers: SendHeaders, message: M): void {
+    this.port().sendWithHeaders(cx, headers, message);
+  }
+
+  /** The local handle, if the actor lives in `cx`'s proc and is running (upstream `downcast_handle`). */
+  downcastHandle(cx: { readonly proc: ActorRefResolver }): LocalActorHandle<M> | undefined {
+    return cx.proc.resolveActorRef(this);
+  }
+
+  equals(other: ActorRef<unknown>): boolean {
+    return this.actorId.equals(other.actorId);
+  }
+
+  toString(): string {
+    return String(this.actorId);
+  }
+}
+
+export class PortRef<T> {
+  /** Phantom field: keeps `PortRef<A>` and `PortRef<B>` distinct types. */
+  declare readonly __message?: (value: T) => void;
+  constructor(
+    readonly portId: PortId,
+    readonly reducerSpec: string | undefined = undefined,
+    readonly returnUndeliverable = true,
+  ) {}
+
+  static attest<T>(portId: PortId): PortRef<T> {
+    return new PortRef<T>(portId);
+  }
+
+  /** PT-5: serialize, wrap in an envelope, route from the sender's mailbox. */
+  send(cx: PostContext, message: T): void {
+    cx.postMessage(this.portId, message, undefined, this.returnUndeliverable);
+  }
+
+  sendWithHeaders(cx: PostContext, headers: SendHeaders, message: T): void {
+    cx.postMessage(this.portId, message, headers, this.returnUndeliverable);
+  }
+
+  /** A copy whose failed deliveries are dropped (false) or returned (true). */
+  withReturnUndeliverable(value: boolean): PortRef<T> {
+    return new PortRef<T>(this.portId, this.reducerSpec, value);
+  }
+
+  intoOnce(): OncePortRef<T> {
+    return new OncePortRef<T>(this.portId, this.returnUndeliverable);
+  }
+
+  toString(): string {
+    return String(this.portId);
+  }
+}
+
+export class OncePortRef<T> {
+  declare readonly __message?: (value: T) => void;
+  constructor(
+    readonly portId: PortId,
+    readonly returnUndeliverable = true,
+  ) {}
+
+  static attest<T>(portId: PortId): OncePortRef<T> {
+    return new OncePortRef<T>(portId);
+  }
+
+  send(cx: PostContext, message: T): void {
+    cx.postMessage(this.portId, message, undefined, this.returnUndeliverable);
+  }
+
+  toString(): string {
+    return String(this.portId);
+  }
+}
