@@ -334,7 +334,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
         .openEnqueuePort<Signal>(
           ACTOR_PORT.SIGNAL,
           (signal) => {
-            if (!Signal.isSignal(signal)) throw new ProcError('unknown-actor-type', 'not a signal');
+            if (!Signal.isSignal(signal)) throw new ProcError('invalid-signal', 'not a signal');
             instance.signal(signal);
           },
           'Signal',

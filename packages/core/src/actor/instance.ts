@@ -436,7 +436,7 @@ export class Instance<M> implements SendContext {
 
   /** @internal The receivers of an inverted actor. */
   invertedReceivers(): { work: PortReceiver<WorkCell<M>>; signal: PortReceiver<Signal>; supervision: PortReceiver<ActorSupervisionEvent> } {
-    if (this.inverted === undefined) throw new ProcError('wrong-proc', 'not an inverted actor instance');
+    if (this.inverted === undefined) throw new ProcError('not-inverted', 'not an inverted actor instance');
     return this.inverted;
   }
 
