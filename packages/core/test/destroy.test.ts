@@ -5,14 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  BaseMailboxSender,
-  ChannelAddr,
-  MailboxSenderError,
-  Proc,
-  ProcId,
-  type MessageEnvelope,
-} from '../src/index.js';
+import { BaseMailboxSender } from '../src/transport.js';
+import { ChannelAddr, MailboxSenderError, Proc, ProcId, type MessageEnvelope } from '../src/index.js';
 import { ProcSupervisionCoordinator } from '../src/testing.js';
 import { TestActor, deferred, spawnChild, sync, wedge } from './fixtures/actors.js';
 

@@ -14,12 +14,7 @@ import {
   ActorId,
   ActorRef,
   Instance,
-  Mailbox,
   MessageEnvelope,
-  PanickingMailboxSender,
-  dialMailbox,
-  encodePayload,
-  envelopeCodec,
   type ActorHandle,
   type Undeliverable,
   ChannelAddr,
@@ -28,6 +23,7 @@ import {
   ProcId,
   type DirectProcOptions,
 } from '../src/index.js';
+import { Mailbox, PanickingMailboxSender, dialMailbox, encodePayload, envelopeCodec } from '../src/transport.js';
 import { serve } from '../src/channel/net/index.js';
 import { Recorder } from '../src/testing.js';
 import { tlsMaterial } from './fixtures/net-helpers.js';

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
-import { ActorId, ChannelAddr, CodecError, ProcId, decodePayload, encodePayload } from '../src/index.js';
+import { ActorId, ChannelAddr, CodecError, ProcId } from '../src/index.js';
+import { decodePayload, encodePayload } from '../src/transport.js';
 import { packPlain } from '../src/plain-pack.js';
 import { GIVE_UP, unpackPlain } from '../src/plain-unpack.js';
 

@@ -74,13 +74,10 @@ import {
   MessageEnvelope,
   PortId,
   ProcId,
-  SeqInfo,
-  decodePayload,
-  encodePayload,
   type DeliveryErrorKind,
   type Headers,
 } from '@procmesh/core';
-import type { RecordCodec } from '@procmesh/core/ring';
+import { SeqInfo, decodePayload, encodePayload, type RecordCodec } from '@procmesh/core/transport';
 
 export const RECORD_MAGIC = 0x4550;
 

@@ -3,7 +3,8 @@
  * `FabricRouter`, a `MailboxServer` for envelopes arriving from other procs, and the inbound
  * links. Used by every worker (`worker-main.ts`) and by the main thread's proc (`host.ts`).
  */
-import { ChannelAddr, MailboxServer, Proc, ProcId, type Config, type Logger } from '@procmesh/core';
+import { ChannelAddr, Proc, ProcId, type Config, type Logger } from '@procmesh/core';
+import { MailboxServer } from '@procmesh/core/transport';
 import { FabricRouter, PortInboundLink, PortOutboundLink, type InboundLink } from './fabric.js';
 import type { LinkInit } from './protocol.js';
 import { RingInboundLink, RingOutboundLink } from './ring-link.js';

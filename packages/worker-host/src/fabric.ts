@@ -20,16 +20,8 @@
  *   ring (sent before its link existed, or faster than the peer reads) waits in order, none
  *   bounced. `flush()` is the flow control of a sender that wants a bound.
  */
-import {
-  BaseMailboxSender,
-  DeliveryError,
-  MailboxServer,
-  encodeEnvelope,
-  returnUndeliverable,
-  type MailboxSender,
-  type MessageEnvelope,
-  type ReturnHandle,
-} from '@procmesh/core';
+import { BaseMailboxSender, MailboxServer, encodeEnvelope, returnUndeliverable } from '@procmesh/core/transport';
+import { DeliveryError, type MailboxSender, type MessageEnvelope, type ReturnHandle } from '@procmesh/core';
 import type { MessagePort } from 'node:worker_threads';
 
 export interface OutboundLink {

@@ -34,13 +34,11 @@ import {
   ChannelAddr,
   ProcId,
   ProcmeshError,
-  decodePayload,
-  encodePayload,
   type Config,
   type Instance,
   type IntrospectResult,
 } from '@procmesh/core';
-import { RingBuffer } from '@procmesh/core/ring';
+import { RingBuffer, decodePayload, encodePayload } from '@procmesh/core/transport';
 import { portEndpoint } from './endpoint.js';
 import { FabricProc } from './fabric-proc.js';
 import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';

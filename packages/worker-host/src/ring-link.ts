@@ -49,14 +49,13 @@
  */
 import {
   DeliveryError,
-  returnUndeliverable,
   rootLogger,
-  type MailboxServer,
   type MessageEnvelope,
   type ProcId,
   type ReturnHandle,
   type SendError,
 } from '@procmesh/core';
+import { returnUndeliverable, type MailboxServer } from '@procmesh/core/transport';
 import {
   RECORD_TAG_CODEC_RESET,
   RECORD_TAG_MESSAGE,
@@ -67,7 +66,7 @@ import {
   STATE_CONSUMER_END,
   nowMicros,
   type RecordVisitor,
-} from '@procmesh/core/ring';
+} from '@procmesh/core/transport';
 import type { MessagePort } from 'node:worker_threads';
 import { EnvelopeCodec } from './envelope-codec.js';
 import type { InboundLink, OutboundLink } from './fabric.js';

@@ -11,21 +11,23 @@ import { pino } from 'pino';
 import {
   ACTOR_PORT,
   ActorId,
-  DialMailboxRouter,
-  MailboxDialer,
-  MailboxServer,
-  envelopeCodec,
   type MessageEnvelope,
   PortRef,
   ProcmeshError,
   type IntrospectResult,
-  decodePayload,
-  encodePayload,
   setRootLogger,
   type ActorSupervisionEvent,
   type InstanceCell,
 } from '@procmesh/core';
-import { serve } from '@procmesh/core/net';
+import {
+  DialMailboxRouter,
+  MailboxDialer,
+  MailboxServer,
+  envelopeCodec,
+  decodePayload,
+  encodePayload,
+  serve,
+} from '@procmesh/core/transport';
 import { portEndpoint } from './endpoint.js';
 import { FabricProc } from './fabric-proc.js';
 import type { ActorTreeNode, ControlResult, LinkInit, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ChannelAddr, Mailbox, MessageEnvelope, PanickingMailboxSender, ProcId, type ReturnHandle, type Undeliverable } from '@procmesh/core';
+import { ChannelAddr, MessageEnvelope, ProcId, type ReturnHandle, type Undeliverable } from '@procmesh/core';
+import { Mailbox, PanickingMailboxSender } from '@procmesh/core/transport';
 import { Recorder } from '@procmesh/core/testing';
 import { FabricRouter, type OutboundLink } from '../src/fabric.js';
 

@@ -16,14 +16,11 @@ import {
   MessageEnvelope,
   PortId,
   ProcId,
-  SeqInfo,
   Undeliverable,
-  decodePayload,
-  encodePayload,
   type Headers,
 } from '@procmesh/core';
-import { RingBuffer, RingConsumer, RingTx } from '@procmesh/core/ring';
-import { EnvelopeCodec } from '@procmesh/worker-host';
+import { RingBuffer, RingConsumer, RingTx, SeqInfo, decodePayload, encodePayload } from '@procmesh/core/transport';
+import { EnvelopeCodec } from '../src/envelope-codec.js';
 
 const T = { timeout: 10_000 };
 
