@@ -38,7 +38,7 @@ import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { ActorRef, OncePortRef } from '@procmesh/core';
-import { RingBuffer, ringRx, ringTx, type RingTx } from '@procmesh/core/ring';
+import { RingBuffer, ringRx, ringTx, type RingTx } from '@procmesh/core/transport';
 import { ProcHost, portEndpoint } from '@procmesh/worker-host';
 import type { BlasterMsg, PingMsg, PingResult, PongMsg, SinkDone, SinkMsg } from './bench-actors.js';
 import { gitCommit, median, now, percentile } from './lib/stats.js';

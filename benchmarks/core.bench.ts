@@ -25,19 +25,8 @@ import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Bench } from 'tinybench';
 import { gitCommit } from './lib/stats.js';
-import {
-  ActorId,
-  ChannelAddr,
-  MessageEnvelope,
-  Proc,
-  ProcId,
-  SeqInfo,
-  decodeEnvelope,
-  encodeEnvelope,
-  encodePayload,
-  type Actor,
-  type Context,
-} from '@procmesh/core';
+import { ActorId, ChannelAddr, MessageEnvelope, Proc, ProcId, type Actor, type Context } from '@procmesh/core';
+import { SeqInfo, decodeEnvelope, encodeEnvelope, encodePayload } from '@procmesh/core/transport';
 
 export type CoreScenario = 'handle send + handle' | 'ref send (same proc)' | 'id parse' | 'id format' | 'envelope encode' | 'envelope decode';
 

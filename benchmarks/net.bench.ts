@@ -34,7 +34,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ActorId, ActorRef, ChannelAddr, Proc, type Actor, type Context, type PortRef } from '@procmesh/core';
-import { dial, serve } from '@procmesh/core/net';
+import { dial, serve } from '@procmesh/core/transport';
 import { Packr } from 'msgpackr';
 import { gitCommit, median, percentile, small, type Small } from './lib/stats.js';
 

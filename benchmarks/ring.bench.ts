@@ -29,7 +29,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { RingBuffer, RingConsumer, RingProducer, ringRx, ringTx } from '@procmesh/core/ring';
+import { RingBuffer, RingConsumer, RingProducer, ringRx, ringTx } from '@procmesh/core/transport';
 import { Packr } from 'msgpackr';
 import { gitCommit, median, now, percentile } from './lib/stats.js';
 

@@ -9,7 +9,8 @@
  * starts with `host.addProc()`. Map messages that come back undeliverable (sent to a proc that
  * was going away) land on the coordinator's bound `Undeliverable` port and are re-queued too.
  */
-import { ACTOR_PORT, decodePayload, type ActorRef, type Instance, type InstanceCell, type PortReceiver, type Undeliverable } from '@procmesh/core';
+import { ACTOR_PORT, type ActorRef, type Instance, type InstanceCell, type PortReceiver, type Undeliverable } from '@procmesh/core';
+import { decodePayload } from '@procmesh/core/transport';
 import { ProcHost, type InspectionEvent, type SupervisionFailure } from '@procmesh/worker-host';
 import { Reducer, type MapperMsg, type ReducerMsg, type Report } from './actors.js';
 import type { Display, ProcView } from './display.js';

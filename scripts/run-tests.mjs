@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled test file with node's built-in test runner.
 // Usage: node scripts/run-tests.mjs [filter-substring...]
+// A full run (no filter) then checks the API reports: node scripts/api-report.mjs.
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -26,4 +27,10 @@ const result = spawnSync(
   ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files],
   { stdio: 'inherit' },
 );
-process.exit(result.status ?? 1);
+// The public surface against its checked-in API reports (scripts/api-report.mjs); on a full run only.
+let api = 0;
+if (filters.length === 0) {
+  api = spawnSync(process.execPath, ['scripts/api-report.mjs'], { stdio: 'inherit' }).status ?? 1;
+}
+const tests = result.status ?? 1;
+process.exit(tests !== 0 ? tests : api);

@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ActorRef, DialMailboxRouter, Proc, Reference, type Actor, type Context, type Instance } from '@procmesh/core';
+import { ActorRef, Proc, Reference, type Actor, type Context, type Instance } from '@procmesh/core';
+import { DialMailboxRouter } from '@procmesh/core/transport';
 import { ProcHost } from '@procmesh/worker-host';
 import type { EchoMsg, RelayMsg } from './fixtures/actors.js';
 

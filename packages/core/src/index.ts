@@ -1,6 +1,16 @@
 /**
- * @procmesh/core: the Proc actor runtime. The curated public surface; everything else is
- * internal.
+ * @procmesh/core: the Proc actor runtime. The curated public surface, what an application
+ * writes against: ids, `Proc`, actors, ports and references, errors, status, supervision and
+ * introspection, config and logging, the clock. What a transport or host implementer needs
+ * (channels, mailbox senders and routers, the wire codecs, the ring, port and net channels, the
+ * local links between the procs of a process) is
+ * `@procmesh/core/transport`; test helpers are `@procmesh/core/testing`; everything else is
+ * internal. The surface is recorded in `packages/core/api/core.api.md` (`node scripts/api-report.mjs`).
+ *
+ * Some are exported here as types only (`Mailbox`, `InstanceCell`, `WorkCell`, `StatusCell`,
+ * `Sequencer`, `BaseMailboxSender`, `MailboxSender`, `ReturnHandle`, `SeqInfo`): an application
+ * meets them in `Proc`'s and `Instance`'s signatures but never constructs them; the values of
+ * those a transport needs are in `@procmesh/core/transport`.
  *
  * @example
  * ```ts
@@ -11,38 +21,22 @@
  * counter.send(client, { type: 'inc', by: 2 });
  * ```
  */
-export { ProcmeshError, ParseError, ProcError, PanicError, type ParseErrorCode, type ProcErrorCode } from './errors.js';
-export { PROCMESH_ERROR_CODES, isProcmeshErrorCode, type ProcmeshErrorCode } from './error-codes.js';
+
+// Ids and addresses.
+export { ProcId, ActorId, PortId, Reference, ACTOR_PORT } from './id.js';
 export { ChannelAddr, type ChannelTransport } from './addr.js';
-export { ChannelError, SendError, type Tx, type Rx, type TxStatus, type ChannelErrorCode, type ReturnCallback } from './channel/types.js';
-export { serveLocal, dialLocal } from './channel/local.js';
-export { ProcId, ActorId, PortId, Reference, compareReferences, USER_PORT_OFFSET, ACTOR_PORT } from './id.js';
-export { config, withConfig, DEFAULT_CONFIG, type Config } from './config.js';
-export { rootLogger, setRootLogger, type Logger } from './log.js';
-export { CodecError, type CodecErrorCode } from './wire/errors.js';
-export { encodePayload, decodePayload, payloadCodec, type Codec } from './wire/payload.js';
-export { encodeEnvelope, decodeEnvelope, envelopeTupleCodec } from './wire/envelope.js';
-export { registerExtension, EXT } from './wire/msgpack.js';
-export { EnvelopeRecordCodec, type EnvelopeRecordCodecOptions } from './wire/envelope-record.js';
-export { Sequencer, uuidv7 } from './sequencing.js';
-export { ActorSupervisionEvent } from './supervision.js';
-export {
-  ATTR,
-  introspectAttrs,
-  type IntrospectMessage,
-  type IntrospectResult,
-  type IntrospectView,
-} from './introspect.js';
-export { MessageEnvelope, Undeliverable, SeqInfo, HEADER, type Headers } from './mailbox/envelope.js';
-export {
-  MailboxError,
-  MailboxSenderError,
-  DeliveryError,
-  type MailboxErrorCode,
-  type MailboxSenderErrorCode,
-  type DeliveryErrorKind,
-} from './mailbox/errors.js';
-export { Mailbox } from './mailbox/mailbox.js';
+
+// The proc.
+export { Proc, WeakProc, type ProcOptions, type DirectProcOptions, type ActorInstance } from './proc.js';
+
+// Actors.
+export { Instance, ActorHandle, type Actor, type Context, type ProcServices, type InstanceKind, type WorkCell } from './actor/instance.js';
+export type { ActorHooks } from './actor/actor.js';
+export type { InstanceCell, CellInstance } from './actor/cell.js';
+export { Signal } from './actor/signal.js';
+export { ActorStatus, StatusTransitionError, displayStatus, type StatusWatch, type StatusCell, type StatusListener, type HandlerInfo } from './status.js';
+
+// References and ports.
 export { ActorRef, PortRef, OncePortRef, type PostContext, type SendHeaders, type LocalActorHandle, type ActorRefResolver } from './ref.js';
 export {
   PortHandle,
@@ -53,30 +47,33 @@ export {
   type SendContext,
   type PortOwner,
 } from './mailbox/ports.js';
+export type { Mailbox } from './mailbox/mailbox.js';
+export type { Sequencer } from './sequencing.js';
+export type { BaseMailboxSender, MailboxSender, ReturnHandle } from './mailbox/sender.js';
+
+// Envelopes, as handlers see them (`cx.headers`, `Undeliverable` returns).
+export { MessageEnvelope, Undeliverable, type Headers, type SeqInfo } from './mailbox/envelope.js';
+
+// Errors.
+export { ProcmeshError, ParseError, ProcError, PanicError, type ParseErrorCode, type ProcErrorCode } from './errors.js';
+export { PROCMESH_ERROR_CODES, isProcmeshErrorCode, type ProcmeshErrorCode } from './error-codes.js';
+export { ChannelError, SendError, type ChannelErrorCode } from './channel/types.js';
 export {
-  BaseMailboxSender,
-  abandonedMessages,
-  onAbandoned,
-  returnUndeliverable,
-  type MailboxSender,
-  type ReturnHandle,
-} from './mailbox/sender.js';
-export { MailboxMuxer } from './mailbox/senders/muxer.js';
-export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders/router.js';
-export { PanickingMailboxSender, UndeliverableMailboxSender, UnroutableMailboxSender } from './mailbox/senders/simple.js';
-export { MailboxClient } from './mailbox/senders/client.js';
-export { MailboxServer } from './mailbox/senders/server.js';
-export { ActorStatus, StatusTransitionError, displayStatus, type StatusWatch, type HandlerInfo } from './status.js';
-export { Signal } from './actor/signal.js';
+  MailboxError,
+  MailboxSenderError,
+  DeliveryError,
+  type MailboxErrorCode,
+  type MailboxSenderErrorCode,
+  type DeliveryErrorKind,
+} from './mailbox/errors.js';
 export { ActorError, ActorErrorKind, UndeliverableMessageError } from './actor/errors.js';
-export type { ActorHooks } from './actor/actor.js';
-export { Instance, ActorHandle, WorkCell, type Actor, type Context, type ProcServices } from './actor/instance.js';
-export { InstanceCell } from './actor/cell.js';
-export { Proc, WeakProc, type ProcOptions, type ActorInstance } from './proc.js';
-export { dialMailbox, MailboxDialer, type MailboxDialOptions } from './mailbox/senders/dial.js';
-export type { DirectProcOptions } from './proc.js';
-export { LocalProc, type LocalProcOptions } from './local-proc.js';
-export { LocalLinkDialer, type LinkEnd, type LocalLinkDialerOptions } from './mailbox/senders/local-dial.js';
-export { LazyTx } from './channel/lazy.js';
-export { PortTx, PortRx, type MessagePortLike } from './channel/port.js';
+export { CodecError, type CodecErrorCode } from './wire/errors.js';
+
+// Supervision and introspection.
+export { ActorSupervisionEvent } from './supervision.js';
+export { ATTR, introspectAttrs, type IntrospectMessage, type IntrospectResult, type IntrospectView, type IntrospectCell } from './introspect.js';
+
+// Configuration, logging, time.
+export { config, withConfig, type Config } from './config.js';
+export { rootLogger, setRootLogger, type Logger } from './log.js';
 export { realClock, SimulatedClock, type Clock, type Timer } from './clock.js';

@@ -94,7 +94,8 @@ export class StatusTransitionError extends ProcmeshError {
   readonly code = 'invalid-status-transition' as const;
 }
 
-type Listener = (status: ActorStatus) => void;
+/** A `StatusCell` subscriber. */
+export type StatusListener = (status: ActorStatus) => void;
 
 /**
  * The latest-value cell behind `ActorHandle.status`. The hot path (`markIdle`,
@@ -106,7 +107,7 @@ export class StatusCell {
   private lazy = 0;
   private processingSince = 0;
   private processingHandler: HandlerInfo | undefined;
-  private readonly listeners = new Set<Listener>();
+  private readonly listeners = new Set<StatusListener>();
   private terminalWaiters: ((s: ActorStatus) => void)[] = [];
 
   constructor(initial: ActorStatus) {
@@ -161,7 +162,7 @@ export class StatusCell {
   }
 
   /** Subscribe to changes (latest value; ST-2). Returns an unsubscribe function. */
-  subscribe(listener: Listener): () => void {
+  subscribe(listener: StatusListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -18,13 +18,9 @@ import {
   PortRef,
   Proc,
   ProcId,
-  SeqInfo,
   Undeliverable,
-  decodeEnvelope,
-  decodePayload,
-  encodeEnvelope,
-  encodePayload,
 } from '../src/index.js';
+import { SeqInfo, decodeEnvelope, decodePayload, encodeEnvelope, encodePayload } from '../src/transport.js';
 import { Bouncing, TestActor, sync } from './fixtures/actors.js';
 
 const T = { timeout: 10_000 };

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BaseMailboxSender } from '../src/transport.js';
 import {
-  BaseMailboxSender,
   ChannelAddr,
   MailboxSenderError,
   Proc,

@@ -16,12 +16,14 @@ import {
   MessageEnvelope,
   PortId,
   ProcId,
-  SeqInfo,
   Undeliverable,
-  decodePayload,
-  encodePayload,
   type Headers,
 } from '../src/index.js';
+import {
+  decodePayload,
+  encodePayload,
+  SeqInfo,
+} from '../src/transport.js';
 import { RingBuffer, RingConsumer, RingTx } from '../src/channel/ring/index.js';
 import { EnvelopeRecordCodec } from '../src/wire/envelope-record.js';
 

@@ -14,11 +14,8 @@ import {
   ActorSupervisionEvent,
   ChannelAddr,
   ChannelError,
-  Mailbox,
-  MailboxDialer,
   MailboxError,
   PROCMESH_ERROR_CODES,
-  PanickingMailboxSender,
   StatusTransitionError,
   isProcmeshErrorCode,
   MailboxSenderError,
@@ -33,6 +30,11 @@ import {
   UndeliverableMessageError,
   type ProcmeshErrorCode,
 } from '../src/index.js';
+import {
+  MailboxDialer,
+  PanickingMailboxSender,
+  Mailbox,
+} from '../src/transport.js';
 import { StatusCell } from '../src/status.js';
 import { serve } from '../src/channel/serve.js';
 import { TestActor, sync } from './fixtures/actors.js';

@@ -12,7 +12,6 @@ import {
   PortRef,
   Proc,
   introspectAttrs,
-  onAbandoned,
   type ActorId,
   type IntrospectMessage,
   type IntrospectResult,
@@ -20,6 +19,7 @@ import {
   type Instance,
   type MessageEnvelope,
 } from '../src/index.js';
+import { onAbandoned } from '../src/transport.js';
 import { ProcSupervisionCoordinator, Recorder } from '../src/testing.js';
 import { TestActor, deferred, spawnChild, sync, wedge } from './fixtures/actors.js';
 

@@ -10,21 +10,23 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   ChannelAddr,
+  MessageEnvelope,
+  ProcId,
+  SendError,
+  type ReturnHandle,
+  type Undeliverable,
+} from '../src/index.js';
+import {
   DialMailboxRouter,
   LazyTx,
   LocalLinkDialer,
-  Mailbox,
   MailboxServer,
-  MessageEnvelope,
   PanickingMailboxSender,
-  ProcId,
-  SendError,
   type ReturnCallback,
-  type ReturnHandle,
   type Tx,
   type TxStatus,
-  type Undeliverable,
-} from '../src/index.js';
+  Mailbox,
+} from '../src/transport.js';
 import { Recorder } from '../src/testing.js';
 
 const T = { timeout: 10_000 };

@@ -10,7 +10,6 @@ import {
   ActorId,
   ChannelAddr,
   DeliveryError,
-  MailboxRouter,
   MailboxSenderError,
   MessageEnvelope,
   PanicError,
@@ -19,15 +18,12 @@ import {
   ProcId,
   Reference,
   Undeliverable,
-  abandonedMessages,
-  encodePayload,
-  onAbandoned,
-  returnUndeliverable,
-  DEFAULT_CONFIG,
   type Context,
   type Headers,
   type Instance,
 } from '../src/index.js';
+import { MailboxRouter, abandonedMessages, encodePayload, onAbandoned, returnUndeliverable } from '../src/transport.js';
+import { DEFAULT_CONFIG } from '../src/config.js';
 import { RETURN_MARK } from '../src/mailbox/sender.js';
 import { ProcSupervisionCoordinator, Recorder } from '../src/testing.js';
 import { Bouncing, TestActor, deferred, sync, wedge, type TestMsg } from './fixtures/actors.js';

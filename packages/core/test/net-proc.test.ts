@@ -14,12 +14,7 @@ import {
   ActorId,
   ActorRef,
   Instance,
-  Mailbox,
   MessageEnvelope,
-  PanickingMailboxSender,
-  dialMailbox,
-  encodePayload,
-  envelopeTupleCodec,
   type ActorHandle,
   type Undeliverable,
   ChannelAddr,
@@ -28,6 +23,13 @@ import {
   ProcId,
   type DirectProcOptions,
 } from '../src/index.js';
+import {
+  PanickingMailboxSender,
+  dialMailbox,
+  encodePayload,
+  envelopeTupleCodec,
+  Mailbox,
+} from '../src/transport.js';
 import { serve } from '../src/channel/net/index.js';
 import { Recorder } from '../src/testing.js';
 import { tlsMaterial } from './fixtures/net-helpers.js';

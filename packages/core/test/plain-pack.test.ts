@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
-import { ActorId, ChannelAddr, CodecError, ProcId, decodePayload, encodePayload } from '../src/index.js';
+import {
+  ActorId,
+  ChannelAddr,
+  CodecError,
+  ProcId,
+} from '../src/index.js';
+import {
+  decodePayload,
+  encodePayload,
+} from '../src/transport.js';
 import { packPlain } from '../src/wire/plain-pack.js';
 import { GIVE_UP, unpackPlain } from '../src/wire/plain-unpack.js';
 

@@ -8,23 +8,21 @@ import { describe, it } from 'node:test';
 import {
   ACTOR_PORT,
   ChannelAddr,
-  Mailbox,
   MailboxError,
   MailboxSenderError,
   MessageEnvelope,
   OncePortRef,
-  PanickingMailboxSender,
   PortId,
   PortRef,
   Proc,
   ProcError,
   ProcId,
-  USER_PORT_OFFSET,
   ActorStatus,
-  onAbandoned,
   type Accumulator,
   type Undeliverable,
 } from '../src/index.js';
+import { Mailbox, PanickingMailboxSender, onAbandoned } from '../src/transport.js';
+import { USER_PORT_OFFSET } from '../src/id.js';
 import { TestActor } from './fixtures/actors.js';
 
 const T = { timeout: 10_000 };

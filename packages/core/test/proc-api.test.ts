@@ -10,7 +10,6 @@ import {
   ACTOR_PORT,
   ATTR,
   ActorRef,
-  BaseMailboxSender,
   ChannelAddr,
   MessageEnvelope,
   PortRef,
@@ -18,7 +17,6 @@ import {
   ProcError,
   ProcId,
   Signal,
-  encodePayload,
   introspectAttrs,
   type Actor,
   type Context,
@@ -26,6 +24,7 @@ import {
   type IntrospectResult,
   type Undeliverable,
 } from '../src/index.js';
+import { BaseMailboxSender, encodePayload } from '../src/transport.js';
 import { NothingActor, TestActor, deferred, spawnChild, sync, type TestMsg } from './fixtures/actors.js';
 
 const T = { timeout: 10_000 };

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Proc } from '../src/index.js';
+import {
+  Proc,
+} from '../src/index.js';
 import { SimulatedClock } from '../src/clock.js';
 import { ProcSupervisionCoordinator } from '../src/testing.js';
 import { TestActor, wedge } from './fixtures/actors.js';

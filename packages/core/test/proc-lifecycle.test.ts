@@ -6,7 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ActorStatus, MailboxSenderError, Proc, ProcError } from '../src/index.js';
+import {
+  ActorStatus,
+  MailboxSenderError,
+  Proc,
+  ProcError,
+} from '../src/index.js';
 import { StatusCell, StatusTransitionError } from '../src/status.js';
 import { ProcSupervisionCoordinator } from '../src/testing.js';
 import { TestActor, deferred, recordStatuses, spawnChild, sync, wedge, type TestMsg } from './fixtures/actors.js';

@@ -10,25 +10,27 @@ import { runInNewContext } from 'node:vm';
 import { afterEach, describe, it } from 'node:test';
 import {
   BaseMailboxSender,
-  ChannelAddr,
   DialMailboxRouter,
   Mailbox,
   MailboxClient,
   MailboxMuxer,
   MailboxRouter,
   MailboxServer,
-  MessageEnvelope,
-  PanicError,
   PanickingMailboxSender,
-  PortRef,
-  Proc,
-  ProcId,
-  Reference,
   UndeliverableMailboxSender,
   UnroutableMailboxSender,
   dialLocal,
   onAbandoned,
   serveLocal,
+} from '../src/transport.js';
+import {
+  ChannelAddr,
+  MessageEnvelope,
+  PanicError,
+  PortRef,
+  Proc,
+  ProcId,
+  Reference,
   type Actor,
   type Context,
   type OncePortRef,
@@ -291,7 +293,7 @@ describe('terminal senders and WeakProc (§1.5)', () => {
     const actor = new TestActor();
     const handle = proc.spawn('a', actor);
     const { rh } = returns();
-    const { encodePayload } = await import('../src/index.js');
+    const { encodePayload } = await import('../src/transport.js');
     weak.post(new MessageEnvelope(client.selfId, handle.bind().port().portId, encodePayload({ type: 'record', value: 'weak' }), {}, 64), rh);
     await sync(client, handle);
     assert.deepEqual(actor.recorded, ['weak']);

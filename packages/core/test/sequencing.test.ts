@@ -10,13 +10,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   ACTOR_PORT,
-  BaseMailboxSender,
   ChannelAddr,
   Proc,
   ProcId,
-  SeqInfo,
-  Sequencer,
-  uuidv7,
   type Actor,
   type Context,
   type Headers,
@@ -24,6 +20,8 @@ import {
   type PortRef,
   type ReturnHandle,
 } from '../src/index.js';
+import { BaseMailboxSender, SeqInfo, Sequencer } from '../src/transport.js';
+import { uuidv7 } from '../src/sequencing.js';
 import { ReorderBuffer, SequenceError } from '../src/sequencing.js';
 import { Recorder } from '../src/testing.js';
 

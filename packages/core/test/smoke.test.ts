@@ -1,7 +1,12 @@
 /** The DESIGN.md API sketch, end to end (a smoke test of the public surface). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Proc, type Actor, type Context, type OncePortRef } from '../src/index.js';
+import {
+  Proc,
+  type Actor,
+  type Context,
+  type OncePortRef,
+} from '../src/index.js';
 
 type CounterMsg = { type: 'inc'; by: number } | { type: 'get'; reply: OncePortRef<number> };
 

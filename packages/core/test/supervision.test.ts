@@ -6,7 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ActorStatus, ActorSupervisionEvent, ChannelAddr, Proc, ProcError, ProcId } from '../src/index.js';
+import {
+  ActorStatus,
+  ActorSupervisionEvent,
+  ChannelAddr,
+  Proc,
+  ProcError,
+  ProcId,
+} from '../src/index.js';
 import { ProcSupervisionCoordinator, crashRecorder } from '../src/testing.js';
 import { TestActor, deferred, spawnChild, sync, wedge } from './fixtures/actors.js';
 

@@ -32,20 +32,16 @@ import {
   ActorStatus,
   ActorSupervisionEvent,
   ChannelAddr,
-  LocalProc,
   Proc,
   ProcId,
   ProcmeshError,
-  decodePayload,
   isProcmeshErrorCode,
-  encodePayload,
   type Config,
   type Instance,
   type IntrospectResult,
-  type LinkEnd,
   type ProcmeshErrorCode,
 } from '@procmesh/core';
-import { RingBuffer } from '@procmesh/core/ring';
+import { LocalProc, RingBuffer, decodePayload, encodePayload, type LinkEnd } from '@procmesh/core/transport';
 import { portEndpoint } from './endpoint.js';
 import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { Supervisor } from './supervisor.js';

@@ -1,9 +1,13 @@
 /**
- * @procmesh/worker-host: procs in worker threads, the main-thread supervisor, the fabric between
- * them. The Node adapter of `@procmesh/core` (which never imports `node:worker_threads`).
+ * @procmesh/worker-host: the Node adapter of `@procmesh/core` (which never imports
+ * `node:worker_threads`): `ProcHost` starts procs in worker threads, answers their link requests
+ * over the control plane (comlink), and supervises them from the main thread. The data plane
+ * between the procs is core's (`LocalProc`, `LocalLinkDialer`). The surface is recorded in
+ * `packages/worker-host/api/worker-host.api.md`.
  */
 export { ProcHost, HostError, type ProcHostOptions, type HostErrorCode } from './host.js';
-export { Supervisor, type InspectionEvent, type SupervisionFailure } from './supervisor.js';
+export { Supervisor, type InspectionEvent, type SupervisionFailure, type SupervisorEvents } from './supervisor.js';
 export { registerActor, registeredActorTypes } from './registry.js';
 export type { ActorTreeNode } from './protocol.js';
+// A MessagePort as a comlink endpoint (the control plane's; benchmarks/ use it for their comlink peer).
 export { portEndpoint } from './endpoint.js';

@@ -5,7 +5,8 @@
  * Ids and events cross as msgpackr bytes (`@procmesh/core` codec), so ids nested anywhere and
  * names that do not parse survive.
  */
-import type { IntrospectResult, LinkEnd, ProcmeshErrorCode } from '@procmesh/core';
+import type { IntrospectResult, ProcmeshErrorCode } from '@procmesh/core';
+import type { LinkEnd } from '@procmesh/core/transport';
 
 /** `workerData` of a procmesh worker. */
 export interface WorkerInit {

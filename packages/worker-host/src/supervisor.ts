@@ -37,7 +37,7 @@ export type InspectionEvent =
       readonly error: string | undefined;
     };
 
-interface SupervisorEvents {
+export interface SupervisorEvents {
   failure: [SupervisionFailure];
 }
 

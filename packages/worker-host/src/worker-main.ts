@@ -12,21 +12,23 @@ import {
   ACTOR_PORT,
   ActorId,
   CodecError,
-  LocalProc,
-  MailboxDialer,
-  MailboxServer,
-  envelopeTupleCodec,
-  type MessageEnvelope,
   PortRef,
   ProcmeshError,
-  type IntrospectResult,
-  decodePayload,
-  encodePayload,
   setRootLogger,
   type ActorSupervisionEvent,
   type InstanceCell,
+  type IntrospectResult,
 } from '@procmesh/core';
-import { serve } from '@procmesh/core/net';
+import {
+  LocalProc,
+  MailboxDialer,
+  MailboxServer,
+  decodePayload,
+  encodePayload,
+  envelopeTupleCodec,
+  serve,
+  type MessageEnvelope,
+} from '@procmesh/core/transport';
 import { portEndpoint } from './endpoint.js';
 import type { ActorTreeNode, ControlResult, WireError, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { createActor } from './registry.js';
