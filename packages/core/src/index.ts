@@ -27,7 +27,8 @@ export { ProcId, ActorId, PortId, Reference, ACTOR_PORT } from './id.js';
 export { ChannelAddr, type ChannelTransport } from './addr.js';
 
 // The proc.
-export { Proc, WeakProc, type ProcOptions, type DirectProcOptions, type ActorInstance } from './proc.js';
+export { Proc, type ProcOptions, type DirectProcOptions, type ActorInstance } from './proc.js';
+export { WeakProc } from './weak-proc.js';
 
 // Actors.
 export { Instance, ActorHandle, type Actor, type Context, type ProcServices, type InstanceKind, type WorkCell } from './actor/instance.js';

@@ -1,5 +1,5 @@
 /**
- * proc.ts: `Proc`, one actor runtime (spec §1.1, §2), and `WeakProc`.
+ * proc.ts: `Proc`, one actor runtime (spec §1.1, §2); its weak reference is weak-proc.ts.
  *
  * A proc spawns actors, routes envelopes to them (`post`: local destinations go to its muxer,
  * others to its forwarder), keeps the supervision tree, and hands root-level supervision events
@@ -35,10 +35,11 @@ import { DeliveryError } from './mailbox/errors.js';
 import { Undeliverable, type MessageEnvelope } from './mailbox/envelope.js';
 import { Mailbox } from './mailbox/mailbox.js';
 import type { PortHandle, PortReceiver, SendContext } from './mailbox/ports.js';
-import { BaseMailboxSender, abandon, returnUndeliverable, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
+import { BaseMailboxSender, abandon, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
 import { MailboxMuxer } from './mailbox/senders/muxer.js';
 import { MailboxDialer, type MailboxDialOptions } from './mailbox/senders/dial.js';
 import { envelopeTupleCodec } from './wire/envelope.js';
+import { WeakProc } from './weak-proc.js';
 import { DialMailboxRouter } from './mailbox/senders/router.js';
 import { MailboxServer } from './mailbox/senders/server.js';
 import { PanickingMailboxSender } from './mailbox/senders/simple.js';
@@ -110,7 +111,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   private readonly terminatedIds = new Map<string, ActorId>();
   private coordinatorPort: PortHandle<ActorSupervisionEvent> | undefined;
   private coordinatorId: ActorId | undefined;
-  private readonly weak: WeakProc;
+  private readonly weak: WeakProc<Proc>;
   private readonly onCrash: ((message: string) => void) | undefined;
   /** Set by `direct`: the server of the proc's address and the dialer of its forwarder. */
   private serving: { readonly server: MailboxServer; readonly dialer: MailboxDialer } | undefined;
@@ -150,9 +151,9 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    * `serve(addr)` (`tcp:<ip>:0` picks a port, `local:0` a local port; `local:N` with N != 0
    * rejects with "invalid local addr: N"), id `ProcId.withName(boundAddr, name)`, forwarder a
    * `DialMailboxRouter` dialing each destination proc by the address in its id (default route
-   * unroutable), and a `MailboxServer` posting every arriving envelope into the proc.
-   * Asynchronous because Node binds asynchronously. `stopServing()` closes the listener and
-   * the dialed channels, so the process can exit.
+   * unroutable), a `MailboxServer` posting every arriving envelope into the proc; the proc's
+   * clock drives its channels' timers too. Asynchronous because Node binds asynchronously.
+   * `stopServing()` closes the listener and the dialed channels, so the process can exit.
    *
    * @example
    * ```ts
@@ -163,8 +164,9 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    * ```
    */
   static async direct(addr: ChannelAddr | string, name: string, options: DirectProcOptions = {}): Promise<Proc> {
-    const [bound, rx] = await serve<MessageEnvelope>(addr, { ...options.serve, codec: envelopeTupleCodec });
-    const dialer = new MailboxDialer(options.dial);
+    const clock = options.clock !== undefined ? { clock: options.clock } : {};
+    const [bound, rx] = await serve<MessageEnvelope>(addr, { ...clock, ...options.serve, codec: envelopeTupleCodec });
+    const dialer = new MailboxDialer({ ...clock, ...options.dial });
     const proc = new Proc(ProcId.withName(bound, name), new DialMailboxRouter(dialer.dial), options);
     proc.serving = { server: MailboxServer.serve(proc, rx), dialer };
     return proc;
@@ -508,7 +510,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     return cell.instance.handle() as ActorHandle<M>;
   }
 
-  downgrade(): WeakProc {
+  downgrade(): WeakProc<Proc> {
     return this.weak;
   }
 
@@ -555,46 +557,5 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   override toString(): string {
     return `Proc(${this.procId})`;
-  }
-}
-
-/**
- * A weak reference to a proc; the forwarder of every mailbox a proc creates.
- *
- * `deref()` keeps its target alive to the end of the current job, and records that in a set
- * (~15 ns a call here, once per send). A proc found alive is held here the same way instead, to
- * the end of the current microtask run: the same lifetime, one `deref()` per burst of sends.
- */
-export class WeakProc extends BaseMailboxSender {
-  private readonly ref: WeakRef<Proc>;
-  private held: Proc | undefined;
-  private readonly release = (): void => {
-    this.held = undefined;
-  };
-  constructor(proc: Proc) {
-    super();
-    this.ref = new WeakRef(proc);
-  }
-
-  upgrade(): Proc | undefined {
-    let proc = this.held;
-    if (proc === undefined) {
-      proc = this.ref.deref();
-      if (proc !== undefined) {
-        this.held = proc;
-        queueMicrotask(this.release);
-      }
-    }
-    return proc;
-  }
-
-  override postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
-    const proc = this.upgrade();
-    if (proc === undefined) returnUndeliverable(envelope, DeliveryError.brokenLink('fail to upgrade WeakProc'), returnHandle);
-    else proc.post(envelope, returnHandle);
-  }
-
-  override flush(): Promise<void> {
-    return this.upgrade()?.flush() ?? Promise.resolve();
   }
 }

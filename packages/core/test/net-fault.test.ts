@@ -9,7 +9,8 @@ import { afterEach, describe, it } from 'node:test';
 import { ChannelAddr } from '../src/addr.js';
 import { serveNet } from '../src/channel/net/rx.js';
 import { dialNet } from '../src/channel/net/tx.js';
-import { CutProxy, captureLogger } from './fixtures/net-helpers.js';
+import { SimulatedClock } from '../src/clock.js';
+import { CutProxy, advanceUntil, captureLogger } from './fixtures/net-helpers.js';
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -19,11 +20,13 @@ afterEach(() => {
 describe('net channel under connection cuts', () => {
   it('test_network_flakiness_in_channel: cuts mid-frame, reconnects, delivers every message exactly once in order', { timeout: 15_000 }, async () => {
     const logs = captureLogger();
+    const clock = new SimulatedClock();
     const [addr, rx] = await serveNet<number>(ChannelAddr.parse('tcp:127.0.0.1:0'), {
       messageAckEveryNMessages: 1000,
-      // Long enough that acks during the burst come only every 1000 messages; the timer acks the tail.
+      // Acks during the burst come only every 1000 messages; the ack timer (simulated) acks the tail.
       messageAckTimeIntervalMs: 200,
       logger: logs.logger,
+      clock,
     });
     open.push(rx);
     // Byte counts chosen to fall inside frames: connections 0..2 are cut, later ones are not.
@@ -34,7 +37,7 @@ describe('net channel under connection cuts', () => {
     const total = 5000;
     for (let i = 0; i < total; i++) tx.post(i);
     for (let i = 0; i < total; i++) assert.equal(await rx.recv(), i);
-    await tx.flush();
+    await advanceUntil(clock, tx.flush(), 50);
     assert.deepEqual([tx.pending, tx.status(), rx.buffered], [0, 'active', 0]);
     assert.ok(proxy.connections >= 4, `expected reconnections, saw ${proxy.connections} connections`);
     assert.ok(rx.duplicatesDropped > 0, 'resent frames the server already had were dropped');

@@ -32,7 +32,8 @@ import {
 } from '../src/transport.js';
 import { serve } from '../src/channel/net/index.js';
 import { Recorder } from '../src/testing.js';
-import { tlsMaterial } from './fixtures/net-helpers.js';
+import { SimulatedClock } from '../src/clock.js';
+import { advanceUntil, tlsMaterial } from './fixtures/net-helpers.js';
 import { Adder, Asker, Returns, type AddMsg, type AskMsg, type SendMsg, type Sum } from './fixtures/direct-actors.js';
 
 const T = { timeout: 15_000 };
@@ -136,7 +137,8 @@ describe('Proc.direct (§2)', () => {
   });
 
   it('a send to an unreachable tcp address comes back undeliverable after the delivery timeout (§7.3)', T, async () => {
-    const a = await direct('tcp:127.0.0.1:0', 'a', { dial: { messageDeliveryTimeoutMs: 200 } });
+    const clock = new SimulatedClock();
+    const a = await direct('tcp:127.0.0.1:0', 'a', { dial: { messageDeliveryTimeoutMs: 200, clock } });
     const [client] = a.instance('client');
     const sender = new Returns();
     const handle = a.spawn('sender', sender);
@@ -145,7 +147,7 @@ describe('Proc.direct (§2)', () => {
     const ghost = ActorRef.attest<AddMsg>(new ActorId(ProcId.withName(ChannelAddr.parse(`tcp:127.0.0.1:${port}`), 'ghost'), 'adder', 0));
     const [reply] = client.openOncePort<Sum>();
     handle.send(client, { type: 'send', to: ghost, a: 1, b: 1, reply: reply.bind() });
-    const back = await sender.returns.next();
+    const back = await advanceUntil(clock, sender.returns.next(), 10);
     assert.ok(back.envelope.dest.actor.equals(ghost.actorId));
     assert.match(
       back.envelope.errorMessage() ?? '',
@@ -157,7 +159,8 @@ describe('Proc.direct (§2)', () => {
   });
 
   it('a send to a unix socket that does not exist comes back undeliverable (§7.3)', T, async () => {
-    const a = await direct('tcp:127.0.0.1:0', 'a', { dial: { messageDeliveryTimeoutMs: 100 } });
+    const clock = new SimulatedClock();
+    const a = await direct('tcp:127.0.0.1:0', 'a', { dial: { messageDeliveryTimeoutMs: 100, clock } });
     const [client] = a.instance('client');
     const sender = new Returns();
     const handle = a.spawn('sender', sender);
@@ -165,7 +168,7 @@ describe('Proc.direct (§2)', () => {
     const nowhere = ProcId.withName(ChannelAddr.parse(`unix:/tmp/procmesh-nowhere-${randomBytes(6).toString('hex')}.sock`), 'ghost');
     const [reply] = client.openOncePort<Sum>();
     handle.send(client, { type: 'send', to: ActorRef.attest(new ActorId(nowhere, 'adder', 0)), a: 1, b: 1, reply: reply.bind() });
-    const back = await sender.returns.next();
+    const back = await advanceUntil(clock, sender.returns.next(), 10);
     assert.match(back.envelope.errorMessage() ?? '', /failed to deliver message within timeout 100ms$/);
   });
 

@@ -19,9 +19,16 @@ export class MailboxClient extends BaseMailboxSender {
   private lastHandle: ReturnHandle | undefined;
   private lastOnReturn: ReturnCallback<MessageEnvelope> | undefined;
 
-  constructor(private readonly tx: Tx<MessageEnvelope>) {
+  /**
+   * `logClose`: log a warning when the Tx closes (a lost connection). Off for the links between
+   * the procs of one process: a proc that ends is reported by its host.
+   */
+  constructor(
+    private readonly tx: Tx<MessageEnvelope>,
+    logClose = true,
+  ) {
     super();
-    tx.onClose((reason) => rootLogger().warn({ addr: String(tx.addr), reason }, `connection to ${tx.addr} lost`));
+    if (logClose) tx.onClose((reason) => rootLogger().warn({ addr: String(tx.addr), reason }, `connection to ${tx.addr} lost`));
   }
 
   postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {

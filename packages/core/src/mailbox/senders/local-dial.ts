@@ -92,7 +92,7 @@ export class LocalLinkDialer {
       if (this.remote !== undefined) return this.remote(addr);
       throw new ChannelError('invalid-address', `no route to ${addr}: this proc reaches local: procs only (serve on a socket to dial others)`);
     }
-    return new MailboxClient(this.link(addr.port));
+    return new MailboxClient(this.link(addr.port), false);
   };
 
   /** The sending side of the link to `peer` is ready (LZ-1: what waited goes first). */
