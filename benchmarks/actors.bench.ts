@@ -25,7 +25,7 @@
  * - `comlink`: the same workers, comlink over a channel per direction: one-way is calls with
  *   256 in flight per target (msgs/s = calls completed per second, measured by the caller);
  *   ping-pong is one call at a time.
- * - `ring channel, msgpackr records` (2 procs only): `RingTx`/`RingRx` of `@procmesh/core/ring`
+ * - `ring channel, msgpackr records` (2 procs only): `RingTx`/`RingRx` of `@procmesh/core/transport`
  *   with their default msgpackr codec, between the same plain workers: the bare ring the actor
  *   round trip is held against (issue 4: within 2x).
  *

@@ -11,7 +11,7 @@
  * Implementations, measured in the same run, their runs interleaved (run 1 of each, then run 2
  * of each, ...) so that the noise of a shared VM falls on all of them alike:
  *
- * - `procmesh`: `dial`/`serve` from `@procmesh/core/net` (preamble, seq, acks, msgpackr codec);
+ * - `procmesh`: `dial`/`serve` from `@procmesh/core/transport` (preamble, seq, acks, msgpackr codec);
  *   ping-pong uses one channel each way.
  * - `raw+msgpackr`: a raw `node:net` socket carrying length-prefixed msgpackr frames, decoded
  *   one by one by the peer: the same work without procmesh's protocol (one-way only).

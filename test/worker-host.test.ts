@@ -94,7 +94,7 @@ describe('worker host (issue 4)', () => {
     });
   });
 
-  it('delivers a burst larger than a ring, sent before its link existed, whole and in order (FB-1, FB-4)', { timeout: 60_000 }, async () => {
+  it('delivers a burst larger than a ring, sent before its link existed, whole and in order (LZ-1, LL-4)', { timeout: 60_000 }, async () => {
     // a 64 KiB ring holds ~700 of these envelopes: the rest wait in the link's queue, none bounced
     await withHost(
       2,
@@ -197,7 +197,7 @@ describe('worker host (issue 4)', () => {
     });
   });
 
-  it('returns envelopes still unread in the ring of a proc whose thread died (RL-2)', { timeout: 30_000 }, async () => {
+  it('returns envelopes still unread in the ring of a proc whose thread died (LL-2)', { timeout: 30_000 }, async () => {
     await withHost(2, async (host) => {
       const stuck = await host.spawn<DieMsg>(2, 'Dier', 'stuck');
       const bouncer = await host.spawn<BounceMsg>(1, 'Bouncer', 'bouncer');

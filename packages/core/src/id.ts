@@ -40,16 +40,13 @@ export const ACTOR_PORT = {
   HANDLER: 16,
 } as const;
 
-/** Names of the well-known actor ports, used in displays (`[1<Signal>]`). */
-const ACTOR_PORT_NAMES = new Map<number, string>();
-
-/**
- * Register the display name of a well-known actor port index (done by mailbox/mailbox.ts: a
- * port id displays its system type only where mailboxes exist, as the id tests expect).
- */
-export function registerActorPortName(index: number, typeName: string): void {
-  ACTOR_PORT_NAMES.set(index, typeName);
-}
+/** Names of the well-known actor ports, used in displays (`[1<Signal>]`). A constant table:
+ * what an id displays never depends on which modules were imported. */
+const ACTOR_PORT_NAMES: ReadonlyMap<number, string> = new Map([
+  [ACTOR_PORT.SIGNAL, 'Signal'],
+  [ACTOR_PORT.UNDELIVERABLE, 'Undeliverable'],
+  [ACTOR_PORT.INTROSPECT, 'IntrospectMessage'],
+]);
 
 export class ProcId {
   /** The display string; also the identity (ID-4). */

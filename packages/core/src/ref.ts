@@ -3,7 +3,7 @@
  * (spec §1.3, §1.6, §3.1).
  *
  * A ref is an id with a message type: plain data that can travel inside any message (the codec
- * registers all three as msgpack extensions, in `codec.ts`, next to the ids). It sits on the
+ * registers all three as msgpack extensions, in `wire/msgpack.ts`, next to the ids). It sits on the
  * floor just above the ids, so anything may hold one without importing the codec, the mailbox
  * or the actor runtime.
  *
@@ -39,7 +39,7 @@ export interface PostContext {
 }
 
 /**
- * The shape of a local actor handle, as `downcastHandle` returns it (actor/handle.ts
+ * The shape of a local actor handle, as `downcastHandle` returns it (actor/instance.ts
  * `ActorHandle<M>` has it). For the full `ActorHandle<M>`, use `proc.resolveActorRef(ref)`.
  */
 export interface LocalActorHandle<M> {

@@ -1,5 +1,5 @@
 /**
- * The wire codec (`codec.ts`, spec §1.3 "always serialized", §1.4, §3.4): ids and refs nested
+ * The wire codec (`wire/msgpack.ts`, `wire/payload.ts`, `wire/envelope.ts`, spec §1.3 "always serialized", §1.4, §3.4): ids and refs nested
  * anywhere in a message survive (CO-1), returned envelopes nest cleanly (CO-3), malformed bytes
  * are a `deserialize` error (CO-2) and, delivered to an actor, a delivery error that leaves the
  * proc running.
@@ -58,7 +58,7 @@ describe('payloads (CO-1)', () => {
     assert.deepEqual(decodePayload(encodePayload(value)), value);
   });
 
-  it('decoded ProcIds of one proc are interned: one object (codec.ts)', () => {
+  it('decoded ProcIds of one proc are interned: one object (wire/msgpack.ts)', () => {
     const a = decodePayload(encodePayload(actor)) as ActorId;
     const b = decodePayload(encodePayload(port)) as PortId;
     assert.equal(a.proc, b.actor.proc);

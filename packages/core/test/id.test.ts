@@ -28,7 +28,8 @@ describe('ids (spec §1.2.2)', () => {
     assert.deepEqual(String(ProcId.parse('tcp:[::1]:1234,test')), 'tcp:[::1]:1234,test');
     assert.equal(String(ActorId.parse('tcp:[::1]:1234,test,testactor')), 'tcp:[::1]:1234,test,testactor[0]');
     assert.equal(String(ActorId.parse('tcp:[::1]:1234,test,testactor[123]')), 'tcp:[::1]:1234,test,testactor[123]');
-    assert.equal(String(PortId.parse('tcp:[::1]:1234,test,testactor[1][2]')), 'tcp:[::1]:1234,test,testactor[1][2]');
+    // port 2 is the Undeliverable actor port: its display names the type (spec §1.2.2)
+    assert.equal(String(PortId.parse('tcp:[::1]:1234,test,testactor[1][2]')), 'tcp:[::1]:1234,test,testactor[1][2<Undeliverable>]');
     assert.equal(PortId.parse('tcp:[::1]:1234,test,testactor[1][17867<my::Type>]').index, 17867);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The payload fast paths of codec.ts: the plain-data encoder (plain-pack.ts, PP-1..PP-3), the
+ * The payload fast paths of wire/payload.ts: the plain-data encoder (plain-pack.ts, PP-1..PP-3), the
  * plain-data decoder (plain-unpack.ts, PU-1..PU-4) and the small-payload decode from a reused
  * copy (`decodePayload`). Each is held against msgpackr itself, the codec it stands in for.
  */
@@ -20,7 +20,7 @@ import { packPlain } from '../src/wire/plain-pack.js';
 import { GIVE_UP, unpackPlain } from '../src/wire/plain-unpack.js';
 
 const T = { timeout: 10_000 };
-/** msgpackr with codec.ts's options. */
+/** msgpackr with wire/msgpack.ts's options. */
 const packr = new Packr({ useRecords: false, moreTypes: true });
 
 /** A deterministic generator (xorshift32), so a failure names a seed that reproduces it. */

@@ -4,7 +4,7 @@
  * An envelope carries an already-serialized payload (`data`, msgpackr bytes) from a sender
  * actor to a destination port, with headers, a hop budget (`ttl`) and the delivery errors
  * appended by each failed hop. Inside one proc the envelope object itself travels (only the
- * payload is bytes); across threads and sockets `codec.ts` encodes the whole envelope.
+ * payload is bytes); across threads and sockets `wire/` encodes the whole envelope.
  *
  * ## Invariants
  *

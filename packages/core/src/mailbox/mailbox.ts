@@ -20,7 +20,7 @@
  *   as a `Mailbox` error; a once port is unbound after its first delivery.
  */
 import { realClock, type Clock } from '../clock.js';
-import { ACTOR_PORT, USER_PORT_OFFSET, registerActorPortName, type ActorId } from '../id.js';
+import { ACTOR_PORT, USER_PORT_OFFSET, type ActorId } from '../id.js';
 import { ProcError } from '../errors.js';
 import { Sequencer } from '../sequencing.js';
 import type { ActorStatus } from '../status.js';
@@ -36,12 +36,6 @@ import {
   type PortOwner,
 } from './ports.js';
 import { BaseMailboxSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './sender.js';
-
-// Display names of the system actor ports: `{actor}[{index}<{type}>]` (spec §1.2.2). The handler
-// port's type differs per actor, so it displays as a plain index.
-registerActorPortName(ACTOR_PORT.SIGNAL, 'Signal');
-registerActorPortName(ACTOR_PORT.UNDELIVERABLE, 'Undeliverable');
-registerActorPortName(ACTOR_PORT.INTROSPECT, 'IntrospectMessage');
 
 interface Closable {
   ownerClosed(): void;

@@ -3,7 +3,7 @@
  * (DESIGN decision 8; BENCHMARKS.md "probes": intern ids per connection, a fixed binary header,
  * the payload copied straight into the ring, nothing allocated per message where possible).
  *
- * One instance per ring side (`RecordCodec` contract, `@procmesh/core/ring` codec.ts): the
+ * One instance per ring side (`RecordCodec` contract, wire/record.ts): the
  * producer's instance only encodes, the consumer's only decodes.
  *
  * ## Interning (EC-1..EC-3)

@@ -1,6 +1,6 @@
 /**
  * plain-pack.ts: a fast msgpack encoder for plain data, the common case of message payloads
- * (`encodePayload`, codec.ts).
+ * (`encodePayload`, payload.ts).
  *
  * Most actor messages are small trees of plain objects, arrays, ASCII strings, numbers,
  * booleans and null. msgpackr's general `pack` spends ~250 ns on such a message here (its
@@ -25,7 +25,7 @@
  * ## Invariants
  *
  * - PP-1: when `packPlain(x)` returns bytes, they are the bytes msgpackr's `pack(x)` writes with
- *   codec.ts's options (`useRecords: false`): the same formats for numbers (uint/int up to 32
+ *   msgpack.ts's options (`useRecords: false`): the same formats for numbers (uint/int up to 32
  *   bits, else float64), strings (fixstr/str8/str16 by length), arrays, and map16 for every
  *   object whose `constructor` is `Object` (msgpackr's test), own enumerable keys only
  *   (msgpackr's `hasOwnProperty` filter), in for-in order. A compiled writer writes what the

@@ -1,6 +1,6 @@
 /**
  * plain-unpack.ts: a fast msgpack decoder for plain data, the counterpart of plain-pack.ts
- * (`decodePayload`, codec.ts).
+ * (`decodePayload`, payload.ts).
  *
  * msgpackr builds each decoded map with keyed stores (`object[key] = value`), which V8 serves
  * slowly for objects whose shape it cannot predict, and spends most of a small message's
@@ -20,7 +20,7 @@
  * ## Invariants
  *
  * - PU-1: when `unpackPlain(bytes)` returns a value, it is structurally equal to msgpackr's
- *   `unpack(bytes)` with codec.ts's options (`mapsAsObjects`): same keys in the same order,
+ *   `unpack(bytes)` with msgpack.ts's options (`mapsAsObjects`): same keys in the same order,
  *   later duplicates winning, same numbers.
  * - PU-2: it never reads outside `bytes`, and giving up has no effect beyond the caches.
  * - PU-3: the caches are bounded (`MAX_NODES` trie nodes, `MAX_SHAPES` compiled builders,

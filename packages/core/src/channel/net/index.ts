@@ -1,11 +1,11 @@
 /**
- * @procmesh/core/net: the network channel (spec §7.3): `tcp:`, `unix:` and `tls:` transports
+ * channel/net: the network channel (exported by `@procmesh/core/transport`) (spec §7.3): `tcp:`, `unix:` and `tls:` transports
  * with upstream's session protocol: a preamble per connection, tagged length-prefixed frames,
  * per-session sequence numbers, cumulative acks, resend after reconnect, the delivery timeout.
  *
  * @example
  * ```ts
- * import { serve, dial } from '@procmesh/core/net';
+ * import { serve, dial } from '@procmesh/core/transport';
  * const [addr, rx] = await serve<{ n: number }>('tcp:127.0.0.1:0');
  * const tx = dial<{ n: number }>(addr);
  * tx.post({ n: 1 }, (err) => console.error('returned', err.reason));

@@ -1,5 +1,5 @@
 /**
- * @procmesh/core/ring: the SharedArrayBuffer SPSC ring channel (DESIGN.md decision 8).
+ * channel/ring: the SharedArrayBuffer SPSC ring channel (exported by `@procmesh/core/transport`) (DESIGN.md decision 8).
  *
  * - `RingBuffer`: the shared memory (create on one thread, `attach` on the other); any thread
  *   holding it may `markProducerDied` / `markConsumerDied` (call them from a Worker's 'exit').

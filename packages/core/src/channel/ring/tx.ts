@@ -3,7 +3,7 @@
  *
  * ## Sending
  *
- * `post` encodes the message straight into the ring (codec.ts) when nothing is queued ahead of
+ * `post` encodes the message straight into the ring (wire/record.ts) when nothing is queued ahead of
  * it, and publishes WRITE once per `publishEvery` records or at the end of the current
  * synchronous run (a microtask), whichever comes first: a loop of posts costs one store per
  * batch, a lone post is visible before the thread goes idle. A RingRx of the same thread also

@@ -117,6 +117,9 @@ export class MailboxRouter extends BaseMailboxSender {
   }
 }
 
+/** Entries of `DialMailboxRouter.byProc` before it starts over. */
+const BY_PROC_LIMIT = 1024;
+
 /** Creates a sender (typically a `MailboxClient`) for a channel address; throws on failure. */
 export type Dialer = (addr: ChannelAddr) => MailboxSender;
 
@@ -124,10 +127,12 @@ export class DialMailboxRouter extends BaseMailboxSender {
   private readonly book = new PrefixTable<ChannelAddr>();
   private readonly clients = new Map<string, MailboxSender>();
   /**
-   * The destination proc of the previous envelope and its client, when no entry of the book
-   * applies to that proc (a stream to one proc skips the book and the client map; any bind or
-   * unbind forgets it).
+   * Clients by destination proc (identity: decoded ids of one proc share one object), for the
+   * procs no entry of the book applies to: a stream to a few procs skips the book and the
+   * string-keyed client map. The previous destination is checked first. Any bind or unbind
+   * forgets them.
    */
+  private readonly byProc = new Map<ProcId, MailboxSender>();
   private lastProc: ProcId | undefined;
   private lastClient: MailboxSender | undefined;
 
@@ -158,6 +163,13 @@ export class DialMailboxRouter extends BaseMailboxSender {
       (this.lastClient as MailboxSender).post(envelope, returnHandle);
       return;
     }
+    const known = this.byProc.get(proc);
+    if (known !== undefined) {
+      this.lastProc = proc;
+      this.lastClient = known;
+      known.post(envelope, returnHandle);
+      return;
+    }
     let addr = this.book.size === 0 ? undefined : this.book.lookup(Reference.port(envelope.dest));
     const fromBook = addr !== undefined;
     if (addr === undefined) {
@@ -179,7 +191,10 @@ export class DialMailboxRouter extends BaseMailboxSender {
       }
       this.clients.set(key, client);
     }
-    if (!fromBook && !this.book.hasEntryIn(proc)) {
+    if (!fromBook && (this.book.size === 0 || !this.book.hasEntryIn(proc))) {
+      // bounded: ids built anew per envelope (not interned) would otherwise pile up
+      if (this.byProc.size >= BY_PROC_LIMIT) this.byProc.clear();
+      this.byProc.set(proc, client);
       this.lastProc = proc;
       this.lastClient = client;
     }
@@ -191,6 +206,7 @@ export class DialMailboxRouter extends BaseMailboxSender {
   }
 
   private forgetLast(): void {
+    this.byProc.clear();
     this.lastProc = undefined;
     this.lastClient = undefined;
   }
