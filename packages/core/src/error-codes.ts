@@ -70,6 +70,8 @@ export const PROCMESH_ERROR_CODES = [
   // CodecError (and MailboxError, MailboxSenderError)
   'serialize',
   'deserialize',
+  'unsendable',
+  'invalid-codec',
   // MailboxError, MailboxSenderError
   'owner-terminated',
   'recv',

@@ -38,7 +38,7 @@ export { Signal } from './actor/signal.js';
 export { ActorStatus, StatusTransitionError, displayStatus, type StatusWatch, type StatusCell, type StatusListener, type HandlerInfo } from './status.js';
 
 // References and ports.
-export { ActorRef, PortRef, OncePortRef, type PostContext, type SendHeaders, type LocalActorHandle, type ActorRefResolver } from './ref.js';
+export { ActorRef, PortRef, OncePortRef, type Sendable, type SendableLeaf, type SendableRef, type PostContext, type SendHeaders, type LocalActorHandle, type ActorRefResolver } from './ref.js';
 export {
   PortHandle,
   OncePortHandle,
@@ -69,6 +69,9 @@ export {
 } from './mailbox/errors.js';
 export { ActorError, ActorErrorKind, UndeliverableMessageError } from './actor/errors.js';
 export { CodecError, type CodecErrorCode } from './wire/errors.js';
+
+// The sending contract (wire/sendable.ts): what a message may hold.
+export { registerCodec, USER_CODEC_TAGS, type ClassCodec } from './wire/msgpack.js';
 
 // Supervision and introspection.
 export { ActorSupervisionEvent } from './supervision.js';

@@ -19,7 +19,7 @@
  *   handler port's `PortRef` of an `ActorRef` is built once.
  * - RF-3: refs compare and display by their ids (`equals`, `String(ref)`).
  */
-import { ACTOR_PORT, type ActorId, type PortId } from './id.js';
+import { ACTOR_PORT, type ActorId, type PortId, type ProcId } from './id.js';
 import type { ActorStatus } from './status.js';
 
 /**
@@ -27,6 +27,56 @@ import type { ActorStatus } from './status.js';
  * bag of serializable values. `seq_info` must not be set by the caller.
  */
 export type SendHeaders = { readonly [key: string]: unknown };
+
+/** Values that are sent whole (the sending contract, wire/sendable.ts). */
+export type SendableLeaf =
+  | string
+  | number
+  | boolean
+  | bigint
+  | null
+  | undefined
+  | Date
+  | RegExp
+  | ArrayBuffer
+  | ArrayBufferView
+  | Error
+  | ProcId
+  | ActorId
+  | PortId
+  | SendableRef;
+
+/**
+ * A ref (`ActorRef`, `PortRef`, `OncePortRef`), whatever its message type: sent whole. `__ref`
+ * is a type-only brand (declared, never set): variance through `Sendable` in the refs' own
+ * `send` signatures would otherwise keep `PortRef<A>` from matching any other ref type.
+ */
+export interface SendableRef {
+  readonly __ref: true;
+}
+
+/**
+ * `T` as the sending contract allows it (wire/sendable.ts): functions and symbols, anywhere
+ * inside, become `never`, so a ref send of a message type holding one does not compile. What
+ * TypeScript cannot see (an instance of a class without a codec, a circular value) fails at send
+ * time with `CodecError('unsendable')`, naming the path. `unknown` passes: a ref of unknown
+ * message type checks at send time only.
+ */
+export type Sendable<T> = unknown extends T
+  ? T
+  : T extends SendableLeaf
+    ? T
+    : T extends (...args: never[]) => unknown
+      ? never
+      : T extends symbol
+        ? never
+        : T extends ReadonlyMap<infer K, infer V>
+          ? Map<Sendable<K>, Sendable<V>>
+          : T extends ReadonlySet<infer V>
+            ? Set<Sendable<V>>
+            : T extends object
+              ? { [K in keyof T]: Sendable<T[K]> }
+              : never;
 
 /** What a ref send needs from its caller: post a message from it to a port. `Instance` implements it. */
 export interface PostContext {
@@ -55,7 +105,8 @@ export interface ActorRefResolver {
   resolveActorRef<A>(ref: ActorRef<A>): LocalActorHandle<A> | undefined;
 }
 
-export class ActorRef<M> {
+export class ActorRef<M> implements SendableRef {
+  declare readonly __ref: true;
   declare readonly __message?: (value: M) => void;
   /** RF-2: the handler port's ref, built once (the ref send hot path). */
   private handlerRef: PortRef<M> | undefined;
@@ -72,11 +123,12 @@ export class ActorRef<M> {
     return this.handlerRef;
   }
 
-  send(cx: PostContext, message: M): void {
+  /** A ref send (RF-2); `Sendable<M>` rejects functions and symbols in the message at compile time. */
+  send(cx: PostContext, message: M & Sendable<M>): void {
     this.port().send(cx, message);
   }
 
-  sendWithHeaders(cx: PostContext, headers: SendHeaders, message: M): void {
+  sendWithHeaders(cx: PostContext, headers: SendHeaders, message: M & Sendable<M>): void {
     this.port().sendWithHeaders(cx, headers, message);
   }
 
@@ -94,7 +146,8 @@ export class ActorRef<M> {
   }
 }
 
-export class PortRef<T> {
+export class PortRef<T> implements SendableRef {
+  declare readonly __ref: true;
   /** Phantom field: keeps `PortRef<A>` and `PortRef<B>` distinct types. */
   declare readonly __message?: (value: T) => void;
   constructor(
@@ -108,11 +161,11 @@ export class PortRef<T> {
   }
 
   /** PT-5: serialize, wrap in an envelope, route from the sender's mailbox. */
-  send(cx: PostContext, message: T): void {
+  send(cx: PostContext, message: T & Sendable<T>): void {
     cx.postMessage(this.portId, message, undefined, this.returnUndeliverable);
   }
 
-  sendWithHeaders(cx: PostContext, headers: SendHeaders, message: T): void {
+  sendWithHeaders(cx: PostContext, headers: SendHeaders, message: T & Sendable<T>): void {
     cx.postMessage(this.portId, message, headers, this.returnUndeliverable);
   }
 
@@ -130,7 +183,8 @@ export class PortRef<T> {
   }
 }
 
-export class OncePortRef<T> {
+export class OncePortRef<T> implements SendableRef {
+  declare readonly __ref: true;
   declare readonly __message?: (value: T) => void;
   constructor(
     readonly portId: PortId,
@@ -141,7 +195,7 @@ export class OncePortRef<T> {
     return new OncePortRef<T>(portId);
   }
 
-  send(cx: PostContext, message: T): void {
+  send(cx: PostContext, message: T & Sendable<T>): void {
     cx.postMessage(this.portId, message, undefined, this.returnUndeliverable);
   }
 

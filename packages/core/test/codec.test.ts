@@ -64,8 +64,8 @@ describe('payloads (CO-1)', () => {
     assert.equal(a.proc, b.actor.proc);
   });
 
-  it('a value msgpack cannot hold: CodecError("serialize") (§3.1 Serialize)', () => {
-    assert.throws(() => encodePayload({ s: Symbol('x') }), (e: unknown) => e instanceof CodecError && e.code === 'serialize');
+  it('a value outside the sending contract: CodecError("unsendable") (§3.1 Serialize; wire/sendable.ts)', () => {
+    assert.throws(() => encodePayload({ s: Symbol('x') }), (e: unknown) => e instanceof CodecError && e.code === 'unsendable');
   });
 
   it('CO-2: malformed bytes throw CodecError("deserialize"), nothing else', () => {

@@ -4,7 +4,12 @@
  */
 import { ProcmeshError } from '../errors.js';
 
-export type CodecErrorCode = 'deserialize' | 'serialize';
+/**
+ * `deserialize`: malformed bytes (CO-2); `serialize`: msgpackr could not encode a value;
+ * `unsendable`: a value outside the sending contract (SC-2, sendable.ts); `invalid-codec`: a
+ * `registerCodec` call with a bad or taken tag.
+ */
+export type CodecErrorCode = 'deserialize' | 'serialize' | 'unsendable' | 'invalid-codec';
 
 export class CodecError extends ProcmeshError {
   readonly code: CodecErrorCode;

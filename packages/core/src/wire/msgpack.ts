@@ -22,6 +22,7 @@ import { ChannelAddr } from '../addr.js';
 import { ActorId, PortId, ProcId } from '../id.js';
 import { Undeliverable } from '../mailbox/envelope.js';
 import { ActorRef, OncePortRef, PortRef } from '../ref.js';
+import { SendableMap, allowClass } from './sendable.js';
 import { CodecError } from './errors.js';
 import { envelopeFromWire, envelopeToWire } from './tuple.js';
 
@@ -34,7 +35,12 @@ export const EXT = {
   PORT_REF: 44,
   ONCE_PORT_REF: 45,
   ENVELOPE: 46,
+  MAP: 47,
+  ERROR: 48,
 } as const;
+
+/** Extension type codes an application may give its own classes (`registerCodec`). */
+export const USER_CODEC_TAGS = { min: 1, max: 31 } as const;
 
 /**
  * The options of every payload and envelope Packr: plain msgpack maps (no shared record
@@ -143,3 +149,83 @@ registerExtension(
   (u: Undeliverable) => envelopeToWire(u.envelope),
   (d) => new Undeliverable(envelopeFromWire(d)),
 );
+/** A `Map` (sendable.ts turns one into a `SendableMap`): its entries, a `Map` again on arrival. */
+registerExtension(
+  EXT.MAP,
+  SendableMap,
+  (m: SendableMap) => m.entries.flat(),
+  (d) => {
+    if (!Array.isArray(d) || d.length % 2 !== 0) throw new CodecError('deserialize', 'malformed Map');
+    const map = new Map<unknown, unknown>();
+    for (let i = 0; i < d.length; i += 2) map.set(d[i], d[i + 1]);
+    return map as unknown as SendableMap;
+  },
+);
+
+const ERROR_CLASSES: ReadonlyMap<string, new (message: string) => Error> = new Map<string, new (message: string) => Error>([
+  ['Error', Error],
+  ['TypeError', TypeError],
+  ['RangeError', RangeError],
+  ['SyntaxError', SyntaxError],
+  ['ReferenceError', ReferenceError],
+  ['EvalError', EvalError],
+  ['URIError', URIError],
+]);
+
+/**
+ * An `Error`: its name, message, stack and `code` (a `ProcmeshError`'s, or Node's); the built-in
+ * classes come back as themselves, any other as an `Error` with the same name.
+ */
+registerExtension(
+  EXT.ERROR,
+  Error,
+  (e: Error) => {
+    const code = (e as { code?: unknown }).code;
+    return [e.name, e.message, e.stack ?? null, typeof code === 'string' ? code : null];
+  },
+  (d) => {
+    if (!Array.isArray(d) || typeof d[0] !== 'string' || typeof d[1] !== 'string') throw new CodecError('deserialize', 'malformed Error');
+    const error = new (ERROR_CLASSES.get(d[0]) ?? Error)(d[1]);
+    if (error.name !== d[0]) error.name = d[0];
+    if (typeof d[2] === 'string') error.stack = d[2];
+    else delete error.stack;
+    if (typeof d[3] === 'string') Object.defineProperty(error, 'code', { value: d[3], enumerable: true });
+    return error;
+  },
+);
+
+/** How an application's class travels in messages (`registerCodec`). */
+export interface ClassCodec<T> {
+  /** Its extension type code, in `USER_CODEC_TAGS` (1..31), unique per class. */
+  readonly tag: number;
+  /** The value to send in its place: anything sendable (CO-3: never bytes of a nested encode). */
+  encode(value: T): unknown;
+  /** Rebuild the instance from what `encode` returned. */
+  decode(data: unknown): T;
+}
+
+const userTags = new Map<number, string>();
+
+/**
+ * Make instances of `cls` sendable (the sending contract, sendable.ts): they arrive as
+ * instances of `cls`, rebuilt by `codec.decode`. Register the same codec in every thread and
+ * process that receives them (in the actor modules a worker loads). Throws
+ * `CodecError('invalid-codec')` for a tag out of range or taken by another class.
+ *
+ * @example
+ * ```ts
+ * class Point { constructor(readonly x: number, readonly y: number) {} }
+ * registerCodec(Point, { tag: 1, encode: (p) => [p.x, p.y], decode: (d) => { const [x, y] = d as [number, number]; return new Point(x, y); } });
+ * ```
+ */
+export function registerCodec<T extends object>(cls: abstract new (...args: never[]) => T, codec: ClassCodec<T>): void {
+  const { tag } = codec;
+  if (!Number.isInteger(tag) || tag < USER_CODEC_TAGS.min || tag > USER_CODEC_TAGS.max) {
+    throw new CodecError('invalid-codec', `codec tag ${tag} for ${cls.name} is not an integer in ${USER_CODEC_TAGS.min}..${USER_CODEC_TAGS.max}`);
+  }
+  const owner = userTags.get(tag);
+  if (owner !== undefined && owner !== cls.name) throw new CodecError('invalid-codec', `codec tag ${tag} is taken by ${owner}`);
+  userTags.set(tag, cls.name);
+  allowClass(cls);
+  registerExtension(tag, cls as unknown as new (...args: never[]) => T, (value: T) => codec.encode(value), (data) => codec.decode(data));
+}

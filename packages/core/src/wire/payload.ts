@@ -9,11 +9,24 @@ import { CodecError } from './errors.js';
 import { createPackr, packr } from './msgpack.js';
 import { packPlain } from './plain-pack.js';
 import { GIVE_UP, unpackPlain } from './plain-unpack.js';
+import { prepareSendable } from './sendable.js';
 
-/** Serialize a message payload. Throws `CodecError('serialize')` for values msgpack can't hold. */
+/**
+ * Serialize a message payload. Throws `CodecError('unsendable')` for a value outside the sending
+ * contract (sendable.ts), `CodecError('serialize')` for one msgpackr cannot encode.
+ */
 export function encodePayload(value: unknown): Uint8Array {
+  const plain = packPlain(value);
+  if (plain !== undefined) return plain;
+  let prepared: unknown;
   try {
-    return packPlain(value) ?? packr.pack(value);
+    prepared = prepareSendable(value); // SC-2: throws CodecError('unsendable') with the path
+  } catch (err) {
+    if (err instanceof CodecError) throw err;
+    throw new CodecError('unsendable', `cannot send msg: ${(err as Error).message}`, { cause: err }); // e.g. too deep for the stack
+  }
+  try {
+    return packr.pack(prepared);
   } catch (err) {
     throw new CodecError('serialize', `serialization error: ${(err as Error).message}`, { cause: err });
   }
