@@ -225,6 +225,16 @@ describe('net admission: raw peers (NA-1, NA-4, NA-5, NA-7)', () => {
     assert.equal(await served.rx.recv(), 11);
   });
 
+  it('without auth, bytes that only start like a hello go to the session protocol: a bad preamble is still cut (FR-1, NR-4)', T, async () => {
+    const served = await serveWith('tcp:127.0.0.1:0', undefined);
+    const peer = await RawPeer.connect(served.addr);
+    peer.socket.write(Buffer.from('AUTX0123456789'));
+    await waitFor(() => peer.closed, 'the server to cut the peer');
+    assert.equal(peer.frames.length, 0, 'no refusal frame: the gate let it through');
+    await served.logs.waitFor('bad preamble');
+    await assertStillServing(served, undefined);
+  });
+
   it('NA-4 a malformed hello is refused with its reason', T, async () => {
     const served = await serveWith('tcp:127.0.0.1:0', { token: TOKEN });
     const peer = await RawPeer.connect(served.addr);

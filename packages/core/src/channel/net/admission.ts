@@ -283,11 +283,6 @@ export class AdmissionGate {
     this.required = this.expected !== undefined || this.authorize !== undefined;
   }
 
-  /** Connections in the gate now. */
-  get size(): number {
-    return this.held.size;
-  }
-
   /** Take an accepted socket; `onAdmitted` gets it, paused bytes intact, once it is admitted. */
   admit(socket: net.Socket, onAdmitted: (socket: net.Socket) => void): void {
     if (this.closed) {
