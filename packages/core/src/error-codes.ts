@@ -63,6 +63,8 @@ export const PROCMESH_ERROR_CODES = [
   'protocol',
   'io',
   'missing-certificate',
+  'unauthorized',
+  'invalid-auth',
   // RingError
   'invalid-ring-option',
   'invalid-ring-buffer',

@@ -28,6 +28,8 @@ export { ChannelAddr, type ChannelTransport } from './addr.js';
 
 // The proc.
 export { Proc, type ProcOptions, type DirectProcOptions, type ActorInstance } from './proc.js';
+// Who may reach a `Proc.direct` proc (`DirectProcOptions.serve.auth` / `.dial.auth`, docs/threat-model.md).
+export type { ServeAuth, DialAuth, Token, NetPeer, PeerCertificate } from './channel/net/options.js';
 export { WeakProc } from './weak-proc.js';
 
 // Actors.

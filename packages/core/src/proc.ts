@@ -79,11 +79,31 @@ export interface ProcOptions {
   readonly clock?: Clock;
 }
 
-/** What `Proc.direct` takes besides the proc options. */
+/**
+ * What `Proc.direct` takes besides the proc options.
+ *
+ * Who may reach the proc: `serve.auth` (a shared `token`, an `authorize(peer)` callback) and
+ * `serve.tls` (`requestCert` with a `ca`: mutual TLS); the proc's own credentials for the procs
+ * it dials: `dial.auth.token`, `dial.tls.cert`/`key`. The application learns who connects
+ * through `serve.auth.authorize`, called once per connection, before any envelope of it is read,
+ * with the `NetPeer` (its verified client certificate, its address); returning `false` refuses
+ * it (NA-1 ... NA-8 in `channel/net/admission.ts`; docs/threat-model.md).
+ *
+ * @example
+ * ```ts
+ * const proc = await Proc.direct('tls:localhost:0', 'server', {
+ *   serve: {
+ *     tls: { cert, key, ca, requestCert: true },
+ *     auth: { authorize: (peer) => peer.certificate?.subject.CN === 'worker-1' },
+ *   },
+ *   dial: { tls: { ca, cert: myCert, key: myKey } },
+ * });
+ * ```
+ */
 export interface DirectProcOptions extends ProcOptions {
-  /** The served channel's options (timings, TLS, logger); the codec is the envelope codec. */
+  /** The served channel's options (timings, TLS, auth, logger); the codec is the envelope codec. */
   readonly serve?: Omit<ServeOptions<MessageEnvelope>, 'codec'>;
-  /** Options of every channel the proc dials (timings, backoff, TLS, logger). */
+  /** Options of every channel the proc dials (timings, backoff, TLS, auth, logger). */
   readonly dial?: MailboxDialOptions;
 }
 

@@ -30,8 +30,12 @@ export type ChannelErrorCode =
   | 'frame-too-large'
   | 'protocol'
   | 'io'
-  /** serving `tls:`/`metatls:` without a certificate and key (`ServeOptions.tls`) */
-  | 'missing-certificate';
+  /** serving `tls:`/`metatls:` without a certificate and key (`ServeOptions.tls`), or mutual TLS without a `ca` */
+  | 'missing-certificate'
+  /** the server refused this client's credentials: token, client certificate or `authorize` (NA-6) */
+  | 'unauthorized'
+  /** an `auth` option that cannot work: an empty or over-long token */
+  | 'invalid-auth';
 
 /** A channel-level failure (upstream `ChannelError`). */
 export class ChannelError extends ProcmeshError {

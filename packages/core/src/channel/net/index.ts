@@ -1,7 +1,8 @@
 /**
  * channel/net: the network channel (exported by `@procmesh/core/transport`) (spec §7.3): `tcp:`, `unix:` and `tls:` transports
  * with upstream's session protocol: a preamble per connection, tagged length-prefixed frames,
- * per-session sequence numbers, cumulative acks, resend after reconnect, the delivery timeout.
+ * per-session sequence numbers, cumulative acks, resend after reconnect, the delivery timeout;
+ * and who gets in (`admission.ts`): a shared token, mutual TLS, an `authorize(peer)` callback.
  *
  * @example
  * ```ts
@@ -18,14 +19,20 @@
 export { serve, dial } from '../serve.js';
 export { serveNet, NetRx } from './rx.js';
 export { dialNet, NetTx } from './tx.js';
+export { MAX_TOKEN_BYTES } from './admission.js';
 export {
   defaultCodec,
   type BackoffOptions,
   type Codec,
+  type DialAuth,
   type DialOptions,
+  type NetPeer,
   type NetTimings,
+  type PeerCertificate,
   type Pem,
+  type ServeAuth,
   type ServeOptions,
+  type Token,
   type TlsDialOptions,
   type TlsServeOptions,
 } from './options.js';

@@ -1,8 +1,11 @@
 /**
  * channel/net/options.ts: what `serveNet`/`dialNet` take: the payload codec, the timing knobs
- * (each overrides the matching key of `config()`), the reconnect backoff, TLS material and the
- * logger, and the clock. Everything is optional; defaults follow upstream (spec §1.14, §7.3).
+ * (each overrides the matching key of `config()`), the reconnect backoff, TLS material, who may
+ * connect (`auth`: a shared token, mutual TLS, an `authorize` callback; admitted by
+ * `admission.ts`, NA-1 ...), the logger, and the clock. Everything is optional; defaults follow
+ * upstream (spec §1.14, §7.3); without `auth` a server admits whoever reaches its address.
  */
+import type { ChannelTransport } from '../../addr.js';
 import type { Clock } from '../../clock.js';
 import { config } from '../../config.js';
 import { rootLogger, type Logger } from '../../log.js';
@@ -39,9 +42,13 @@ export type Pem = string | Buffer | ReadonlyArray<string | Buffer>;
 export interface TlsServeOptions {
   readonly cert: Pem;
   readonly key: Pem;
-  /** CAs that client certificates must chain to (with `requestCert`). */
+  /** CAs that client certificates must chain to (with `requestCert`; required then, NA-2). */
   readonly ca?: Pem;
-  /** Ask clients for a certificate and reject those that do not verify against `ca`. */
+  /**
+   * Mutual TLS: ask every client for a certificate and refuse, in the TLS handshake, those
+   * without one or whose certificate does not chain to `ca` (NA-2). The verified certificate
+   * is the peer's identity (`NetPeer.certificate`, given to `ServeAuth.authorize`).
+   */
   readonly requestCert?: boolean;
 }
 
@@ -58,10 +65,72 @@ export interface TlsDialOptions {
   readonly rejectUnauthorized?: boolean;
 }
 
+/** A shared secret: a string (its UTF-8 bytes) or bytes; 1 to `MAX_TOKEN_BYTES` (1024) bytes. */
+export type Token = string | Uint8Array;
+
+/** Who may connect to a server (`ServeOptions.auth`); checked on every connection (NA-1). */
+export interface ServeAuth {
+  /**
+   * A shared secret every client must present (`DialAuth.token`), on any transport (tcp, unix,
+   * tls). A connection without it, or with another one, is refused before any envelope is read
+   * (NA-3, NA-4).
+   */
+  readonly token?: Token;
+  /**
+   * Decide per connection, after the TLS handshake and the token check: `true` admits; `false`,
+   * a rejected promise or a throw refuses (NA-4). It sees who the peer is (`NetPeer`: its
+   * verified client certificate under mutual TLS, its address); an observer returns `true`.
+   */
+  readonly authorize?: (peer: NetPeer) => boolean | Promise<boolean>;
+  /**
+   * How long a connection may take to present its credentials when the server requires some
+   * (a token or `authorize`) before it is refused (default 10 000 ms, wall clock: NA-5).
+   */
+  readonly handshakeTimeoutMs?: number;
+}
+
+/** The credentials a client presents (`DialOptions.auth`). */
+export interface DialAuth {
+  /** The server's shared secret (`ServeAuth.token`); sent in the admission hello (NA-1). */
+  readonly token?: Token;
+}
+
+/** A verified client certificate (mutual TLS), as `node:tls` reports it. */
+export interface PeerCertificate {
+  /** Subject attributes, e.g. `{ CN: 'worker-1', O: 'acme' }`; a repeated attribute joined with `, `. */
+  readonly subject: Readonly<Record<string, string>>;
+  /** Issuer attributes, as `subject`. */
+  readonly issuer: Readonly<Record<string, string>>;
+  /** Subject alternative names as Node prints them: `DNS:worker-1`, `IP Address:10.0.0.5`, `URI:spiffe://...`. */
+  readonly subjectAltNames: readonly string[];
+  /** SHA-256 fingerprint of the DER certificate, colon-separated upper-case hex (`AB:CD:...`). */
+  readonly fingerprint256: string;
+  /** Serial number, upper-case hex. */
+  readonly serialNumber: string;
+  /** Start of validity, as OpenSSL prints it (`Dec  6 21:00:00 2026 GMT`). */
+  readonly validFrom: string;
+  /** End of validity, as `validFrom`. */
+  readonly validTo: string;
+}
+
+/** Who is on the other end of an accepted connection (NA-8): what `ServeAuth.authorize` sees. */
+export interface NetPeer {
+  /** The served transport. */
+  readonly transport: ChannelTransport;
+  /** `ip:port` (`[ip]:port` for IPv6) of the remote end; for `unix:` the served address. */
+  readonly remoteAddress: string;
+  /** The client certificate, verified against `TlsServeOptions.ca` (mutual TLS only). */
+  readonly certificate?: PeerCertificate;
+  /** Whether the peer presented the server's token (false when the server has none). */
+  readonly tokenVerified: boolean;
+}
+
 export interface DialOptions<M> extends NetTimings {
   readonly codec?: Codec<M>;
   readonly backoff?: BackoffOptions;
   readonly tls?: TlsDialOptions;
+  /** Credentials for a server that requires them (`ServeOptions.auth`). */
+  readonly auth?: DialAuth;
   readonly logger?: Logger;
   /** Time for the delivery timeout and the reconnect backoff (default `realClock`). */
   readonly clock?: Clock;
@@ -70,6 +139,8 @@ export interface DialOptions<M> extends NetTimings {
 export interface ServeOptions<M> extends NetTimings {
   readonly codec?: Codec<M>;
   readonly tls?: TlsServeOptions;
+  /** Who may connect (NA-1 ...); default: whoever reaches the address (which is loopback unless told otherwise). */
+  readonly auth?: ServeAuth;
   readonly logger?: Logger;
   /** Time for the ack interval and the linger before a rejected socket is destroyed (default `realClock`). */
   readonly clock?: Clock;

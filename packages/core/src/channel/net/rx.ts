@@ -41,6 +41,7 @@ import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, type Rx } from '../types.js';
+import { AdmissionGate } from './admission.js';
 import { FrameReader } from './framed.js';
 import { defaultCodec, netLogger, resolveTimings, type Codec, type ResolvedTimings, type ServeOptions } from './options.js';
 import { listen } from './transport.js';
@@ -100,10 +101,13 @@ export class NetRx<M> implements Rx<M> {
     this.joined = new Promise((resolve) => (this.resolveJoined = resolve));
   }
 
-  /** @internal */
-  attach(server: net.Server): void {
+  /** @internal `onClose`: NA-7 (the admission gate lets go of the connections it holds). */
+  attach(server: net.Server, onClose?: () => void): void {
     this.server = server;
+    this.onCloseHook = onClose;
   }
+
+  private onCloseHook: (() => void) | undefined;
 
   /** Retransmitted frames dropped so far (NR-1). */
   private dropped = 0;
@@ -147,6 +151,7 @@ export class NetRx<M> implements Rx<M> {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     this.log.info({ reason }, 'stopping server');
+    this.onCloseHook?.();
     if (this.server !== undefined) {
       this.server.close(() => {
         this.serverClosed = true;
@@ -400,16 +405,18 @@ export class NetRx<M> implements Rx<M> {
 export async function serveNet<M>(addr: ChannelAddr, options: ServeOptions<M> = {}): Promise<[ChannelAddr, NetRx<M>]> {
   let rx: NetRx<M> | undefined;
   const log = netLogger(options.logger, { addr: String(addr) });
+  const gate = new AdmissionGate(addr, options.auth, options.tls?.requestCert === true, log); // NA-1
   const listener = await listen(
     addr,
     options.tls,
-    (socket) => {
-      if (rx !== undefined) rx.accept(socket);
-      else socket.destroy();
-    },
+    (socket) =>
+      gate.admit(socket, (admitted) => {
+        if (rx !== undefined) rx.accept(admitted);
+        else admitted.destroy();
+      }),
     (error) => log.warn({ err: error.message }, 'cutting off peer: TLS handshake failed'),
   );
   rx = new NetRx<M>(listener.bound, options);
-  rx.attach(listener.server);
+  rx.attach(listener.server, () => gate.close());
   return [listener.bound, rx];
 }

@@ -10,6 +10,16 @@
  *   Elsewhere an abstract name maps to `<tmpdir>/procmesh-<name>.sock` on both ends.
  * - tls: `node:tls` over tcp; the certificate and key come from `ServeOptions.tls`, the trust
  *   roots from `DialOptions.tls`. The bound address keeps the host as written (`tls:localhost:N`).
+ *   Mutual TLS (`requestCert` with a `ca`): the server asks every client for a certificate and
+ *   verifies it against `ca`, but does not let `node:tls` drop an unverified one silently: the
+ *   socket goes to `onConnection` with `authorized` false, and the admission gate (serveNet's
+ *   only caller of `listen`) refuses it, in words, before reading a byte of it (NA-2).
+ *
+ * Where a listener binds: exactly the host of the address, nothing wider. procmesh has no
+ * default address; its examples and tests serve `tcp:127.0.0.1:0`, `tls:localhost:0` and
+ * `unix:` (abstract or filesystem sockets, reachable only from this machine). Serving another
+ * interface takes an address that names it (`tcp:0.0.0.0:0`, `tcp:10.0.0.5:0`), and then the
+ * admission options (`ServeOptions.auth`, mutual TLS) decide who gets in (admission.ts).
  */
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +68,11 @@ export async function listen(
       if (tlsOptions === undefined) {
         throw new ChannelError('missing-certificate', `listen: ${addr} needs a certificate and key (ServeOptions.tls)`);
       }
+      const mutual = tlsOptions.requestCert ?? false;
+      if (mutual && tlsOptions.ca === undefined) {
+        // NA-2: without a ca, Node would accept a client certificate from any public root.
+        throw new ChannelError('missing-certificate', `listen: ${addr} requests client certificates and needs the CA they must chain to (ServeOptions.tls.ca)`);
+      }
       // No allowHalfOpen here: a client that gives up during the handshake must close the
       // server's socket too (with it, the socket would linger half-open and unreported).
       const secure = tls.createServer(
@@ -65,8 +80,10 @@ export async function listen(
           cert: tlsOptions.cert as tls.TlsOptions['cert'],
           key: tlsOptions.key as tls.TlsOptions['key'],
           ...(tlsOptions.ca !== undefined ? { ca: tlsOptions.ca as tls.TlsOptions['ca'] } : {}),
-          requestCert: tlsOptions.requestCert ?? false,
-          rejectUnauthorized: tlsOptions.requestCert ?? false,
+          requestCert: mutual,
+          // NA-2: the admission gate refuses an unverified client certificate (and says why);
+          // rejectUnauthorized would end the connection without a word for an unknown CA.
+          rejectUnauthorized: false,
         },
         (socket) => {
           socket.setNoDelay(true);

@@ -34,10 +34,10 @@
  *   `messageDeliveryTimeoutMs`, the Tx closes ("failed to receive ack within timeout {d}; link is
  *   currently connected|broken" when it was written, "failed to deliver message within timeout
  *   {d}" when it never was).
- * - NT-5 Close (app `close()`, server `Closed`, `Reject`, timeout, oversized frame): `status()`
+ * - NT-5 Close (app `close()`, server `Closed`, `Reject`, timeout, oversized frame, refusal): `status()`
  *   turns `closed`, every pending and later message is returned with a `SendError` of code
  *   `closed` and the reason; `closeError` keeps the cause's own code (`closed`, `rejected`,
- *   `timeout`, `frame-too-large`).
+ *   `timeout`, `frame-too-large`, `unauthorized`).
  * - NT-6 A message whose frame would exceed `codecMaxFrameLength` closes the Tx (upstream: the
  *   client checks before writing, because the server would cut every resend).
  * - NT-7 A message the codec cannot encode is returned at once (code `protocol`); the Tx stays open.
@@ -45,6 +45,11 @@
  * - NT-9 Time: the post times, the delivery timer and the reconnect timer all come from
  *   `DialOptions.clock` (default `realClock`); under a `SimulatedClock` a timeout or a reconnect
  *   happens only during `advance` (CK-2).
+ * - NT-10 Credentials (`DialOptions.auth.token`): every connection starts with the admission
+ *   hello, before the preamble (admission.ts, NA-1). A refusal (the server's refusal frame, or a
+ *   TLS alert refusing the client certificate) closes the Tx with code `unauthorized`, for good
+ *   (NA-6): the credentials cannot change, so a reconnect would only be refused again. An
+ *   unusable token (empty, over 1024 bytes) makes `dialNet` throw `invalid-auth`.
  */
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
@@ -52,6 +57,7 @@ import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
+import { TAG_ADMISSION, decodeRefusal, encodeHello, isCertificateRefusal } from './admission.js';
 import { FrameReader } from './framed.js';
 import {
   defaultCodec,
@@ -99,6 +105,8 @@ export class NetTx<M> implements Tx<M> {
   private readonly timings: ResolvedTimings;
   private readonly backoff: ResolvedBackoff;
   private readonly tlsOptions: TlsDialOptions | undefined;
+  /** The admission hello written first on each connection (NT-10), when the Tx has a token. */
+  private readonly hello: Buffer | undefined;
   private readonly log: Logger;
   private readonly logId: string;
 
@@ -132,6 +140,7 @@ export class NetTx<M> implements Tx<M> {
     this.clock = options.clock ?? realClock;
     this.backoffMs = this.backoff.initialMs;
     this.tlsOptions = options.tls;
+    this.hello = options.auth?.token !== undefined ? encodeHello(options.auth.token) : undefined;
     this.logId = `session ${addr}.${this.sessionId.toString(16).padStart(16, '0')}`;
     this.log = netLogger(options.logger, { dest: String(addr), session: this.sessionId.toString(16) });
   }
@@ -240,6 +249,7 @@ export class NetTx<M> implements Tx<M> {
       // NT-3: everything unacked goes out again, first, with its original seq.
       this.sent = this.head;
       socket.cork();
+      if (this.hello !== undefined) socket.write(this.hello); // NT-10
       socket.write(encodePreamble(this.sessionId));
       this.flushOutbox();
       socket.uncork();
@@ -256,7 +266,13 @@ export class NetTx<M> implements Tx<M> {
     socket.on('drain', () => {
       if (this.link === socket) this.flushOutbox();
     });
-    socket.on('error', (error) => this.log.debug({ err: error.message }, 'connection error'));
+    socket.on('error', (error) => {
+      if (this.link === socket && isCertificateRefusal(error)) {
+        this.refused(`TLS: ${error.message}`); // NA-6
+        return;
+      }
+      this.log.debug({ err: error.message }, 'connection error');
+    });
     socket.on('close', () => this.linkLost(socket));
     if (!this.refed) socket.unref();
   }
@@ -329,6 +345,18 @@ export class NetTx<M> implements Tx<M> {
 
   private onResponse(socket: net.Socket, tag: number, body: Buffer): boolean {
     if (this.link !== socket) return false;
+    if (tag === TAG_ADMISSION) {
+      let reason: string;
+      try {
+        reason = decodeRefusal(body);
+      } catch (error) {
+        this.log.warn({ err: errorText(error) }, 'malformed admission frame from server; reconnecting');
+        this.linkLost(socket);
+        return false;
+      }
+      this.refused(reason); // NA-6
+      return false;
+    }
     if (tag !== TAG_SIMPLEX) {
       this.log.warn({ tag }, 'unexpected frame tag from server; reconnecting');
       this.linkLost(socket);
@@ -362,6 +390,13 @@ export class NetTx<M> implements Tx<M> {
         this.closeWith('server closed the channel', 'closed');
         return false;
     }
+  }
+
+  /** NA-6: the server refused this Tx's credentials; final. */
+  private refused(reason: string): void {
+    const text = `unauthorized: server refused the connection: ${reason}`;
+    this.log.error(text);
+    this.closeWith(text, 'unauthorized');
   }
 
   /** Drop written entries with `seq <= largestAcked`; settle their senders and flush waiters. */
@@ -465,7 +500,10 @@ export class NetTx<M> implements Tx<M> {
   }
 }
 
-/** Dial `addr` (tcp, unix, tls): the connection is made on the first post (lazy connect). */
+/**
+ * Dial `addr` (tcp, unix, tls): the connection is made on the first post (lazy connect). Throws
+ * `ChannelError('invalid-auth')` for an unusable `auth.token` (NT-10).
+ */
 export function dialNet<M>(addr: ChannelAddr, options: DialOptions<M> = {}): NetTx<M> {
   return new NetTx(addr, options);
 }

@@ -24,6 +24,11 @@
  *   Reject:  [1..)   reason, UTF-8
  * ```
  *
+ * Admission (`admission.ts` has the bytes and NA-1 ...): a client with a token first sends a
+ * hello (magic `"AUTH"`, version, flags, u16 length, the token) before the preamble above; a
+ * server that refuses a connection answers one frame with tag 0x41 (`[1][reason, UTF-8]`) and
+ * ends it. Neither appears on a connection where neither side has `auth`.
+ *
  * Upstream encodes the message and response bodies with bincode/serde_multipart; procmesh uses
  * the fixed binary layout above (the payload codec is pluggable), so the two do not interoperate
  * on the wire. Sequence numbers are JavaScript numbers: exact up to 2^53 - 1 messages per session.
