@@ -20,6 +20,8 @@
  * const counter = proc.spawn('counter', new Counter());
  * counter.send(client, { type: 'inc', by: 2 });
  * ```
+ *
+ * @module @procmesh/core
  */
 
 // Ids and addresses.

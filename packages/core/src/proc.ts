@@ -485,7 +485,8 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   stopActor(actorId: ActorId, reason: string): StatusWatch | undefined {
     const cell = this.instances.get(actorId.key);
     if (cell === undefined) {
-      this.logger.error(`no actor ${actorId} found in ${this.procId}`);
+      // expected: a second stop of a stopped actor (its cell is released once it stopped)
+      this.logger.debug(`no actor ${actorId} found in ${this.procId}`);
       return undefined;
     }
     try {

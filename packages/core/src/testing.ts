@@ -18,6 +18,8 @@
  * actor.send(client, 'boom');
  * const event = await reported.next((e) => e.isError());
  * ```
+ *
+ * @module @procmesh/core/testing
  */
 import type { Actor, ActorHandle, Context } from './actor/instance.js';
 import type { Proc } from './proc.js';

@@ -18,6 +18,8 @@
  * tx.post({ n: 1 }, (err) => console.error('returned', err.reason));
  * console.log(await rx.recv());
  * ```
+ *
+ * @module @procmesh/core/transport
  */
 
 // The channel contract; the local channel; serve/dial by address.

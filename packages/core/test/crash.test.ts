@@ -27,6 +27,6 @@ describe('crash without a coordinator (§4.2.8)', () => {
     const { code, stdout, stderr } = await run(fixture);
     assert.equal(code, 1, `stdout: ${stdout}\nstderr: ${stderr}`);
     assert.ok(!stdout.includes('no crash'));
-    assert.ok(stdout.includes('coordinator port is not set'), 'the fatal log line says why');
+    assert.ok(stderr.includes('coordinator port is not set'), 'the fatal log line says why, on stderr');
   });
 });

@@ -23,6 +23,8 @@
  *
  * - HO-1: `shutdown()` resolves only when no worker is running and no port is open.
  * - HO-2: a worker that exits while not being torn down is a crash (SV-2).
+ * - SV-3: the main proc's unhandled failures reach `supervisor` as a worker's do (`proc: 0`);
+ *   the process exits with code 1 only when nobody listens (SV-1).
  */
 import { Worker, MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -95,6 +97,13 @@ export interface ProcHostOptions {
    * `local:N,...`; a peer binds it to `servedAddr(N)` in its `DialMailboxRouter`.
    */
   readonly serve?: string | ((index: number) => string | undefined);
+  /**
+   * Node options of each worker thread (`new Worker`'s `execArgv`, for example
+   * `['--enable-source-maps']`); default: the main thread's.
+   */
+  readonly execArgv?: readonly string[];
+  /** Environment of each worker thread (`new Worker`'s `env`); default: the main thread's `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 type WorkerState = 'starting' | 'ready' | 'stopping' | 'gone';
@@ -137,6 +146,27 @@ export class ProcHost {
     });
     this.proc = this.main.proc;
     [this.client] = this.proc.instance('client');
+    this.superviseMain();
+  }
+
+  /**
+   * The main proc is supervised like every worker's (SV-3): its coordinator hands unhandled
+   * supervision events to `supervisor` (a failure to `reportFailure`, which ends the process
+   * only when nobody listens), never to the proc's no-coordinator crash. The main proc is not
+   * torn down on a failure: it is the host's own.
+   */
+  private superviseMain(): void {
+    const [coordinator] = this.proc.instance('supervisor_client');
+    const procId = this.proc.procId;
+    const port = coordinator.mailbox.openEnqueuePort<ActorSupervisionEvent>(
+      coordinator.mailbox.allocatePort(),
+      (event) => {
+        if (event.isError()) this.supervisor.reportFailure({ proc: 0, procId, event });
+        else this.supervisor.publish({ type: 'actor-stopped', proc: 0, procId, event });
+      },
+      'ActorSupervisionEvent',
+    );
+    this.proc.setSupervisionCoordinator(port);
   }
 
   /** Start `procs` workers and wait until each is ready. */
@@ -183,6 +213,8 @@ export class ProcHost {
       workerData: { init, control: port2 },
       transferList: [port2],
       ...(this.options.resourceLimits !== undefined ? { resourceLimits: this.options.resourceLimits } : {}),
+      ...(this.options.execArgv !== undefined ? { execArgv: [...this.options.execArgv] } : {}),
+      ...(this.options.env !== undefined ? { env: { ...this.options.env } } : {}),
     });
     const state: WorkerProc = {
       index,
@@ -345,8 +377,8 @@ export class ProcHost {
     return ActorRef.attest<M>(actorId);
   }
 
-  /** Send `DrainAndStop` to an actor on its proc. */
-  async stopActor(ref: ActorRef<unknown>, reason = 'stopped by host'): Promise<boolean> {
+  /** Send `DrainAndStop` to an actor on its proc (any ref: an `ActorRef<M>`, a handle, `{ actorId }`). */
+  async stopActor(ref: { readonly actorId: ActorId }, reason = 'stopped by host'): Promise<boolean> {
     const w = this.ready(ref.actorId.proc.addr.port);
     return unwrap(await w.control.stopActor(encodePayload(ref.actorId), reason));
   }
@@ -357,7 +389,7 @@ export class ProcHost {
   }
 
   /** An actor's `IntrospectResult` (its terminated snapshot once it stopped). */
-  async introspect(ref: ActorRef<unknown>): Promise<IntrospectResult | undefined> {
+  async introspect(ref: { readonly actorId: ActorId }): Promise<IntrospectResult | undefined> {
     return this.ready(ref.actorId.proc.addr.port).control.introspect(encodePayload(ref.actorId));
   }
 

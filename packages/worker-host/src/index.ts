@@ -4,6 +4,8 @@
  * over the control plane (comlink), and supervises them from the main thread. The data plane
  * between the procs is core's (`LocalProc`, `LocalLinkDialer`). The surface is recorded in
  * `packages/worker-host/api/worker-host.api.md`.
+ *
+ * @module @procmesh/worker-host
  */
 export { ProcHost, HostError, type ProcHostOptions, type HostErrorCode } from './host.js';
 export { Supervisor, type InspectionEvent, type SupervisionFailure, type SupervisorEvents } from './supervisor.js';

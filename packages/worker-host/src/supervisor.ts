@@ -13,6 +13,8 @@
  * - SV-1: a failure with no `failure` listener and no inspector ends the process with code 1.
  * - SV-2: a worker death yields one `worker-crashed` event and one failure per root actor the
  *   host spawned there and had not seen stop.
+ * - SV-3: the host's main proc (`local:0,main`, proc 0) reports here too: its actors' unhandled
+ *   failures are failures (`proc: 0`), never the proc's no-coordinator crash.
  */
 import { EventEmitter } from 'node:events';
 import type { ActorSupervisionEvent, ProcId } from '@procmesh/core';

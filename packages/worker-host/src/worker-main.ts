@@ -2,8 +2,8 @@
  * worker-main.ts: the bootstrap of a procmesh worker thread. It loads the actor modules, builds
  * the worker's proc (`local:{index},{name}`) on the fabric, installs a coordinator that forwards
  * unhandled supervision events to the main-thread supervisor, and exposes `WorkerControl` over
- * comlink. Logs go through pino to fd 1 synchronously (one stream with the main thread, each
- * line with `proc` and `actor` fields; nothing lost at exit).
+ * comlink. Logs go through pino to fd 2 (stderr) synchronously (one stream with the main thread,
+ * each line with `proc` and `actor` fields; nothing lost at exit).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -37,7 +37,7 @@ const { init, control } = workerData as { init: WorkerInit; control: MessagePort
 const events = parentPort as NonNullable<typeof parentPort>;
 const emit = (event: WorkerEvent): void => events.postMessage(event);
 
-setRootLogger(pino({ name: 'procmesh', level: init.logLevel, base: { thread: init.index } }, pino.destination({ fd: 1, sync: true })));
+setRootLogger(pino({ name: 'procmesh', level: init.logLevel, base: { thread: init.index } }, pino.destination({ fd: 2, sync: true })));
 
 for (const module of init.modules) await import(module);
 

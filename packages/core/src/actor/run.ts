@@ -20,7 +20,7 @@
 import type { Timer } from '../clock.js';
 import { ActorSupervisionEvent } from '../supervision.js';
 import { ActorStatus } from '../status.js';
-import { DIRECT_HEADERS, type Headers } from '../mailbox/envelope.js';
+import { DIRECT_HEADERS, Undeliverable, type Headers } from '../mailbox/envelope.js';
 import { ActorError, ActorErrorKind, describeThrown } from './errors.js';
 import type { Actor, Instance } from './instance.js';
 import { Signal } from './signal.js';
@@ -251,11 +251,13 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
     } catch (err) {
       inst.batchCount = n - 1;
       cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
-      return handlerFailed(inst, actor, err);
+      return handlerFailed(inst, actor, err, work.message, work.headers as Headers);
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
       inst.batchCount = n - 1;
       const suspended = clock.monotonic();
+      const message: unknown = work.message;
+      const headers = work.headers as Headers;
       cell.totalProcessingTimeUs += (suspended - start) * 1000;
       return (result as Promise<void>).then(
         () => {
@@ -265,7 +267,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
         },
         (err: unknown) => {
           cell.totalProcessingTimeUs += (clock.monotonic() - suspended) * 1000;
-          return handlerFailed(inst, actor, err);
+          return handlerFailed(inst, actor, err, message, headers);
         },
       );
     }
@@ -277,14 +279,30 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
   return undefined;
 }
 
-/** A handler failed: pending supervision events are handled first (they may fail first). */
-async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown): Promise<ActorErrorKind> {
+/**
+ * A handler failed: pending supervision events are handled first (they may fail first). The
+ * failure text names what was being handled (upstream's `last_handler`): the message's `type`
+ * field, else its `message_type` header, and for a returned message where it was going.
+ */
+async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown, message: unknown, headers: Headers): Promise<ActorErrorKind> {
   while (inst.supervisionEvents.length > 0) {
     const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
     const failure = await handleSupervisionEvent(inst, actor, event);
     if (failure !== undefined) return failure;
   }
-  return ActorErrorKind.generic(describeThrown(err));
+  // the message, what was handled, then the stack frames (describeThrown's layout)
+  const thrown = describeThrown(err);
+  const what = handlingWhat(message, headers);
+  const frames = err instanceof Error ? thrown.indexOf('\n', err.message.length) : -1;
+  return ActorErrorKind.generic(frames < 0 ? `${thrown} ${what}` : `${thrown.slice(0, frames)} ${what}${thrown.slice(frames)}`);
+}
+
+/** `while handling 'parse'`, `while handling an undeliverable message to {dest}` (failures only). */
+function handlingWhat(message: unknown, headers: Headers): string {
+  if (message instanceof Undeliverable) return `while handling an undeliverable message to ${message.envelope.dest}`;
+  const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
+  const type = typeof arm === 'string' ? arm : headers.message_type;
+  return type !== undefined ? `while handling '${type}'` : 'while handling a message';
 }
 
 async function handleSupervisionEvent<M>(inst: Instance<M>, actor: Actor<M>, event: ActorSupervisionEvent): Promise<ActorErrorKind | undefined> {

@@ -68,13 +68,18 @@ export class RingConsumer {
   private assembled = 0;
   private assemblyTag = 0;
   private readonly keepAlive = new KeepAlive();
+  /** Takeover only: no record began yet, so a `more` fragment is the tail of a partly read one. */
+  private leadingTail: boolean;
+  /** Takeover only: fragments of a record the dead consumer had partly read, skipped. */
+  skippedPartial = 0;
 
   /**
    * With `takeover`, the consumer role is taken over from a consumer whose thread died
    * (`markConsumerDied` was called; RING-13): the producer's thread uses it to read back the
    * records that were never read, so they can be returned to their senders instead of lost.
-   * Reading resumes at READ: a fragmented record the dead consumer had partly read is reported
-   * as `corruption` and ends the takeover.
+   * Reading resumes at READ: the rest of a fragmented record the dead consumer had partly read
+   * (its leading `more` fragments, before any first fragment or whole record) is expected, not
+   * corruption: it is skipped and counted in `skippedPartial`, and the takeover goes on.
    */
   constructor(ring: RingBuffer, options: { readonly takeover?: boolean } = {}) {
     if (options.takeover === true) {
@@ -90,6 +95,7 @@ export class RingConsumer {
     this.capacity = ring.capacity;
     this.mask = ring.capacity - 1;
     this.read = Atomics.load(this.i32, READ_INDEX);
+    this.leadingTail = options.takeover === true;
   }
 
   /** True if published records are waiting (one load of WRITE). */
@@ -148,6 +154,7 @@ export class RingConsumer {
         const start = at + RECORD_HEADER_BYTES;
         const tag = (info >>> TAG_SHIFT) & TAG_MASK;
         if (kind === KIND_DATA) {
+          this.leadingTail = false;
           read = (read + size) | 0;
           count++;
           if (visit(this.data, start, start + length, tag) === false) break;
@@ -269,6 +276,7 @@ export class RingConsumer {
     let from = start;
     let chunk = length;
     if (kind === KIND_FIRST) {
+      this.leadingTail = false;
       const total = this.i32[h + HEADER_WORDS] as number;
       if (this.assembly !== undefined || length < FIRST_PREFIX_BYTES || total <= 0 || total > MAX_RECORD_BYTES) {
         this.corruption = `malformed first fragment: total ${total}, length ${length}`;
@@ -280,6 +288,10 @@ export class RingConsumer {
       from += FIRST_PREFIX_BYTES;
       chunk -= FIRST_PREFIX_BYTES;
     } else if (this.assembly === undefined) {
+      if (this.leadingTail) {
+        this.skippedPartial++;
+        return undefined;
+      }
       this.corruption = 'fragment without a first fragment';
       return undefined;
     }

@@ -173,9 +173,10 @@ export class RingTx<M> implements Tx<M> {
    * records it never read, decode them with the codec's `takeoverDecoder` and hand each message
    * to `visit` (to return it to its sender). Call after `close`. `undefined` when there is
    * nothing to take back (the consumer did not die, or the codec cannot decode its own records);
-   * `lost` counts records that could not be decoded.
+   * `lost` counts records that could not be decoded; `partial` is true when the rest of a record
+   * the dead consumer had partly read was skipped (expected of a thread that died mid-record).
    */
-  takeBack(visit: (message: M) => void): { readonly returned: number; readonly lost: number; readonly corruption: string | undefined } | undefined {
+  takeBack(visit: (message: M) => void): { readonly returned: number; readonly lost: number; readonly partial: boolean; readonly corruption: string | undefined } | undefined {
     const makeDecoder = this.codec.takeoverDecoder;
     if (makeDecoder === undefined || (this.ring.state() & STATE_CONSUMER_DIED) === 0) return undefined;
     const consumer = new RingConsumer(this.ring, { takeover: true });
@@ -199,7 +200,7 @@ export class RingTx<M> implements Tx<M> {
       return true;
     };
     while (consumer.poll(read) > 0);
-    return { returned, lost, corruption: consumer.corruption };
+    return { returned, lost, partial: consumer.skippedPartial > 0, corruption: consumer.corruption };
   }
 
   // ---- internals --------------------------------------------------------------------------

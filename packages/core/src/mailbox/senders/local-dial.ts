@@ -141,6 +141,9 @@ export class LocalLinkDialer {
     }
     if (taken !== undefined && (taken.lost > 0 || taken.corruption !== undefined)) {
       rootLogger().warn({ returned: taken.returned, lost: taken.lost, corruption: taken.corruption }, 'ring to a dead peer: some unread envelopes could not be returned');
+    } else if (taken?.partial === true) {
+      // The peer died while reading a fragmented record: expected of a torn-down peer.
+      rootLogger().debug({ returned: taken.returned }, 'ring to a dead peer: the rest of a partly read record was skipped');
     }
   }
 
