@@ -98,6 +98,12 @@ export interface ProcHostOptions {
    */
   readonly serve?: string | ((index: number) => string | undefined);
   /**
+   * A shared token for the sockets of serving workers (`serve`; the net channel's `auth.token`,
+   * docs/threat-model.md): a peer that does not present it is refused before any envelope is read,
+   * and the workers present it when they dial other procs.
+   */
+  readonly peerToken?: string;
+  /**
    * Node options of each worker thread (`new Worker`'s `execArgv`, for example
    * `['--enable-source-maps']`); default: the main thread's.
    */
@@ -203,6 +209,7 @@ export class ProcHost {
     const serveAddr = typeof this.options.serve === 'function' ? this.options.serve(index) : this.options.serve;
     const init: WorkerInit = {
       ...(serveAddr !== undefined ? { serve: serveAddr } : {}),
+      ...(this.options.peerToken !== undefined ? { peerToken: this.options.peerToken } : {}),
       index,
       procName: name,
       modules: (this.options.modules ?? []).map((m) => (m instanceof URL ? m.href : m.startsWith('/') ? new URL(`file://${m}`).href : m)),

@@ -20,6 +20,8 @@ export interface WorkerInit {
   readonly logLevel: string;
   /** Also serve the proc on this socket address (`ProcHostOptions.serve`). */
   readonly serve?: string;
+  /** The shared token of `ProcHostOptions.peerToken`: required of peers, presented when dialing. */
+  readonly peerToken?: string;
 }
 
 /** A typed failure of a control call, rebuilt on the main thread as `HostError`. */

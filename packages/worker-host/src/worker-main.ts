@@ -57,8 +57,9 @@ const proc = node.proc;
  */
 let served: { readonly addr: string; readonly server: MailboxServer; readonly dialer: MailboxDialer } | undefined;
 if (init.serve !== undefined) {
-  const [bound, rx] = await serve<MessageEnvelope>(init.serve, { codec: envelopeTupleCodec });
-  const dialer = new MailboxDialer();
+  const token = init.peerToken;
+  const [bound, rx] = await serve<MessageEnvelope>(init.serve, { codec: envelopeTupleCodec, ...(token !== undefined ? { auth: { token } } : {}) });
+  const dialer = new MailboxDialer(token !== undefined ? { auth: { token } } : {});
   node.links.remote = dialer.dial;
   served = { addr: String(bound), server: MailboxServer.serve(proc, rx), dialer };
 }
