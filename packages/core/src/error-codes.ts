@@ -49,7 +49,6 @@ export const PROCMESH_ERROR_CODES = [
   'unknown-actor-type',
   'already-bound',
   'missing-reducer-spec',
-  'invalid-signal',
   'not-inverted',
   // PanicError
   'panic',
@@ -70,6 +69,7 @@ export const PROCMESH_ERROR_CODES = [
   // CodecError (and MailboxError, MailboxSenderError)
   'serialize',
   'deserialize',
+  'limit-exceeded',
   // MailboxError, MailboxSenderError
   'owner-terminated',
   'recv',

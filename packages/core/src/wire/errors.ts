@@ -1,10 +1,14 @@
 /**
  * wire/errors.ts: `CodecError`, the one error every decoder and encoder of `wire/` throws
  * (CO-2): malformed or unencodable input never surfaces as anything else.
+ *
+ * Codes: `serialize` (a value that cannot be encoded), `deserialize` (malformed bytes, those
+ * that declare more than they hold included: wire/limits.ts DL-1), `limit-exceeded`
+ * (well-formed bytes from outside the thread beyond the decode limits: DL-2).
  */
 import { ProcmeshError } from '../errors.js';
 
-export type CodecErrorCode = 'deserialize' | 'serialize';
+export type CodecErrorCode = 'deserialize' | 'serialize' | 'limit-exceeded';
 
 export class CodecError extends ProcmeshError {
   readonly code: CodecErrorCode;

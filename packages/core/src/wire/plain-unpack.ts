@@ -29,6 +29,10 @@
  *   overwrite them (a few messages' worth).
  * - PU-4: a builder is compiled only for key sequences without repeats; its keys are quoted
  *   by `JSON.stringify`, so no key can be code.
+ * - PU-5: what it allocates is bounded by the bytes present: an array or map is allocated only
+ *   when its declared length is at most the bytes left, a string only when its bytes are all
+ *   there, nesting stops at `MAX_DEPTH`; it gives up otherwise. So plain data needs no walk
+ *   before it (wire/limits.ts), whatever its origin.
  */
 
 /** Returned when the bytes hold something the fast path does not cover. */
