@@ -76,6 +76,14 @@ describe('finding 2: lengths are bounded by the bytes present (DL-1)', () => {
     assert.equal(unpackPlain(bytes(0xde, 0xff, 0xff, 0xa1, 0x61, 0x01)), GIVE_UP);
     assert.equal(unpackPlain(bytes(0xda, 0xff, 0xff, 0x61)), GIVE_UP);
   });
+
+  it('PU-5: nested array16 headers that each fit the bytes left exhaust the budget of the input: the fast path gives up', T, () => {
+    const chain = new Uint8Array(3 * 22_000);
+    for (let i = 0; i < chain.length; i += 3) chain.set([0xdc, 0xff, 0xff], i);
+    assert.equal(unpackPlain(chain), GIVE_UP);
+    // a real nested value within the budget still decodes
+    assert.deepEqual(unpackPlain(encodePayload([[1, 2], [3, [4]]])), [[1, 2], [3, [4]]]);
+  });
 });
 
 describe('configured limits (DL-2)', () => {
