@@ -13,7 +13,9 @@
  * ring record's extra headers) calls `checkMsgpack` first. Payloads this thread encoded itself
  * (a ref send inside one proc) are not walked, and plain data never is: `plain-unpack.ts`
  * already bounds what it allocates by the bytes present (PU-2, PU-5) and decodes it without
- * msgpackr.
+ * msgpackr. Not walked: `MsgpackRecordCodec` (record.ts), the generic ring codec whose msgpackr
+ * records change how later bytes read; the data plane's rings use `EnvelopeRecordCodec`, whose
+ * msgpack parts (extra headers, payloads) are walked.
  *
  * ## Invariants
  *
@@ -71,12 +73,19 @@ export const RESERVED_EXTENSIONS: ReadonlySet<number> = new Set([0x62, 0x69, 0x7
 /** DL-5: msgpackr's own types whose handler reads the value after their body (`Error`, `Set`, `RegExp`). */
 const WRAPPING_BUILTINS: ReadonlySet<number> = new Set([0x65, 0x73, 0x78]);
 
-/** DL-5: types registered with a `read` function: a fixext 1, then the value it wraps. */
-const readExtensions = new Set<number>();
+// How the walk treats each extension type (DL-3, DL-5; a table: one load per extension). Types
+// registered with a `read` function (EXT_READ) are a fixext 1, then the value they wrap.
+const EXT_BODY = 0;
+const EXT_RESERVED = 1;
+const EXT_WRAPS = 2;
+const EXT_READ = 3;
+const extKind = new Uint8Array(256);
+for (const type of RESERVED_EXTENSIONS) extKind[type] = EXT_RESERVED;
+for (const type of WRAPPING_BUILTINS) extKind[type] = EXT_WRAPS;
 
 /** DL-5: record that extension `type` is written as a fixext 1 followed by its value (msgpack.ts). */
 export function markWrappingExtension(type: number): void {
-  readExtensions.add(type);
+  extKind[type & 0xff] = EXT_READ;
 }
 
 // The walk's state: one walk at a time per thread (it never calls out).
@@ -114,7 +123,12 @@ function value(p: number, depth: number): number {
   if (token < 0x80 || token >= 0xe0) return p + 1;
   if (token < 0x90) return map(p + 1, token & 0x0f, depth, p);
   if (token < 0xa0) return array(p + 1, token & 0x0f, depth, p);
-  if (token < 0xc0) return body(p + 1, token & 0x1f, 'string', p);
+  if (token < 0xc0) {
+    // fixstr, inline (the common token of ids and headers)
+    const n = token & 0x1f;
+    if (n > maxBytes || p + 1 + n > end) return body(p + 1, n, 'string', p);
+    return p + 1 + n;
+  }
   switch (token) {
     case 0xc0: // nil
     case 0xc1: // never used (msgpackr: its C1 marker)
@@ -218,14 +232,11 @@ function map(p: number, n: number, depth: number, at: number): number {
 function ext(p: number, n: number, typeAt: number, fixext1: boolean, depth: number, at: number): number {
   if (typeAt >= end) throw malformed('truncated input: an extension type is cut off', at);
   const type = src[typeAt] as number;
-  if (RESERVED_EXTENSIONS.has(type)) throw malformed(`extension type 0x${type.toString(16)} is not accepted`, at);
+  const kind = extKind[type] as number;
+  if (kind === EXT_RESERVED) throw malformed(`extension type 0x${type.toString(16)} is not accepted`, at);
   const after = body(p, n, 'extension body', at);
-  const wraps = WRAPPING_BUILTINS.has(type);
-  if (readExtensions.has(type)) {
-    if (!fixext1) throw malformed(`extension type ${type} in a form other than fixext 1`, at);
-  } else if (!wraps) {
-    return after;
-  }
+  if (kind === EXT_BODY) return after;
+  if (kind === EXT_READ && !fixext1) throw malformed(`extension type ${type} in a form other than fixext 1`, at);
   if (depth >= maxDepth) throw overLimit(`nesting deeper than ${maxDepth}`, at);
   return value(after, depth + 1);
 }
