@@ -265,11 +265,18 @@ function fuzzIds(): void {
 
 type AddMsg = { type: 'add'; a: number; b: number; reply: OncePortRefType<number> };
 /**
- * The victim. Its handler checks what it gets: a handler port's payload is whatever a peer sent
- * (TypeScript types do not travel), and an actor whose handler throws on it fails by its own
- * hand. The runtime guarantees the rest: system ports, decoding, routing (issue 17).
+ * The victim, written as an actor that serves untrusted peers must be. Its handler checks what
+ * it gets: a handler port's payload is whatever a peer sent (TypeScript types do not travel),
+ * and an actor whose handler throws on it fails by its own hand. It absorbs returns: a peer
+ * chooses the reply port, and a reply that bounces fails the replier under upstream's default
+ * `handleUndeliverableMessage` (the fuzzer finds this within seconds). The runtime guarantees
+ * the rest: system ports, decoding, routing (issue 17).
  */
 class Adder implements Actor<AddMsg> {
+  returns = 0;
+  handleUndeliverableMessage(): void {
+    this.returns++;
+  }
   handle(cx: Context<AddMsg>, msg: AddMsg): void {
     const m = msg as Partial<AddMsg> | null;
     if (typeof m !== 'object' || m === null || !(m.reply instanceof OncePortRef) || typeof m.a !== 'number' || typeof m.b !== 'number') return;
@@ -320,7 +327,8 @@ async function fuzzNet(): Promise<boolean> {
     serve: { messageAckEveryNMessages: 1 },
     dial: { messageDeliveryTimeoutMs: 1_000 },
   });
-  const victim = server.spawn('victim', new Adder());
+  const adder = new Adder();
+  const victim = server.spawn('victim', adder);
   const victimRef = victim.bind();
   const port = server.procId.addr.port;
   const ports = [ACTOR_PORT.HANDLER, ACTOR_PORT.SIGNAL, ACTOR_PORT.UNDELIVERABLE, ACTOR_PORT.INTROSPECT].map((i) => victimRef.actorId.portId(i));
@@ -361,7 +369,7 @@ async function fuzzNet(): Promise<boolean> {
   const alive = sum === 42 && victim.status.kind !== 'failed';
   t.crashes = crashes.length;
   crashNotes.push(...crashes);
-  console.log(`net outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; victim after the run: ${victim.status.kind}, answered 20 + 22 = ${sum}`);
+  console.log(`net outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}; victim after the run: ${victim.status.kind}, answered 20 + 22 = ${sum}; replies of the victim that bounced (absorbed): ${adder.returns}`);
   await friend.stopServing('fuzz over');
   await server.stopServing('fuzz over');
   return alive;
