@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ActorId, ActorRef, ChannelAddr, CodecError, DeliveryError, MessageEnvelope, OncePortRef, PortRef, ProcId, Undeliverable } from '../src/index.js';
-import { decodeEnvelope, decodePayload, encodeEnvelope, encodePayload } from '../src/transport.js';
+import { EnvelopeRecordCodec, decodeEnvelope, decodePayload, encodeEnvelope, encodePayload } from '../src/transport.js';
 import { checkMsgpack, decodeLimits, type DecodeLimits } from '../src/wire/limits.js';
 import { decodeLocalPayload } from '../src/wire/payload.js';
 import { GIVE_UP, unpackPlain } from '../src/wire/plain-unpack.js';
@@ -192,6 +192,11 @@ describe('malformed input (DL-3, DL-5)', () => {
     const back = decodeEnvelope(encoded);
     assert.equal(back.foreign, true, 'EN-1: a decoded envelope is foreign');
     assert.equal(env.foreign, false, 'EN-1: an envelope built here is not');
+    const encoder = new EnvelopeRecordCodec();
+    const target = new Uint8Array(4096);
+    const end = encoder.encodeInto(env, target, 0, target.length);
+    assert.equal(typeof end, 'number');
+    assert.equal(new EnvelopeRecordCodec().decode(target, 0, end as number).foreign, true, 'EN-1: a ring record decodes foreign');
   });
 });
 
