@@ -25,6 +25,12 @@ export interface Config {
   readonly enableDestActorReorderingBuffer: boolean;
   /** How long a parent waits for its children per wait round during teardown. */
   readonly childStopWaitMs: number;
+  /** Decoding outside bytes (wire/limits.ts DL-2): deepest nesting of arrays, maps and wrapping extensions. */
+  readonly decodeMaxDepth: number;
+  /** Decoding outside bytes: array elements and map entries in one input, all containers together. */
+  readonly decodeMaxElements: number;
+  /** Decoding outside bytes: the largest string, binary or extension body. */
+  readonly decodeMaxBytes: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -37,6 +43,9 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   codecMaxFrameLength: 1 << 30,
   enableDestActorReorderingBuffer: false,
   childStopWaitMs: 500,
+  decodeMaxDepth: 128,
+  decodeMaxElements: 1 << 24,
+  decodeMaxBytes: 1 << 30,
 });
 
 const ENV_KEYS: { readonly [K in keyof Config]: string } = {
@@ -49,6 +58,9 @@ const ENV_KEYS: { readonly [K in keyof Config]: string } = {
   codecMaxFrameLength: 'PROCMESH_CODEC_MAX_FRAME_LENGTH',
   enableDestActorReorderingBuffer: 'PROCMESH_ENABLE_DEST_ACTOR_REORDERING_BUFFER',
   childStopWaitMs: 'PROCMESH_CHILD_STOP_WAIT',
+  decodeMaxDepth: 'PROCMESH_DECODE_MAX_DEPTH',
+  decodeMaxElements: 'PROCMESH_DECODE_MAX_ELEMENTS',
+  decodeMaxBytes: 'PROCMESH_DECODE_MAX_BYTES',
 };
 
 let cached: Config | undefined;

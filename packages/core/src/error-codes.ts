@@ -49,7 +49,6 @@ export const PROCMESH_ERROR_CODES = [
   'unknown-actor-type',
   'already-bound',
   'missing-reducer-spec',
-  'invalid-signal',
   'not-inverted',
   // PanicError
   'panic',
@@ -74,6 +73,7 @@ export const PROCMESH_ERROR_CODES = [
   'deserialize',
   'unsendable',
   'invalid-codec',
+  'limit-exceeded',
   // MailboxError, MailboxSenderError
   'owner-terminated',
   'recv',

@@ -42,8 +42,6 @@ export type ProcErrorCode =
   | 'already-bound'
   /** `openReducePort` with an accumulator that has no reducer spec */
   | 'missing-reducer-spec'
-  /** a value that is not a `Signal` posted to an actor's signal port */
-  | 'invalid-signal'
   /** the inverted-actor receivers asked of an instance that is not inverted */
   | 'not-inverted';
 

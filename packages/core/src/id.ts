@@ -28,7 +28,16 @@ import { ParseError } from './errors.js';
 /** Ports below this index are actor ports (well-known, fixed per actor); user ports start here. */
 export const USER_PORT_OFFSET = 1024;
 
-/** Well-known actor port indices (below `USER_PORT_OFFSET`). */
+/**
+ * Well-known actor port indices (below `USER_PORT_OFFSET`).
+ *
+ * SP-1: the system ports (signal, undeliverable, introspect) accept only their type, checked
+ * on every delivered payload (mailbox/ports.ts PT-6): a `Signal` with typed fields
+ * (actor/signal.ts `Signal.isSignal`); an `Undeliverable` whose envelope was sent by the
+ * port's owner (actor/instance.ts `bind`); an `IntrospectMessage` with a `OncePortRef` reply
+ * (introspect.ts `isIntrospectMessage`). Anything else goes back to its sender and the port
+ * stays bound (mailbox/mailbox.ts MB-5).
+ */
 export const ACTOR_PORT = {
   /** `Signal` */
   SIGNAL: 1,

@@ -51,6 +51,7 @@ export {
   type Accumulator,
   type SendContext,
   type PortOwner,
+  type PayloadGuard,
 } from './mailbox/ports.js';
 export type { Mailbox } from './mailbox/mailbox.js';
 export type { Sequencer } from './sequencing.js';

@@ -16,7 +16,7 @@
  */
 import type { Clock } from './clock.js';
 import type { ActorId } from './id.js';
-import type { OncePortRef } from './ref.js';
+import { OncePortRef } from './ref.js';
 import type { ActorStatus, HandlerInfo } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
 
@@ -44,6 +44,18 @@ export type IntrospectView = 'entity' | 'actor';
 export type IntrospectMessage =
   | { readonly type: 'query'; readonly view: IntrospectView; readonly reply: OncePortRef<IntrospectResult> }
   | { readonly type: 'query-child'; readonly childRef: string; readonly reply: OncePortRef<IntrospectResult> };
+
+/**
+ * SP-1: whether a delivered payload is an `IntrospectMessage` (the introspect port's guard: a
+ * peer may send anything to it).
+ */
+export function isIntrospectMessage(value: unknown): value is IntrospectMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as { type?: unknown; view?: unknown; childRef?: unknown; reply?: unknown };
+  if (!(message.reply instanceof OncePortRef)) return false;
+  if (message.type === 'query') return message.view === 'entity' || message.view === 'actor';
+  return message.type === 'query-child' && typeof message.childRef === 'string';
+}
 
 export interface IntrospectResult {
   readonly identity: string;

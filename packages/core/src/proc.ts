@@ -56,6 +56,7 @@ import {
   actorPayload,
   childPayload,
   entityPayload,
+  isIntrospectMessage,
   storeSnapshot,
   type IntrospectMessage,
   type IntrospectResult,
@@ -348,20 +349,15 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     return [instance, instance.handle()];
   }
 
-  /** Signal port (actors) and introspect port (actors, introspectable clients). */
+  /**
+   * Signal port (actors) and introspect port (actors, introspectable clients). Each checks what
+   * it is delivered (SP-1, PT-6): a payload of another type goes back to its sender, the port
+   * stays bound (MB-5), and the instance never sees it.
+   */
   private bindSystemPorts<M>(instance: Instance<M>, withSignal: boolean): void {
     const mailbox = instance.mailbox;
     if (withSignal) {
-      mailbox
-        .openEnqueuePort<Signal>(
-          ACTOR_PORT.SIGNAL,
-          (signal) => {
-            if (!Signal.isSignal(signal)) throw new ProcError('invalid-signal', 'not a signal');
-            instance.signal(signal);
-          },
-          'Signal',
-        )
-        .bindActorPort();
+      mailbox.openEnqueuePort<Signal>(ACTOR_PORT.SIGNAL, (signal) => instance.signal(signal), 'Signal', Signal.isSignal).bindActorPort();
     }
     const cell = instance.cell;
     cell.introspectable = true;
@@ -371,20 +367,22 @@ export class Proc extends BaseMailboxSender implements ProcServices {
         (message) => {
           // S1, S2: answered on a microtask, outside the actor loop.
           queueMicrotask(() => {
-            const result =
-              message.type === 'query-child'
-                ? childPayload(cell, message.childRef)
-                : message.view === 'entity'
-                  ? entityPayload(cell)
-                  : actorPayload(cell);
             try {
+              const result =
+                message.type === 'query-child'
+                  ? childPayload(cell, message.childRef)
+                  : message.view === 'entity'
+                    ? entityPayload(cell)
+                    : actorPayload(cell);
               message.reply.send(instance, result);
             } catch (err) {
+              // SP-1: nothing a query carries may throw out of the microtask
               this.logger.warn({ err }, 'introspection reply failed');
             }
           });
         },
         'IntrospectMessage',
+        isIntrospectMessage,
       )
       .bindActorPort();
   }

@@ -91,7 +91,7 @@ export {
   type ReturnHandle,
 } from './mailbox/sender.js';
 export { Mailbox } from './mailbox/mailbox.js';
-export type { PortEntry, Sink } from './mailbox/ports.js';
+export type { PortEntry, Sink, PayloadGuard } from './mailbox/ports.js';
 export { MailboxMuxer } from './mailbox/senders/muxer.js';
 export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders/router.js';
 export { PanickingMailboxSender, UndeliverableMailboxSender, UnroutableMailboxSender } from './mailbox/senders/simple.js';
@@ -106,6 +106,7 @@ export { MessageEnvelope, Undeliverable, SeqInfo, HEADER, type Headers } from '.
 export { DeliveryError, type DeliveryErrorKind } from './mailbox/errors.js';
 export { CodecError, type CodecErrorCode } from './wire/errors.js';
 export { encodePayload, decodePayload, payloadCodec, type Codec } from './wire/payload.js';
+export { checkMsgpack, decodeLimits, type DecodeLimits } from './wire/limits.js';
 export { encodeEnvelope, decodeEnvelope, envelopeTupleCodec } from './wire/envelope.js';
 export { EnvelopeRecordCodec, type EnvelopeRecordCodecOptions } from './wire/envelope-record.js';
 export { Sequencer, SequenceError } from './sequencing.js';

@@ -22,6 +22,10 @@
  * - AC-7: `Context` is the instance itself, with `headers` set to the current message's headers
  *   for the duration of the handler call (read them before awaiting if a detached task needs them).
  * - AC-8: an instance reads time only from its proc's clock (`ProcServices.clock`).
+ * - AC-9: nothing delivered to a system port reaches the actor unless it is of that port's
+ *   type (SP-1, id.ts): `handleUndeliverableMessage` only ever gets an `Undeliverable` of an
+ *   envelope this actor sent, so no payload from a peer makes the default fail on anything
+ *   but a return.
  *
  * ## Handles
  *
@@ -33,8 +37,8 @@
 import type { Logger } from 'pino';
 import { ACTOR_PORT, ActorId, type PortId } from '../id.js';
 import { ProcError } from '../errors.js';
-import type { Headers, Undeliverable } from '../mailbox/envelope.js';
-import { DIRECT_HEADERS, SeqInfo } from '../mailbox/envelope.js';
+import type { Headers } from '../mailbox/envelope.js';
+import { DIRECT_HEADERS, SeqInfo, Undeliverable } from '../mailbox/envelope.js';
 import { MailboxSenderError } from '../mailbox/errors.js';
 import type { Mailbox } from '../mailbox/mailbox.js';
 import {
@@ -239,10 +243,13 @@ export class Instance<M> implements SendContext {
   bind(): ActorRef<M> {
     if (this.selfRef === undefined) {
       this.handlerPort.bind();
+      const selfKey = this.selfId.key;
       const undeliverable = this.mailbox.openEnqueuePort<Undeliverable>(
         ACTOR_PORT.UNDELIVERABLE,
         (u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h),
         'Undeliverable',
+        // SP-1: a returned envelope this actor sent; anything else never reaches its hooks
+        (value): value is Undeliverable => value instanceof Undeliverable && value.envelope.sender.key === selfKey,
       );
       undeliverable.bind();
       this.selfRef = new ActorRef<M>(this.selfId);

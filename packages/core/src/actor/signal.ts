@@ -31,9 +31,11 @@ export const Signal = {
         return `Abort(${signal.reason})`;
     }
   },
+  /** Whether `value` is a well-formed `Signal` (the signal port's guard, SP-1: fields typed too). */
   isSignal(value: unknown): value is Signal {
     if (typeof value !== 'object' || value === null) return false;
-    const kind = (value as { kind?: unknown }).kind;
-    return kind === 'drain-and-stop' || kind === 'stop' || kind === 'child-stopped' || kind === 'abort';
+    const { kind, reason, pid } = value as { kind?: unknown; reason?: unknown; pid?: unknown };
+    if (kind === 'child-stopped') return typeof pid === 'number';
+    return (kind === 'drain-and-stop' || kind === 'stop' || kind === 'abort') && typeof reason === 'string';
   },
 } as const;

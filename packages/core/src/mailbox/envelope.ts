@@ -11,6 +11,8 @@
  * - UM-1: every envelope ends in exactly one of: handled, returned to its sender as
  *   `Undeliverable`, or logged as abandoned (`undelivered_message_abandoned`).
  * - UM-2: a returned envelope (an `Undeliverable` payload) is never itself returned.
+ * - EN-1: `foreign` tells an envelope decoded from another thread's or process's bytes from one
+ *   built here; only the decoders set it (wire/tuple.ts, wire/envelope-record.ts).
  */
 import type { ActorId, PortId } from '../id.js';
 import { DeliveryError } from './errors.js';
@@ -52,6 +54,13 @@ const NO_ERRORS: readonly DeliveryError[] = Object.freeze([]);
 
 export class MessageEnvelope {
   private errorList: readonly DeliveryError[];
+  /**
+   * EN-1: true for an envelope decoded from bytes of another thread or process (a net frame, a
+   * ring record, a MessagePort message, a returned envelope inside a payload); false for one
+   * built in this thread. A foreign envelope's payload is walked before msgpackr decodes it
+   * (wire/limits.ts), and a delivery that fails on its content leaves the port bound (MB-4).
+   */
+  foreign = false;
   constructor(
     readonly sender: ActorId,
     readonly dest: PortId,

@@ -17,21 +17,44 @@
  *   port up: missing -> `Unroutable(port not bound in mailbox ...)`.
  * - MB-2: a closed mailbox returns envelopes for its bound ports as `Mailbox(...)` errors.
  * - MB-3: a delivery that fails to decode or enqueue unbinds the port and returns the envelope
- *   as a `Mailbox` error; a once port is unbound after its first delivery.
+ *   as a `Mailbox` error (upstream's rule), unless MB-4 or MB-5 keeps it; a once port is
+ *   unbound after its first delivery.
+ * - MB-4: a foreign envelope (decoded from another thread's or process's bytes, EN-1) whose
+ *   payload does not decode (`CodecError`: malformed, lengths beyond the bytes present included, or over the decode limits) is returned as
+ *   a `Mailbox` error and the port stays bound (a once port too: it still waits for its value).
+ * - MB-5: a port that refuses a payload (`MailboxSenderError` `invalid`: a system port's type
+ *   check, PT-6 and SP-1, or the reorder buffer's check of `SEQ_INFO`) stays bound whatever the
+ *   envelope's origin; the envelope goes back to its sender, or is abandoned with a log line
+ *   when it is itself a return (MS-2, UM-2), and the refusal is logged (`delivery_refused`).
+ *   The actor never sees the payload.
+ *
+ * ## Deviation from upstream (MB-4)
+ *
+ * Upstream removes a port whose delivery fails to deserialize (spec §3.4). A peer controls the
+ * bytes it sends, so under that rule one malformed frame from one peer takes a port (an actor's
+ * handler port) away from every other sender (issue 17, finding 4). procmesh keeps the rule
+ * for local envelopes only: their bytes were made by this thread's own code (a raw `post`, an
+ * extension whose `read` fails), so a failure is a bug of the program that owns the port,
+ * deterministic for that message type, and upstream's answer (later senders get `Unroutable`
+ * instead of one decode error each) stands. For foreign envelopes the failure says something
+ * about the message, not the port: the message goes back, the port stays.
  */
 import { realClock, type Clock } from '../clock.js';
 import { ACTOR_PORT, USER_PORT_OFFSET, type ActorId } from '../id.js';
 import { ProcError } from '../errors.js';
 import { Sequencer } from '../sequencing.js';
 import type { ActorStatus } from '../status.js';
+import { CodecError } from '../wire/errors.js';
+import { rootLogger } from '../log.js';
 import type { MessageEnvelope, Undeliverable } from './envelope.js';
-import { DeliveryError, MailboxError } from './errors.js';
+import { DeliveryError, MailboxError, MailboxSenderError } from './errors.js';
 import {
   OncePortHandle,
   OncePortReceiver,
   PortHandle,
   PortReceiver,
   type Accumulator,
+  type PayloadGuard,
   type PortEntry,
   type PortOwner,
 } from './ports.js';
@@ -131,9 +154,17 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     return [handle, receiver];
   }
 
-  /** A port whose sink is a function (actor handler ports, signal and introspect ports). */
-  openEnqueuePort<T>(index: number, sink: (value: T, headers: MessageEnvelope['headers']) => void, typeName: string): PortHandle<T> {
-    return new PortHandle<T>(this, index, sink, typeName);
+  /**
+   * A port whose sink is a function (actor handler ports, signal and introspect ports);
+   * `accepts` checks every delivered payload first (PT-6, SP-1).
+   */
+  openEnqueuePort<T>(
+    index: number,
+    sink: (value: T, headers: MessageEnvelope['headers']) => void,
+    typeName: string,
+    accepts?: PayloadGuard<T>,
+  ): PortHandle<T> {
+    return new PortHandle<T>(this, index, sink, typeName, undefined, accepts);
   }
 
   /** @internal PT-3 */
@@ -174,7 +205,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     return this.closedStatus !== undefined;
   }
 
-  /** MB-1, MB-2, MB-3 */
+  /** MB-1 .. MB-5 */
   postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void {
     const dest = envelope.dest;
     const destActor = dest.actor;
@@ -211,13 +242,28 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     try {
       entry.deliver(envelope);
     } catch (err) {
-      this.unbindEntry(dest.index);
-      returnUndeliverable(envelope, DeliveryError.mailbox(`${dest}: ${(err as Error).message}`), returnHandle);
+      this.deliveryFailed(envelope, entry, err, returnHandle);
     }
+  }
+
+  /** MB-3, MB-4, MB-5: unbind or keep the port, then return the envelope. */
+  private deliveryFailed(envelope: MessageEnvelope, entry: PortEntry, err: unknown, returnHandle: ReturnHandle): void {
+    const dest = envelope.dest;
+    const refused = err instanceof MailboxSenderError && err.code === 'invalid';
+    const keep = refused ? true : envelope.foreign && err instanceof CodecError;
+    if (!keep) this.unbindEntry(dest.index);
+    else if (entry.once && !this.ports.has(dest.index)) this.ports.set(dest.index, entry);
+    if (keep) {
+      rootLogger().warn(
+        { event: 'delivery_refused', sender: String(envelope.sender), dest: String(dest), foreign: envelope.foreign, code: (err as { code?: unknown }).code },
+        `refused a message for ${dest}; the port stays bound: ${(err as Error).message}`,
+      );
+    }
+    returnUndeliverable(envelope, DeliveryError.mailbox(`${dest}: ${(err as Error).message}`), returnHandle);
   }
 }
 
 /** Built apart from `postUnchecked`: inlined, TurboFan may convert the index on every post. */
-function portNotBound(index: number, messageType: string | undefined): DeliveryError {
-  return DeliveryError.unroutable(`port not bound in mailbox; port id: ${index}; message type: ${messageType ?? 'unregistered'}`);
+function portNotBound(index: number, messageType: unknown): DeliveryError {
+  return DeliveryError.unroutable(`port not bound in mailbox; port id: ${index}; message type: ${typeof messageType === 'string' ? messageType : 'unregistered'}`);
 }

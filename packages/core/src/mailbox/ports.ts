@@ -20,12 +20,15 @@
  * - PT-4: a bound handle's sends carry `SEQ_INFO` `session`; an unbound one's carry `direct`.
  * - PT-5: ref sends always serialize, even to the same proc (the receiver never observes later
  *   mutation by the sender).
+ * - PT-6: a port opened with a `PayloadGuard` (the system ports, SP-1) checks every delivered
+ *   payload after decoding it; one it refuses throws `MailboxSenderError` `invalid` and never
+ *   reaches the sink.
  */
 import type { Clock } from '../clock.js';
 import { config } from '../config.js';
 import { ProcError } from '../errors.js';
 import type { ActorId, PortId } from '../id.js';
-import { decodePayload, encodePayload } from '../wire/payload.js';
+import { decodeLocalPayload, decodePayload, encodePayload } from '../wire/payload.js';
 import { OncePortRef, PortRef, type PostContext } from '../ref.js';
 import type { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, MessageEnvelope, Undeliverable, type Headers } from './envelope.js';
@@ -88,6 +91,12 @@ export interface PortEntry {
   readonly handle: PortHandle<never> | undefined;
 }
 
+/**
+ * PT-6: what a port accepts of a delivered payload, checked after decoding and before its sink
+ * sees it (system ports: wire values are untyped, and a peer may send anything).
+ */
+export type PayloadGuard<T> = (value: unknown) => value is T;
+
 export class PortHandle<T> implements ReturnHandle {
   private boundRef: PortRef<T> | undefined;
   private portId: PortId | undefined;
@@ -97,6 +106,7 @@ export class PortHandle<T> implements ReturnHandle {
     private readonly sink: Sink<T>,
     readonly typeName = 'unknown',
     private readonly reducerSpec: string | undefined = undefined,
+    private readonly accepts: PayloadGuard<T> | undefined = undefined,
   ) {}
 
   /** PT-1, PT-4: synchronous local send. */
@@ -183,13 +193,30 @@ export class PortHandle<T> implements ReturnHandle {
   /** @internal the entry registered in the mailbox when bound. */
   entry(once: boolean): PortEntry {
     const sink = this.sink;
+    const accepts = this.accepts;
     return {
       once,
       typeName: this.typeName,
       handle: this as unknown as PortHandle<never>,
-      deliver: (envelope) => sink(decodePayload(envelope.data) as T, envelope.headers),
+      deliver:
+        accepts === undefined
+          ? (envelope) => sink(decodeDelivered(envelope) as T, envelope.headers)
+          : (envelope) => {
+              const value = decodeDelivered(envelope);
+              // PT-6, SP-1: refused here, the sink never sees it (MB-4 keeps the port bound)
+              if (!accepts(value)) throw new MailboxSenderError(this.location(), 'invalid', `payload is not of the port's type ${this.typeName}`);
+              sink(value, envelope.headers);
+            },
     };
   }
+}
+
+/**
+ * The payload of a delivered envelope: walked before msgpackr when it came from another thread
+ * or process (EN-1, wire/limits.ts), as is when this thread encoded it.
+ */
+function decodeDelivered(envelope: MessageEnvelope): unknown {
+  return envelope.foreign ? decodePayload(envelope.data) : decodeLocalPayload(envelope.data);
 }
 
 /**
@@ -264,7 +291,7 @@ export class OncePortHandle<T> {
       once: true,
       typeName: this.typeName,
       handle: undefined,
-      deliver: (envelope) => sink(decodePayload(envelope.data) as T, envelope.headers),
+      deliver: (envelope) => sink(decodeDelivered(envelope) as T, envelope.headers),
     });
     return new OncePortRef<T>(portId);
   }

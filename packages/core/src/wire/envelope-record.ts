@@ -433,7 +433,9 @@ export class EnvelopeRecordCodec implements RecordCodec<MessageEnvelope> {
     }
     let errors: DeliveryError[] | undefined;
     if ((flags & F_ERRORS) !== 0) errors = this.readErrors(bytes, view, p, end);
-    return new MessageEnvelope(sender, dest, data, headers, ttl, (flags & F_RETURN_UNDELIVERABLE) !== 0, errors);
+    const envelope = new MessageEnvelope(sender, dest, data, headers, ttl, (flags & F_RETURN_UNDELIVERABLE) !== 0, errors);
+    envelope.foreign = true; // EN-1
+    return envelope;
   }
 
   resetDecoder(): void {

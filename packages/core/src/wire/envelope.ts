@@ -6,6 +6,7 @@
  */
 import type { MessageEnvelope } from '../mailbox/envelope.js';
 import { CodecError } from './errors.js';
+import { checkMsgpack } from './limits.js';
 import { packr } from './msgpack.js';
 import type { Codec } from './payload.js';
 import { envelopeFromWire, envelopeToWire } from './tuple.js';
@@ -15,13 +16,19 @@ export function encodeEnvelope(env: MessageEnvelope): Uint8Array {
   return packr.pack(envelopeToWire(env));
 }
 
-/** Decode an envelope; malformed bytes throw `CodecError('deserialize')` (CO-2). */
+/**
+ * Decode an envelope (from another thread or process: it comes back `foreign`). The bytes are
+ * walked before msgpackr reads them (wire/limits.ts DL-1, DL-2); malformed bytes throw
+ * `CodecError` `deserialize`, bytes over the limits `limit-exceeded` (CO-2, DL-4).
+ */
 export function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
   let wire: unknown;
   try {
+    checkMsgpack(bytes);
     wire = packr.unpack(bytes);
   } catch (err) {
-    throw new CodecError('deserialize', `malformed envelope: ${(err as Error).message}`, { cause: err });
+    const code = err instanceof CodecError ? err.code : 'deserialize';
+    throw new CodecError(code, `malformed envelope: ${(err as Error).message}`, { cause: err });
   }
   return envelopeFromWire(wire);
 }

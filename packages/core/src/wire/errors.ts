@@ -1,15 +1,16 @@
 /**
  * wire/errors.ts: `CodecError`, the one error every decoder and encoder of `wire/` throws
  * (CO-2): malformed or unencodable input never surfaces as anything else.
+ *
+ * Codes: `serialize` (a value msgpackr cannot encode), `deserialize` (malformed bytes, those
+ * that declare more than they hold included: wire/limits.ts DL-1), `limit-exceeded`
+ * (well-formed bytes from outside the thread beyond the decode limits: DL-2), `unsendable` (a
+ * value outside the sending contract: SC-2, sendable.ts), `invalid-codec` (a `registerCodec`
+ * call with a bad or taken tag).
  */
 import { ProcmeshError } from '../errors.js';
 
-/**
- * `deserialize`: malformed bytes (CO-2); `serialize`: msgpackr could not encode a value;
- * `unsendable`: a value outside the sending contract (SC-2, sendable.ts); `invalid-codec`: a
- * `registerCodec` call with a bad or taken tag.
- */
-export type CodecErrorCode = 'deserialize' | 'serialize' | 'unsendable' | 'invalid-codec';
+export type CodecErrorCode = 'deserialize' | 'serialize' | 'limit-exceeded' | 'unsendable' | 'invalid-codec';
 
 export class CodecError extends ProcmeshError {
   readonly code: CodecErrorCode;

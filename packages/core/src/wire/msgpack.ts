@@ -16,6 +16,11 @@
  *   turn it into a delivery error, the proc keeps running.
  * - CO-3: extension `write` functions return values to encode, never bytes from a nested `pack`
  *   (that re-enters msgpackr's shared buffer and corrupts the outer message).
+ * - CO-4: a decoded envelope tuple (tuple.ts) has a non-negative integer TTL and headers that
+ *   are a map; anything else is `deserialize`. Header values stay the sender's (a well-known
+ *   header of another type travels as any header: routing reads only strings from them).
+ * - CO-5: bytes of another thread or process are walked by wire/limits.ts before msgpackr
+ *   reads them (DL-1..DL-5); the extensions registered here are known to that walk (DL-5).
  */
 import { Packr, addExtension, type Options } from 'msgpackr';
 import { ChannelAddr } from '../addr.js';
@@ -24,6 +29,7 @@ import { Undeliverable } from '../mailbox/envelope.js';
 import { ActorRef, OncePortRef, PortRef } from '../ref.js';
 import { SendableMap, allowClass } from './sendable.js';
 import { CodecError } from './errors.js';
+import { markWrappingExtension } from './limits.js';
 import { envelopeFromWire, envelopeToWire } from './tuple.js';
 
 /** Extension type codes (msgpackr allows 1..100 for applications). */
@@ -90,10 +96,12 @@ export function actorIdFromParts(parts: unknown): ActorId {
 
 /**
  * Register a class as a msgpack extension. `write` returns any encodable value (CO-3); `read`
- * rebuilds the instance.
+ * rebuilds the instance. msgpackr writes such a type as a fixext 1 followed by the value, and
+ * the validator of outside bytes is told so (wire/limits.ts DL-5).
  */
 export function registerExtension<T>(type: number, Class: new (...args: never[]) => T, write: (value: T) => unknown, read: (data: unknown) => T): void {
   addExtension({ Class: Class as unknown as new (...args: unknown[]) => T, type, write, read });
+  markWrappingExtension(type);
 }
 
 registerExtension(

@@ -3,9 +3,11 @@
  * proc (upstream `wirevalue::Any`), so a receiver never observes later mutation by the sender.
  * Plain data takes the fast encoder and decoder (plain-pack.ts: msgpackr's bytes;
  * plain-unpack.ts: msgpackr's values); anything else goes through msgpackr with the one
- * configuration of msgpack.ts; other small payloads decode from a reused copy.
+ * configuration of msgpack.ts; other small payloads decode from a reused copy. Bytes that reach
+ * msgpackr are validated first unless this thread encoded them (wire/limits.ts).
  */
 import { CodecError } from './errors.js';
+import { checkMsgpack } from './limits.js';
 import { createPackr, packr } from './msgpack.js';
 import { packPlain } from './plain-pack.js';
 import { GIVE_UP, unpackPlain } from './plain-unpack.js';
@@ -46,11 +48,29 @@ const scratchUnpackr = createPackr({ copyBuffers: true });
 /** Set while decoding from `scratch` (a nested decode must not overwrite it). */
 let decodingScratch = false;
 
-/** Deserialize a payload (CO-2). */
+/**
+ * Deserialize a payload of any origin (CO-2): bytes that reach msgpackr are walked first
+ * (wire/limits.ts `checkMsgpack`), so they cannot claim more than they hold (DL-1, DL-2);
+ * plain data never reaches msgpackr (plain-unpack.ts bounds itself, PU-5). Throws `CodecError`
+ * (`deserialize`, or `limit-exceeded`).
+ */
 export function decodePayload(bytes: Uint8Array): unknown {
+  return decode(bytes, true);
+}
+
+/**
+ * @internal A payload this thread encoded itself (a ref send inside one proc: `MessageEnvelope`
+ * not `foreign`): msgpackr without the walk.
+ */
+export function decodeLocalPayload(bytes: Uint8Array): unknown {
+  return decode(bytes, false);
+}
+
+function decode(bytes: Uint8Array, check: boolean): unknown {
   try {
     const plain = unpackPlain(bytes);
     if (plain !== GIVE_UP) return plain;
+    if (check) checkMsgpack(bytes);
     const length = bytes.length;
     if (length > SCRATCH_BYTES || length === 0 || decodingScratch) return packr.unpack(bytes);
     scratch.set(bytes);
@@ -61,10 +81,10 @@ export function decodePayload(bytes: Uint8Array): unknown {
       decodingScratch = false;
     }
   } catch (err) {
-    throw new CodecError('deserialize', `deserialization error: ${(err as Error).message}`, { cause: err });
+    const code = err instanceof CodecError ? err.code : 'deserialize';
+    throw new CodecError(code, `deserialization error: ${(err as Error).message}`, { cause: err });
   }
 }
-
 
 /** Message bytes and back: the shape the net channel and port links take a codec in. */
 export interface Codec<M> {

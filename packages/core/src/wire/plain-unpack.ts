@@ -29,6 +29,12 @@
  *   overwrite them (a few messages' worth).
  * - PU-4: a builder is compiled only for key sequences without repeats; its keys are quoted
  *   by `JSON.stringify`, so no key can be code.
+ * - PU-5: what it allocates is bounded by the bytes present: the arrays and maps of one input
+ *   declare at most one element (map: two bytes per entry) per byte of the input in all (a
+ *   budget, so nested headers that each fit the bytes left cannot add up), each at most the
+ *   bytes left, a string only when its bytes are all there, nesting stops at `MAX_DEPTH`; it
+ *   gives up otherwise. So plain data needs no walk
+ *   before it (wire/limits.ts), whatever its origin.
  */
 
 /** Returned when the bytes hold something the fast path does not cover. */
@@ -133,6 +139,8 @@ let top = 0;
 let src: Uint8Array = new Uint8Array(0);
 let pos = 0;
 let end = 0;
+/** PU-5: elements the arrays and maps of this input may still declare (one byte each at least). */
+let budget = 0;
 
 const stringCache: (string | undefined)[] = new Array(STRING_CACHE_SLOTS);
 const stringCacheBytes: (Uint8Array | undefined)[] = new Array(STRING_CACHE_SLOTS);
@@ -146,6 +154,7 @@ export function unpackPlain(bytes: Uint8Array): unknown {
   src = bytes;
   pos = 0;
   end = bytes.length;
+  budget = end;
   const base = top;
   const value = readValue(0, topLevel);
   top = base;
@@ -277,7 +286,7 @@ function asciiString(start: number, stop: number): string | undefined {
 }
 
 function readArray(length: number, depth: number, at: ShapeNode): Result {
-  if (depth >= MAX_DEPTH || length > end - pos) return GIVE_UP;
+  if (depth >= MAX_DEPTH || length > end - pos || (budget -= length) < 0) return GIVE_UP;
   const array: unknown[] = new Array(length);
   for (let i = 0; i < length; i++) {
     const value = readValue(depth + 1, at);
@@ -288,7 +297,7 @@ function readArray(length: number, depth: number, at: ShapeNode): Result {
 }
 
 function readMap(length: number, depth: number, at: ShapeNode): Result {
-  if (depth >= MAX_DEPTH || length > end - pos) return GIVE_UP;
+  if (depth >= MAX_DEPTH || length > end - pos || (budget -= 2 * length) < 0) return GIVE_UP;
   const base = top;
   if (base + length > stack.length) {
     const grow = Math.max(256, length);

@@ -23,6 +23,11 @@ export function envelopeToWire(env: MessageEnvelope): WireEnvelope {
   return [env.sender, env.dest, env.data, env.headers, env.ttl, env.returnUndeliverable, env.errors.map((e) => [e.kind, e.detail])];
 }
 
+/**
+ * The envelope of a decoded tuple: `foreign` (EN-1); anything malformed is a `CodecError`
+ * (CO-2), a TTL that is not a non-negative integer (a NaN would never expire, MS-1) and
+ * headers that are not a map included (CO-4).
+ */
 export function envelopeFromWire(wire: unknown): MessageEnvelope {
   if (!Array.isArray(wire) || wire.length !== 7) throw new CodecError('deserialize', 'malformed envelope');
   const [sender, dest, data, headers, ttl, ret, errors] = wire as unknown[];
@@ -32,13 +37,17 @@ export function envelopeFromWire(wire: unknown): MessageEnvelope {
     !(data instanceof Uint8Array) ||
     typeof headers !== 'object' ||
     headers === null ||
-    typeof ttl !== 'number' ||
+    Array.isArray(headers) ||
+    !Number.isInteger(ttl) ||
+    (ttl as number) < 0 ||
     typeof ret !== 'boolean' ||
     !Array.isArray(errors)
   ) {
     throw new CodecError('deserialize', 'malformed envelope');
   }
-  return new MessageEnvelope(sender, dest, data, headers as Headers, ttl, ret, (errors as unknown[]).map(errorFromWire));
+  const envelope = new MessageEnvelope(sender, dest, data, headers as Headers, ttl as number, ret, (errors as unknown[]).map(errorFromWire));
+  envelope.foreign = true;
+  return envelope;
 }
 
 export const DELIVERY_ERROR_KINDS: ReadonlySet<string> = new Set<DeliveryErrorKind>(['unroutable', 'broken-link', 'mailbox', 'multicast', 'ttl-expired']);

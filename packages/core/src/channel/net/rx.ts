@@ -22,8 +22,10 @@
  *   (closes) an older one still open.
  * - NR-4 A peer that sends a bad preamble, an unknown tag, a frame without a seq, or garbage is
  *   cut off (socket destroyed) with a logged reason; a frame above `codecMaxFrameLength` or a
- *   payload the codec cannot decode rejects its session with the reason. No peer can stop the
- *   server or affect another session.
+ *   payload the codec cannot decode (a `CodecError`: malformed, or over the decode limits of
+ *   wire/limits.ts, `limit-exceeded`, checked before anything is allocated) rejects its session
+ *   with the reason and ends the connection. No peer can stop the server or affect another
+ *   session.
  * - NR-5 Backpressure: when `rxBufferSize` messages wait in the Rx, the server stops reading the
  *   sockets that deliver; reading resumes when the Rx is half drained. Delivered = acked-able.
  * - NR-6 `close()` stops accepting, flushes each session's ack, sends `Closed` (the sender's Tx

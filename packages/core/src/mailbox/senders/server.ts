@@ -9,6 +9,11 @@
  *
  * `serve(sender, rx)` runs the receive loop over any `Rx`; `deliver(envelope)` is the same
  * entry for transports that push (the ring consumer).
+ *
+ * ## Invariants
+ *
+ * - SV-1: posting one arriving envelope never throws out of `deliver` (a throw is logged and
+ *   the envelope abandoned), so no input from a peer ends the receive loop or the process.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
 import { encodePayload } from '../../wire/payload.js';
@@ -45,9 +50,19 @@ export class MailboxServer {
     this.returnHandle = new PortHandle<Undeliverable>(mailbox, mailbox.allocatePort(), (u) => this.bounce(u.envelope), 'Undeliverable');
   }
 
-  /** Post one arriving envelope into the local sender. */
+  /**
+   * Post one arriving envelope into the local sender. SV-1: nothing one envelope does escapes
+   * (a throw is logged with the envelope's addresses and the loop goes on), so no input from a
+   * peer ends the receive loop or the process.
+   */
   deliver(envelope: MessageEnvelope): void {
-    this.sender.post(envelope, this.returnHandle);
+    try {
+      this.sender.post(envelope, this.returnHandle);
+    } catch (err) {
+      rootLogger().error({ err, sender: String(envelope.sender), dest: String(envelope.dest) }, 'mailbox server: posting an arriving envelope threw');
+      envelope.addError(DeliveryError.mailbox(`posting threw: ${err instanceof Error ? err.message : String(err)}`));
+      abandon(envelope); // UM-1: logged as abandoned
+    }
   }
 
   /** Decode and post (malformed bytes are logged and dropped: there is nobody to return to). */
