@@ -1,7 +1,7 @@
 /**
  * The failure in a supervision event names what the actor was handling (issue 13, item 4;
- * upstream's `last_handler`): the message's `type` field (else its `message_type` header), and,
- * for a returned message, where it was going.
+ * upstream's `last_handler`): the message's `type` field (else its `message_type` header) and
+ * who sent it, and, for a returned message, where it was going.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -20,7 +20,7 @@ class Parser implements Actor<WordMsg> {
 const T = { timeout: 10_000 };
 
 describe('failure text (issue 13)', () => {
-  it("names the message type being handled: '... while handling 'parse''", T, async () => {
+  it("names the message type being handled and its sender: '... while handling 'parse' from {sender}'", T, async () => {
     const proc = Proc.local();
     const coordinator = ProcSupervisionCoordinator.set(proc);
     const [client] = proc.instance('client');
@@ -28,7 +28,8 @@ describe('failure text (issue 13)', () => {
     parser.bind().send(client, { type: 'parse', text: 'a line' });
     const event = await coordinator.next((e) => e.isError());
     assert.equal(event.actorStatus.kind, 'failed');
-    assert.match(String(event), /cannot parse a line while handling 'parse'\n\s+at /);
+    const from = String(client.selfId).replace(/[[\]]/g, '\\$&');
+    assert.match(String(event), new RegExp(`cannot parse a line while handling 'parse' from ${from}\\n\\s+at `));
   });
 
   it('names the destination of a returned message it did not handle', T, async () => {

@@ -148,7 +148,7 @@ describe('init and handler errors (§1.7, §1.10)', () => {
     const [client] = proc.instance('client');
     const actor = proc.spawn('test', new TestActor());
     actor.send(client, { type: 'call', fn: () => { throw 'plain string'; } });
-    assert.equal(String(await actor.join()), "failed: plain string while handling 'call'"); // the thrown string, then what was handled (issue 13)
+    assert.equal(String(await actor.join()), `failed: plain string while handling 'call' from ${client.selfId}`); // the thrown string, then what was handled and from whom (issue 13)
   });
 
   it('an async handler rejecting fails the actor (§4.2.1)', T, async () => {

@@ -171,7 +171,7 @@ export class Instance<M> implements SendContext {
     parent: InstanceCell | undefined,
   ) {
     this.sequencer = new Sequencer();
-    this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers]) => this.enqueueInOrder(tag, message, headers)) : undefined;
+    this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
     if (parent !== undefined) {
@@ -179,7 +179,7 @@ export class Instance<M> implements SendContext {
       parent.children.set(mailbox.actorId.pid, this.cell);
     }
     this.logger = proc.logger.child({ actor: String(mailbox.actorId) });
-    this.handlerPort = mailbox.openEnqueuePort<M>(ACTOR_PORT.HANDLER, (m, h) => this.enqueue(WORK_MESSAGE, m, h), typeName);
+    this.handlerPort = mailbox.openEnqueuePort<M>(ACTOR_PORT.HANDLER, (m, h, s) => this.enqueue(WORK_MESSAGE, m, h, s), typeName);
     if (kind === 'inverted') {
       const [, work] = mailbox.openPort<WorkCell<M>>('work');
       const [, signal] = mailbox.openPort<Signal>('Signal');
@@ -401,31 +401,31 @@ export class Instance<M> implements SendContext {
 
   // ---- the loop ---------------------------------------------------------------------------
 
-  private enqueue(tag: number, message: unknown, headers: Headers): void {
+  private enqueue(tag: number, message: unknown, headers: Headers, sender?: ActorId): void {
     if (this.aborted) throw new MailboxSenderError(this.handlerPort.location(), 'other', 'send error: receiver gone');
     const reorder = this.reorder;
     if (reorder !== undefined && headers.seq_info !== SeqInfo.direct) {
       let outcome: string;
       try {
-        outcome = reorder.accept(headers.seq_info, [tag, message, headers]);
+        outcome = reorder.accept(headers.seq_info, [tag, message, headers, sender]);
       } catch (err) {
         throw new MailboxSenderError(this.handlerPort.location(), 'invalid', (err as Error).message, { cause: err });
       }
       if (outcome === 'duplicate') this.logger.warn({ seq: SeqInfo.display(headers.seq_info as SeqInfo) }, 'duplicate message dropped by the reorder buffer');
       return;
     }
-    this.enqueueInOrder(tag, message, headers);
+    this.enqueueInOrder(tag, message, headers, sender);
   }
 
   /** SQ-3: the reorder buffer, when the proc enables it. */
-  private readonly reorder: ReorderBuffer<[number, unknown, Headers]> | undefined;
+  private readonly reorder: ReorderBuffer<[number, unknown, Headers, ActorId | undefined]> | undefined;
 
-  private enqueueInOrder(tag: number, message: unknown, headers: Headers): void {
+  private enqueueInOrder(tag: number, message: unknown, headers: Headers, sender: ActorId | undefined): void {
     if (this.inverted !== undefined) {
       this.inverted.work.push(new WorkCell(this, tag, message, headers));
       return;
     }
-    this.work.push(tag, message, headers);
+    this.work.push(tag, message, headers, sender);
     const wake = this.wake;
     if (wake !== undefined) {
       this.wake = undefined;

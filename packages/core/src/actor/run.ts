@@ -18,6 +18,7 @@
  * are listed in actor/instance.ts.
  */
 import type { Timer } from '../clock.js';
+import type { ActorId } from '../id.js';
 import { ActorSupervisionEvent } from '../supervision.js';
 import { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, Undeliverable, type Headers } from '../mailbox/envelope.js';
@@ -251,13 +252,14 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
     } catch (err) {
       inst.batchCount = n - 1;
       cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
-      return handlerFailed(inst, actor, err, work.message, work.headers as Headers);
+      return handlerFailed(inst, actor, err, work.message, work.headers as Headers, work.sender);
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
       inst.batchCount = n - 1;
       const suspended = clock.monotonic();
       const message: unknown = work.message;
       const headers = work.headers as Headers;
+      const sender = work.sender;
       cell.totalProcessingTimeUs += (suspended - start) * 1000;
       return (result as Promise<void>).then(
         () => {
@@ -267,7 +269,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
         },
         (err: unknown) => {
           cell.totalProcessingTimeUs += (clock.monotonic() - suspended) * 1000;
-          return handlerFailed(inst, actor, err, message, headers);
+          return handlerFailed(inst, actor, err, message, headers, sender);
         },
       );
     }
@@ -284,7 +286,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
  * failure text names what was being handled (upstream's `last_handler`): the message's `type`
  * field, else its `message_type` header, and for a returned message where it was going.
  */
-async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown, message: unknown, headers: Headers): Promise<ActorErrorKind> {
+async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown, message: unknown, headers: Headers, sender: ActorId | undefined): Promise<ActorErrorKind> {
   while (inst.supervisionEvents.length > 0) {
     const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
     const failure = await handleSupervisionEvent(inst, actor, event);
@@ -292,17 +294,21 @@ async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown
   }
   // the message, what was handled, then the stack frames (describeThrown's layout)
   const thrown = describeThrown(err);
-  const what = handlingWhat(message, headers);
+  const what = handlingWhat(message, headers, sender);
   const frames = err instanceof Error ? thrown.indexOf('\n', err.message.length) : -1;
   return ActorErrorKind.generic(frames < 0 ? `${thrown} ${what}` : `${thrown.slice(0, frames)} ${what}${thrown.slice(frames)}`);
 }
 
-/** `while handling 'parse'`, `while handling an undeliverable message to {dest}` (failures only). */
-function handlingWhat(message: unknown, headers: Headers): string {
+/**
+ * `while handling 'parse' from local:1,proc_1,reader[0]`, `while handling an undeliverable message
+ * to {dest}` (failures only).
+ */
+function handlingWhat(message: unknown, headers: Headers, sender: ActorId | undefined): string {
   if (message instanceof Undeliverable) return `while handling an undeliverable message to ${message.envelope.dest}`;
   const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
   const type = typeof arm === 'string' ? arm : headers.message_type;
-  return type !== undefined ? `while handling '${type}'` : 'while handling a message';
+  const from = sender !== undefined ? ` from ${sender}` : '';
+  return type !== undefined ? `while handling '${type}'${from}` : `while handling a message${from}`;
 }
 
 async function handleSupervisionEvent<M>(inst: Instance<M>, actor: Actor<M>, event: ActorSupervisionEvent): Promise<ActorErrorKind | undefined> {

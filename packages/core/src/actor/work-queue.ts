@@ -2,8 +2,8 @@
  * actor/work-queue.ts: `WorkQueue`, the ordered queue of an actor's work items (messages for its
  * handler, returned `Undeliverable`s): an unbounded FIFO, as upstream's work channel.
  *
- * Layout: a linked list of fixed-size chunks, each one array holding `CHUNK_ITEMS` items as three
- * consecutive slots (tag, message, headers). A burst of a million sends fills new chunks instead
+ * Layout: a linked list of fixed-size chunks, each one array holding `CHUNK_ITEMS` items as four
+ * consecutive slots (tag, message, headers, sender). A burst of a million sends fills new chunks instead
  * of growing (and copying) one huge array, and a consumed chunk is kept as a spare for reuse, so
  * a steady stream allocates nothing per item (AC-2).
  *
@@ -12,10 +12,12 @@
  * - WQ-1: items are taken in push order (FIFO), each exactly once.
  * - WQ-2: `shift()` clears the slots it read, so a handled message is not kept alive by the queue.
  */
+import type { ActorId } from '../id.js';
 import type { Headers } from '../mailbox/envelope.js';
 
 const CHUNK_ITEMS = 1024;
-const SLOTS = CHUNK_ITEMS * 3;
+const ITEM_SLOTS = 4;
+const SLOTS = CHUNK_ITEMS * ITEM_SLOTS;
 
 interface Chunk {
   readonly slots: unknown[];
@@ -31,13 +33,15 @@ export class WorkQueue {
   tag = 0;
   message: unknown = undefined;
   headers: Headers | undefined = undefined;
+  /** Who sent it, when known (a failure names it). */
+  sender: ActorId | undefined = undefined;
   private head: Chunk = newChunk();
   private tail: Chunk = this.head;
   private readIndex = 0;
   private writeIndex = 0;
   private spare: Chunk | undefined;
 
-  push(tag: number, message: unknown, headers: Headers): void {
+  push(tag: number, message: unknown, headers: Headers, sender?: ActorId): void {
     let tail = this.tail;
     let w = this.writeIndex;
     if (w === SLOTS) {
@@ -51,11 +55,12 @@ export class WorkQueue {
     slots[w] = tag;
     slots[w + 1] = message;
     slots[w + 2] = headers;
-    this.writeIndex = w + 3;
+    slots[w + 3] = sender;
+    this.writeIndex = w + ITEM_SLOTS;
     this.size++;
   }
 
-  /** Take the oldest item into `tag`/`message`/`headers`; false when empty (WQ-1, WQ-2). */
+  /** Take the oldest item into `tag`/`message`/`headers`/`sender`; false when empty (WQ-1, WQ-2). */
   shift(): boolean {
     if (this.size === 0) return false;
     let head = this.head;
@@ -71,15 +76,17 @@ export class WorkQueue {
     this.tag = slots[r] as number;
     this.message = slots[r + 1];
     this.headers = slots[r + 2] as Headers;
+    this.sender = slots[r + 3] as ActorId | undefined;
     slots[r + 1] = undefined;
     slots[r + 2] = undefined;
+    slots[r + 3] = undefined;
     this.size--;
     if (this.size === 0 && head === this.tail) {
       // empty: rewind to the start of the chunk
       this.readIndex = 0;
       this.writeIndex = 0;
     } else {
-      this.readIndex = r + 3;
+      this.readIndex = r + ITEM_SLOTS;
     }
     return true;
   }
@@ -90,7 +97,7 @@ export class WorkQueue {
     this.head = this.tail = newChunk();
     this.readIndex = this.writeIndex = 0;
     this.size = 0;
-    this.message = this.headers = undefined;
+    this.message = this.headers = this.sender = undefined;
     return dropped;
   }
 }

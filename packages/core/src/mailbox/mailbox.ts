@@ -57,6 +57,7 @@ import {
   type PayloadGuard,
   type PortEntry,
   type PortOwner,
+  type Sink,
 } from './ports.js';
 import { BaseMailboxSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './sender.js';
 
@@ -160,7 +161,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
    */
   openEnqueuePort<T>(
     index: number,
-    sink: (value: T, headers: MessageEnvelope['headers']) => void,
+    sink: Sink<T>,
     typeName: string,
     accepts?: PayloadGuard<T>,
   ): PortHandle<T> {

@@ -71,7 +71,8 @@ export interface PortOwner {
 }
 
 /** Enqueue a value with its headers; throws `MailboxSenderError` when the receiver is gone. */
-export type Sink<T> = (value: T, headers: Headers) => void;
+/** `sender`: who sent it, when known (a ref send's envelope, a handle send's context). */
+export type Sink<T> = (value: T, headers: Headers, sender?: ActorId) => void;
 
 /** An accumulator for accum/reduce ports. */
 export interface Accumulator<U, S> {
@@ -120,9 +121,9 @@ export class PortHandle<T> implements ReturnHandle {
     }
     const portId = this.portId;
     if (portId === undefined) {
-      this.sink(message, DIRECT_HEADERS);
+      this.sink(message, DIRECT_HEADERS, cx.selfId);
     } else {
-      this.sink(message, { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) });
+      this.sink(message, { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) }, cx.selfId);
     }
   }
 
@@ -187,7 +188,7 @@ export class PortHandle<T> implements ReturnHandle {
   /** A new handle (new index) that maps `R` to `T` and feeds the same sink. */
   contramap<R>(f: (value: R) => T): PortHandle<R> {
     const sink = this.sink;
-    return new PortHandle<R>(this.mailbox, this.mailbox.allocatePort(), (v, h) => sink(f(v), h), this.typeName);
+    return new PortHandle<R>(this.mailbox, this.mailbox.allocatePort(), (v, h, s) => sink(f(v), h, s), this.typeName);
   }
 
   /** @internal the entry registered in the mailbox when bound. */
@@ -200,12 +201,12 @@ export class PortHandle<T> implements ReturnHandle {
       handle: this as unknown as PortHandle<never>,
       deliver:
         accepts === undefined
-          ? (envelope) => sink(decodeDelivered(envelope) as T, envelope.headers)
+          ? (envelope) => sink(decodeDelivered(envelope) as T, envelope.headers, envelope.sender)
           : (envelope) => {
               const value = decodeDelivered(envelope);
               // PT-6, SP-1: refused here, the sink never sees it (MB-4 keeps the port bound)
               if (!accepts(value)) throw new MailboxSenderError(this.location(), 'invalid', `payload is not of the port's type ${this.typeName}`);
-              sink(value, envelope.headers);
+              sink(value, envelope.headers, envelope.sender);
             },
     };
   }
