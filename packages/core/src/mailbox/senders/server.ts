@@ -12,7 +12,7 @@
  *
  * ## Invariants
  *
- * - SV-1: posting one arriving envelope never throws out of `deliver` (a throw is logged and
+ * - SR-1: posting one arriving envelope never throws out of `deliver` (a throw is logged and
  *   the envelope abandoned), so no input from a peer ends the receive loop or the process.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
@@ -51,7 +51,7 @@ export class MailboxServer {
   }
 
   /**
-   * Post one arriving envelope into the local sender. SV-1: nothing one envelope does escapes
+   * Post one arriving envelope into the local sender. SR-1: nothing one envelope does escapes
    * (a throw is logged with the envelope's addresses and the loop goes on), so no input from a
    * peer ends the receive loop or the process.
    */
