@@ -18,6 +18,9 @@
  * - RF-2: a ref send is one call on the context (`postMessage`), with no allocation here: the
  *   handler port's `PortRef` of an `ActorRef` is built once.
  * - RF-3: refs compare and display by their ids (`equals`, `String(ref)`).
+ * - RF-4: a send to a `OncePortRef` leaves no sequencing state behind: it carries `SEQ_INFO`
+ *   `direct` (one message per port: there is no order to keep), so a replier's `Sequencer` does
+ *   not keep a counter per reply port it ever answered (issue 11: request/reply leaked one).
  */
 import { ACTOR_PORT, type ActorId, type PortId, type ProcId } from './id.js';
 import type { ActorStatus } from './status.js';
@@ -85,7 +88,7 @@ export interface PostContext {
    * post it from the caller's mailbox. Throws `MailboxSenderError('serialize')` for a value the
    * codec cannot hold; delivery failures come back asynchronously as `Undeliverable`.
    */
-  postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean): void;
+  postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean, once?: boolean): void;
 }
 
 /**
@@ -196,7 +199,7 @@ export class OncePortRef<T> implements SendableRef {
   }
 
   send(cx: PostContext, message: T & Sendable<T>): void {
-    cx.postMessage(this.portId, message, undefined, this.returnUndeliverable);
+    cx.postMessage(this.portId, message, undefined, this.returnUndeliverable, true); // RF-4
   }
 
   toString(): string {

@@ -221,8 +221,8 @@ export class Instance<M> implements SendContext {
   }
 
   /** `PostContext` (ref.ts): the ref-send path, mailbox/ports.ts `postMessage` from this instance. */
-  postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean): void {
-    postMessage(this, dest, message, extra, returnUndeliverable);
+  postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean, once?: boolean): void {
+    postMessage(this, dest, message, extra, returnUndeliverable, once);
   }
 
   /** Post serialized bytes to any port (upstream `Instance::post`). */

@@ -112,6 +112,11 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     return [new OncePortHandle<T>(this, index, (v) => receiver.push(v), typeName), receiver];
   }
 
+  /** PT-7 (ports.ts): a receiver that settled or closed leaves the set closed with the mailbox. */
+  forgetReceiver(receiver: object): void {
+    this.receivers.delete(receiver as Closable);
+  }
+
   /** A port that folds updates into a state; the receiver coalesces (only the latest state). */
   openAccumPort<U, S>(accum: Accumulator<U, S>): [PortHandle<U>, PortReceiver<S>] {
     const index = this.allocatePort();

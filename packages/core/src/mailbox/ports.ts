@@ -23,6 +23,9 @@
  * - PT-6: a port opened with a `PayloadGuard` (the system ports, SP-1) checks every delivered
  *   payload after decoding it; one it refuses throws `MailboxSenderError` `invalid` and never
  *   reaches the sink.
+ * - PT-7: a receiver leaves its mailbox once it cannot receive any more (a once port that got its
+ *   value or was closed, a closed port): a mailbox holds only receivers still open (issue 11:
+ *   a requester kept every once port's receiver until it stopped).
  */
 import type { Clock } from '../clock.js';
 import { config } from '../config.js';
@@ -31,7 +34,7 @@ import type { ActorId, PortId } from '../id.js';
 import { decodeLocalPayload, decodePayload, encodePayload } from '../wire/payload.js';
 import { OncePortRef, PortRef, type PostContext } from '../ref.js';
 import type { ActorStatus } from '../status.js';
-import { DIRECT_HEADERS, MessageEnvelope, Undeliverable, type Headers } from './envelope.js';
+import { DIRECT_HEADERS, MessageEnvelope, SeqInfo, Undeliverable, type Headers } from './envelope.js';
 import { MailboxError, MailboxSenderError } from './errors.js';
 import type { MailboxSender, ReturnHandle } from './sender.js';
 import type { Sequencer } from '../sequencing.js';
@@ -68,6 +71,8 @@ export interface PortOwner {
   readonly clock: Clock;
   /** Numbers the returns (`Undeliverable`s) sent to this mailbox's bound ports (MS-2). */
   returnSequencer(): Sequencer;
+  /** PT-7: a receiver that settled or closed is no longer the owner's to close. */
+  forgetReceiver(receiver: object): void;
 }
 
 /** Enqueue a value with its headers; throws `MailboxSenderError` when the receiver is gone. */
@@ -224,7 +229,7 @@ function decodeDelivered(envelope: MessageEnvelope): unknown {
  * The ref-send path (upstream `MailboxExt::post`): serialize, build the envelope with
  * `SEND_TIMESTAMP` and `SEQ_INFO`, post it through the sender's mailbox (the first hop).
  */
-export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean): void {
+export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean, once = false): void {
   let data: Uint8Array;
   try {
     data = encodePayload(message);
@@ -232,7 +237,7 @@ export function postMessage(cx: SendContext, dest: PortId, message: unknown, ext
     throw new MailboxSenderError(String(dest), 'serialize', (err as Error).message, { cause: err });
   }
   const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-  postSerialized(cx, dest, data, extra, returnUndeliverable, typeof arm === 'string' ? arm : undefined);
+  postSerialized(cx, dest, data, extra, returnUndeliverable, typeof arm === 'string' ? arm : undefined, once);
 }
 
 /**
@@ -247,14 +252,16 @@ export function postSerialized(
   extra: Headers | undefined,
   returnUndeliverable = true,
   messageType?: string,
+  once = false,
 ): void {
   let headers: Headers;
   if (extra === undefined) {
     // one literal, one hidden class: the common case of the ref send hot path
+    const seq = once ? SeqInfo.direct : cx.sequencer.assignSeq(dest); // RF-4 (ref.ts)
     headers =
       messageType === undefined
-        ? { send_timestamp: cx.clock.now(), seq_info: cx.sequencer.assignSeq(dest) }
-        : { send_timestamp: cx.clock.now(), message_type: messageType, seq_info: cx.sequencer.assignSeq(dest) };
+        ? { send_timestamp: cx.clock.now(), seq_info: seq }
+        : { send_timestamp: cx.clock.now(), message_type: messageType, seq_info: seq };
   } else {
     if (extra.seq_info !== undefined) {
       throw new MailboxSenderError(String(dest), 'invalid', 'SEQ_INFO must not be set by the caller');
@@ -262,7 +269,7 @@ export function postSerialized(
     headers = { ...extra };
     headers.send_timestamp ??= cx.clock.now();
     if (messageType !== undefined) headers.message_type ??= messageType;
-    headers.seq_info = cx.sequencer.assignSeq(dest);
+    headers.seq_info = once ? SeqInfo.direct : cx.sequencer.assignSeq(dest);
   }
   const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, cx.messageTtl ?? config().messageTtlDefault, returnUndeliverable);
   cx.mailbox.post(envelope, cx.returnHandle());
@@ -379,6 +386,7 @@ export class PortReceiver<T> {
     if (this.closedError !== undefined) return;
     this.closedError = MailboxError.closed(this.mailbox.actorId);
     this.mailbox.unbindEntry(this.index);
+    this.mailbox.forgetReceiver(this); // PT-7
     this.failWaiter(this.closedError);
   }
 
@@ -415,6 +423,7 @@ export class OncePortReceiver<T> {
     if (this.settled) throw new MailboxSenderError(`${this.mailbox.actorId}[${this.index}]`, 'closed', 'port closed');
     this.settled = true;
     this.mailbox.unbindEntry(this.index);
+    this.mailbox.forgetReceiver(this); // PT-7: nothing of the request outlives its reply
     if (this.waiter !== undefined) this.waiter.resolve(value);
     else this.value = value;
   }
@@ -434,6 +443,7 @@ export class OncePortReceiver<T> {
   close(): void {
     this.ownerClosed();
     this.mailbox.unbindEntry(this.index);
+    this.mailbox.forgetReceiver(this); // PT-7
   }
 
   /** @internal */
