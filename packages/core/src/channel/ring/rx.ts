@@ -60,7 +60,6 @@ import {
   STATE_CONSUMER_END,
   type RingBuffer,
 } from './ring.js';
-import { publishPending } from './tx.js';
 import { KeepAlive } from './wait.js';
 
 export interface RingRxOptions {
@@ -311,8 +310,6 @@ export class RingRx<M> implements Rx<M> {
       this.end(new ChannelError('closed', `channel ${this.addr} is closed: ${consumer.endReason(state)}`));
       return;
     }
-    // Replies posted by what this loop delivered are published before it spins or sleeps.
-    publishPending();
     if (this.idleSince < 0) this.idleSince = nowMicros();
     if (this.spinBudget > 0) {
       this.phase = SPINNING;

@@ -6,9 +6,12 @@
  * `post` encodes the message straight into the ring (wire/record.ts) when nothing is queued ahead of
  * it, and publishes WRITE once per `publishEvery` records or at the end of the current
  * synchronous run (a microtask), whichever comes first: a loop of posts costs one store per
- * batch, a lone post is visible before the thread goes idle. A RingRx of the same thread also
- * publishes every pending Tx (`publishPending`) before it spins or sleeps, so a reply posted
- * from a message listener does not wait behind the spin (a ping-pong would stall for one).
+ * batch, a lone post is visible before the thread goes idle. The first record of a synchronous
+ * run is published at once (a reply, a request: latency). A RingRx of the same thread spins in
+ * microtask steps (rx.ts), so the publish of what its listener sent runs before its next step:
+ * no reply waits behind a spin. (An earlier `publishPending`, which published every Tx of the
+ * thread before a spin, cost batches without gaining latency once the loop was stepped: removed
+ * after A/B runs of actors.bench, all-to-all ~+17%, one-way and ping-pong not worse.)
  *
  * ## Backpressure (RING-6, RING-7)
  *
@@ -105,8 +108,6 @@ export class RingTx<M> implements Tx<M> {
 
   private unpublished = 0;
   private publishScheduled = false;
-  /** In `unpublished` (this thread's Txs with records to publish). */
-  private listed = false;
   private resetPending = false;
   /** True from the first record of a synchronous run to its end. */
   private inRun = false;
@@ -297,10 +298,6 @@ export class RingTx<M> implements Tx<M> {
       this.publish();
     } else if (++this.unpublished >= this.publishEvery) this.publish();
     else {
-      if (!this.listed) {
-        this.listed = true;
-        unpublished.add(this as RingTx<unknown>);
-      }
       if (!this.publishScheduled) {
         this.publishScheduled = true;
         queueMicrotask(this.publishTask);
@@ -318,13 +315,9 @@ export class RingTx<M> implements Tx<M> {
     this.publish();
   };
 
-  /** @internal Publish what was written (also called by `publishPending`). */
+  /** @internal Publish what was written. */
   publish(): void {
     this.unpublished = 0;
-    if (this.listed) {
-      this.listed = false;
-      unpublished.delete(this as RingTx<unknown>);
-    }
     this.producer.publish();
   }
 
@@ -458,19 +451,6 @@ export class RingTx<M> implements Tx<M> {
 const RESOLVED = Promise.resolve();
 function microtask(fn: () => void): void {
   void RESOLVED.then(fn);
-}
-
-/** The Txs of this thread with records written but not yet published. */
-const unpublished = new Set<RingTx<unknown>>();
-
-/**
- * Publish every Tx of this thread that has unpublished records. A RingRx calls it before it
- * spins or sleeps: replies posted by its message listener must not wait for the microtask that
- * would publish them while this thread is busy spinning (a ping-pong would stall for a spin).
- */
-export function publishPending(): void {
-  if (unpublished.size === 0) return;
-  for (const tx of unpublished) tx.publish();
 }
 
 function describe(error: unknown): string {
