@@ -61,7 +61,7 @@ import { InstanceCell } from './cell.js';
 import { UndeliverableMessageError } from './errors.js';
 import { Signal } from './signal.js';
 import { ActorStatus, type HandlerInfo, type StatusWatch } from '../status.js';
-import { WorkQueue } from './work-queue.js';
+import { MESSAGE_TAG, WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
 
 /** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
@@ -109,7 +109,7 @@ export interface ProcServices {
 export type InstanceKind = 'actor' | 'client' | 'inverted';
 
 /** Work queue entry tags. */
-const WORK_MESSAGE = 0;
+const WORK_MESSAGE = MESSAGE_TAG;
 const WORK_UNDELIVERABLE = 1;
 
 /** At most this many distinct `HandlerInfo`s are cached per actor (message arms). */
