@@ -39,6 +39,7 @@ import {
   type OncePortRef as OncePortRefType,
 } from '@procmesh/core';
 import { EnvelopeRecordCodec, SeqInfo, decodeEnvelope, decodePayload, encodeEnvelope, encodePayload } from '@procmesh/core/transport';
+import { prng } from '@procmesh/core/testing';
 import { gitCommit } from './lib/stats.js';
 
 // Quiet logs: every refusal is logged (`delivery_refused`, rejected sessions), thousands here.
@@ -55,17 +56,6 @@ const SEED = option('--seed', 17);
 const DECODER_INPUTS = option('--inputs', 20_000);
 const NET_INPUTS = option('--net', 2_000);
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(SEED);
 const int = (n: number): number => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;

@@ -7,6 +7,7 @@
  *   it; without a coordinator the first error event crashes the process (PD-4).
  * - `crashRecorder()`: a `ProcOptions.onCrash` that records crashes instead of exiting.
  * - `Recorder<T>`: a list that can be awaited for an element matching a predicate.
+ * - `prng(seed)`: a seeded PRNG (mulberry32), so randomized tests and the fuzzer repeat exactly.
  *
  * Nothing here sleeps: every wait resolves on a condition.
  *
@@ -97,4 +98,16 @@ export class ProcSupervisionCoordinator implements Actor<ActorSupervisionEvent> 
 export function crashRecorder(): { readonly onCrash: (message: string) => void; readonly crashes: Recorder<string> } {
   const crashes = new Recorder<string>();
   return { onCrash: (message) => crashes.push(message), crashes };
+}
+
+/** mulberry32: a small, fast, seeded PRNG. Returns floats in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

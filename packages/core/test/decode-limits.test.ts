@@ -13,6 +13,7 @@ import { checkMsgpack, decodeLimits, type DecodeLimits } from '../src/wire/limit
 import { decodeLocalPayload } from '../src/wire/payload.js';
 import { GIVE_UP, unpackPlain } from '../src/wire/plain-unpack.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
+import { prng } from '../src/testing.js';
 
 const T = { timeout: 10_000 };
 const proc = new ProcId(ChannelAddr.parse('tcp:127.0.0.1:4000'), 'limits');
@@ -34,17 +35,6 @@ function bytes(...parts: (number | readonly number[])[]): Uint8Array {
   return Uint8Array.from(parts.flat());
 }
 
-/** mulberry32: a seeded PRNG (deterministic runs). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('finding 2: lengths are bounded by the bytes present (DL-1)', () => {
   it('DL-1: the 6-byte array32 bomb is a deserialize error in every decoder, before allocating', T, () => {

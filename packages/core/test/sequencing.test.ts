@@ -23,7 +23,7 @@ import {
 import { BaseMailboxSender, SeqInfo, Sequencer } from '../src/transport.js';
 import { uuidv7 } from '../src/sequencing.js';
 import { ReorderBuffer, SequenceError } from '../src/sequencing.js';
-import { Recorder } from '../src/testing.js';
+import { Recorder, prng } from '../src/testing.js';
 
 const T = { timeout: 20_000 };
 
@@ -190,17 +190,6 @@ async function assertOutOfOrderDelivery(reorder: boolean, expected: [string, num
   for (const [text, seq] of expected) assert.deepEqual(await rx.recv(), [text, session(id, seq)]);
 }
 
-/** mulberry32: a small seeded PRNG, so the shuffle is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the destination reorder buffer (§1.13 OrderedSender, SQ-3)', () => {
   it('test_sequencing_actor_ref_known_delivery_order: without the buffer, arrival order (§1.13)', T, async () => {

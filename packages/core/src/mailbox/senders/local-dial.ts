@@ -68,6 +68,7 @@ export class LocalLinkDialer {
   private readonly links = new Map<number, LazyTx<MessageEnvelope>>();
   private readonly rings = new Map<number, RingTx<MessageEnvelope>>();
   private readonly inbound = new Set<Rx<MessageEnvelope>>();
+  /** SR-1 (server.ts): never throws, so the inbound loops need no guard of their own. */
   private readonly deliver: (envelope: MessageEnvelope) => void;
   /**
    * Dials addresses of other transports (tcp, unix, tls: a `MailboxDialer` when the proc also
@@ -77,13 +78,7 @@ export class LocalLinkDialer {
 
   constructor(private readonly options: LocalLinkDialerOptions) {
     const server = options.server;
-    this.deliver = (envelope) => {
-      try {
-        server.deliver(envelope);
-      } catch (err) {
-        rootLogger().error({ err, envelope: String(envelope) }, 'inbound link: delivery threw');
-      }
-    };
+    this.deliver = (envelope) => server.deliver(envelope);
   }
 
   /** Bound: give it to a `DialMailboxRouter`. */
