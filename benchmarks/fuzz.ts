@@ -12,6 +12,8 @@
  *   mutated payload for one of the victim actor's ports (handler, signal, undeliverable,
  *   introspect). The proc records crashes instead of exiting; uncaught exceptions and unhandled
  *   rejections count as crashes too. At the end the victim must still answer.
+ * - the prototypes: the own properties of `Object.prototype` and `Array.prototype` (names and
+ *   values) must be the same after the run as before it (no input may pollute them).
  *
  * It prints, per target: inputs, accepted, typed errors (`ProcmeshError`s with a code), other
  * exceptions (must be 0), crashes (must be 0), the worst time of one input and the worst heap
@@ -187,6 +189,24 @@ process.on('unhandledRejection', (err) => {
   crashCount++;
   crashNotes.push(`unhandled rejection: ${String(err)}`);
 });
+
+/** The own properties of the prototypes an input could pollute, as name -> value. */
+function prototypeState(): Map<string, unknown> {
+  const state = new Map<string, unknown>();
+  for (const [label, proto] of [['Object', Object.prototype], ['Array', Array.prototype]] as const) {
+    for (const key of Reflect.ownKeys(proto)) state.set(`${label}.prototype.${String(key)}`, Reflect.get(proto, key));
+  }
+  return state;
+}
+
+/** What changed on the prototypes since `before` (names), empty when nothing did. */
+function prototypeChanges(before: Map<string, unknown>): string[] {
+  const after = prototypeState();
+  const changed: string[] = [];
+  for (const [key, v] of after) if (!before.has(key) || before.get(key) !== v) changed.push(key);
+  for (const key of before.keys()) if (!after.has(key)) changed.push(key);
+  return changed;
+}
 
 function tally(target: string): Tally {
   const t: Tally = { target, inputs: 0, accepted: 0, typed: 0, other: 0, crashes: 0, worstMs: 0, worstHeap: 0, samples: [] };
@@ -368,12 +388,14 @@ async function fuzzNet(): Promise<boolean> {
 // ---- the run --------------------------------------------------------------------------------------
 
 const startedAt = performance.now();
+const prototypesBefore = prototypeState();
 fuzzDecoder('decodeEnvelope', envelopes(), decodeEnvelope);
 fuzzDecoder('decodePayload', payloads().map((v) => encodePayload(v)), decodePayload);
 fuzzDecoder('EnvelopeRecordCodec.decode (fresh decoder)', records(), (bytes) => new EnvelopeRecordCodec().decode(bytes, 0, bytes.length));
 fuzzIds();
 const alive = await fuzzNet();
 const seconds = (performance.now() - startedAt) / 1000;
+const polluted = prototypeChanges(prototypesBefore);
 
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(2)} MB`;
 console.log(`procmesh fuzz: seed ${SEED}; ${cpus()[0]?.model ?? 'unknown cpu'}, ${cpus().length} cores, Node ${process.version}; commit ${gitCommit()}; ${seconds.toFixed(1)} s`);
@@ -386,7 +408,8 @@ for (const t of tallies) {
 const other = tallies.reduce((n, t) => n + t.other, 0);
 const crashed = crashCount + tallies.reduce((n, t) => n + t.crashes, 0);
 console.log('');
-console.log(`other exceptions: ${other}; crashes: ${crashed}; victim alive and answering: ${alive}`);
+console.log(`other exceptions: ${other}; crashes: ${crashed}; victim alive and answering: ${alive}; prototypes untouched: ${polluted.length === 0}`);
+for (const key of polluted) console.log(`  polluted: ${key}`);
 for (const t of tallies) for (const s of t.samples) console.log(`  ${t.target}: ${s}`);
 for (const note of crashNotes) console.log(`  crash: ${note}`);
-process.exit(other === 0 && crashed === 0 && alive ? 0 : 1);
+process.exit(other === 0 && crashed === 0 && alive && polluted.length === 0 ? 0 : 1);
