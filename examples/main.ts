@@ -24,6 +24,7 @@ const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js 
   --transport T   links between procs: ring (SharedArrayBuffer rings, default) or port (MessagePorts)
   --no-failure    do not inject the mapper failure
   --no-baseline   skip the 1-proc baseline run (no speed-up figure)
+  --admin ADDR    serve the admin endpoint on ADDR (e.g. tcp:127.0.0.1:9901; default PROCMESH_ADMIN)
   -h, --help      this text`;
 
 interface Options {
@@ -47,6 +48,7 @@ function parseOptions(argv: string[]): Options {
       transport: { type: 'string', default: 'ring' },
       'no-failure': { type: 'boolean', default: false },
       'no-baseline': { type: 'boolean', default: false },
+      admin: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -56,6 +58,8 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
+  // ProcHost.start reads PROCMESH_ADMIN when no `admin` option is given.
+  if (values.admin !== undefined) process.env['PROCMESH_ADMIN'] = values.admin;
   const int = (name: string, text: string | undefined, dflt: number, min: number, max: number): number => {
     if (text === undefined) return dflt;
     const n = Number(text.replaceAll('_', ''));

@@ -287,6 +287,8 @@ class Coordinator {
 export async function runJob(spec: JobSpec, procs: number, display: Display, label: string, withTrees: boolean): Promise<RunResult> {
   const t0 = performance.now();
   const host = await ProcHost.start({ procs, modules: [ACTORS], transport: spec.transport, teardownTimeoutMs: 1000 });
+  // `--admin` / PROCMESH_ADMIN: the admin endpoint (docs/guide.md, "Watching a running system").
+  if (host.admin !== undefined) console.log(`  admin endpoint: ${host.admin.addr} (${host.admin.url}/v1/root)`);
   try {
     // The coordinator's own client instance on proc 0, with a bound Undeliverable port: map
     // messages that bounce come back to it instead of the global return handle.

@@ -87,3 +87,29 @@ export function config(): Config {
 export function withConfig(overrides: Partial<Config>): Config {
   return Object.freeze({ ...config(), ...overrides });
 }
+
+/**
+ * One key of a proc's effective configuration, as the admin endpoint reports it (upstream's
+ * `ConfigDump` entry): where its value came from (`override`: the proc's options, `env`: a
+ * `PROCMESH_*` variable, `default`).
+ */
+export interface ConfigEntry {
+  readonly name: keyof Config;
+  readonly value: number | boolean;
+  readonly defaultValue: number | boolean;
+  readonly source: 'default' | 'env' | 'override';
+  readonly changedFromDefault: boolean;
+  readonly envVar: string;
+}
+
+/** The entries of `effective` (a proc's `config`), sorted by name; `overrides` are the proc's options. */
+export function configEntries(effective: Config, overrides: Partial<Config> = {}): ConfigEntry[] {
+  return (Object.keys(ENV_KEYS) as (keyof Config)[]).sort().map((name) => {
+    const envVar = ENV_KEYS[name];
+    const raw = process.env[envVar];
+    const source = Object.hasOwn(overrides, name) ? 'override' : raw !== undefined && raw !== '' ? 'env' : 'default';
+    const value = effective[name];
+    const defaultValue = DEFAULT_CONFIG[name];
+    return { name, value, defaultValue, source, changedFromDefault: value !== defaultValue, envVar };
+  });
+}

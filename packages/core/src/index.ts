@@ -83,6 +83,6 @@ export { ActorSupervisionEvent } from './supervision.js';
 export { ATTR, introspectAttrs, type IntrospectMessage, type IntrospectResult, type IntrospectView, type IntrospectCell } from './introspect.js';
 
 // Configuration, logging, time.
-export { config, withConfig, type Config } from './config.js';
+export { config, configEntries, withConfig, type Config, type ConfigEntry } from './config.js';
 export { rootLogger, setRootLogger, type Logger } from './log.js';
 export { realClock, SimulatedClock, type Clock, type Timer } from './clock.js';

@@ -44,6 +44,8 @@ import {
   type ProcmeshErrorCode,
 } from '@procmesh/core';
 import { LocalProc, RingBuffer, decodePayload, encodePayload, type LinkEnd } from '@procmesh/core/transport';
+import { resolveAdmin, type AdminOptions } from './admin/options.js';
+import { AdminServer, type AdminEndpoint } from './admin/server.js';
 import { portEndpoint } from './endpoint.js';
 import type { ActorTreeNode, ControlResult, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { Supervisor } from './supervisor.js';
@@ -110,6 +112,11 @@ export interface ProcHostOptions {
   readonly execArgv?: readonly string[];
   /** Environment of each worker thread (`new Worker`'s `env`); default: the main thread's `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Serve the admin endpoint (`src/admin/`; `procmesh top` watches it), e.g. `'tcp:127.0.0.1:0'`;
+   * default `PROCMESH_ADMIN`, else off. Loopback only unless a token is set (AD-2).
+   */
+  readonly admin?: string | AdminOptions;
 }
 
 type WorkerState = 'starting' | 'ready' | 'stopping' | 'gone';
@@ -142,6 +149,11 @@ export class ProcHost {
   /** The ring of each link, so a dying worker's rings can be marked (RING-10). */
   private readonly rings = new Map<string, { from: number; to: number; ring: RingBuffer }>();
   private shuttingDown = false;
+  /** The admin endpoint (`ProcHostOptions.admin`), `undefined` when off. */
+  get admin(): AdminEndpoint | undefined {
+    return this.adminServer;
+  }
+  private adminServer: AdminServer | undefined;
 
   private constructor(private readonly options: ProcHostOptions) {
     this.main = new LocalProc({
@@ -163,6 +175,7 @@ export class ProcHost {
    */
   private superviseMain(): void {
     const [coordinator] = this.proc.instance('supervisor_client');
+    coordinator.setSystem();
     const procId = this.proc.procId;
     const port = coordinator.mailbox.openEnqueuePort<ActorSupervisionEvent>(
       coordinator.mailbox.allocatePort(),
@@ -177,9 +190,17 @@ export class ProcHost {
 
   /** Start `procs` workers and wait until each is ready. */
   static async start(options: ProcHostOptions = {}): Promise<ProcHost> {
+    const admin = resolveAdmin(options.admin); // AD-2: refused before any worker starts
     const host = new ProcHost(options);
     const count = options.procs ?? (await import('node:os')).availableParallelism();
     await Promise.all(Array.from({ length: count }, (_, i) => host.startWorker(i + 1)));
+    if (admin !== undefined) {
+      const view = { supervisor: host.supervisor, proc: host.proc, config: options.config ?? {}, workers: () => host.workers.values() };
+      host.adminServer = await AdminServer.start(admin, view).catch(async (err: unknown) => {
+        await host.shutdown();
+        throw err;
+      });
+    }
     return host;
   }
 
@@ -409,6 +430,7 @@ export class ProcHost {
   async shutdown(timeoutMs = 2000): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    await this.adminServer?.close();
     await Promise.all(
       [...this.workers.values()].map(async (w) => {
         if (w.state === 'ready') {

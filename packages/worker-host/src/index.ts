@@ -10,6 +10,10 @@
 export { ProcHost, HostError, type ProcHostOptions, type HostErrorCode } from './host.js';
 export { Supervisor, type InspectionEvent, type SupervisionFailure, type SupervisorEvents } from './supervisor.js';
 export { registerActor, registeredActorTypes } from './registry.js';
-export type { ActorTreeNode } from './protocol.js';
+export type { ActorTreeNode, TerminatedActor } from './protocol.js';
+// The admin endpoint (src/admin/; docs/guide.md, "Watching a running system").
+export type { AdminEndpoint, AdminInfo } from './admin/server.js';
+export { AdminError, type AdminErrorCode, type AdminOptions } from './admin/options.js';
+export type { NodePayload, NodeProperties, RootProperties, ProcProperties, ActorProperties, FailureInfo, ProcFailure } from './admin/nodes.js';
 // A MessagePort as a comlink endpoint (the control plane's; benchmarks/ use it for their comlink peer).
 export { portEndpoint } from './endpoint.js';

@@ -5,7 +5,7 @@
  * Ids and events cross as msgpackr bytes (`@procmesh/core` codec), so ids nested anywhere and
  * names that do not parse survive.
  */
-import type { IntrospectResult, ProcmeshErrorCode } from '@procmesh/core';
+import type { ConfigEntry, IntrospectResult, ProcmeshErrorCode } from '@procmesh/core';
 import type { LinkEnd } from '@procmesh/core/transport';
 
 /** `workerData` of a procmesh worker. */
@@ -40,6 +40,14 @@ export interface ActorTreeNode {
   readonly status: string;
   readonly actorType: string;
   readonly messagesProcessed: number;
+  /** Infrastructure (`instance.setSystem()`): the host's own clients, for example. */
+  readonly isSystem: boolean;
+}
+
+/** A terminated actor whose snapshot the proc keeps (SN-1). */
+export interface TerminatedActor {
+  readonly actorId: string;
+  readonly failed: boolean;
 }
 
 /** The worker's control endpoint (comlink). */
@@ -59,6 +67,10 @@ export interface WorkerControl {
   peerGone(peer: number, reason: string): Promise<void>;
   /** The worker had no link to `peer` because no such proc exists. */
   noSuchPeer(peer: number): Promise<void>;
+  /** The proc's terminated-actor snapshots (the admin endpoint). */
+  terminated(): Promise<TerminatedActor[]>;
+  /** The proc's effective configuration (the admin endpoint's `/v1/config`). */
+  config(): Promise<ConfigEntry[]>;
   /** Close ports and let the worker exit. */
   shutdown(): Promise<void>;
 }

@@ -15,6 +15,8 @@
  *   host spawned there and had not seen stop.
  * - SV-3: the host's main proc (`local:0,main`, proc 0) reports here too: its actors' unhandled
  *   failures are failures (`proc: 0`), never the proc's no-coordinator crash.
+ * - SV-4: an observer (`observe`, the admin endpoint's) sees every event but is no failure
+ *   listener: watching a host never changes SV-1.
  */
 import { EventEmitter } from 'node:events';
 import type { ActorSupervisionEvent, ProcId } from '@procmesh/core';
@@ -45,6 +47,8 @@ export interface SupervisorEvents {
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly inspectors = new Set<(event: InspectionEvent) => void>();
+  /** Watchers that see every event but handle no failure (SV-4): the admin endpoint. */
+  private readonly observers = new Set<(event: InspectionEvent) => void>();
   /** What happens when nobody listens to a failure (SV-1); tests may replace it. */
   exitOnUnhandled: (failure: SupervisionFailure) => void = (failure) => {
     process.stderr.write(`procmesh: unhandled supervision failure on ${failure.procId}: ${failure.event}; exiting with code 1\n`);
@@ -57,8 +61,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return () => this.inspectors.delete(listener);
   }
 
+  /** @internal SV-4: see every event like `inspect`, without counting as a failure handler. */
+  observe(listener: (event: InspectionEvent) => void): () => void {
+    this.observers.add(listener);
+    return () => this.observers.delete(listener);
+  }
+
   /** @internal */
   publish(event: InspectionEvent): void {
+    for (const l of this.observers) l(event);
     for (const l of this.inspectors) l(event);
   }
 

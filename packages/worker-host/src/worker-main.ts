@@ -9,15 +9,13 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { pino } from 'pino';
 import {
-  ACTOR_PORT,
   ActorId,
   CodecError,
-  PortRef,
   ProcmeshError,
+  configEntries,
   setRootLogger,
   type ActorSupervisionEvent,
-  type InstanceCell,
-  type IntrospectResult,
+  type Config,
 } from '@procmesh/core';
 import {
   LocalProc,
@@ -29,8 +27,9 @@ import {
   serve,
   type MessageEnvelope,
 } from '@procmesh/core/transport';
+import { actorTree, introspectActor, terminatedActors } from './admin/introspect.js';
 import { portEndpoint } from './endpoint.js';
-import type { ActorTreeNode, ControlResult, WireError, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
+import type { ControlResult, WireError, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
 import { createActor } from './registry.js';
 
 const { init, control } = workerData as { init: WorkerInit; control: MessagePort };
@@ -74,6 +73,8 @@ const coordinatorPort = coordinator.mailbox.openEnqueuePort<ActorSupervisionEven
 proc.setSupervisionCoordinator(coordinatorPort);
 
 const [introspectClient] = proc.instance('introspect_client');
+coordinator.setSystem();
+introspectClient.setSystem();
 
 function wireEvent(event: ActorSupervisionEvent): WireSupervisionEvent {
   const s = event.actorStatus;
@@ -127,26 +128,16 @@ const api: WorkerControl = {
     }
   },
   async tree() {
-    const nodes: ActorTreeNode[] = [];
-    proc.traverse((cell: InstanceCell, depth: number) => {
-      nodes.push({
-        actorId: String(cell.actorId),
-        depth,
-        status: String(cell.status.get()),
-        actorType: cell.typeName,
-        messagesProcessed: cell.messagesProcessed,
-      });
-    });
-    return nodes;
+    return actorTree(proc);
   },
   async introspect(actorId) {
-    const id = decodeActorId(actorId);
-    const cell = proc.getInstance(id);
-    if (cell === undefined) return proc.terminatedSnapshot(id);
-    // Ask through the actor's introspect port, as any remote client would.
-    const [reply, answer] = introspectClient.openOncePort<IntrospectResult>();
-    PortRef.attest(id.portId(ACTOR_PORT.INTROSPECT)).send(introspectClient, { type: 'query', view: 'actor', reply: reply.bind() });
-    return answer.recv();
+    return introspectActor(proc, introspectClient, decodeActorId(actorId));
+  },
+  async terminated() {
+    return terminatedActors(proc);
+  },
+  async config() {
+    return configEntries(proc.config, init.config as Partial<Config>);
   },
   async connectOut(peer, end) {
     node.links.attachOut(peer, end);
