@@ -78,6 +78,20 @@ export { CodecError, type CodecErrorCode } from './wire/errors.js';
 // The sending contract (wire/sendable.ts): what a message may hold.
 export { registerCodec, USER_CODEC_TAGS, type ClassCodec } from './wire/msgpack.js';
 
+// Supervisors (supervise/): child specs, restart strategies, intensity, backoff.
+export { Supervisor, type SupervisorMsg, type ChildInfo } from './supervise/supervisor.js';
+export {
+  SupervisorError,
+  childSpec,
+  type ChildSpec,
+  type AnyChildSpec,
+  type RestartType,
+  type RestartStrategy,
+  type BackoffOptions,
+  type SupervisorOptions,
+  type SupervisorErrorCode,
+} from './supervise/spec.js';
+
 // Supervision and introspection.
 export { ActorSupervisionEvent } from './supervision.js';
 export { ATTR, introspectAttrs, type IntrospectMessage, type IntrospectResult, type IntrospectView, type IntrospectCell } from './introspect.js';

@@ -125,7 +125,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   readonly clock: Clock;
   private readonly muxer = new MailboxMuxer();
   /** root name -> next child pid (PD-1, PD-2) */
-  private readonly roots = new Map<string, { next: number }>();
+  private readonly roots = new Map<string, { next: number; owner?: string }>();
   private readonly instances = new Map<string, InstanceCell>();
   private readonly terminatedSnapshots = new Map<string, IntrospectResult>();
   /** The ids of `terminatedSnapshots` (an actor name need not be parseable). */
@@ -325,13 +325,26 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     return this.startActor(id, actor, parent);
   }
 
+  /** @internal SU-1 (supervise/supervisor.ts): `{name}[1]`, the name reserved (PD-1) for `owner`, who gets it again. */
+  reserveSupervisedName(name: string, owner: ActorId): ActorId {
+    const existing = this.roots.get(name);
+    if (existing === undefined) this.roots.set(name, { next: 2, owner: owner.key });
+    else if (existing.owner !== owner.key) throw new ProcError('duplicate-name', `an actor with name '${name}' has already been spawned`);
+    return new ActorId(this.procId, name, 1);
+  }
+
+  /** @internal SU-2: an incarnation of a supervised child under its `id`; the id's routes go to its new mailbox. */
+  spawnSupervised<A>(parent: InstanceCell, id: ActorId, actor: Actor<A>): ActorHandle<A> {
+    return this.startActor(id, actor, parent, true);
+  }
+
   /** @internal `Instance.child()`. */
   childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>] {
     return this.createClient(this.allocateChildId(parent.actorId), parent, false);
   }
 
-  private startActor<M>(id: ActorId, actor: Actor<M>, parent: InstanceCell | undefined): ActorHandle<M> {
-    const mailbox = this.createMailbox(id);
+  private startActor<M>(id: ActorId, actor: Actor<M>, parent: InstanceCell | undefined, rebind = false): ActorHandle<M> {
+    const mailbox = this.createMailbox(id, rebind);
     const typeName = actor.constructor?.name ?? 'Actor';
     const instance = new Instance<M>(this, mailbox, 'actor', typeName, parent);
     this.registerCell(instance.cell);
@@ -403,9 +416,10 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     return parentId.childId(counter.next++);
   }
 
-  private createMailbox(id: ActorId): Mailbox {
+  private createMailbox(id: ActorId, rebind = false): Mailbox {
     const mailbox = new Mailbox(id, this.weak, this.clock);
-    this.muxer.bind(id, mailbox);
+    if (rebind) this.muxer.rebind(id, mailbox);
+    else this.muxer.bind(id, mailbox);
     return mailbox;
   }
 

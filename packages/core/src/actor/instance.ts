@@ -87,6 +87,10 @@ export interface ProcServices {
   readonly reorderBuffer: boolean;
   spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined): ActorHandle<A>;
   childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>];
+  /** SU-1: the id of a supervised child named `name` of `owner` (supervise/supervisor.ts). */
+  reserveSupervisedName(name: string, owner: ActorId): ActorId;
+  /** SU-2: an incarnation of a supervised child under its reserved id. */
+  spawnSupervised<A>(parent: InstanceCell, id: ActorId, actor: Actor<A>): ActorHandle<A>;
   handleUnhandledSupervisionEvent(cx: SendContext, event: ActorSupervisionEvent): void;
   /** The cell left the tree (upstream: the last strong reference was dropped). */
   releaseCell(cell: InstanceCell): void;

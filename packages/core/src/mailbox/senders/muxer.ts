@@ -19,6 +19,14 @@ export class MailboxMuxer extends BaseMailboxSender {
     return true;
   }
 
+  /**
+   * @internal Replace the mailbox of `actorId` (a supervised child's next incarnation, SU-2):
+   * envelopes for the id go to `mailbox` from now on.
+   */
+  rebind(actorId: ActorId, mailbox: Mailbox): void {
+    this.mailboxes.set(actorId.key, mailbox);
+  }
+
   get(actorId: ActorId): Mailbox | undefined {
     return this.mailboxes.get(actorId.key);
   }
