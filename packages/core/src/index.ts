@@ -81,6 +81,7 @@ export { registerCodec, USER_CODEC_TAGS, type ClassCodec } from './wire/msgpack.
 // Supervision and introspection.
 export { ActorSupervisionEvent } from './supervision.js';
 export { ATTR, introspectAttrs, type IntrospectMessage, type IntrospectResult, type IntrospectView, type IntrospectCell } from './introspect.js';
+export { FlightRecorder, type FlightEvent, type FlightEventKind } from './flight-recorder.js';
 
 // Configuration, logging, time.
 export { config, withConfig, type Config } from './config.js';
