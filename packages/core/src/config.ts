@@ -31,6 +31,8 @@ export interface Config {
   readonly decodeMaxElements: number;
   /** Decoding outside bytes: the largest string, binary or extension body. */
   readonly decodeMaxBytes: number;
+  /** Events each actor's flight recorder keeps (flight-recorder.ts); 0 = off. */
+  readonly flightRecorder: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -46,6 +48,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   decodeMaxDepth: 128,
   decodeMaxElements: 1 << 24,
   decodeMaxBytes: 1 << 30,
+  flightRecorder: 0,
 });
 
 const ENV_KEYS: { readonly [K in keyof Config]: string } = {
@@ -61,6 +64,7 @@ const ENV_KEYS: { readonly [K in keyof Config]: string } = {
   decodeMaxDepth: 'PROCMESH_DECODE_MAX_DEPTH',
   decodeMaxElements: 'PROCMESH_DECODE_MAX_ELEMENTS',
   decodeMaxBytes: 'PROCMESH_DECODE_MAX_BYTES',
+  flightRecorder: 'PROCMESH_FLIGHT_RECORDER',
 };
 
 let cached: Config | undefined;

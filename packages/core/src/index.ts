@@ -95,6 +95,7 @@ export {
 // Supervision and introspection.
 export { ActorSupervisionEvent } from './supervision.js';
 export { ATTR, introspectAttrs, type IntrospectMessage, type IntrospectResult, type IntrospectView, type IntrospectCell } from './introspect.js';
+export { FlightRecorder, type FlightEvent, type FlightEventKind } from './flight-recorder.js';
 
 // Configuration, logging, time.
 export { config, configEntries, withConfig, type Config, type ConfigEntry } from './config.js';

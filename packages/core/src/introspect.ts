@@ -33,6 +33,8 @@ export interface IntrospectCell {
   readonly supervisionEvent: ActorSupervisionEvent | undefined;
   readonly publishedAttrs: Record<string, unknown> | undefined;
   readonly queryChild: ((child: string) => IntrospectResult | undefined) | undefined;
+  /** The actor's flight recorder, when on (flight-recorder.ts). */
+  readonly flightRecorder?: { toJSON(): string | undefined } | undefined;
   readonly parent: IntrospectCell | undefined;
   readonly children: ReadonlyMap<number, IntrospectCell>;
   /** The proc's clock: the snapshot's `as_of`. */
@@ -79,6 +81,8 @@ export const ATTR = {
   LAST_HANDLER: `${PREFIX}last_handler`,
   TOTAL_PROCESSING_TIME_US: `${PREFIX}total_processing_time_us`,
   IS_SYSTEM: `${PREFIX}is_system`,
+  /** JSON of the flight recorder's events (upstream's `RecordedEvent`s), absent when off or empty. */
+  FLIGHT_RECORDER: `${PREFIX}flight_recorder`,
   CHILDREN: `${PREFIX}children`,
   FAILURE_ERROR_MESSAGE: `${PREFIX}failure_error_message`,
   FAILURE_ROOT_CAUSE_ACTOR: `${PREFIX}failure_root_cause_actor`,
@@ -117,6 +121,8 @@ export function actorPayload(cell: IntrospectCell): IntrospectResult {
     attrs[ATTR.LAST_HANDLER] = h.arm === undefined ? h.typeName : `${h.typeName}.${h.arm}`;
   }
   attrs[ATTR.TOTAL_PROCESSING_TIME_US] = Math.round(cell.totalProcessingTimeUs);
+  const recorded = cell.flightRecorder?.toJSON();
+  if (recorded !== undefined) attrs[ATTR.FLIGHT_RECORDER] = recorded;
   attrs[ATTR.IS_SYSTEM] = cell.isSystem;
   const event = cell.supervisionEvent;
   if (status.kind === 'failed' && event !== undefined) {

@@ -123,6 +123,10 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   readonly logger: Logger;
   readonly config: Config;
   readonly clock: Clock;
+  /** @internal `config.flightRecorder` (ProcServices) */
+  get flightRecorderSize(): number {
+    return this.config.flightRecorder;
+  }
   private readonly muxer = new MailboxMuxer();
   /** root name -> next child pid (PD-1, PD-2) */
   private readonly roots = new Map<string, { next: number; owner?: string }>();

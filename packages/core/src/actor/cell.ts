@@ -15,6 +15,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { ActorId } from '../id.js';
+import type { FlightRecorder } from '../flight-recorder.js';
 import type { IntrospectCell, IntrospectResult } from '../introspect.js';
 import { StatusCell, type ActorStatus, type HandlerInfo } from '../status.js';
 import type { ActorSupervisionEvent } from '../supervision.js';
@@ -58,6 +59,8 @@ export class InstanceCell implements IntrospectCell {
   publishedAttrs: Record<string, unknown> | undefined;
   queryChild: ((child: string) => IntrospectResult | undefined) | undefined;
   introspectable = false;
+  /** The last events of this actor, when its flight recorder is on (FR-4: else undefined). */
+  flightRecorder: FlightRecorder | undefined;
   /** Set when the cell left the proc's instance map. */
   released = false;
 

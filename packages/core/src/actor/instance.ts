@@ -63,6 +63,7 @@ import { Signal } from './signal.js';
 import { ActorStatus, type HandlerInfo, type StatusWatch } from '../status.js';
 import { MESSAGE_TAG, WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
+import { flightRecorder } from '../flight-recorder.js';
 
 /** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
 export interface Actor<M> extends ActorHooks<M, Instance<M>> {}
@@ -85,6 +86,8 @@ export interface ProcServices {
   readonly messageTtl: number;
   /** SQ-3: whether work queues restore per-session order (`enableDestActorReorderingBuffer`). */
   readonly reorderBuffer: boolean;
+  /** Events each spawned actor's flight recorder keeps (`config.flightRecorder`); 0 = off. */
+  readonly flightRecorderSize?: number;
   spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined): ActorHandle<A>;
   childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>];
   /** SU-1: the id of a supervised child named `name` of `owner` (supervise/supervisor.ts). */
@@ -178,6 +181,7 @@ export class Instance<M> implements SendContext {
     this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
+    if (kind === 'actor') this.cell.flightRecorder = flightRecorder(proc.flightRecorderSize, proc.clock);
     if (parent !== undefined) {
       this.cell.parent = parent;
       parent.children.set(mailbox.actorId.pid, this.cell);

@@ -241,6 +241,8 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
   const clock = inst.clock;
   const start = clock.monotonic();
   const since = clock.now(); // wall clock, as upstream's `SystemTime`
+  const rec = cell.flightRecorder; // FR-4: one test per item when off
+  let mark = start;
   let n = 0;
   inst.batchCount = 0;
   while (n < limit && work.shift()) {
@@ -252,6 +254,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
     } catch (err) {
       inst.batchCount = n - 1;
       cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
+      if (rec !== undefined) rec.failed(cell.lastHandler?.arm, err, clock.monotonic() - mark, since);
       return handlerFailed(inst, actor, err, work.message, work.headers as Headers, work.sender);
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
@@ -260,20 +263,31 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       const message: unknown = work.message;
       const headers = work.headers as Headers;
       const sender = work.sender;
+      const arm = cell.lastHandler?.arm;
+      const began = mark;
       cell.totalProcessingTimeUs += (suspended - start) * 1000;
       return (result as Promise<void>).then(
         () => {
           cell.messagesProcessed++;
-          cell.totalProcessingTimeUs += (clock.monotonic() - suspended) * 1000;
+          const done = clock.monotonic();
+          cell.totalProcessingTimeUs += (done - suspended) * 1000;
+          if (rec !== undefined) rec.handled(arm, done - began, since);
           return undefined;
         },
         (err: unknown) => {
-          cell.totalProcessingTimeUs += (clock.monotonic() - suspended) * 1000;
+          const done = clock.monotonic();
+          cell.totalProcessingTimeUs += (done - suspended) * 1000;
+          if (rec !== undefined) rec.failed(arm, err, done - began, since);
           return handlerFailed(inst, actor, err, message, headers, sender);
         },
       );
     }
     cell.messagesProcessed++;
+    if (rec !== undefined) {
+      const t = clock.monotonic();
+      rec.handled(cell.lastHandler?.arm, t - mark, since);
+      mark = t;
+    }
     if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
   }
   inst.batchCount = n;
