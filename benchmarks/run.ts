@@ -15,6 +15,7 @@
  * | comlink | comlink calls, 256 in flight and one at a time (unless `actors` measured comlink) | `lib/peers/comlink.ts` |
  * | piscina | piscina tasks, 256 in flight (1, 2 threads, `concurrentTasksPerWorker`), one at a time | `lib/peers/piscina.ts` |
  * | net | `net.{tcp,unix}.{ping-pong,actors-ping-pong,one-way}.*` (raw net + msgpackr, raw net) | `net.bench.ts` |
+ * | savina | Savina's pingpong, count, threadring, chameneos, big, fjthrput, fjcreate (Erlang/OTP) | `savina/run.ts` |
  *
  * The comlink and piscina figures are peers of `actors.one-way.small.2procs` and
  * `actors.ping-pong.small.2procs`; so are ring.bench's postMessage and raw-ring figures when
@@ -25,7 +26,8 @@
  * `node benchmarks/dist/run.js ...` after `pnpm build`. `--quick`: fewer messages and 3 runs
  * per figure (under 2 minutes on the 2-core development machine); default: 5 runs.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LargeResult } from './lib/large.js';
@@ -36,6 +38,7 @@ import type { PiscinaPeerReport } from './lib/peers/piscina.js';
 import { machineLine, markdownTable, writeResults, type SuiteReport } from './lib/report.js';
 import type { Figure, ModuleStatus, ScenarioResult } from './lib/scenario.js';
 import { gitCommit, gitUncommitted, machine } from './lib/stats.js';
+import { savinaTable } from './savina/run.js';
 
 interface Args {
   readonly quick: boolean;
@@ -65,7 +68,8 @@ async function part<N extends PartName>(name: N, args: Args, statuses: ModuleSta
     statuses.push({ module: name, status: 'skipped', seconds: 0 });
     return undefined;
   }
-  const limitMs = (args.quick ? 150 : 420) * 1000 * Math.max(1, args.runs / (args.quick ? 3 : 5));
+  // savina runs 7 programs x 4 implementations per run: its own, longer bound
+  const limitMs = (args.quick ? 150 : 420) * (name === 'savina' ? 3 : 1) * 1000 * Math.max(1, args.runs / (args.quick ? 3 : 5));
   const started = performance.now();
   log(`[${name}] running...`);
   try {
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
   } else comlink = await part('comlink', args, statuses);
   const piscina = await part('piscina', args, statuses);
   const net = await part('net', args, statuses);
+  const savina = await part('savina', args, statuses);
 
   const ringResults = ringScenarios(ring, noteFor(statuses, 'ring'));
   const all = [
@@ -194,6 +199,15 @@ async function main(): Promise<void> {
   console.log(machineLine(report));
   console.log('');
   console.log(markdownTable(report));
+  if (savina !== undefined) {
+    // the Savina table beside the matrix's (its own files: the matrix's format stays as it is)
+    const table = savinaTable(savina);
+    writeFileSync(join(args.out, 'savina.json'), `${JSON.stringify({ date, commit, machine: host, ...savina }, null, 2)}\n`);
+    writeFileSync(join(args.out, 'savina.md'), `# Savina micro benchmarks\n\n${machineLine(report)}\n\n${table}\n`);
+    files.push(join(args.out, 'savina.json'), join(args.out, 'savina.md'));
+    console.log('');
+    console.log(table);
+  }
   log(`\nwrote ${files.join(', ')}`);
 }
 

@@ -8,14 +8,16 @@
  * | core, ring, actors, net | the benchmark modules' reports | `../{part}.bench.js` (`modules.ts`) |
  * | large | large messages over the worker host vs postMessage | `large.ts` |
  * | comlink, piscina | the peers no module measures | `peers/` |
+ * | savina | Savina's micro benchmarks beside Erlang/OTP | `../savina/run.ts` |
  */
 import { fork } from 'node:child_process';
 import { runLargeBench, type LargeResult } from './large.js';
 import { asReport, loadModule, type ModuleReport, type SuiteOptions } from './modules.js';
 import { runComlinkPeer, type ComlinkPeerReport } from './peers/comlink.js';
 import { runPiscinaPeer, type PiscinaPeerReport } from './peers/piscina.js';
+import { runSavinaBench, type SavinaReport } from '../savina/run.js';
 
-export const PARTS = ['core', 'ring', 'actors', 'large', 'comlink', 'piscina', 'net'] as const;
+export const PARTS = ['core', 'ring', 'actors', 'large', 'comlink', 'piscina', 'net', 'savina'] as const;
 export type PartName = (typeof PARTS)[number];
 
 export interface PartResult {
@@ -26,6 +28,7 @@ export interface PartResult {
   readonly comlink: ComlinkPeerReport;
   readonly piscina: PiscinaPeerReport;
   readonly net: ModuleReport;
+  readonly savina: SavinaReport;
 }
 
 /** Run `{name}.bench.js`'s `run*Bench`; undefined when the module does not exist. */
@@ -44,6 +47,8 @@ export async function runPart(name: PartName, options: SuiteOptions): Promise<Pa
       return runComlinkPeer(options);
     case 'piscina':
       return runPiscinaPeer(options);
+    case 'savina':
+      return runSavinaBench(options);
     default:
       return benchModule(name, options);
   }

@@ -14,6 +14,8 @@
  *   per sender session, the destination's work queue receives seq `last + 1` at once (then every
  *   buffered successor), buffers a seq beyond it, and drops a seq it already passed (duplicate).
  *   `direct` messages bypass it; a message without `SEQ_INFO` or with seq 0 is rejected.
+ * - SQ-4: a sequencer draws its session id on first use (a send, or a read of `sessionId`), then
+ *   keeps it: an actor that never sends by ref costs no UUID and no counter map.
  */
 import { randomFillSync } from 'node:crypto';
 import { ProcmeshError } from './errors.js';
@@ -39,25 +41,35 @@ export function uuidv7(): string {
 }
 
 export class Sequencer {
-  /** The last sequence number per destination (an actor for actor ports, else the port). */
-  private readonly counters = new Map<string, { seq: number }>();
+  /** The last sequence number per destination (an actor for actor ports, else the port); created on first use. */
+  private counters: Map<string, { seq: number }> | undefined;
   /** The destination of the previous call and its counter (a stream to one ref skips the map). */
   private lastPort: PortId | undefined;
-  private lastCounter: { seq: number } = { seq: 0 };
-  constructor(readonly sessionId: string = uuidv7()) {}
+  private lastCounter: { seq: number } | undefined;
+  /** SQ-4: drawn on first use (an actor that never sends by ref never draws one). */
+  private session: string | undefined;
+  constructor(sessionId?: string) {
+    this.session = sessionId;
+  }
+
+  /** The session's UUIDv7 (SQ-4: drawn on first read, then fixed). */
+  get sessionId(): string {
+    return (this.session ??= uuidv7());
+  }
 
   /** SQ-1: the next `SeqInfo` for a message to `port`. */
   assignSeq(port: PortId): SeqInfo {
     let counter = this.lastCounter;
-    if (port !== this.lastPort) {
+    if (port !== this.lastPort || counter === undefined) {
       const key = port.isActorPort ? port.actor.key : port.key;
-      const known = this.counters.get(key);
+      const counters = (this.counters ??= new Map());
+      const known = counters.get(key);
       if (known !== undefined) counter = known;
-      else this.counters.set(key, (counter = { seq: 0 }));
+      else counters.set(key, (counter = { seq: 0 }));
       this.lastPort = port;
       this.lastCounter = counter;
     }
-    return SeqInfo.session(this.sessionId, ++counter.seq);
+    return SeqInfo.session(this.sessionId, ++(counter as { seq: number }).seq);
   }
 }
 

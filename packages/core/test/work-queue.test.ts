@@ -1,6 +1,8 @@
 /**
  * `WorkQueue` (actor/work-queue.ts): FIFO across chunks (WQ-1), and the sender of a handler
- * message carried in the tag slot (WQ-3): `shift()` gives back what `push` was given.
+ * message carried in the tag slot (WQ-3): `shift()` gives back what `push` was given; chunks
+ * allocated lazily and growing (WQ-4) keep both. (What WQ-4 saves in heap is measured in
+ * benchmarks/savina/actor-cost.ts, not asserted here.)
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -35,5 +37,25 @@ describe('WorkQueue', () => {
       next++;
     }
     assert.equal(next, 5_000);
+  });
+
+  it('WQ-4: pushes and shifts interleaved across growing chunks, then clear() and reuse, keep FIFO', () => {
+    const q = new WorkQueue();
+    assert.equal(q.shift(), false);
+    let pushed = 0;
+    let next = 0;
+    // bursts of growing size with partial drains: chunks of 8, 16, ... items, spares of every size
+    for (let burst = 1; burst <= 3_000; burst = burst * 2 + 1) {
+      for (let i = 0; i < burst; i++) q.push(MESSAGE_TAG, pushed++, DIRECT_HEADERS);
+      for (let i = 0; i < burst / 2 && q.shift(); i++) assert.equal(q.message, next++);
+    }
+    while (q.shift()) assert.equal(q.message, next++);
+    assert.equal(next, pushed);
+    q.push(MESSAGE_TAG, 'dropped', DIRECT_HEADERS);
+    assert.equal(q.clear(), 1);
+    assert.equal(q.shift(), false);
+    q.push(MESSAGE_TAG, 'after clear', DIRECT_HEADERS, sender);
+    assert.equal(q.shift(), true);
+    assert.deepEqual([q.message, q.sender, q.size], ['after clear', sender, 0]);
   });
 });

@@ -167,7 +167,7 @@ export class Instance<M> implements SendContext {
   private inverted: { work: PortReceiver<WorkCell<M>>; signal: PortReceiver<Signal>; supervision: PortReceiver<ActorSupervisionEvent> } | undefined;
   /** @internal */
   handlerTypeName = 'unknown';
-  readonly logger: Logger;
+  private log: Logger | undefined;
 
   constructor(
     /** The owning proc's services (upstream `Instance::proc()`; `Proc` implements them). */
@@ -186,7 +186,6 @@ export class Instance<M> implements SendContext {
       this.cell.parent = parent;
       parent.children.set(mailbox.actorId.pid, this.cell);
     }
-    this.logger = proc.logger.child({ actor: String(mailbox.actorId) });
     this.handlerPort = mailbox.openEnqueuePort<M>(ACTOR_PORT.HANDLER, (m, h, s) => this.enqueue(WORK_MESSAGE, m, h, s), typeName);
     if (kind === 'inverted') {
       const [, work] = mailbox.openPort<WorkCell<M>>('work');
@@ -197,6 +196,11 @@ export class Instance<M> implements SendContext {
   }
 
   // ---- identity and accessors -----------------------------------------------------------
+
+  /** This actor's logger (a child of the proc's with an `actor` field), made on first use. */
+  get logger(): Logger {
+    return (this.log ??= this.proc.logger.child({ actor: String(this.mailbox.actorId) }));
+  }
 
   get selfId(): ActorId {
     return this.mailbox.actorId;

@@ -2,12 +2,15 @@
  * actor/work-queue.ts: `WorkQueue`, the ordered queue of an actor's work items (messages for its
  * handler, returned `Undeliverable`s): an unbounded FIFO, as upstream's work channel.
  *
- * Layout: a linked list of fixed-size chunks, each one array holding `CHUNK_ITEMS` items as three
+ * Layout: a linked list of chunks, each one array holding up to `CHUNK_ITEMS` items as three
  * consecutive slots (tag, message, headers). A message for the handler (`MESSAGE_TAG`) whose
  * sender is known stores the sender's `ActorId` in the tag slot instead of the tag (WQ-3): the
  * sender costs no slot (a fourth slot cost ~10% of `local.handle-send`'s million-message burst). A burst of a million sends fills new chunks instead
  * of growing (and copying) one huge array, and a consumed chunk is kept as a spare for reuse, so
- * a steady stream allocates nothing per item (AC-2).
+ * a steady stream allocates nothing per item (AC-2). Allocation is lazy (WQ-4): a new queue
+ * holds no array at all (an idle actor costs none), its first chunk holds `FIRST_ITEMS` items, and
+ * each next chunk twice the previous one's, up to `CHUNK_ITEMS` (40,000 idle actors each with a
+ * 3,072-slot array up front cost ~1 GB of heap).
  *
  * ## Invariants
  *
@@ -15,11 +18,14 @@
  * - WQ-2: `shift()` clears the slots it read, so a handled message is not kept alive by the queue.
  * - WQ-3: `shift()` gives back the `tag` and `sender` that `push` was given (`sender` only with
  *   `MESSAGE_TAG`; other tags come back without one).
+ * - WQ-4: a queue allocates nothing until its first `push`, and `clear()` gives its chunks back.
  */
 import type { ActorId } from '../id.js';
 import type { Headers } from '../mailbox/envelope.js';
 
 const CHUNK_ITEMS = 1024;
+/** WQ-4: the first chunk's items (an actor that handles one message at a time never needs more). */
+const FIRST_ITEMS = 8;
 const ITEM_SLOTS = 3;
 /** The tag of a message for the handler: the one kind of item that carries its sender (WQ-3). */
 export const MESSAGE_TAG = 0;
@@ -30,7 +36,9 @@ interface Chunk {
   next: Chunk | undefined;
 }
 
-const newChunk = (): Chunk => ({ slots: new Array<unknown>(SLOTS).fill(undefined), next: undefined });
+const newChunk = (slots: number): Chunk => ({ slots: new Array<unknown>(slots).fill(undefined), next: undefined });
+/** WQ-4: the chunk of every queue that has not pushed yet (no slots: the first push replaces it). */
+const EMPTY: Chunk = Object.freeze({ slots: [], next: undefined }) as Chunk;
 
 export class WorkQueue {
   /** Items queued. */
@@ -41,8 +49,8 @@ export class WorkQueue {
   headers: Headers | undefined = undefined;
   /** Who sent it, when known (a failure names it). */
   sender: ActorId | undefined = undefined;
-  private head: Chunk = newChunk();
-  private tail: Chunk = this.head;
+  private head: Chunk = EMPTY;
+  private tail: Chunk = EMPTY;
   private readIndex = 0;
   private writeIndex = 0;
   private spare: Chunk | undefined;
@@ -50,10 +58,14 @@ export class WorkQueue {
   push(tag: number, message: unknown, headers: Headers, sender?: ActorId): void {
     let tail = this.tail;
     let w = this.writeIndex;
-    if (w === SLOTS) {
-      const chunk = this.spare ?? newChunk();
-      this.spare = undefined;
-      tail.next = chunk;
+    if (w === tail.slots.length) {
+      // WQ-4: the next chunk twice the size of the last one, up to SLOTS
+      const size = tail === EMPTY ? FIRST_ITEMS * ITEM_SLOTS : Math.min(tail.slots.length * 2, SLOTS);
+      let chunk = this.spare;
+      if (chunk !== undefined && chunk.slots.length >= size) this.spare = undefined;
+      else chunk = newChunk(size);
+      if (tail === EMPTY) this.head = chunk;
+      else tail.next = chunk;
       this.tail = tail = chunk;
       w = 0;
     }
@@ -70,7 +82,7 @@ export class WorkQueue {
     if (this.size === 0) return false;
     let head = this.head;
     let r = this.readIndex;
-    if (r === SLOTS) {
+    if (r === head.slots.length) {
       const next = head.next as Chunk;
       head.next = undefined;
       this.spare = head;
@@ -105,7 +117,8 @@ export class WorkQueue {
   /** Drop every queued item; returns how many were dropped. */
   clear(): number {
     const dropped = this.size;
-    this.head = this.tail = newChunk();
+    this.head = this.tail = EMPTY;
+    this.spare = undefined;
     this.readIndex = this.writeIndex = 0;
     this.size = 0;
     this.message = this.headers = this.sender = undefined;
