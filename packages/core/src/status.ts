@@ -109,6 +109,8 @@ export class StatusCell {
   private processingHandler: HandlerInfo | undefined;
   private readonly listeners = new Set<StatusListener>();
   private terminalWaiters: ((s: ActorStatus) => void)[] = [];
+  /** Told of each `set` (lifecycle changes, not the per-message idle/processing): the flight recorder. */
+  onSet: StatusListener | undefined;
 
   constructor(initial: ActorStatus) {
     this.current = initial;
@@ -147,6 +149,7 @@ export class StatusCell {
     }
     this.lazy = 0;
     this.current = next;
+    this.onSet?.(next);
     if (this.listeners.size > 0) this.emit();
     if (ActorStatus.isTerminal(next)) {
       const waiters = this.terminalWaiters;

@@ -36,10 +36,26 @@ describe('flight_recorder attr', () => {
     assert.equal(ATTR.FLIGHT_RECORDER, 'hyperactor::introspect::flight_recorder');
     const events = JSON.parse(String(attrs[ATTR.FLIGHT_RECORDER])) as FlightEvent[];
     assert.deepEqual(events.map((e) => [e.seq, e.name, e.fields.message_type]), [
-      [2, 'handled', 'noop'],
+      // seq 0 is the 'initializing' status change; 1..5 the handled messages
       [3, 'handled', 'noop'],
-      [4, 'handled', 'reply'],
+      [4, 'handled', 'noop'],
+      [5, 'handled', 'reply'],
     ]);
     for (const e of events) assert.ok(typeof e.fields.duration_us === 'number' && e.fields.duration_us >= 0);
+  });
+
+  it('records lifecycle status changes (initializing, stopping, stopped), not the per-message idle/processing', T, async () => {
+    const proc = Proc.local({ config: { flightRecorder: 16 } });
+    const [client] = proc.instance('client');
+    const actor = proc.spawn('a', new TestActor());
+    actor.send(client, { type: 'noop' });
+    await sync(client, actor);
+    actor.drainAndStop('done');
+    await actor.join();
+    const snapshot = proc.terminatedSnapshot(actor.actorId);
+    assert.ok(snapshot !== undefined);
+    const events = JSON.parse(String(introspectAttrs(snapshot)[ATTR.FLIGHT_RECORDER])) as FlightEvent[];
+    const statuses = events.filter((e) => e.name === 'status').map((e) => e.fields.status);
+    assert.deepEqual(statuses, ['initializing', 'stopping', 'stopped: done']);
   });
 });

@@ -181,7 +181,11 @@ export class Instance<M> implements SendContext {
     this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
-    if (kind === 'actor') this.cell.flightRecorder = flightRecorder(proc.flightRecorderSize, proc.clock);
+    if (kind === 'actor') {
+      const recorder = flightRecorder(proc.flightRecorderSize, proc.clock);
+      this.cell.flightRecorder = recorder;
+      if (recorder !== undefined) this.cell.status.onSet = (status) => recorder.status(status);
+    }
     if (parent !== undefined) {
       this.cell.parent = parent;
       parent.children.set(mailbox.actorId.pid, this.cell);
