@@ -7,6 +7,11 @@
  *   tcp:<ipv4>:<port>           tcp:[<ipv6>]:<port>       (port 0 = "pick one")
  *   unix:<path> | unix:@<name>  filesystem or abstract socket; `unix:` alone = random abstract name
  *   tls:<host>:<port>           metatls:<host>:<port>     (host: a name, an ip, or [ipv6])
+ *   nats://<host>:<port>/<subject>   a subject on a NATS system, reached through the server at
+ *                               host:port (channel/nats/); parsing also takes `nats:nats://...`
+ *                               and `nats:<host>:<port>/<subject>`; the port defaults to 4222.
+ *                               The subject is dot-separated tokens of [A-Za-z0-9_-] (no
+ *                               wildcards: an address names one subject), at most 255 bytes.
  *
  * Errors (`ParseError`, code `invalid-channel-address`) carry upstream's messages:
  *
@@ -21,12 +26,13 @@
  *                                "path must be shorter than SUN_LEN",
  *                                "abstract socket name must be shorter than SUN_LEN"
  *   tls/metatls                  `invalid address "{rest}"`
+ *   nats                         `invalid nats address "{rest}": {why}`
  */
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ParseError } from './errors.js';
 
-export type ChannelTransport = 'local' | 'tcp' | 'unix' | 'tls' | 'metatls';
+export type ChannelTransport = 'local' | 'tcp' | 'unix' | 'tls' | 'metatls' | 'nats';
 
 /** `sizeof(sockaddr_un.sun_path)` on Linux: a path needs room for its NUL terminator. */
 const SUN_PATH_LEN = 108;
@@ -39,6 +45,8 @@ export class ChannelAddr {
     /** port number (local: the registry port) */
     readonly port: number,
     private readonly display: string,
+    /** nats: the subject the address names ('' for the other transports) */
+    readonly subject = '',
   ) {}
 
   static local(port: number): ChannelAddr {
@@ -68,6 +76,26 @@ export class ChannelAddr {
     return new ChannelAddr(transport, host, port, `${transport}:${shown}:${port}`);
   }
 
+  /**
+   * A subject on a NATS system whose server (one of them) is `host:port`: displayed
+   * `nats://host:port/subject` (channel/nats/ serves and dials it).
+   */
+  static nats(host: string, port: number, subject: string): ChannelAddr {
+    const shown = `${host}:${port}/${subject}`;
+    if (host.length === 0 || /[\s/,!@]/.test(host)) throw natsInvalid(shown, 'bad host');
+    if (!isPort(port) || port === 0) throw natsInvalid(shown, 'bad port');
+    const why = checkSubject(subject);
+    if (why !== undefined) throw natsInvalid(shown, why);
+    const hostShown = isIP(host) === 6 ? `[${host}]` : host;
+    return new ChannelAddr('nats', host, port, `nats://${hostShown}:${port}/${subject}`, subject);
+  }
+
+  /** This nats address with another subject (same server). */
+  withSubject(subject: string): ChannelAddr {
+    if (this.transport !== 'nats') throw invalid(`not a nats address: ${this.display}`);
+    return ChannelAddr.nats(this.host, this.port, subject);
+  }
+
   /** Parse upstream's string form. Throws `ParseError` with code `invalid-channel-address`. */
   static parse(text: string): ChannelAddr {
     const bang = text.indexOf('!');
@@ -88,6 +116,8 @@ export class ChannelAddr {
       case 'tls':
       case 'metatls':
         return parseTls(rest, transport === 'metatls');
+      case 'nats':
+        return parseNats(rest);
       case 'alias':
         throw invalid(
           "detect possible alias address, but we currently do not support parsing alias' string " +
@@ -98,9 +128,9 @@ export class ChannelAddr {
     }
   }
 
-  /** tcp/tls/metatls are remote; local/unix are not (upstream `is_remote`). */
+  /** tcp/tls/metatls/nats are remote; local/unix are not (upstream `is_remote`). */
   get isRemote(): boolean {
-    return this.transport === 'tcp' || this.transport === 'tls' || this.transport === 'metatls';
+    return this.transport === 'tcp' || this.transport === 'tls' || this.transport === 'metatls' || this.transport === 'nats';
   }
 
   equals(other: ChannelAddr): boolean {
@@ -172,6 +202,58 @@ function parseTls(rest: string, meta: boolean): ChannelAddr {
   if (host.length === 0) throw bad;
   return ChannelAddr.tls(host, Number(portText), meta);
 }
+
+/** Longest subject a nats address may name (NATS itself allows more; ids embed it). */
+const MAX_SUBJECT_BYTES = 255;
+const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
+
+/** Why `subject` is not a nats address subject, or undefined when it is one. */
+function checkSubject(subject: string): string | undefined {
+  if (subject.length === 0) return 'missing subject';
+  if (Buffer.byteLength(subject) > MAX_SUBJECT_BYTES) return `subject longer than ${MAX_SUBJECT_BYTES} bytes`;
+  for (const token of subject.split('.')) {
+    if (token.length === 0) return 'empty subject token';
+    if (!SUBJECT_TOKEN.test(token)) return `subject token ${JSON.stringify(token)} is not [A-Za-z0-9_-]+`;
+  }
+  return undefined;
+}
+
+function natsInvalid(rest: string, why: string): ParseError {
+  return invalid(`invalid nats address ${JSON.stringify(rest)}: ${why}`);
+}
+
+/** `//host:port/subject`, `nats://host:port/subject` or `host:port/subject` (port default 4222). */
+function parseNats(rest: string): ChannelAddr {
+  let text = rest;
+  if (text.startsWith('nats://')) text = text.slice('nats://'.length);
+  else if (text.startsWith('//')) text = text.slice(2);
+  const slash = text.indexOf('/');
+  if (slash < 0) throw natsInvalid(rest, 'missing subject');
+  const server = text.slice(0, slash);
+  const subject = text.slice(slash + 1);
+  let host: string;
+  let portText: string | undefined;
+  if (server.startsWith('[')) {
+    const close = server.indexOf(']');
+    if (close < 0) throw natsInvalid(rest, 'bad host');
+    host = server.slice(1, close);
+    const after = server.slice(close + 1);
+    if (after.length > 0 && !after.startsWith(':')) throw natsInvalid(rest, 'bad host');
+    portText = after.length > 0 ? after.slice(1) : undefined;
+    if (isIP(host) !== 6) throw natsInvalid(rest, 'bad host');
+  } else {
+    const colon = server.lastIndexOf(':');
+    host = colon < 0 ? server : server.slice(0, colon);
+    portText = colon < 0 ? undefined : server.slice(colon + 1);
+  }
+  if (portText !== undefined && !/^\d+$/.test(portText)) throw natsInvalid(rest, 'bad port');
+  const port = portText === undefined ? DEFAULT_NATS_PORT : Number(portText);
+  if (host.length === 0) throw natsInvalid(rest, 'bad host');
+  return ChannelAddr.nats(host, port, subject);
+}
+
+/** The NATS client port. */
+const DEFAULT_NATS_PORT = 4222;
 
 function checkUnixPath(path: string): void {
   if (path.startsWith('@')) {

@@ -66,6 +66,9 @@ export const PROCMESH_ERROR_CODES = [
   'missing-certificate',
   'unauthorized',
   'invalid-auth',
+  // 'unreachable' (nats) is listed below with MailboxSenderError's
+  'address-in-use',
+  'not-found',
   // RingError
   'invalid-ring-option',
   'invalid-ring-buffer',

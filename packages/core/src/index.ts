@@ -32,6 +32,10 @@ export { ChannelAddr, type ChannelTransport } from './addr.js';
 export { Proc, type ProcOptions, type DirectProcOptions, type ActorInstance } from './proc.js';
 // Who may reach a `Proc.direct` proc (`DirectProcOptions.serve.auth` / `.dial.auth`, docs/threat-model.md).
 export type { ServeAuth, DialAuth, Token, NetPeer, PeerCertificate } from './channel/net/options.js';
+// Procs on a NATS system (`Proc.direct('nats://host:port/prefix', name, { nats })`): connection
+// options, and finding procs and actors by name.
+export { NatsDirectory, type NatsDirectoryEntry } from './channel/nats/directory.js';
+export type { NatsOptions, NatsTlsOptions, NatsChannelOptions } from './channel/nats/options.js';
 export { WeakProc } from './weak-proc.js';
 
 // Actors.

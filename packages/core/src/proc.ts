@@ -26,6 +26,7 @@
 import type { Logger } from 'pino';
 import { ChannelAddr } from './addr.js';
 import type { ServeOptions } from './channel/net/options.js';
+import type { NatsChannelOptions, NatsOptions } from './channel/nats/options.js';
 import { serve } from './channel/serve.js';
 import { withConfig, type Config } from './config.js';
 import { ProcError } from './errors.js';
@@ -103,7 +104,12 @@ export interface ProcOptions {
  */
 export interface DirectProcOptions extends ProcOptions {
   /** The served channel's options (timings, TLS, auth, logger); the codec is the envelope codec. */
-  readonly serve?: Omit<ServeOptions<MessageEnvelope>, 'codec'>;
+  readonly serve?: Omit<ServeOptions<MessageEnvelope> & NatsChannelOptions, 'codec'>;
+  /**
+   * How a proc on a `nats:` address connects (servers, credentials, TLS: channel/nats/options.ts),
+   * for its served subject and every `nats:` address it dials, over one shared connection.
+   */
+  readonly nats?: NatsOptions;
   /** Options of every channel the proc dials (timings, backoff, TLS, auth, logger). */
   readonly dial?: MailboxDialOptions;
 }
@@ -178,6 +184,9 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    * `DialMailboxRouter` dialing each destination proc by the address in its id (default route
    * unroutable), a `MailboxServer` posting every arriving envelope into the proc; the proc's
    * clock drives its channels' timers too. Asynchronous because Node binds asynchronously.
+   * A `nats:` address names a subject prefix: the proc serves `<subject>.<name>`
+   * (`nats://127.0.0.1:4222/app` and `'p1'` give `nats://127.0.0.1:4222/app.p1,p1`), connected as
+   * `options.nats` says.
    * `stopServing()` closes the listener and the dialed channels, so the process can exit.
    *
    * @example
@@ -190,8 +199,11 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    */
   static async direct(addr: ChannelAddr | string, name: string, options: DirectProcOptions = {}): Promise<Proc> {
     const clock = options.clock !== undefined ? { clock: options.clock } : {};
-    const [bound, rx] = await serve<MessageEnvelope>(addr, { ...clock, ...options.serve, codec: envelopeTupleCodec });
-    const dialer = new MailboxDialer({ ...clock, ...options.dial });
+    const target = typeof addr === 'string' ? ChannelAddr.parse(addr) : addr;
+    const nats = options.nats !== undefined ? { nats: options.nats } : {};
+    const at = target.transport === 'nats' ? target.withSubject(`${target.subject}.${name}`) : target;
+    const [bound, rx] = await serve<MessageEnvelope>(at, { ...clock, ...nats, ...options.serve, codec: envelopeTupleCodec });
+    const dialer = new MailboxDialer({ ...clock, ...nats, ...options.dial });
     const proc = new Proc(ProcId.withName(bound, name), new DialMailboxRouter(dialer.dial), options);
     proc.serving = { server: MailboxServer.serve(proc, rx), dialer };
     return proc;

@@ -81,6 +81,22 @@ export {
   type TlsServeOptions,
 } from './channel/net/index.js';
 
+// The nats channel (channel/nats/index.ts documents it).
+export {
+  serveNats,
+  NatsRx,
+  dialNats,
+  NatsTx,
+  DEFAULT_NATS_WINDOW,
+  NatsDirectory,
+  type NatsDirectoryEntry,
+  type NatsServeOptions,
+  type NatsDialOptions,
+  type NatsChannelOptions,
+  type NatsOptions,
+  type NatsTlsOptions,
+} from './channel/nats/index.js';
+
 // Mailbox senders and routers.
 export {
   BaseMailboxSender,

@@ -1,7 +1,8 @@
 /**
  * channel/serve.ts: `serve(addr)` and `dial(addr)` over every transport an address can name
  * (upstream `channel::serve` / `channel::dial`): `local:` in-process, `tcp:`/`unix:`/`tls:`/
- * `metatls:` over sockets (`net/`).
+ * `metatls:` over sockets (`net/`), `nats:` over a NATS system (`nats/`: the `nats` option says
+ * how to connect; serving a nats address subscribes its subject exactly).
  *
  * - `serve` resolves to `[boundAddr, rx]`: `local:0`, `tcp:<ip>:0` and `unix:` pick the concrete
  *   address; `local:N` with N != 0 cannot be served ("invalid local addr: N").
@@ -21,6 +22,9 @@
 import { ChannelAddr } from '../addr.js';
 import { dialLocal, serveLocal } from './local.js';
 import type { DialOptions, ServeOptions } from './net/options.js';
+import type { NatsChannelOptions } from './nats/options.js';
+import { serveNats } from './nats/rx.js';
+import { dialNats } from './nats/tx.js';
 import { serveNet } from './net/rx.js';
 import { dialNet } from './net/tx.js';
 import type { Rx, Tx } from './types.js';
@@ -30,15 +34,17 @@ function toAddr(addr: ChannelAddr | string): ChannelAddr {
 }
 
 /** Serve a channel on `addr`; resolves to the bound address and the Rx. */
-export async function serve<M>(addr: ChannelAddr | string, options: ServeOptions<M> = {}): Promise<[ChannelAddr, Rx<M>]> {
+export async function serve<M>(addr: ChannelAddr | string, options: ServeOptions<M> & NatsChannelOptions = {}): Promise<[ChannelAddr, Rx<M>]> {
   const target = toAddr(addr);
   if (target.transport === 'local') return serveLocal<M>(target);
+  if (target.transport === 'nats') return serveNats<M>(target, options);
   return serveNet<M>(target, options);
 }
 
 /** Dial the channel served at `addr`. */
-export function dial<M>(addr: ChannelAddr | string, options: DialOptions<M> = {}): Tx<M> {
+export function dial<M>(addr: ChannelAddr | string, options: DialOptions<M> & NatsChannelOptions = {}): Tx<M> {
   const target = toAddr(addr);
   if (target.transport === 'local') return dialLocal<M>(target);
+  if (target.transport === 'nats') return dialNats<M>(target, options);
   return dialNet<M>(target, options);
 }

@@ -3,7 +3,8 @@
  *
  * A channel is a one-directional, ordered pipe of messages from a `Tx` to an `Rx`. Transports:
  * `local.ts` (in-process queue), `ring/` (SharedArrayBuffer SPSC ring between threads), `net/`
- * (tcp, unix, tls sockets with sessions, acks and resend).
+ * (tcp, unix, tls sockets with sessions, acks and resend), `nats/` (subjects on a NATS system,
+ * the same session promise over core NATS).
  *
  * ## Contract (every transport; tested per transport)
  *
@@ -35,7 +36,13 @@ export type ChannelErrorCode =
   /** the server refused this client's credentials: token, client certificate or `authorize` (NA-6) */
   | 'unauthorized'
   /** an `auth` option that cannot work: an empty or over-long token */
-  | 'invalid-auth';
+  | 'invalid-auth'
+  /** nats: no server of the address (or of `NatsOptions.servers`) could be reached */
+  | 'unreachable'
+  /** nats: serving a subject that another receiver already serves */
+  | 'address-in-use'
+  /** nats: a name looked up in a `NatsDirectory` that nobody registered */
+  | 'not-found';
 
 /** A channel-level failure (upstream `ChannelError`). */
 export class ChannelError extends ProcmeshError {

@@ -4,7 +4,7 @@
  * `MailboxDialer`, the `Dialer` a `DialMailboxRouter` uses that remembers what it dialed so it
  * can close it (a `Proc.direct` proc closes its dialer when it stops serving).
  *
- * - DM-1 Every transport an address can name works: `tcp:`/`unix:`/`tls:` get a `NetTx` with
+ * - DM-1 Every transport an address can name works: `tcp:`/`unix:`/`tls:` get a `NetTx`, `nats:` a `NatsTx`, with
  *   `envelopeTupleCodec` (msgpackr, ids and refs as extension types, CO-1); `local:` passes the
  *   envelope object (its payload is already bytes).
  * - DM-2 The envelope is encoded when posted (NT-1): later changes to it by the sender (TTL,
@@ -22,14 +22,15 @@
 import type { ChannelAddr } from '../../addr.js';
 import { ChannelError } from '../../channel/types.js';
 import type { DialOptions } from '../../channel/net/options.js';
+import type { NatsChannelOptions } from '../../channel/nats/options.js';
 import { dial } from '../../channel/serve.js';
 import { envelopeTupleCodec } from '../../wire/envelope.js';
 import type { MessageEnvelope } from '../envelope.js';
 import { MailboxClient } from './client.js';
 import type { Dialer } from './router.js';
 
-/** Options of a dialed mailbox channel: the net ones except the codec (always `envelopeTupleCodec`). */
-export type MailboxDialOptions = Omit<DialOptions<MessageEnvelope>, 'codec'>;
+/** Options of a dialed mailbox channel: the net and nats ones except the codec (always `envelopeTupleCodec`). */
+export type MailboxDialOptions = Omit<DialOptions<MessageEnvelope> & NatsChannelOptions, 'codec'>;
 
 /** A `MailboxClient` over `dial(addr)` with the envelope codec (DM-1). */
 export function dialMailbox(addr: ChannelAddr | string, options: MailboxDialOptions = {}): MailboxClient {

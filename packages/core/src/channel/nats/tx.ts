@@ -1,0 +1,488 @@
+/**
+ * channel/nats/tx.ts: `NatsTx`, the sending end of a `nats:` channel: upstream's session promise
+ * (spec §7.3: ordered, exactly once per session, delivery timeout) over core NATS, which by
+ * itself delivers at most once: a message in a server that dies, published while the receiver's
+ * connection is moving to another server, or dropped by a server for a slow consumer, is gone.
+ *
+ * Why core NATS and not JetStream: a stream would persist every envelope and answer every
+ * publish with an ack from its leader, one round trip per message (benchmarks/nats.bench.ts
+ * measures it beside core publish); the session protocol below needs one ack per thousand
+ * messages, and the receiving proc is the only place where an envelope must survive.
+ *
+ * One `NatsTx` is one session: a random id in every message (wire.ts), sequence numbers from 0
+ * assigned at post (the envelope is encoded then: the receiver never sees a later mutation). The
+ * queue is the net Tx's: `queue[head..sent)` written, `queue[sent..)` not yet; messages posted in
+ * one synchronous run go out together in DATA messages of up to 128 KiB (the server's
+ * `max_payload` at most), published with the Tx's inbox as reply subject.
+ *
+ * ## Invariants
+ *
+ * - NX-1 Sequence numbers are assigned at post, consecutive from 0, never change; a resend
+ *   carries the original number (NT-1).
+ * - NX-2 Acks are cumulative (`ACK next`: everything below `next` arrived) and prune the queue,
+ *   also entries written before a rewind and not written again since.
+ * - NX-3 Go-back-N: a `NAK next` (the receiver saw a gap) or a reconnect of the connection
+ *   rewinds `sent` to the first unacked message, which is written again with everything after
+ *   it; a NAK for the same `next` within `NAK_HOLD_MS` of a rewind is the same loss seen twice
+ *   and is ignored. A tail loss shows no gap: a PROBE (the Tx's next seq) goes out when written
+ *   messages stay unacked for 50 ms, then 100, 200 ... 1 000 ms; the answer (an ACK, or a NAK
+ *   when something below the probe's seq is missing) resumes the stream. NATS keeps one
+ *   publisher's messages in order, so a probe arrives after everything written before it.
+ * - NX-4 At most `natsWindow` messages (default 8192) are written and unacked: the bound on
+ *   what one session has in flight (the server drops messages for a slow consumer otherwise).
+ * - NX-5 Delivery timeout (NT-4): the oldest pending message older than
+ *   `messageDeliveryTimeoutMs` closes the Tx ("failed to receive ack within timeout ..." when it
+ *   was written, "failed to deliver message within timeout ..." when it never was). No
+ *   receiver on the subject (the server's no-responders status on the inbox) is not final: the
+ *   receiver may be coming back (a restart keeps its address); the probes go on until then.
+ * - NX-6 Close (app `close()`, the receiver's `CLOSED` or `REJECT`, the timeout, the connection
+ *   closed for good, failing to connect: `unauthorized`, `unreachable`): `status()` turns
+ *   `closed` and every pending and later message is returned with a `SendError` of code
+ *   `closed` (NT-5); `closeError` keeps the cause's code.
+ * - NX-7 A message the codec cannot encode is returned at once (`protocol`); one larger than the
+ *   server's `max_payload` allows is returned at once (`frame-too-large`); the Tx stays open.
+ * - NX-8 Time (delivery timer, probes, the NAK hold) comes from `DialOptions.clock`; timers keep
+ *   the process alive only while messages are pending.
+ */
+import type { Msg, Subscription } from '@nats-io/transport-node';
+import type { ChannelAddr } from '../../addr.js';
+import { realClock, type Clock, type Timer } from '../../clock.js';
+import { rootLogger, type Logger } from '../../log.js';
+import { writeU64 } from '../net/wire.js';
+import { defaultCodec, formatDuration, resolveTimings, type Codec, type DialOptions, type ResolvedTimings } from '../net/options.js';
+import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
+import { acquireLink, type NatsLink } from './client.js';
+import type { NatsChannelOptions, NatsOptions } from './options.js';
+import {
+  DATA_HEAD_LEN,
+  ITEM_HEAD_LEN,
+  KIND_ACK,
+  KIND_CLOSED,
+  KIND_DATA,
+  KIND_NAK,
+  KIND_PROBE,
+  KIND_REJECT,
+  encodeWithSeq,
+  randomSession,
+  readHead,
+  readReason,
+  readSeq,
+  writeHead,
+  writeU32,
+} from './wire.js';
+
+/** Upper bound of one DATA message (the server's max_payload when smaller). */
+const BATCH_BYTES = 128 * 1024;
+/** Compact the queue once this many acked entries sit before `head`. */
+const COMPACT_AT = 4096;
+/** NX-3: the first probe delay, and its cap. */
+const PROBE_FIRST_MS = 50;
+const PROBE_MAX_MS = 1_000;
+/** NX-3: a NAK for the seq just rewound to, within this time, is ignored. */
+export const NAK_HOLD_MS = 50;
+/** The default of `NatsChannelOptions.natsWindow` (NX-4). */
+export const DEFAULT_NATS_WINDOW = 8192;
+
+interface Entry<M> {
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  readonly message: M;
+  readonly onReturn: ReturnCallback<M> | undefined;
+  readonly onAck: (() => void) | undefined;
+  readonly postedAt: number;
+}
+
+export type NatsDialOptions<M> = DialOptions<M> & NatsChannelOptions;
+
+export class NatsTx<M> implements Tx<M> {
+  /** Random per Tx, in every message it writes. */
+  readonly sessionId = randomSession();
+  private readonly codec: Codec<M>;
+  private readonly timings: ResolvedTimings;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly window: number;
+  private readonly natsOptions: NatsOptions | undefined;
+
+  private queue: Entry<M>[] = [];
+  private head = 0;
+  private sent = 0;
+  private nextSeq = 0;
+
+  private link: NatsLink | undefined;
+  private linking = false;
+  private inbox = '';
+  private sub: Subscription | undefined;
+  private unlisten: (() => void) | undefined;
+  /** The receiver's incarnation, once it answered (wire.ts). */
+  private incarnation = 0;
+  private maxPayload = 1024 * 1024;
+
+  private probeTimer: Timer | undefined;
+  private probeDelay = PROBE_FIRST_MS;
+  private deliveryTimer: Timer | undefined;
+  private lastRewindSeq = -1;
+  private lastRewindAt = -Infinity;
+  private noReceiver = false;
+  private flushScheduled = false;
+  private closed: ChannelError | undefined;
+  private readonly closeListeners = new Set<(reason: string) => void>();
+  private flushWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
+  private readonly flushBound = (): void => this.flushOutbox();
+  /** Messages written again after a NAK, a probe's answer or a reconnect (NX-3). */
+  private resent = 0;
+
+  constructor(
+    readonly addr: ChannelAddr,
+    options: NatsDialOptions<M> = {},
+  ) {
+    this.codec = options.codec ?? defaultCodec<M>();
+    this.timings = resolveTimings(options);
+    this.clock = options.clock ?? realClock;
+    this.window = Math.max(1, options.natsWindow ?? DEFAULT_NATS_WINDOW);
+    this.natsOptions = options.nats;
+    this.log = (options.logger ?? rootLogger()).child({ channel: 'nats', dest: String(addr), session: this.sessionId.toString(16) });
+  }
+
+  post(message: M, onReturn?: ReturnCallback<M>): void {
+    this.enqueue(message, onReturn, undefined);
+  }
+
+  send(message: M): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueue(message, reject, resolve));
+  }
+
+  status(): TxStatus {
+    return this.closed === undefined ? 'active' : 'closed';
+  }
+
+  /** Why the Tx closed, with the cause's code (NX-6); undefined while active. */
+  get closeError(): ChannelError | undefined {
+    return this.closed;
+  }
+
+  /** Messages posted and neither acked nor returned yet. */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Messages written more than once so far (NX-3). */
+  get resentCount(): number {
+    return this.resent;
+  }
+
+  onClose(listener: (reason: string) => void): () => void {
+    const closed = this.closed;
+    if (closed !== undefined) {
+      queueMicrotask(() => listener(closed.message));
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  /** Resolves once everything posted so far was acked or returned; asks for an ack at once. */
+  flush(): Promise<void> {
+    if (this.closed !== undefined || this.head === this.queue.length) return Promise.resolve();
+    const seq = this.nextSeq - 1;
+    if (this.sent > this.head) this.probe();
+    return new Promise((resolve) => this.flushWaiters.push({ seq, resolve }));
+  }
+
+  close(reason = 'NatsTx is closed'): void {
+    this.closeWith(reason, 'closed');
+  }
+
+  private enqueue(message: M, onReturn: ReturnCallback<M> | undefined, onAck: (() => void) | undefined): void {
+    if (this.closed !== undefined) {
+      onReturn?.(new SendError('closed', message, this.closed.message));
+      return;
+    }
+    let payload: Uint8Array;
+    try {
+      payload = this.codec.encode(message);
+    } catch (error) {
+      onReturn?.(new SendError('protocol', message, `serialization error: ${errorText(error)}`)); // NX-7
+      return;
+    }
+    const limit = this.maxPayload - DATA_HEAD_LEN - ITEM_HEAD_LEN;
+    if (payload.length > limit || payload.length > this.timings.maxFrameLength) {
+      const max = Math.min(limit, this.timings.maxFrameLength);
+      onReturn?.(new SendError('frame-too-large', message, `message of ${payload.length} bytes exceeds the nats limit of ${max} bytes`));
+      return;
+    }
+    const wasIdle = this.head === this.queue.length;
+    this.queue.push({ seq: this.nextSeq++, payload, message, onReturn, onAck, postedAt: this.clock.monotonic() });
+    if (wasIdle) this.armDeliveryTimer();
+    if (this.link !== undefined) this.scheduleFlush();
+    else if (!this.linking) this.startLink();
+  }
+
+  private startLink(): void {
+    this.linking = true;
+    acquireLink(this.addr, this.natsOptions).then(
+      (link) => {
+        this.linking = false;
+        if (this.closed !== undefined) {
+          void link.release();
+          return;
+        }
+        this.link = link;
+        this.maxPayload = link.maxPayload;
+        this.inbox = link.mod.createInbox();
+        this.sub = link.subscribe(this.inbox, (msg) => this.onResponse(msg));
+        this.unlisten = link.listen({
+          onReconnect: () => this.onReconnect(),
+          onClosed: (reason) => this.closeWith(`${this.addr}: ${reason}`, 'closed'),
+        });
+        this.scheduleFlush();
+      },
+      (error: unknown) => {
+        this.linking = false;
+        const code = error instanceof ChannelError ? error.code : 'io';
+        const reason = errorText(error);
+        this.log.error(reason);
+        this.closeWith(reason, code); // NX-6, NC-2
+      },
+    );
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushBound);
+  }
+
+  private flushOutbox(): void {
+    this.flushScheduled = false;
+    const link = this.link;
+    if (link === undefined || this.closed !== undefined) return;
+    const q = this.queue;
+    const end = Math.min(q.length, this.head + this.window); // NX-4
+    const batchBytes = Math.min(BATCH_BYTES, this.maxPayload);
+    let i = this.sent;
+    if (i >= end) return;
+    const subject = this.addr.subject;
+    while (i < end) {
+      let bytes = DATA_HEAD_LEN + ITEM_HEAD_LEN + q[i]!.payload.length;
+      let j = i + 1;
+      while (j < end) {
+        const next = bytes + ITEM_HEAD_LEN + q[j]!.payload.length;
+        if (next > batchBytes) break;
+        bytes = next;
+        j++;
+      }
+      const buf = new Uint8Array(bytes);
+      writeHead(buf, KIND_DATA, this.sessionId, this.incarnation);
+      writeU64(buf, 13, q[i]!.seq);
+      writeU32(buf, 21, j - i);
+      let o = DATA_HEAD_LEN;
+      for (let k = i; k < j; k++) {
+        const payload = q[k]!.payload;
+        writeU32(buf, o, payload.length);
+        buf.set(payload, o + ITEM_HEAD_LEN);
+        o += ITEM_HEAD_LEN + payload.length;
+      }
+      try {
+        link.nc.publish(subject, buf, { reply: this.inbox });
+      } catch (error) {
+        // a closed or draining connection: its `closed` event closes this Tx (NX-6)
+        this.log.debug({ err: errorText(error) }, 'publish failed');
+        break;
+      }
+      i = j;
+    }
+    this.sent = i;
+    this.armProbe();
+  }
+
+  private onResponse(msg: Msg): void {
+    if (this.closed !== undefined) return;
+    if (msg.headers?.code === 503) {
+      this.noReceiver = true; // NX-5: nobody serves the subject now; the probes go on
+      return;
+    }
+    let head;
+    try {
+      head = readHead(msg.data);
+    } catch (error) {
+      this.log.warn({ err: errorText(error) }, 'malformed response dropped');
+      return;
+    }
+    if (head.session !== this.sessionId) return;
+    switch (head.kind) {
+      case KIND_ACK:
+      case KIND_NAK: {
+        let next: number;
+        try {
+          next = readSeq(msg.data);
+        } catch (error) {
+          this.log.warn({ err: errorText(error) }, 'malformed ack dropped');
+          return;
+        }
+        if (this.incarnation === 0) this.incarnation = head.incarnation;
+        this.noReceiver = false;
+        this.acked(next);
+        if (head.kind === KIND_NAK) this.rewind(next);
+        return;
+      }
+      case KIND_REJECT: {
+        const reason = `server rejected connection due to: ${readReason(msg.data)}`;
+        this.log.error(reason);
+        this.closeWith(reason, 'rejected');
+        return;
+      }
+      case KIND_CLOSED:
+        this.log.info('server closed the channel');
+        this.closeWith('server closed the channel', 'closed');
+        return;
+      default:
+        this.log.warn({ kind: head.kind }, 'unexpected response kind dropped');
+    }
+  }
+
+  /** NX-2: everything below `next` arrived. */
+  private acked(next: number): void {
+    const q = this.queue;
+    if (this.head >= q.length || q[this.head]!.seq >= next) return;
+    while (this.head < q.length && q[this.head]!.seq < next) {
+      const entry = q[this.head++]!;
+      entry.onAck?.();
+      if (this.closed !== undefined) return;
+    }
+    if (this.sent < this.head) this.sent = this.head;
+    this.probeDelay = PROBE_FIRST_MS;
+    this.probeTimer?.cancel();
+    this.probeTimer = undefined;
+    if (this.head >= COMPACT_AT && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.sent -= this.head;
+      this.head = 0;
+    }
+    this.settleFlushWaiters();
+    if (this.head === this.queue.length) {
+      this.deliveryTimer?.cancel();
+      this.deliveryTimer = undefined;
+      return;
+    }
+    this.armProbe();
+    if (this.sent < this.queue.length) this.scheduleFlush(); // the window moved (NX-4)
+  }
+
+  /** NX-3: write everything from the first unacked message again. */
+  private rewind(next: number): void {
+    if (this.head >= this.queue.length || this.sent === this.head) return;
+    const now = this.clock.monotonic();
+    if (next === this.lastRewindSeq && now - this.lastRewindAt < NAK_HOLD_MS) return;
+    this.lastRewindSeq = next;
+    this.lastRewindAt = now;
+    this.resent += this.sent - this.head;
+    this.log.debug({ from: next, count: this.sent - this.head }, 'resending');
+    this.sent = this.head;
+    this.scheduleFlush();
+  }
+
+  private onReconnect(): void {
+    this.probeDelay = PROBE_FIRST_MS;
+    if (this.sent > this.head) this.probe();
+  }
+
+  private armProbe(): void {
+    if (this.probeTimer !== undefined || this.sent === this.head || this.closed !== undefined) return;
+    this.probeTimer = this.clock.setTimeout(() => {
+      this.probeTimer = undefined;
+      if (this.sent === this.head || this.closed !== undefined) return;
+      this.probe();
+      this.probeDelay = Math.min(this.probeDelay * 2, PROBE_MAX_MS);
+      this.armProbe();
+    }, this.probeDelay);
+  }
+
+  /** NX-3: ask the receiver where it stands. */
+  private probe(): void {
+    const link = this.link;
+    if (link === undefined || this.closed !== undefined) return;
+    const upTo = this.sent > this.head ? this.queue[this.sent - 1]!.seq + 1 : this.nextSeq;
+    try {
+      link.nc.publish(this.addr.subject, encodeWithSeq(KIND_PROBE, this.sessionId, this.incarnation, upTo), { reply: this.inbox });
+    } catch (error) {
+      this.log.debug({ err: errorText(error) }, 'probe failed');
+    }
+  }
+
+  private settleFlushWaiters(): void {
+    const waiters = this.flushWaiters;
+    if (waiters.length === 0) return;
+    const firstPending = this.head < this.queue.length ? this.queue[this.head]!.seq : Infinity;
+    let n = 0;
+    while (n < waiters.length && waiters[n]!.seq < firstPending) n++;
+    if (n === 0) return;
+    for (const waiter of waiters.splice(0, n)) waiter.resolve();
+  }
+
+  private armDeliveryTimer(): void {
+    if (this.deliveryTimer !== undefined || this.head === this.queue.length) return;
+    const oldest = this.queue[this.head]!;
+    const wait = oldest.postedAt + this.timings.deliveryTimeoutMs - this.clock.monotonic();
+    this.deliveryTimer = this.clock.setTimeout(() => this.onDeliveryTimer(), Math.max(0, wait));
+  }
+
+  /** NX-5. */
+  private onDeliveryTimer(): void {
+    this.deliveryTimer = undefined;
+    if (this.closed !== undefined || this.head === this.queue.length) return;
+    const oldest = this.queue[this.head]!;
+    const timeout = this.timings.deliveryTimeoutMs;
+    if (this.clock.monotonic() - oldest.postedAt < timeout) {
+      this.armDeliveryTimer();
+      return;
+    }
+    const d = formatDuration(timeout);
+    const state = this.link?.connected === true ? (this.noReceiver ? 'connected, no receiver on the subject' : 'connected') : 'broken';
+    const message =
+      this.head < this.sent || this.resent > 0
+        ? `failed to receive ack within timeout ${d}; link is currently ${state}`
+        : `failed to deliver message within timeout ${d}`;
+    this.log.error(message);
+    this.closeWith(`session ${this.addr}.${this.sessionId.toString(16)}: ${message}`, 'timeout');
+  }
+
+  private closeWith(reason: string, code: ChannelErrorCode): void {
+    if (this.closed !== undefined) return;
+    this.closed = new ChannelError(code, reason);
+    this.deliveryTimer?.cancel();
+    this.probeTimer?.cancel();
+    this.deliveryTimer = undefined;
+    this.probeTimer = undefined;
+    this.unlisten?.();
+    try {
+      this.sub?.unsubscribe();
+    } catch {
+      // the connection is closed already
+    }
+    const link = this.link;
+    this.link = undefined;
+    if (link !== undefined) void link.release();
+    const pending = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    this.sent = 0;
+    this.log.info({ reason, returned: pending.length }, 'NatsTx closed');
+    for (const entry of pending) entry.onReturn?.(new SendError('closed', entry.message, reason));
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+    const listeners = [...this.closeListeners];
+    this.closeListeners.clear();
+    for (const listener of listeners) listener(reason);
+  }
+}
+
+/** Dial the `nats:` address `addr`: connects (or shares a connection, NC-1) on the first post. */
+export function dialNats<M>(addr: ChannelAddr, options: NatsDialOptions<M> = {}): NatsTx<M> {
+  return new NatsTx(addr, options);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
