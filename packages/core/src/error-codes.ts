@@ -18,6 +18,7 @@ import type { CodecError } from './wire/errors.js';
 import type { PanicError, ParseErrorCode, ProcErrorCode } from './errors.js';
 import type { MailboxErrorCode, MailboxSenderErrorCode } from './mailbox/errors.js';
 import type { SequenceError } from './sequencing.js';
+import type { SpawnError } from './mesh/errors.js';
 
 /** Every code of every core error class (closed: no `string`). */
 export type ProcmeshErrorCode =
@@ -32,7 +33,8 @@ export type ProcmeshErrorCode =
   | SequenceError['code']
   | ActorError['code']
   | UndeliverableMessageError['code']
-  | StatusTransitionError['code'];
+  | StatusTransitionError['code']
+  | SpawnError['code'];
 
 /** ERR-1: the codes of `ProcmeshErrorCode`, as values. */
 export const PROCMESH_ERROR_CODES = [
@@ -88,6 +90,8 @@ export const PROCMESH_ERROR_CODES = [
   'actor-error',
   'delivery-failure',
   'invalid-status-transition',
+  // SpawnError
+  'spawn-failed',
 ] as const satisfies readonly ProcmeshErrorCode[];
 
 type Missing = Exclude<ProcmeshErrorCode, (typeof PROCMESH_ERROR_CODES)[number]>;

@@ -9,7 +9,8 @@
  */
 export { ProcHost, HostError, type ProcHostOptions, type HostErrorCode } from './host.js';
 export { Supervisor, type InspectionEvent, type SupervisionFailure, type SupervisorEvents } from './supervisor.js';
-export { registerActor, registeredActorTypes } from './registry.js';
+// Actor types are registered in core (mesh/spawner.ts spawns them); re-exported for actor modules.
+export { registerActor, registeredActorTypes } from '@procmesh/core';
 export type { ActorTreeNode } from './protocol.js';
 // A MessagePort as a comlink endpoint (the control plane's; benchmarks/ use it for their comlink peer).
 export { portEndpoint } from './endpoint.js';

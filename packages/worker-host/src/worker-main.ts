@@ -15,6 +15,7 @@ import {
   PortRef,
   ProcmeshError,
   setRootLogger,
+  startSpawner,
   type ActorSupervisionEvent,
   type InstanceCell,
   type IntrospectResult,
@@ -31,7 +32,6 @@ import {
 } from '@procmesh/core/transport';
 import { portEndpoint } from './endpoint.js';
 import type { ActorTreeNode, ControlResult, WireError, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
-import { createActor } from './registry.js';
 
 const { init, control } = workerData as { init: WorkerInit; control: MessagePort };
 const events = parentPort as NonNullable<typeof parentPort>;
@@ -39,6 +39,12 @@ const emit = (event: WorkerEvent): void => events.postMessage(event);
 
 setRootLogger(pino({ name: 'procmesh', level: init.logLevel, base: { thread: init.index } }, pino.destination({ fd: 2, sync: true })));
 
+// TypeScript modules load without a build: Node's own type stripping where it has it (>= 22.6,
+// `process.features.typescript`), else tsx's loader, registered in this thread only.
+if (init.modules.some((m) => /\.[mc]?ts$/.test(m)) && (process.features as { typescript?: unknown }).typescript === undefined) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 for (const module of init.modules) await import(module);
 
 const node = new LocalProc({
@@ -48,6 +54,7 @@ const node = new LocalProc({
   requestLink: (peer) => emit({ type: 'need-link', to: peer }),
 });
 const proc = node.proc;
+startSpawner(proc); // remote and batch spawns of registered types (mesh/spawner.ts)
 
 /**
  * `ProcHostOptions.serve`: the proc also serves on a socket (a `MailboxServer` posting into it)
@@ -101,16 +108,6 @@ function decodeActorId(bytes: Uint8Array): ActorId {
 }
 
 const api: WorkerControl = {
-  async spawn(typeName, name, params) {
-    try {
-      const actor = createActor(typeName, decodePayload(params));
-      const handle = proc.spawn(name, actor);
-      handle.bind();
-      return ok(encodePayload(handle.actorId));
-    } catch (err) {
-      return fail(err);
-    }
-  },
   async stopActor(actorId, reason) {
     try {
       return ok(proc.stopActor(decodeActorId(actorId), reason) !== undefined);
@@ -156,6 +153,9 @@ const api: WorkerControl = {
   },
   async peerGone(peer, reason) {
     node.links.peerGone(peer, reason);
+  },
+  async peerRestarted(peer) {
+    node.peerRestarted(peer);
   },
   async noSuchPeer(peer) {
     node.links.noSuchPeer(peer);
