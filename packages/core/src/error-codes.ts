@@ -19,6 +19,7 @@ import type { PanicError, ParseErrorCode, ProcErrorCode } from './errors.js';
 import type { MailboxErrorCode, MailboxSenderErrorCode } from './mailbox/errors.js';
 import type { SequenceError } from './sequencing.js';
 import type { SupervisorErrorCode } from './supervise/spec.js';
+import type { SpawnError } from './mesh/errors.js';
 
 /** Every code of every core error class (closed: no `string`). */
 export type ProcmeshErrorCode =
@@ -34,7 +35,8 @@ export type ProcmeshErrorCode =
   | ActorError['code']
   | UndeliverableMessageError['code']
   | StatusTransitionError['code']
-  | SupervisorErrorCode;
+  | SupervisorErrorCode
+  | SpawnError['code'];
 
 /** ERR-1: the codes of `ProcmeshErrorCode`, as values. */
 export const PROCMESH_ERROR_CODES = [
@@ -96,6 +98,8 @@ export const PROCMESH_ERROR_CODES = [
   // SupervisorError
   'restart-intensity-exceeded',
   'invalid-child-spec',
+  // SpawnError
+  'spawn-failed',
 ] as const satisfies readonly ProcmeshErrorCode[];
 
 type Missing = Exclude<ProcmeshErrorCode, (typeof PROCMESH_ERROR_CODES)[number]>;

@@ -96,6 +96,17 @@ export {
   type SupervisorErrorCode,
 } from './supervise/spec.js';
 
+// Registered actor types, spawning on any proc, actor meshes (mesh/).
+export { registerActor, actorType, registeredActorTypes, type ActorType, type MessageOf, type ParamsOf } from './actor/registry.js';
+export { spawnRemote, spawnMany, type SpawnContext, type SpawnOptions } from './mesh/spawn.js';
+export { SPAWNER_NAME, startSpawner, spawnerRef, type SpawnSpec, type SpawnOutcome, type SpawnerMsg } from './mesh/spawner.js';
+export { SpawnError, type SpawnErrorCode } from './mesh/errors.js';
+export { ActorMesh, spawnMesh, gather, CAST_RANK_HEADER, type MeshFailure, type CastContext, type GatherContext } from './mesh/actor-mesh.js';
+export { Point, bindPoint, type Extent } from './mesh/point.js';
+export { sum, collect, firstError, type Ranked, type RankedResult, type FirstErrorState } from './mesh/accumulators.js';
+
+export { RestartIntensity, type RestartIntensityOptions } from './supervise/restart-intensity.js';
+
 // Supervision and introspection.
 export { ActorSupervisionEvent } from './supervision.js';
 export { ATTR, introspectAttrs, type IntrospectMessage, type IntrospectResult, type IntrospectView, type IntrospectCell } from './introspect.js';

@@ -58,6 +58,12 @@ export class LocalProc {
     });
   }
 
+  /** Proc `local:{peer}` was restarted: the next envelope for it gets a new link (LL-5). */
+  peerRestarted(peer: number): void {
+    this.links.forget(peer);
+    this.router.evict(ChannelAddr.local(peer));
+  }
+
   /** Close every link (what is queued comes back to its senders). */
   close(reason = 'proc closed'): void {
     this.links.close(reason);

@@ -23,6 +23,10 @@
  *
  * - HO-1: `shutdown()` resolves only when no worker is running and no port is open.
  * - HO-2: a worker that exits while not being torn down is a crash (SV-2).
+ * - HO-3: with `restart` set, a worker torn down by the failure policy or crashed is replaced by
+ *   a fresh worker with the same index and `ProcId`, its host-spawned roots spawned again (same
+ *   names, so the same ids: refs keep working), within the restart intensity (RI-1); a proc
+ *   stopped with `destroyProc` is not restarted.
  * - SV-3: the main proc's unhandled failures reach `supervisor` as a worker's do (`proc: 0`);
  *   the process exits with code 1 only when nobody listens (SV-1).
  */
@@ -30,6 +34,7 @@ import { Worker, MessageChannel, type MessagePort, type ResourceLimits } from 'n
 import * as Comlink from 'comlink';
 import {
   ActorId,
+  ActorMesh,
   ActorRef,
   ActorStatus,
   ActorSupervisionEvent,
@@ -37,13 +42,21 @@ import {
   Proc,
   ProcId,
   ProcmeshError,
+  Point,
+  RestartIntensity,
+  SpawnError,
   isProcmeshErrorCode,
+  rootLogger,
+  startSpawner,
+  type ActorType,
   type Config,
+  type RestartIntensityOptions,
+  type SpawnSpec,
   type Instance,
   type IntrospectResult,
   type ProcmeshErrorCode,
 } from '@procmesh/core';
-import { LocalProc, RingBuffer, decodePayload, encodePayload, type LinkEnd } from '@procmesh/core/transport';
+import { LocalProc, RingBuffer, decodePayload, encodePayload, spawnSpecs, type LinkEnd } from '@procmesh/core/transport';
 import { resolveAdmin, type AdminOptions } from './admin/options.js';
 import { AdminServer, type AdminEndpoint } from './admin/server.js';
 import { portEndpoint } from './endpoint.js';
@@ -117,6 +130,20 @@ export interface ProcHostOptions {
    * default `PROCMESH_ADMIN`, else off. Loopback only unless a token is set (AD-2).
    */
   readonly admin?: string | AdminOptions;
+  /**
+   * The restart policy of worker procs (DESIGN decision 14; HO-3): a worker torn down by the
+   * failure policy or dead on its own is replaced by a fresh one with the same `ProcId`, and the
+   * root actors spawned through the host are spawned again from their type and parameters, at
+   * most `maxRestarts` times per proc within `withinMs` (default 3 in 5,000 ms); then it is given
+   * up on (`restart-intensity-exceeded`). Unset: no restarts.
+   */
+  readonly restart?: RestartIntensityOptions;
+}
+
+/** A root actor spawned through the host: how to spawn it again (HO-3). */
+interface RootActor {
+  readonly actorId: ActorId;
+  readonly spec: SpawnSpec;
 }
 
 type WorkerState = 'starting' | 'ready' | 'stopping' | 'gone';
@@ -128,8 +155,8 @@ interface WorkerProc {
   readonly control: Comlink.Remote<WorkerControl>;
   readonly controlPort: MessagePort;
   state: WorkerState;
-  /** Root actors spawned through the host and not yet seen stopping (SV-2). */
-  readonly roots: Map<string, ActorId>;
+  /** Root actors spawned through the host and not yet seen stopping (SV-2, HO-3). */
+  readonly roots: Map<string, RootActor>;
   lastError: string | undefined;
   exited: Promise<void>;
   /** The bound address when the worker serves on a socket (`ProcHostOptions.serve`). */
@@ -144,7 +171,8 @@ export class ProcHost {
   /** A client instance on the main proc, for sending and opening ports. */
   readonly client: Instance<never>;
   private readonly workers = new Map<number, WorkerProc>();
-  private readonly linking = new Set<string>();
+  /** Links being created, each with its attempt's token (a dead worker's attempt never ends: HO-3). */
+  private readonly linking = new Map<string, object>();
   private readonly linked = new Set<string>();
   /** The ring of each link, so a dying worker's rings can be marked (RING-10). */
   private readonly rings = new Map<string, { from: number; to: number; ring: RingBuffer }>();
@@ -154,6 +182,10 @@ export class ProcHost {
     return this.adminServer;
   }
   private adminServer: AdminServer | undefined;
+  /** HO-3: the restart intensity of each proc index. */
+  private readonly intensity = new Map<number, RestartIntensity>();
+  /** The meshes spawned through the host, by member key (their failures: AM-2). */
+  private readonly meshes = new Map<string, ActorMesh<unknown>>();
 
   private constructor(private readonly options: ProcHostOptions) {
     this.main = new LocalProc({
@@ -164,6 +196,7 @@ export class ProcHost {
     });
     this.proc = this.main.proc;
     [this.client] = this.proc.instance('client');
+    startSpawner(this.proc);
     this.superviseMain();
   }
 
@@ -180,7 +213,7 @@ export class ProcHost {
     const port = coordinator.mailbox.openEnqueuePort<ActorSupervisionEvent>(
       coordinator.mailbox.allocatePort(),
       (event) => {
-        if (event.isError()) this.supervisor.reportFailure({ proc: 0, procId, event });
+        if (event.isError()) this.reportFailure(0, procId, event);
         else this.supervisor.publish({ type: 'actor-stopped', proc: 0, procId, event });
       },
       'ActorSupervisionEvent',
@@ -287,8 +320,8 @@ export class ProcHost {
       case 'supervision': {
         const ev = rebuildEvent(event.event);
         if (ev.isError()) {
-          this.supervisor.reportFailure({ proc: w.index, procId: w.procId, event: ev });
-          void this.teardown(w, `actor ${ev.actorId} failed`);
+          this.reportFailure(w.index, w.procId, ev);
+          void this.teardown(w, `actor ${ev.actorId} failed`, true);
         } else {
           w.roots.delete(ev.actorId.key);
           this.supervisor.publish({ type: 'actor-stopped', proc: w.index, procId: w.procId, event: ev });
@@ -308,13 +341,50 @@ export class ProcHost {
     if (!wasTornDown && !this.shuttingDown) {
       const reason = `worker of ${w.procId} exited with code ${code}${w.lastError !== undefined ? ` (${w.lastError})` : ''}`;
       this.supervisor.publish({ type: 'worker-crashed', proc: w.index, procId: w.procId, exitCode: code, error: w.lastError });
-      for (const actorId of w.roots.values()) {
-        const event = new ActorSupervisionEvent(actorId, undefined, ActorStatus.failed(reason));
-        this.supervisor.reportFailure({ proc: w.index, procId: w.procId, event });
+      for (const { actorId } of w.roots.values()) {
+        this.reportFailure(w.index, w.procId, new ActorSupervisionEvent(actorId, undefined, ActorStatus.failed(reason)));
       }
-      w.roots.clear();
       this.dropRoutes(w, reason);
       this.supervisor.publish({ type: 'proc-stopped', proc: w.index, procId: w.procId, reason });
+      void this.restart(w);
+    }
+  }
+
+  /** A failure to the supervisor (handled when a restart policy is set: SV-1) and to its mesh (AM-2). */
+  private reportFailure(proc: number, procId: ProcId, event: ActorSupervisionEvent): void {
+    this.supervisor.reportFailure({ proc, procId, event }, proc !== 0 && this.options.restart !== undefined);
+    this.meshes.get(event.actorId.key)?.reportFailure(event);
+  }
+
+  /**
+   * HO-3: replace a gone worker by a fresh one with the same index (so the same `ProcId`), within
+   * its restart intensity: start it, let every peer link to it anew (LL-5), then spawn its roots
+   * again in one batch. Envelopes sent to it meanwhile came back as `BrokenLink` (LL-2).
+   */
+  private async restart(w: WorkerProc): Promise<void> {
+    if (this.options.restart === undefined || this.shuttingDown || this.workers.get(w.index) !== w) return;
+    let intensity = this.intensity.get(w.index);
+    if (intensity === undefined) this.intensity.set(w.index, (intensity = new RestartIntensity(this.options.restart)));
+    if (!intensity.tryRestart()) {
+      const { maxRestarts, withinMs } = intensity;
+      this.supervisor.publish({ type: 'restart-intensity-exceeded', proc: w.index, procId: w.procId, maxRestarts, withinMs });
+      return;
+    }
+    try {
+      await this.startWorker(w.index);
+      const fresh = this.ready(w.index);
+      for (const [key, root] of w.roots) fresh.roots.set(key, root); // kept if this restart fails too
+      this.main.peerRestarted(w.index);
+      await Promise.all([...this.workers.values()].filter((o) => o !== fresh && o.state === 'ready').map((o) => o.control.peerRestarted(w.index)));
+      const roots = [...w.roots.values()];
+      await spawnSpecs(this.client, fresh.procId, roots.map((r) => r.spec));
+      this.supervisor.publish({ type: 'proc-restarted', proc: w.index, procId: w.procId, restarts: intensity.recent });
+      for (const r of roots) this.supervisor.publish({ type: 'actor-restarted', proc: w.index, procId: w.procId, actorId: r.actorId, typeName: r.spec.typeName });
+    } catch (err) {
+      if (this.shuttingDown) return;
+      rootLogger().warn({ err }, `restart of ${w.procId} failed`);
+      const current = this.workers.get(w.index);
+      if (current !== undefined && current.state === 'ready') void this.teardown(current, 'restart failed', true);
     }
   }
 
@@ -322,7 +392,8 @@ export class ProcHost {
   private async connect(from: number, to: number): Promise<void> {
     const key = `${from}->${to}`;
     if (this.linking.has(key) || this.linked.has(key)) return;
-    this.linking.add(key);
+    const attempt = {};
+    this.linking.set(key, attempt);
     try {
       const target = to === 0 ? 'main' : this.workers.get(to);
       const source = from === 0 ? 'main' : this.workers.get(from);
@@ -356,7 +427,7 @@ export class ProcHost {
       else await source.control.connectOut(to, 'port' in out ? Comlink.transfer(out, [out.port as MessagePort]) : out);
       this.linked.add(key);
     } finally {
-      this.linking.delete(key);
+      if (this.linking.get(key) === attempt) this.linking.delete(key);
     }
   }
 
@@ -372,11 +443,13 @@ export class ProcHost {
     for (const other of this.workers.values()) {
       if (other !== w && other.state === 'ready') void other.control.peerGone(w.index, reason).catch(() => undefined);
     }
-    for (const key of [...this.linked]) if (key.startsWith(`${w.index}->`) || key.endsWith(`->${w.index}`)) this.linked.delete(key);
+    const ofW = (key: string): boolean => key.startsWith(`${w.index}->`) || key.endsWith(`->${w.index}`);
+    for (const key of [...this.linked]) if (ofW(key)) this.linked.delete(key);
+    for (const key of [...this.linking.keys()]) if (ofW(key)) this.linking.delete(key); // its answer may never come
   }
 
   /** The failure policy: destroy with a bound, terminate, drop routes. */
-  private async teardown(w: WorkerProc, reason: string): Promise<void> {
+  private async teardown(w: WorkerProc, reason: string, restart: boolean): Promise<void> {
     if (w.state !== 'ready') return;
     w.state = 'stopping';
     const timeoutMs = this.options.teardownTimeoutMs ?? 2000;
@@ -386,6 +459,7 @@ export class ProcHost {
     w.state = 'gone';
     this.dropRoutes(w, `proc ${w.procId} was torn down: ${reason}`);
     this.supervisor.publish({ type: 'proc-stopped', proc: w.index, procId: w.procId, reason });
+    if (restart) await this.restart(w);
   }
 
   private ready(proc: number): WorkerProc {
@@ -396,13 +470,43 @@ export class ProcHost {
     return w;
   }
 
-  /** Spawn a registered actor type as a root actor on worker `proc`; returns its ref. */
-  async spawn<M>(proc: number, typeName: string, name: string, params: unknown = {}): Promise<ActorRef<M>> {
+  /**
+   * Spawn a registered actor type as a root actor on worker `proc` (through its spawner: one
+   * round trip); with an `ActorType` the ref's message type and the parameters are checked.
+   */
+  async spawn<M, P>(proc: number, type: ActorType<M, P>, name: string, params: P): Promise<ActorRef<M>>;
+  async spawn<M>(proc: number, typeName: string, name: string, params?: unknown): Promise<ActorRef<M>>;
+  async spawn(proc: number, type: string | ActorType<unknown, unknown>, name: string, params: unknown = {}): Promise<ActorRef<unknown>> {
+    const typeName = typeof type === 'string' ? type : type.typeName;
+    const [ref] = await this.spawnMany(proc, [{ typeName, name, params }]);
+    return ref as ActorRef<unknown>;
+  }
+
+  /** Spawn a batch of root actors on worker `proc` in one round trip. */
+  async spawnMany(proc: number, specs: readonly SpawnSpec[]): Promise<ActorRef<unknown>[]> {
     const w = this.ready(proc);
-    const result = unwrap(await w.control.spawn(typeName, name, encodePayload(params)));
-    const actorId = decodePayload(result) as ActorId;
-    w.roots.set(actorId.key, actorId);
-    return ActorRef.attest<M>(actorId);
+    let ids: ActorId[];
+    try {
+      ids = await spawnSpecs(this.client, w.procId, specs);
+    } catch (err) {
+      throw err instanceof SpawnError ? new HostError(err.code, err.message) : err;
+    }
+    ids.forEach((actorId, i) => w.roots.set(actorId.key, { actorId, spec: specs[i] as SpawnSpec }));
+    return ids.map((id) => ActorRef.attest(id));
+  }
+
+  /**
+   * One actor of `type` named `name` on each worker proc (or on `procs`, in that order: rank =
+   * position), as a mesh (mesh/actor-mesh.ts); its members' failures reach `mesh.onFailure` as
+   * one `MeshFailure` (AM-2); with a restart policy, members are respawned with their rank.
+   */
+  async spawnMesh<M, P>(type: ActorType<M, P>, name: string, params: P, procs: readonly number[] = [...this.procIds().keys()]): Promise<ActorMesh<M>> {
+    const refs = await Promise.all(
+      procs.map(async (proc, rank) => (await this.spawnMany(proc, [{ typeName: type.typeName, name, params, point: Point.of(rank, procs.length) }]))[0] as ActorRef<M>),
+    );
+    const mesh = new ActorMesh<M>(name, type.typeName, refs);
+    for (const ref of refs) this.meshes.set(ref.actorId.key, mesh as ActorMesh<unknown>);
+    return mesh;
   }
 
   /** Send `DrainAndStop` to an actor on its proc (any ref: an `ActorRef<M>`, a handle, `{ actorId }`). */
@@ -421,9 +525,20 @@ export class ProcHost {
     return this.ready(ref.actorId.proc.addr.port).control.introspect(encodePayload(ref.actorId));
   }
 
-  /** Tear a worker proc down as the failure policy does. */
+  /** Tear a worker proc down as the failure policy does (a deliberate stop: not restarted). */
   async destroyProc(proc: number, reason = 'destroyed by host'): Promise<void> {
-    await this.teardown(this.ready(proc), reason);
+    await this.teardown(this.ready(proc), reason, false);
+  }
+
+  /**
+   * Terminate a worker proc's thread from outside, with no teardown (as an out-of-memory death
+   * would): a crash (HO-2, SV-2), restarted under the restart policy. Resolves once it exited.
+   */
+  async killProc(proc: number): Promise<void> {
+    const w = this.ready(proc);
+    w.lastError = 'terminated by ProcHost.killProc';
+    await w.worker.terminate();
+    await w.exited;
   }
 
   /** HO-1: stop every actor, every worker and every port. */

@@ -9,7 +9,8 @@
  */
 export { ProcHost, HostError, type ProcHostOptions, type HostErrorCode } from './host.js';
 export { Supervisor, type InspectionEvent, type SupervisionFailure, type SupervisorEvents } from './supervisor.js';
-export { registerActor, registeredActorTypes } from './registry.js';
+// Actor types are registered in core (mesh/spawner.ts spawns them); re-exported for actor modules.
+export { registerActor, registeredActorTypes } from '@procmesh/core';
 export type { ActorTreeNode, TerminatedActor } from './protocol.js';
 // The admin endpoint (src/admin/; docs/guide.md, "Watching a running system").
 export type { AdminEndpoint, AdminInfo } from './admin/server.js';

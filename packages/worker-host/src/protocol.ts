@@ -52,8 +52,6 @@ export interface TerminatedActor {
 
 /** The worker's control endpoint (comlink). */
 export interface WorkerControl {
-  /** Spawn a registered actor type as a root actor; returns the msgpackr-encoded `ActorId`. */
-  spawn(typeName: string, name: string, params: Uint8Array): Promise<ControlResult<Uint8Array>>;
   stopActor(actorId: Uint8Array, reason: string): Promise<ControlResult<boolean>>;
   /** `proc.destroyAndWait`; ids as display strings. */
   destroy(timeoutMs: number, reason: string): Promise<ControlResult<{ stopped: string[]; aborted: string[] }>>;
@@ -65,6 +63,8 @@ export interface WorkerControl {
   connectIn(peer: number, end: LinkEnd): Promise<void>;
   /** `peer` is gone: return everything queued for it as undeliverable. */
   peerGone(peer: number, reason: string): Promise<void>;
+  /** `peer` was restarted with the same index: the next envelope for it gets a new link (LL-5). */
+  peerRestarted(peer: number): Promise<void>;
   /** The worker had no link to `peer` because no such proc exists. */
   noSuchPeer(peer: number): Promise<void>;
   /** The proc's terminated-actor snapshots (the admin endpoint). */

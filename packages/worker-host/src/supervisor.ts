@@ -10,7 +10,8 @@
  *
  * ## Invariants
  *
- * - SV-1: a failure with no `failure` listener and no inspector ends the process with code 1.
+ * - SV-1: a failure with no `failure` listener and no inspector ends the process with code 1,
+ *   unless a restart policy handles it (a worker proc's, under `ProcHostOptions.restart`).
  * - SV-2: a worker death yields one `worker-crashed` event and one failure per root actor the
  *   host spawned there and had not seen stop.
  * - SV-3: the host's main proc (`local:0,main`, proc 0) reports here too: its actors' unhandled
@@ -19,7 +20,7 @@
  *   listener: watching a host never changes SV-1.
  */
 import { EventEmitter } from 'node:events';
-import type { ActorSupervisionEvent, ProcId } from '@procmesh/core';
+import type { ActorId, ActorSupervisionEvent, ProcId } from '@procmesh/core';
 
 /** A failure reported by a proc: an actor failure, or a root actor lost with its worker. */
 export interface SupervisionFailure {
@@ -33,6 +34,12 @@ export type InspectionEvent =
   | { readonly type: 'proc-stopped'; readonly proc: number; readonly procId: ProcId; readonly reason: string }
   | { readonly type: 'actor-failed'; readonly proc: number; readonly procId: ProcId; readonly event: ActorSupervisionEvent }
   | { readonly type: 'actor-stopped'; readonly proc: number; readonly procId: ProcId; readonly event: ActorSupervisionEvent }
+  /** HO-3: a fresh worker replaced a gone one, same `ProcId`; `restarts` in the current window. */
+  | { readonly type: 'proc-restarted'; readonly proc: number; readonly procId: ProcId; readonly restarts: number }
+  /** HO-3: a root actor of a restarted proc was spawned again (same id). */
+  | { readonly type: 'actor-restarted'; readonly proc: number; readonly procId: ProcId; readonly actorId: ActorId; readonly typeName: string }
+  /** HO-3, RI-1: the proc died once more than its restart intensity allows; it stays gone. */
+  | { readonly type: 'restart-intensity-exceeded'; readonly proc: number; readonly procId: ProcId; readonly maxRestarts: number; readonly withinMs: number }
   | {
       readonly type: 'worker-crashed';
       readonly proc: number;
@@ -73,10 +80,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     for (const l of this.inspectors) l(event);
   }
 
-  /** @internal Report a failure (SV-1). */
-  reportFailure(failure: SupervisionFailure): void {
+  /** @internal Report a failure (SV-1); `handled`: a restart policy takes care of it. */
+  reportFailure(failure: SupervisionFailure, handled = false): void {
     this.publish({ type: 'actor-failed', proc: failure.proc, procId: failure.procId, event: failure.event });
-    if (this.listenerCount('failure') === 0 && this.inspectors.size === 0) {
+    if (!handled && this.listenerCount('failure') === 0 && this.inspectors.size === 0) {
       this.exitOnUnhandled(failure);
       return;
     }

@@ -14,6 +14,7 @@ import {
   ProcmeshError,
   configEntries,
   setRootLogger,
+  startSpawner,
   type ActorSupervisionEvent,
   type Config,
 } from '@procmesh/core';
@@ -30,7 +31,6 @@ import {
 import { actorTree, introspectActor, terminatedActors } from './admin/introspect.js';
 import { portEndpoint } from './endpoint.js';
 import type { ControlResult, WireError, WireSupervisionEvent, WorkerControl, WorkerEvent, WorkerInit } from './protocol.js';
-import { createActor } from './registry.js';
 
 const { init, control } = workerData as { init: WorkerInit; control: MessagePort };
 const events = parentPort as NonNullable<typeof parentPort>;
@@ -38,6 +38,12 @@ const emit = (event: WorkerEvent): void => events.postMessage(event);
 
 setRootLogger(pino({ name: 'procmesh', level: init.logLevel, base: { thread: init.index } }, pino.destination({ fd: 2, sync: true })));
 
+// TypeScript modules load without a build: Node's own type stripping where it has it (>= 22.6,
+// `process.features.typescript`), else tsx's loader, registered in this thread only.
+if (init.modules.some((m) => /\.[mc]?ts$/.test(m)) && (process.features as { typescript?: unknown }).typescript === undefined) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 for (const module of init.modules) await import(module);
 
 const node = new LocalProc({
@@ -47,6 +53,7 @@ const node = new LocalProc({
   requestLink: (peer) => emit({ type: 'need-link', to: peer }),
 });
 const proc = node.proc;
+startSpawner(proc); // remote and batch spawns of registered types (mesh/spawner.ts)
 
 /**
  * `ProcHostOptions.serve`: the proc also serves on a socket (a `MailboxServer` posting into it)
@@ -102,16 +109,6 @@ function decodeActorId(bytes: Uint8Array): ActorId {
 }
 
 const api: WorkerControl = {
-  async spawn(typeName, name, params) {
-    try {
-      const actor = createActor(typeName, decodePayload(params));
-      const handle = proc.spawn(name, actor);
-      handle.bind();
-      return ok(encodePayload(handle.actorId));
-    } catch (err) {
-      return fail(err);
-    }
-  },
   async stopActor(actorId, reason) {
     try {
       return ok(proc.stopActor(decodeActorId(actorId), reason) !== undefined);
@@ -147,6 +144,9 @@ const api: WorkerControl = {
   },
   async peerGone(peer, reason) {
     node.links.peerGone(peer, reason);
+  },
+  async peerRestarted(peer) {
+    node.peerRestarted(peer);
   },
   async noSuchPeer(peer) {
     node.links.noSuchPeer(peer);

@@ -24,6 +24,8 @@
  *   are counted in the log.
  * - LL-3: a malformed record or a decode failure ends the inbound link (logged); the producer
  *   sees it closed and returns what it still holds.
+ * - LL-5 (restarts): after `forget(peer)` the next envelope for `peer` asks for a new link; the
+ *   envelopes sent before came back (LL-2), none reaches the new incarnation out of order.
  * - LL-4 (flow control): links queue without bound, as upstream's channels (LZ-4; the ring Tx
  *   has no `maxQueued`); `proc.flush()` resolves once everything sent left the thread, links
  *   still being created included (LZ-3).
@@ -145,6 +147,15 @@ export class LocalLinkDialer {
   /** LL-2: there is no proc `local:{peer}`: what waits for it comes back as `Unroutable`. */
   noSuchPeer(peer: number): void {
     this.link(peer, false).fail('invalid-address', `no proc local:${peer} in this process`);
+  }
+
+  /**
+   * LL-5: `peer` was restarted (a fresh worker with the same index): forget the failed link, so
+   * the next envelope for it asks the host for a new one. Call after `peerGone`.
+   */
+  forget(peer: number): void {
+    this.links.delete(peer);
+    this.rings.delete(peer);
   }
 
   /** Close every link: what is queued comes back (CH-4); inbound links stop. */

@@ -152,6 +152,12 @@ export class DialMailboxRouter extends BaseMailboxSender {
     if (old !== undefined && !old.equals(addr)) this.clients.delete(String(old));
   }
 
+  /** Forget the cached client of `addr` (its link was replaced): the next envelope dials again. */
+  evict(addr: ChannelAddr): void {
+    this.forgetLast();
+    this.clients.delete(String(addr));
+  }
+
   unbind(prefix: Reference): void {
     this.forgetLast();
     for (const addr of this.book.unbind(prefix)) this.clients.delete(String(addr));
