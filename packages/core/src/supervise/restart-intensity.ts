@@ -1,8 +1,8 @@
 /**
  * supervise/restart-intensity.ts: OTP's restart intensity (`intensity` and `period` of a
  * supervisor's flags): at most `maxRestarts` restarts in any `withinMs` window; one more, and the
- * supervisor gives up (and escalates). Used by `ProcHost`'s proc restart policy; time comes from
- * the injected clock.
+ * supervisor gives up (and escalates). Used by `Supervisor` (SU-4) and by `ProcHost`'s proc
+ * restart policy; time comes from the injected clock.
  *
  * ## Invariants
  *

@@ -39,6 +39,7 @@
 import { ActorId } from '../id.js';
 import { ActorRef, type OncePortRef } from '../ref.js';
 import type { Timer } from '../clock.js';
+import { RestartIntensity } from './restart-intensity.js';
 import type { Actor, ActorHandle, Context, Instance } from '../actor/instance.js';
 import { Signal } from '../actor/signal.js';
 import type { ActorSupervisionEvent } from '../supervision.js';
@@ -83,7 +84,7 @@ class RestartDue {}
 
 export class Supervisor implements Actor<SupervisorMsg> {
   private readonly entries: Entry[] = [];
-  private readonly restartTimes: number[] = [];
+  private intensity: RestartIntensity | undefined;
   private cx: Instance<SupervisorMsg> | undefined;
   /** The children waiting to start again (SU-2), and the timer of the backoff. */
   private plan: { readonly members: Set<Entry>; delayMs: number; token: RestartDue | undefined; timer: Timer | undefined } | undefined;
@@ -185,21 +186,16 @@ export class Supervisor implements Actor<SupervisorMsg> {
     this.plan = undefined;
   }
 
-  /** SU-4 */
+  /** SU-4 (the counting is RI-1 of restart-intensity.ts, shared with ProcHost's proc restarts) */
   private countRestart(entry: Entry): void {
-    const now = this.instance().clock.now();
-    const period = this.options.periodMs ?? 5000;
-    const times = this.restartTimes;
-    times.push(now);
-    while (times.length > 0 && (times[0] as number) <= now - period) times.shift();
-    const intensity = this.options.intensity ?? 3;
-    if (times.length > intensity) {
-      this.plan = undefined;
-      throw new SupervisorError(
-        'restart-intensity-exceeded',
-        `supervisor ${this.instance().selfId}: restart intensity exceeded (more than ${intensity} restarts in ${period} ms), child '${entry.spec.name}' ended`,
-      );
-    }
+    const cx = this.instance();
+    this.intensity ??= new RestartIntensity({ maxRestarts: this.options.intensity ?? 3, withinMs: this.options.periodMs ?? 5000 }, cx.clock);
+    if (this.intensity.tryRestart()) return;
+    this.plan = undefined;
+    throw new SupervisorError(
+      'restart-intensity-exceeded',
+      `supervisor ${cx.selfId}: restart intensity exceeded (more than ${this.intensity.maxRestarts} restarts in ${this.intensity.withinMs} ms), child '${entry.spec.name}' ended`,
+    );
   }
 
   /** SU-2: start the plan's children once every one of them ended and the backoff ran out. */
