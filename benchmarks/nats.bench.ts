@@ -33,7 +33,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ActorId, ActorRef, Proc, type Actor, type Context, type PortRef } from '@procmesh/core';
 import { Packr } from 'msgpackr';
-import { gitCommit, median, percentile, small, type Small } from './lib/stats.js';
+import { gitCommit, median, percentile, roundTrips, small, type Small } from './lib/stats.js';
 
 export type NatsImpl = 'procmesh actors' | 'raw request/reply' | 'raw publish' | 'JetStream publish';
 export type NatsScenario = 'ping-pong small' | 'one-way small';
@@ -185,16 +185,6 @@ async function startServer(): Promise<{ url: string; child: ChildProcess; dir: s
 interface Contestant<R> {
   readonly impl: NatsImpl;
   run(): Promise<R>;
-}
-
-async function roundTrips(iterations: number, roundTrip: (i: number) => Promise<unknown>): Promise<Float64Array> {
-  const samples = new Float64Array(iterations);
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    await roundTrip(i);
-    samples[i] = (performance.now() - t0) * 1000;
-  }
-  return samples;
 }
 
 async function timed(count: number, body: () => Promise<void>): Promise<number> {

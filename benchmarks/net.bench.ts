@@ -36,7 +36,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { ActorId, ActorRef, ChannelAddr, Proc, type Actor, type Context, type PortRef } from '@procmesh/core';
 import { dial, serve } from '@procmesh/core/transport';
 import { Packr } from 'msgpackr';
-import { gitCommit, median, percentile, small, type Small } from './lib/stats.js';
+import { gitCommit, median, percentile, roundTrips, small, type Small } from './lib/stats.js';
 
 export type NetTransport = 'tcp' | 'unix';
 export type NetImpl = 'procmesh' | 'procmesh actors' | 'raw+msgpackr' | 'raw net';
@@ -252,16 +252,6 @@ interface Contestant<R> {
   teardown(): Promise<void>;
 }
 
-async function measureRoundTrips(iterations: number, roundTrip: (i: number) => Promise<unknown>): Promise<Float64Array> {
-  const samples = new Float64Array(iterations);
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    await roundTrip(i);
-    samples[i] = (performance.now() - t0) * 1000;
-  }
-  return samples;
-}
-
 async function pingPongProcmesh(transport: NetTransport, iterations: number, warmup: number): Promise<Contestant<Float64Array>> {
   const [replyAddr, replies] = await serve<Small>(listenAddr(transport));
   const peer = await startPeer({ role: 'procmesh-echo', transport, replyTo: String(replyAddr) });
@@ -270,10 +260,10 @@ async function pingPongProcmesh(transport: NetTransport, iterations: number, war
     tx.post(small(i));
     return replies.recv();
   };
-  await measureRoundTrips(warmup, roundTrip);
+  await roundTrips(warmup, roundTrip);
   return {
     impl: 'procmesh',
-    run: () => measureRoundTrips(iterations, roundTrip),
+    run: () => roundTrips(iterations, roundTrip),
     teardown: async () => {
       tx.close();
       replies.close();
@@ -293,10 +283,10 @@ async function pingPongActors(transport: NetTransport, iterations: number, warmu
     echo.send(client, { ping: small(i), reply });
     return replies.recv();
   };
-  await measureRoundTrips(warmup, roundTrip);
+  await roundTrips(warmup, roundTrip);
   return {
     impl: 'procmesh actors',
-    run: () => measureRoundTrips(iterations, roundTrip),
+    run: () => roundTrips(iterations, roundTrip),
     teardown: async () => {
       await proc.flush();
       await proc.stopServing('bench over');
@@ -329,10 +319,10 @@ async function pingPongRaw(transport: NetTransport, iterations: number, warmup: 
       waiter = resolve;
       socket.write(frame);
     });
-  await measureRoundTrips(warmup, roundTrip);
+  await roundTrips(warmup, roundTrip);
   return {
     impl: 'raw net',
-    run: () => measureRoundTrips(iterations, roundTrip),
+    run: () => roundTrips(iterations, roundTrip),
     teardown: async () => {
       socket.destroy();
       await peer.stop();
