@@ -56,7 +56,7 @@ import {
   type IntrospectResult,
   type ProcmeshErrorCode,
 } from '@procmesh/core';
-import { LocalProc, RingBuffer, decodePayload, encodePayload, spawnSpecs, type LinkEnd } from '@procmesh/core/transport';
+import { LocalProc, RingBuffer, decodePayload, encodePayload, spawnSpecs, type LinkEnd, type NatsOptions } from '@procmesh/core/transport';
 import { resolveAdmin, type AdminOptions } from './admin/options.js';
 import { AdminServer, type AdminEndpoint } from './admin/server.js';
 import { portEndpoint } from './endpoint.js';
@@ -105,13 +105,15 @@ export interface ProcHostOptions {
   /** Bound on a worker's `destroyAndWait` during teardown (default 2000 ms). */
   readonly teardownTimeoutMs?: number;
   /**
-   * Worker procs that also serve on a socket (`tcp:127.0.0.1:0`, `unix:`, ...; a function picks
+   * Worker procs that also serve on a socket (`tcp:127.0.0.1:0`, `unix:`, ...; `nats:`: see `nats`; a function picks
    * per worker index, `undefined` for none), so procs in other processes or on other machines
    * reach them: such a worker posts envelopes arriving on the socket into its proc, and sends
    * envelopes for non-`local:` procs by dialing the address in their id. Its id stays
    * `local:N,...`; a peer binds it to `servedAddr(N)` in its `DialMailboxRouter`.
    */
   readonly serve?: string | ((index: number) => string | undefined);
+  /** How `serve: 'nats://h:p/app'` workers connect (plain data); worker N serves subject `app.<name>_N`. */
+  readonly nats?: NatsOptions;
   /**
    * A shared token for the sockets of serving workers (`serve`; the net channel's `auth.token`,
    * docs/threat-model.md): a peer that does not present it is refused before any envelope is read,
@@ -264,6 +266,7 @@ export class ProcHost {
     const init: WorkerInit = {
       ...(serveAddr !== undefined ? { serve: serveAddr } : {}),
       ...(this.options.peerToken !== undefined ? { peerToken: this.options.peerToken } : {}),
+      ...(this.options.nats !== undefined ? { nats: this.options.nats } : {}),
       index,
       procName: name,
       modules: (this.options.modules ?? []).map((m) => (m instanceof URL ? m.href : m.startsWith('/') ? new URL(`file://${m}`).href : m)),

@@ -6,7 +6,7 @@
  * names that do not parse survive.
  */
 import type { ConfigEntry, IntrospectResult, ProcmeshErrorCode } from '@procmesh/core';
-import type { LinkEnd } from '@procmesh/core/transport';
+import type { LinkEnd, NatsOptions } from '@procmesh/core/transport';
 
 /** `workerData` of a procmesh worker. */
 export interface WorkerInit {
@@ -18,8 +18,10 @@ export interface WorkerInit {
   /** Configuration overrides (`Config` keys). */
   readonly config: Readonly<Record<string, number | boolean>>;
   readonly logLevel: string;
-  /** Also serve the proc on this socket address (`ProcHostOptions.serve`). */
+  /** Also serve the proc on this socket address or NATS subject prefix (`ProcHostOptions.serve`). */
   readonly serve?: string;
+  /** How a `nats:` serve address connects (`ProcHostOptions.nats`; plain data). */
+  readonly nats?: NatsOptions;
   /** The shared token of `ProcHostOptions.peerToken`: required of peers, presented when dialing. */
   readonly peerToken?: string;
 }

@@ -10,6 +10,7 @@ import * as Comlink from 'comlink';
 import { pino } from 'pino';
 import {
   ActorId,
+  ChannelAddr,
   CodecError,
   ProcmeshError,
   configEntries,
@@ -56,7 +57,7 @@ const proc = node.proc;
 startSpawner(proc); // remote and batch spawns of registered types (mesh/spawner.ts)
 
 /**
- * `ProcHostOptions.serve`: the proc also serves on a socket (a `MailboxServer` posting into it)
+ * `ProcHostOptions.serve`: the proc also serves on a socket or a NATS subject (a `MailboxServer` posting into it)
  * and reaches procs outside this process by dialing the address in their id (the proc's
  * `LocalLinkDialer` hands non-`local:` addresses to a `MailboxDialer`). Its id stays `local:N,...`: a peer elsewhere binds that id to the
  * served address in its own `DialMailboxRouter` (see `ProcHost.servedAddr`).
@@ -64,8 +65,14 @@ startSpawner(proc); // remote and batch spawns of registered types (mesh/spawner
 let served: { readonly addr: string; readonly server: MailboxServer; readonly dialer: MailboxDialer } | undefined;
 if (init.serve !== undefined) {
   const token = init.peerToken;
-  const [bound, rx] = await serve<MessageEnvelope>(init.serve, { codec: envelopeTupleCodec, ...(token !== undefined ? { auth: { token } } : {}) });
-  const dialer = new MailboxDialer(token !== undefined ? { auth: { token } } : {});
+  // A `nats:` address names a subject prefix, as for `Proc.direct`: the worker serves
+  // `<subject>.<procName>`; serve and dial share one connection (`init.nats`, NC-1).
+  const target = ChannelAddr.parse(init.serve);
+  const at = target.transport === 'nats' ? target.withSubject(`${target.subject}.${init.procName}`) : target;
+  const nats = init.nats !== undefined ? { nats: init.nats } : {};
+  const auth = token !== undefined ? { auth: { token } } : {};
+  const [bound, rx] = await serve<MessageEnvelope>(at, { codec: envelopeTupleCodec, ...auth, ...nats });
+  const dialer = new MailboxDialer({ ...auth, ...nats });
   node.links.remote = dialer.dial;
   served = { addr: String(bound), server: MailboxServer.serve(proc, rx), dialer };
 }
