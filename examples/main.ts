@@ -9,11 +9,16 @@
  * on 1 proc (the baseline) and on `--procs` procs; the answer is checked against a sieve.
  *
  *   node examples/dist/main.js [--procs N] [--size N] [--chunks N] [--no-failure] [--no-baseline]
+ *
+ * With `--nats` the same job runs across OS processes over a NATS system instead (nats-job.ts):
+ * the coordinator and reducer here, `--procs` mapper processes (default 2: 3 OS processes), on a
+ * `nats-server` the example starts (or `--nats-url`); the fault is a mapper process SIGKILLed.
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Display } from './display.js';
 import { KNOWN_PI, sieve, type PrimeTally } from './primes.js';
+import { runNatsJob } from './nats-job.js';
 import { runJob, type JobSpec, type RunResult } from './run.js';
 
 const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js [options])
@@ -25,6 +30,8 @@ const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js 
   --no-failure    do not inject the mapper failure
   --no-baseline   skip the 1-proc baseline run (no speed-up figure)
   --admin ADDR    serve the admin endpoint on ADDR (e.g. tcp:127.0.0.1:9901; default PROCMESH_ADMIN)
+  --nats          run across OS processes over NATS: --procs mapper processes (default 2), a coordinator here
+  --nats-url URL  the NATS server for --nats (default: start nats-server on a free loopback port)
   -h, --help      this text`;
 
 interface Options {
@@ -35,6 +42,8 @@ interface Options {
   readonly transport: 'ring' | 'port';
   readonly failure: boolean;
   readonly baseline: boolean;
+  readonly nats: boolean;
+  readonly natsUrl: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -49,6 +58,8 @@ function parseOptions(argv: string[]): Options {
       'no-failure': { type: 'boolean', default: false },
       'no-baseline': { type: 'boolean', default: false },
       admin: { type: 'string' },
+      nats: { type: 'boolean', default: false },
+      'nats-url': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -72,12 +83,14 @@ function parseOptions(argv: string[]): Options {
   if (transport !== 'ring' && transport !== 'port') throw new UsageError(`--transport must be ring or port, got '${transport}'`);
   return {
     transport,
-    procs: int('procs', values.procs, availableParallelism(), 1, 64),
+    procs: int('procs', values.procs, values.nats || values['nats-url'] !== undefined ? 2 : availableParallelism(), 1, 64),
     size,
     chunks,
     window: int('window', values.window, 4, 1, 1000),
     failure: !values['no-failure'],
     baseline: !values['no-baseline'],
+    nats: values.nats || values['nats-url'] !== undefined,
+    natsUrl: values['nats-url'],
   };
 }
 
@@ -103,6 +116,7 @@ async function main(): Promise<number> {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 1;
   }
+  if (opts.nats) return mainNats(opts);
   const spec: JobSpec = {
     size: opts.size,
     chunks: opts.chunks,
@@ -182,6 +196,41 @@ async function main(): Promise<number> {
   for (const [k, v] of rows) console.log(`  ${k.padEnd(12)} ${v}`);
   console.log(allOk ? `\n✔ correct: every run found ${fmt(expected.count)} primes below ${fmt(opts.size)}` : `\n✘ wrong result`);
   return allOk ? 0 : 1;
+}
+
+/** `--nats`: the job across OS processes over NATS (nats-job.ts). */
+async function mainNats(opts: Options): Promise<number> {
+  // a killed mapper makes the coordinator's channel to it log "connection lost": expected here
+  process.env['PROCMESH_LOG'] ??= 'error';
+  console.log(`procmesh example: map-reduce across OS processes over NATS`);
+  console.log(
+    `  count the primes below ${fmt(opts.size)} by trial division, in ${fmt(opts.chunks)} chunks; one mapper OS process per --procs (${opts.procs}),` +
+      ` the coordinator and the Reducer actor in this process`,
+  );
+  if (opts.failure) console.log(`  fault injection: one mapper process is SIGKILLed once 30% of the chunks are done`);
+  const expected = sieve(opts.size);
+  const r = await runNatsJob(
+    { size: opts.size, chunks: opts.chunks, window: opts.window, nodes: opts.procs, failure: opts.failure, stallMs: 30_000, url: opts.natsUrl },
+    new Display(),
+  );
+  const ok = r.count === expected.count && r.sum === expected.sum;
+  const m = r.messages;
+  const total = m.map + m.partial + m.report;
+  const rows: [string, string][] = [
+    ['result', `π(${fmt(opts.size)}) = ${fmt(r.count)}, sum of the primes ${fmt(r.sum)}`],
+    ['check', `sieve of Eratosthenes: ${fmt(expected.count)} primes, sum ${fmt(expected.sum)}`],
+    ['nats', r.server],
+    ['processes', `${opts.procs + 1} OS processes at the start (this one + ${opts.procs} mapper processes)${r.killed !== undefined ? ', 1 replacement' : ''}`],
+    ['wall time', `${secs(r.wallMs)} (job), ${secs(r.startupMs)} to start the processes`],
+    ['messages', `${fmt(total)} exchanged over NATS: ${fmt(m.map)} map, ${fmt(m.partial)} partial, ${fmt(m.report)} reports` + (m.returned > 0 ? `, ${fmt(m.returned)} returned undeliverable` : '')],
+    ['fault', r.killed === undefined ? 'none injected' : `killed ${r.killed}; ${r.redispatched} chunk(s) re-dispatched, ${r.duplicates} duplicate partial(s) ignored`],
+  ];
+  console.log('\nprocesses');
+  for (const p of r.procs) console.log(`  mapper ${p.index}  ${p.procId}  ${p.chunks} chunks  ${p.state}`);
+  console.log('\nsummary');
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(12)} ${v}`);
+  console.log(ok ? `\n✔ correct: every run found ${fmt(expected.count)} primes below ${fmt(opts.size)}` : `\n✘ wrong result: expected ${fmt(expected.count)} (sum ${fmt(expected.sum)})`);
+  return ok ? 0 : 1;
 }
 
 main().then(
