@@ -4,7 +4,8 @@
  * there (the registry serves their dependencies), type-check the app under `strict` and
  * `NodeNext` with the workspace's TypeScript (declarations included: `skipLibCheck` off), and
  * run a two-worker request/reply with an actor module registered by `registerActor`. Also:
- * each tarball carries its README and LICENSE, and every source map points at a shipped file.
+ * each tarball carries its README and LICENSE, and every source map points at a shipped file;
+ * the installed `procmesh` bin (`npx procmesh top`, issue 14) reads a live host.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { ProcHost } from '@procmesh/worker-host';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const tsc = join(repo, 'node_modules/typescript/bin/tsc');
@@ -125,5 +127,17 @@ describe('the packed packages in a fresh app (issue 13)', { timeout: 400_000 }, 
       { words: 4, from: 'local:1,proc_1' },
       { words: 4, from: 'local:2,proc_2' },
     ]);
+  });
+
+  it('the installed bin: npx procmesh top answers a live host, and the TUI\'s ink and react resolve (after the install above)', { timeout: 120_000 }, async () => {
+    const host = await ProcHost.start({ procs: 1, admin: 'tcp:127.0.0.1:0' });
+    try {
+      const { stdout } = await sh('npx', ['--no-install', 'procmesh', 'top', String(host.admin?.addr), '--diagnose'], app, 60_000);
+      assert.match(stdout, /all 2 procs answered within 2000 ms/);
+    } finally {
+      await host.shutdown();
+    }
+    const installed = join(app, 'node_modules/@procmesh/worker-host');
+    await sh(process.execPath, ['--input-type=module', '-e', "await import('ink'); await import('react');"], installed, 30_000);
   });
 });

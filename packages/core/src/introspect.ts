@@ -33,6 +33,15 @@ export interface IntrospectCell {
   readonly supervisionEvent: ActorSupervisionEvent | undefined;
   readonly publishedAttrs: Record<string, unknown> | undefined;
   readonly queryChild: ((child: string) => IntrospectResult | undefined) | undefined;
+  /** ST-4 (actor/cell.ts): handler time of the last batch and the largest, µs; when it began (ms, 0: never). */
+  readonly lastHandlerTimeUs?: number;
+  readonly maxHandlerTimeUs?: number;
+  readonly lastHandledAt?: number;
+  /** Items waiting in the actor's work queue. */
+  readonly queueDepth?: number;
+  /** ST-5 (actor/cell.ts): failed children's events seen, and the latest. */
+  readonly childFailures?: number;
+  readonly lastChildFailure?: ActorSupervisionEvent | undefined;
   /** The actor's flight recorder, when on (flight-recorder.ts). */
   readonly flightRecorder?: { toJSON(): string | undefined } | undefined;
   readonly parent: IntrospectCell | undefined;
@@ -70,6 +79,8 @@ export interface IntrospectResult {
 }
 
 const PREFIX = 'hyperactor::introspect::';
+/** procmesh's own attributes (upstream has no such key): the same short-name scheme. */
+const PM_PREFIX = 'procmesh::introspect::';
 
 /** Upstream's attribute names. */
 export const ATTR = {
@@ -83,6 +94,18 @@ export const ATTR = {
   IS_SYSTEM: `${PREFIX}is_system`,
   /** JSON of the flight recorder's events (upstream's `RecordedEvent`s), absent when off or empty. */
   FLIGHT_RECORDER: `${PREFIX}flight_recorder`,
+  /** procmesh: items waiting in the work queue. */
+  QUEUE_DEPTH: `${PM_PREFIX}queue_depth`,
+  /** procmesh (ST-4): the last batch's mean handler time per message, µs. */
+  LAST_HANDLER_TIME_US: `${PM_PREFIX}last_handler_time_us`,
+  /** procmesh (ST-4): the largest `last_handler_time_us` so far. */
+  MAX_HANDLER_TIME_US: `${PM_PREFIX}max_handler_time_us`,
+  /** procmesh (ST-4): RFC 3339, when the last handled message began; absent before the first. */
+  LAST_HANDLED_AT: `${PM_PREFIX}last_handled_at`,
+  /** procmesh (ST-5): how many failed children's supervision events reached this actor. */
+  CHILD_FAILURES: `${PM_PREFIX}child_failures`,
+  /** procmesh (ST-5): the latest, `{ actor, error_message, root_cause_actor, root_cause_name?, occurred_at }`. */
+  LAST_CHILD_FAILURE: `${PM_PREFIX}last_child_failure`,
   CHILDREN: `${PREFIX}children`,
   FAILURE_ERROR_MESSAGE: `${PREFIX}failure_error_message`,
   FAILURE_ROOT_CAUSE_ACTOR: `${PREFIX}failure_root_cause_actor`,
@@ -94,6 +117,22 @@ export const ATTR = {
 } as const;
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString();
+
+const round3 = (us: number): number => Math.round(us * 1000) / 1000;
+
+/** ST-5: a child's failure with its root cause, as the `last_child_failure` attr holds it. */
+function failureSummary(event: ActorSupervisionEvent): Record<string, unknown> {
+  const root = event.actuallyFailingActor();
+  const status = event.actorStatus;
+  const summary: Record<string, unknown> = {
+    actor: String(event.actorId),
+    error_message: status.kind === 'failed' ? status.error : String(status),
+    root_cause_actor: String(root.actorId),
+    occurred_at: rfc3339(root.occurredAt),
+  };
+  if (root.displayName !== undefined) summary['root_cause_name'] = root.displayName;
+  return summary;
+}
 
 /** Parse the attrs of a result (helper for callers and tests). */
 export function introspectAttrs(result: IntrospectResult): Record<string, unknown> {
@@ -121,6 +160,13 @@ export function actorPayload(cell: IntrospectCell): IntrospectResult {
     attrs[ATTR.LAST_HANDLER] = h.arm === undefined ? h.typeName : `${h.typeName}.${h.arm}`;
   }
   attrs[ATTR.TOTAL_PROCESSING_TIME_US] = Math.round(cell.totalProcessingTimeUs);
+  attrs[ATTR.LAST_HANDLER_TIME_US] = round3(cell.lastHandlerTimeUs ?? 0);
+  attrs[ATTR.MAX_HANDLER_TIME_US] = round3(cell.maxHandlerTimeUs ?? 0);
+  if (cell.lastHandledAt !== undefined && cell.lastHandledAt > 0) attrs[ATTR.LAST_HANDLED_AT] = rfc3339(cell.lastHandledAt);
+  attrs[ATTR.QUEUE_DEPTH] = status.kind === 'stopped' || status.kind === 'failed' ? 0 : (cell.queueDepth ?? 0);
+  attrs[ATTR.CHILD_FAILURES] = cell.childFailures ?? 0;
+  const childFailure = cell.lastChildFailure;
+  if (childFailure !== undefined) attrs[ATTR.LAST_CHILD_FAILURE] = failureSummary(childFailure);
   const recorded = cell.flightRecorder?.toJSON();
   if (recorded !== undefined) attrs[ATTR.FLIGHT_RECORDER] = recorded;
   attrs[ATTR.IS_SYSTEM] = cell.isSystem;

@@ -12,6 +12,14 @@
  * - CE-1: `traverse` is a pre-order walk, children in ascending pid order.
  * - CE-2: `unlinkFromParent` removes the cell from its parent's children and tells the parent
  *   (`childUnlinked`: a parent waiting for its children to stop wakes when none is left, AC-4).
+ * - ST-4: the handler-time stats are written once per batch of work (actor/run.ts
+ *   `processBatch`): `lastHandlerTimeUs` is the batch's mean time per item (exact for a batch
+ *   of one, for an async handler and with the flight recorder on), `maxHandlerTimeUs` the
+ *   largest `lastHandlerTimeUs` so far, `lastHandledAt` the wall-clock start of that batch
+ *   (0: nothing handled yet).
+ * - ST-5: `childFailures` counts the failed children's supervision events delivered to this
+ *   actor (absorbed or not), and `lastChildFailure` is the latest one: with its root cause
+ *   (`actuallyFailingActor`), it tells why a child failed after the child is gone.
  */
 import type { Clock } from '../clock.js';
 import type { ActorId } from '../id.js';
@@ -27,6 +35,8 @@ export interface CellInstance {
   readonly actor: unknown;
   /** The instance's local handle (an `ActorHandle`; the type is the caller's claim). */
   handle(): unknown;
+  /** Items in the instance's work queue, not yet handled (introspection's `queue_depth`). */
+  readonly queueDepth: number;
   /** Throws when the instance has no loop (clients) or finished. */
   signal(signal: Signal): void;
   /** A child's supervision event (AC-5); false if it could not be delivered. */
@@ -52,6 +62,16 @@ export class InstanceCell implements IntrospectCell {
   readonly clock: Clock;
   messagesProcessed = 0;
   totalProcessingTimeUs = 0;
+  /** ST-4 */
+  lastHandlerTimeUs = 0;
+  /** ST-4 */
+  maxHandlerTimeUs = 0;
+  /** ST-4: wall-clock ms, 0 until a message was handled. */
+  lastHandledAt = 0;
+  /** ST-5 */
+  childFailures = 0;
+  /** ST-5 */
+  lastChildFailure: ActorSupervisionEvent | undefined;
   lastHandler: HandlerInfo | undefined;
   /** FI-1: written once, before the status turns terminal. */
   supervisionEvent: ActorSupervisionEvent | undefined;
@@ -74,6 +94,18 @@ export class InstanceCell implements IntrospectCell {
     this.status = new StatusCell(initial);
     this.createdAt = clock.now();
     this.clock = clock;
+  }
+
+  /** Introspection's `queue_depth`: the instance's work queue length. */
+  get queueDepth(): number {
+    return this.instance.queueDepth;
+  }
+
+  /** ST-5: a child's supervision event reached this actor. */
+  noteChildEvent(event: ActorSupervisionEvent): void {
+    if (!event.isError()) return;
+    this.childFailures++;
+    this.lastChildFailure = event;
   }
 
   /** CE-1: pre-order walk of this subtree, children in ascending pid order. */

@@ -374,6 +374,7 @@ export class Instance<M> implements SendContext {
   /** @internal A child's supervision event (AC-5). Returns false if it could not be delivered. */
   deliverSupervisionEvent(event: ActorSupervisionEvent): boolean {
     if (this.kind === 'client' || this.loopFinished || this.aborted) return false;
+    this.cell.noteChildEvent(event); // ST-5
     if (this.inverted !== undefined) {
       this.inverted.supervision.push(event);
       return true;
@@ -470,6 +471,11 @@ export class Instance<M> implements SendContext {
 
   /** The actor object (spawned actors), for `resolveActorRef` type checks. */
   actor: Actor<M> | undefined;
+
+  /** Items waiting in the work queue (introspection's `queue_depth`). */
+  get queueDepth(): number {
+    return this.work.size;
+  }
 
   /** @internal Items handled synchronously by the last `processBatch` call (actor/run.ts). */
   batchCount = 0;

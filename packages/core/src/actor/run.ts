@@ -23,6 +23,7 @@ import { ActorSupervisionEvent } from '../supervision.js';
 import { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, Undeliverable, type Headers } from '../mailbox/envelope.js';
 import { ActorError, ActorErrorKind, describeThrown } from './errors.js';
+import type { InstanceCell } from './cell.js';
 import type { Actor, Instance } from './instance.js';
 import { Signal } from './signal.js';
 
@@ -233,6 +234,8 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
  * Timing (ST-3): the clock is read once per batch, not per message. Every item of a batch is
  * `processing` since the batch start, and the batch's elapsed time goes to
  * `totalProcessingTimeUs`; an item that returns a promise adds its time until it settles.
+ * ST-4: the last/max handler time and the last handled time are written once per batch
+ * (`noteBatch`: a few stores and one comparison per batch, nothing per item).
  */
 function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stopForControl: boolean): Promise<ActorErrorKind | undefined> | undefined {
   const work = inst.work;
@@ -253,7 +256,9 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       result = inst.runWorkItem(actor, work.tag, work.message, work.headers as Headers, since);
     } catch (err) {
       inst.batchCount = n - 1;
-      cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
+      const elapsed = clock.monotonic() - start;
+      cell.totalProcessingTimeUs += elapsed * 1000;
+      noteBatch(cell, (elapsed * 1000) / n, since);
       if (rec !== undefined) rec.failed(cell.lastHandler?.arm, err, clock.monotonic() - mark, since);
       return handlerFailed(inst, actor, err, work.message, work.headers as Headers, work.sender);
     }
@@ -271,12 +276,14 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
           cell.messagesProcessed++;
           const done = clock.monotonic();
           cell.totalProcessingTimeUs += (done - suspended) * 1000;
+          noteBatch(cell, (done - began) * 1000, since);
           if (rec !== undefined) rec.handled(arm, done - began, since);
           return undefined;
         },
         (err: unknown) => {
           const done = clock.monotonic();
           cell.totalProcessingTimeUs += (done - suspended) * 1000;
+          noteBatch(cell, (done - began) * 1000, since);
           if (rec !== undefined) rec.failed(arm, err, done - began, since);
           return handlerFailed(inst, actor, err, message, headers, sender);
         },
@@ -291,8 +298,17 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
     if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
   }
   inst.batchCount = n;
-  cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
+  const elapsed = clock.monotonic() - start;
+  cell.totalProcessingTimeUs += elapsed * 1000;
+  if (n > 0) noteBatch(cell, (elapsed * 1000) / n, since); // ST-4: once per batch
   return undefined;
+}
+
+/** ST-4: a batch's mean time per item (µs) as the last handler time; the max; when it began. */
+function noteBatch(cell: InstanceCell, us: number, since: number): void {
+  cell.lastHandlerTimeUs = us;
+  if (us > cell.maxHandlerTimeUs) cell.maxHandlerTimeUs = us;
+  cell.lastHandledAt = since;
 }
 
 /**
