@@ -54,6 +54,7 @@ export const PROCMESH_ERROR_CODES = [
   'already-bound',
   'missing-reducer-spec',
   'not-inverted',
+  'invalid-spawn-option',
   // PanicError
   'panic',
   // ChannelError, SendError

@@ -43,7 +43,9 @@ export type ProcErrorCode =
   /** `openReducePort` with an accumulator that has no reducer spec */
   | 'missing-reducer-spec'
   /** the inverted-actor receivers asked of an instance that is not inverted */
-  | 'not-inverted';
+  | 'not-inverted'
+  /** a spawn option out of its range (`ActorSpawnOptions`) */
+  | 'invalid-spawn-option';
 
 export class ProcError extends ProcmeshError {
   readonly code: ProcErrorCode;

@@ -40,6 +40,7 @@ export { WeakProc } from './weak-proc.js';
 
 // Actors.
 export { Instance, ActorHandle, type Actor, type Context, type ProcServices, type InstanceKind, type WorkCell } from './actor/instance.js';
+export type { ActorSpawnOptions } from './actor/spawn-options.js';
 export type { ActorHooks } from './actor/actor.js';
 export type { InstanceCell, CellInstance } from './actor/cell.js';
 export { Signal } from './actor/signal.js';
@@ -111,6 +112,7 @@ export { RestartIntensity, type RestartIntensityOptions } from './supervise/rest
 export { ActorSupervisionEvent } from './supervision.js';
 export { ATTR, introspectAttrs, type IntrospectMessage, type IntrospectResult, type IntrospectView, type IntrospectCell } from './introspect.js';
 export { FlightRecorder, type FlightEvent, type FlightEventKind } from './flight-recorder.js';
+export { refreshTelemetry } from './telemetry/switch.js';
 
 // Configuration, logging, time.
 export { config, configEntries, withConfig, type Config, type ConfigEntry } from './config.js';

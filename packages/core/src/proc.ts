@@ -47,6 +47,9 @@ import { ActorRef } from './ref.js';
 import { realClock, type Clock } from './clock.js';
 import { InstanceCell } from './actor/cell.js';
 import { Instance, type Actor, type ActorHandle, type ProcServices, type WorkCell } from './actor/instance.js';
+import { spawnRecorderSize, type ActorSpawnOptions } from './actor/spawn-options.js';
+import { countUndeliverable, registerQueueDepthSource } from './telemetry/metrics.js';
+import { refreshTelemetry, telemetry } from './telemetry/switch.js';
 import { startActor } from './actor/run.js';
 import { destroyAndWaitExceptCurrent } from './proc-teardown.js';
 import { Signal } from './actor/signal.js';
@@ -111,6 +114,8 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     this.onCrash = options.onCrash;
     this.clock = options.clock ?? realClock;
     this.weak = new WeakProc(this);
+    refreshTelemetry(); // TS-2: an SDK registered before the proc is built is found here
+    registerQueueDepthSource(this); // TM-3
     this.logger.debug({ procStatus: 'Created' }, 'proc created');
   }
 
@@ -254,10 +259,14 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   // ---- spawning -----------------------------------------------------------------------------
 
-  /** Spawn a root actor `{proc},{name}[0]`; `init` runs asynchronously; messages queue. */
-  spawn<M>(name: string, actor: Actor<M>): ActorHandle<M> {
+  /**
+   * Spawn a root actor `{proc},{name}[0]`; `init` runs asynchronously; messages queue.
+   * `options.flightRecorder`: this actor's flight recorder size, over `config.flightRecorder`.
+   */
+  spawn<M>(name: string, actor: Actor<M>, options?: ActorSpawnOptions): ActorHandle<M> {
+    const recorder = spawnRecorderSize(options);
     const id = this.reserveRoot(name);
-    return this.startActor(id, actor, undefined);
+    return this.startActor(id, actor, undefined, false, recorder);
   }
 
   /** A root client instance (status `client`): sends messages and opens ports from outside. */
@@ -285,10 +294,11 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
 
   /** @internal `Instance.spawn` / `spawnWithName`. */
-  spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined): ActorHandle<A> {
+  spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined, options?: ActorSpawnOptions): ActorHandle<A> {
+    const recorder = spawnRecorderSize(options);
     const childId = this.allocateChildId(parent.actorId);
     const id = name === undefined ? childId : new ActorId(this.procId, name, childId.pid);
-    return this.startActor(id, actor, parent);
+    return this.startActor(id, actor, parent, false, recorder);
   }
 
   /** @internal SU-1 (supervise/supervisor.ts): `{name}[1]`, the name reserved (PD-1) for `owner`, who gets it again. */
@@ -309,10 +319,10 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     return this.createClient(this.allocateChildId(parent.actorId), parent, false);
   }
 
-  private startActor<M>(id: ActorId, actor: Actor<M>, parent: InstanceCell | undefined, rebind = false): ActorHandle<M> {
+  private startActor<M>(id: ActorId, actor: Actor<M>, parent: InstanceCell | undefined, rebind = false, recorderSize?: number): ActorHandle<M> {
     const mailbox = this.createMailbox(id, rebind);
     const typeName = actor.constructor?.name ?? 'Actor';
-    const instance = new Instance<M>(this, mailbox, 'actor', typeName, parent);
+    const instance = new Instance<M>(this, mailbox, 'actor', typeName, parent, recorderSize);
     this.registerCell(instance.cell);
     this.bindSystemPorts(instance, true);
     startActor(instance, actor);
@@ -415,6 +425,16 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     for (const cell of [...this.instances.values()]) {
       if (cell.actorId.pid === 0) cell.traverse(visit);
     }
+  }
+
+  /** @internal TM-3: work items queued in this proc's actors now (the queue-depth gauge). */
+  queuedWork(): number {
+    let n = 0;
+    for (const cell of this.instances.values()) {
+      const inst = cell.instance;
+      if (inst instanceof Instance) n += inst.work.size;
+    }
+    return n;
   }
 
   getInstance(actorId: ActorId): InstanceCell | undefined {
@@ -545,6 +565,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
       this.monitoredReturnHandle = monitor.openEnqueuePort<Undeliverable>(
         monitor.allocatePort(),
         (u) => {
+          if (telemetry.metrics) countUndeliverable(this.procId); // TM-1
           u.envelope.addError(DeliveryError.brokenLink('message returned to undeliverable port'));
           abandon(u.envelope);
         },

@@ -63,7 +63,11 @@ import { Signal } from './signal.js';
 import { ActorStatus, type HandlerInfo, type StatusWatch } from '../status.js';
 import { MESSAGE_TAG, WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
-import { flightRecorder } from '../flight-recorder.js';
+import type { Span } from '@opentelemetry/api';
+import { flightRecorder, type FlightRecorder } from '../flight-recorder.js';
+import type { ActorSpawnOptions } from './spawn-options.js';
+import { countUndeliverable } from '../telemetry/metrics.js';
+import { telemetry } from '../telemetry/switch.js';
 
 /** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
 export interface Actor<M> extends ActorHooks<M, Instance<M>> {}
@@ -88,7 +92,7 @@ export interface ProcServices {
   readonly reorderBuffer: boolean;
   /** Events each spawned actor's flight recorder keeps (`config.flightRecorder`); 0 = off. */
   readonly flightRecorderSize?: number;
-  spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined): ActorHandle<A>;
+  spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined, options?: ActorSpawnOptions): ActorHandle<A>;
   childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>];
   /** SU-1: the id of a supervised child named `name` of `owner` (supervise/supervisor.ts). */
   reserveSupervisedName(name: string, owner: ActorId): ActorId;
@@ -176,14 +180,17 @@ export class Instance<M> implements SendContext {
     readonly kind: InstanceKind,
     typeName: string,
     parent: InstanceCell | undefined,
+    /** Events of its flight recorder (`ActorSpawnOptions.flightRecorder`); default the proc's. */
+    recorderSize?: number,
   ) {
     this.sequencer = new Sequencer();
     this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
     if (kind === 'actor') {
-      const recorder = flightRecorder(proc.flightRecorderSize, proc.clock);
+      const recorder = flightRecorder(recorderSize ?? proc.flightRecorderSize, proc.clock);
       this.cell.flightRecorder = recorder;
+      this.flightRecorder = recorder;
       if (recorder !== undefined) this.cell.status.onSet = (status) => recorder.status(status);
     }
     if (parent !== undefined) {
@@ -262,7 +269,11 @@ export class Instance<M> implements SendContext {
       const selfKey = this.selfId.key;
       const undeliverable = this.mailbox.openEnqueuePort<Undeliverable>(
         ACTOR_PORT.UNDELIVERABLE,
-        (u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h),
+        (u, h) => {
+          this.flightRecorder?.undeliverable(u.envelope.dest, u.envelope.errorMessage());
+          if (telemetry.metrics) countUndeliverable(this.selfId.proc);
+          this.enqueue(WORK_UNDELIVERABLE, u, h);
+        },
         'Undeliverable',
         // SP-1: a returned envelope this actor sent; anything else never reaches its hooks
         (value): value is Undeliverable => value instanceof Undeliverable && value.envelope.sender.key === selfKey,
@@ -306,13 +317,13 @@ export class Instance<M> implements SendContext {
   // ---- children -------------------------------------------------------------------------
 
   /** Spawn a child actor (pid from the root's counter). */
-  spawn<C>(actor: Actor<C>): ActorHandle<C> {
-    return this.proc.spawnChild(this.cell, actor, undefined);
+  spawn<C>(actor: Actor<C>, options?: ActorSpawnOptions): ActorHandle<C> {
+    return this.proc.spawnChild(this.cell, actor, undefined, options);
   }
 
   /** Spawn a named child: pid from the parent's counter, then the name replaced. */
-  spawnWithName<C>(name: string, actor: Actor<C>): ActorHandle<C> {
-    return this.proc.spawnChild(this.cell, actor, name);
+  spawnWithName<C>(name: string, actor: Actor<C>, options?: ActorSpawnOptions): ActorHandle<C> {
+    return this.proc.spawnChild(this.cell, actor, name, options);
   }
 
   /**
@@ -479,6 +490,12 @@ export class Instance<M> implements SendContext {
 
   /** @internal Items handled synchronously by the last `processBatch` call (actor/run.ts). */
   batchCount = 0;
+
+  /** @internal TR-1 (telemetry/tracing.ts): the span of the message being handled, while tracing. */
+  traceSpan: Span | undefined = undefined;
+
+  /** @internal the flight recorder (FR-4: undefined when off), also `cell.flightRecorder`; sends record into it. */
+  readonly flightRecorder: FlightRecorder | undefined;
 
   /** @internal one work item (actor/run.ts `processBatch`, `WorkCell.handle`) */
   runWorkItem(actor: Actor<M>, tag: number, message: unknown, headers: Headers, since: number): void | Promise<void> {

@@ -26,6 +26,8 @@ import { ActorError, ActorErrorKind, describeThrown } from './errors.js';
 import type { InstanceCell } from './cell.js';
 import type { Actor, Instance } from './instance.js';
 import { Signal } from './signal.js';
+import { telemetry } from '../telemetry/switch.js';
+import { observedActor } from './observed.js';
 
 /** AC-6 */
 const YIELD_EVERY = 1024;
@@ -192,7 +194,8 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
     }
     if (work.size > 0) {
       const limit = YIELD_EVERY - sinceYield;
-      const pending = processBatch(inst, actor, limit, true);
+      // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
+      const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, limit, true);
       sinceYield += inst.batchCount;
       if (pending !== undefined) {
         const failure = await pending;
@@ -213,7 +216,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
   // DrainAndStop: handle every queued item, including ones arriving while draining.
   while (work.size > 0) {
     if (inst.aborted) return { ok: 'detached' };
-    const pending = processBatch(inst, actor, YIELD_EVERY, false);
+    const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, YIELD_EVERY, false);
     if (pending !== undefined) {
       const failure = await pending;
       if (failure !== undefined) return { ok: false, kind: failure };
@@ -343,6 +346,7 @@ function handlingWhat(message: unknown, headers: Headers, sender: ActorId | unde
 
 async function handleSupervisionEvent<M>(inst: Instance<M>, actor: Actor<M>, event: ActorSupervisionEvent): Promise<ActorErrorKind | undefined> {
   inst.headers = DIRECT_HEADERS;
+  inst.cell.flightRecorder?.supervision(event, event.isError());
   try {
     const absorbed = actor.handleSupervisionEvent !== undefined ? await actor.handleSupervisionEvent(inst, event) : !event.isError();
     return absorbed ? undefined : { kind: 'unhandled-supervision-event', event };

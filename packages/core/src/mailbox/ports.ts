@@ -23,6 +23,12 @@
  * - PT-6: a port opened with a `PayloadGuard` (the system ports, SP-1) checks every delivered
  *   payload after decoding it; one it refuses throws `MailboxSenderError` `invalid` and never
  *   reaches the sink.
+ * - SN-1: a send (ref or handle) from an instance with a flight recorder records its
+ *   destination (the `PortId`, or the unbound port's location) and message type (FR-2: no
+ *   string is built); with none, the cost is one `undefined` test (FR-4).
+ * - SN-2: while an SDK is registered (`telemetry.active`, TS-3) a send is counted
+ *   (`procmesh.messages.sent`) and, while tracing, carries the sender's trace context (TR-1);
+ *   without one, the cost is that one test.
  * - PT-7: a receiver leaves its mailbox once it cannot receive any more (a once port that got its
  *   value or was closed, a closed port): a mailbox holds only receivers still open (issue 11:
  *   a requester kept every once port's receiver until it stopped).
@@ -38,6 +44,15 @@ import { DIRECT_HEADERS, MessageEnvelope, SeqInfo, Undeliverable, type Headers }
 import { MailboxError, MailboxSenderError } from './errors.js';
 import type { MailboxSender, ReturnHandle } from './sender.js';
 import type { Sequencer } from '../sequencing.js';
+import type { FlightRecorder } from '../flight-recorder.js';
+import { countSent } from '../telemetry/metrics.js';
+import { telemetry } from '../telemetry/switch.js';
+import { tracedHeaders, traceSend } from '../telemetry/tracing.js';
+
+/** What a send context may have (an `Instance` does): its flight recorder (FR-4, SN-1). */
+interface RecordingContext {
+  readonly flightRecorder?: FlightRecorder | undefined;
+}
 
 /**
  * What every send needs from its caller (upstream `context::Actor`): the sender's id, its
@@ -125,11 +140,12 @@ export class PortHandle<T> implements ReturnHandle {
       });
     }
     const portId = this.portId;
-    if (portId === undefined) {
-      this.sink(message, DIRECT_HEADERS, cx.selfId);
-    } else {
-      this.sink(message, { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) }, cx.selfId);
-    }
+    const rec = (cx as RecordingContext).flightRecorder;
+    if (rec !== undefined) rec.sent(portId ?? this, messageTypeOf(message) ?? this.typeName); // SN-1
+    let headers: Headers =
+      portId === undefined ? DIRECT_HEADERS : { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) };
+    if (telemetry.active) headers = observeHandleSend(cx, headers); // TS-3, SN-2
+    this.sink(message, headers, cx.selfId);
   }
 
   /**
@@ -190,6 +206,11 @@ export class PortHandle<T> implements ReturnHandle {
     return this.portId !== undefined ? String(this.portId) : `${this.mailbox.actorId}<${this.typeName}>`;
   }
 
+  /** `location()` (a flight recorder shows a handle send's destination so). */
+  toString(): string {
+    return this.location();
+  }
+
   /** A new handle (new index) that maps `R` to `T` and feeds the same sink. */
   contramap<R>(f: (value: R) => T): PortHandle<R> {
     const sink = this.sink;
@@ -215,6 +236,18 @@ export class PortHandle<T> implements ReturnHandle {
             },
     };
   }
+}
+
+/** The `type` arm of a message, if it has one. */
+function messageTypeOf(message: unknown): string | undefined {
+  const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
+  return typeof arm === 'string' ? arm : undefined;
+}
+
+/** SN-2: a handle send while an SDK is registered: counted, and its headers carry the trace context (TR-1). */
+function observeHandleSend(cx: SendContext, headers: Headers): Headers {
+  countSent(cx.selfId.proc);
+  return telemetry.tracing ? tracedHeaders(cx, headers) : headers;
 }
 
 /**
@@ -271,6 +304,13 @@ export function postSerialized(
     if (messageType !== undefined) headers.message_type ??= messageType;
     headers.seq_info = once ? SeqInfo.direct : cx.sequencer.assignSeq(dest);
   }
+  if (telemetry.active) {
+    // TS-3, SN-2: the one test of the send path while no SDK is registered
+    countSent(cx.selfId.proc);
+    if (telemetry.tracing) traceSend(cx, headers);
+  }
+  const rec = (cx as RecordingContext).flightRecorder;
+  if (rec !== undefined) rec.sent(dest, headers.message_type); // SN-1
   const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, cx.messageTtl ?? config().messageTtlDefault, returnUndeliverable);
   cx.mailbox.post(envelope, cx.returnHandle());
 }

@@ -18,6 +18,8 @@
  * - TS-2: detection uses the public API only: a tracer provider is registered when the global
  *   one is not the API's proxy with its no-op delegate; a meter provider when the global meter
  *   is not the API's no-op meter.
+ * - TS-3: `active` is `tracing || metrics`, so a send or a batch of handled messages tests one
+ *   boolean whatever is registered.
  */
 import { createNoopMeter, metrics, ProxyTracerProvider, trace } from '@opentelemetry/api';
 
@@ -34,6 +36,8 @@ export const telemetry = {
   tracing: false,
   /** A meter provider is registered: the handler-time histogram, the observable instruments. */
   metrics: false,
+  /** `tracing || metrics`: the one test of the send paths and of each batch (TS-3). */
+  active: false,
 };
 
 const listeners = new Set<() => void>();
@@ -49,6 +53,7 @@ export function refreshTelemetry(): { readonly tracing: boolean; readonly metric
   const changed = tracing !== telemetry.tracing || metered !== telemetry.metrics;
   telemetry.tracing = tracing;
   telemetry.metrics = metered;
+  telemetry.active = tracing || metered;
   if (changed) for (const l of listeners) l();
   return { tracing, metrics: metered };
 }
