@@ -1,55 +1,58 @@
 /**
- * actors.ts: the actors of the map-reduce example. Every worker proc imports this module (the
- * `modules` option of `ProcHost.start`), which registers the `Mapper` type by name; the main
- * thread imports it too, for the message types and the `Reducer` it runs on its own proc.
+ * actors.ts: the mapper of the map-reduce example and its messages. Every worker proc imports
+ * this module (the `modules` option of `ProcHost.start`), which registers the `Mapper` type; the
+ * main thread imports it for the message types and the `Mapper` token it spawns the mesh with.
  *
- *   coordinator (main thread) --map{chunk, reducer: ActorRef}--> Mapper (one per worker proc)
- *   Mapper --partial{chunk, count, sum}--> Reducer (main thread's proc, `local:0,main`)
- *   Reducer --progress / result--> PortRef opened by the coordinator
+ *   coordinator --cast map{point: unbound, chunks[rank], reply}--> Mapper mesh, one per worker proc
+ *   each Mapper binds its own rank (PTB-1), maps chunks[rank], and sends
+ *   result{chunk, rank, count, sum} --> reply: the coordinator's accumulating port (tally.ts)
  *
- * The reducer lives on the main thread's proc so that a worker torn down by the failure policy
- * never takes reduced state with it; it counts each chunk once (a chunk re-run after a failure
- * may report twice) and flags duplicates so the coordinator can free the slot.
+ * A mapper holds no state: a restarted one (same id, respawned by the host's restart policy) is
+ * as good as the one it replaces, and the coordinator re-sends what the dead one held.
  */
-import type { Actor, ActorRef, Context, PortRef } from '@procmesh/core';
+import type { Actor, Context, Point, PortRef } from '@procmesh/core';
 import { registerActor } from '@procmesh/worker-host';
-import { primesIn } from './primes.js';
+import { chunkRange, primesIn } from './primes.js';
 
-/** To a mapper: count the primes in [lo, hi) and send the tally to `reducer`. */
+/** How an injected fault kills a mapper: it throws, or its worker runs out of memory. */
+export type MapperFault = 'throw' | 'oom';
+
+/** To the mappers (cast to all, or sent to one by its ref): map `chunks[rank]` if there is one. */
 export type MapperMsg = {
   type: 'map';
-  chunk: number;
-  lo: number;
-  hi: number;
-  /** Fault injection: throw instead of working (the example sets it once). */
-  fail: boolean;
-  reducer: ActorRef<ReducerMsg>;
+  /** The caster sends `Point.unbound`; each member sees its own rank here (PTB-1). */
+  point: Point;
+  /** The chunk of each rank in this round, -1 for none. */
+  chunks: number[];
+  /** Chunk `c` is `chunkRange(c, total, size)`. */
+  total: number;
+  size: number;
+  /** Fault injection: the member that gets `chunk` fails by `kind` (the example sets it once). */
+  fault: { chunk: number; kind: MapperFault } | null;
+  /** Where the result goes: the coordinator's accumulating port. */
+  reply: PortRef<ChunkResult>;
 };
 
-/** To the reducer: one chunk's tally. */
-export type ReducerMsg = {
-  type: 'partial';
-  chunk: number;
-  /** Index of the proc that did the work. */
-  proc: number;
-  count: number;
-  sum: number;
+/** One chunk's tally, from the rank that computed it. */
+export interface ChunkResult {
+  readonly chunk: number;
+  readonly rank: number;
+  readonly count: number;
+  readonly sum: number;
   /** Time the mapper spent on the chunk. */
-  busyMs: number;
-};
+  readonly busyMs: number;
+}
 
-/** From the reducer to the coordinator's port. */
-export type Report =
-  | { type: 'progress'; chunk: number; proc: number; busyMs: number; duplicate: boolean }
-  | { type: 'result'; count: number; sum: number; partials: number; duplicates: number };
-
-export class Mapper implements Actor<MapperMsg> {
+class Mapper implements Actor<MapperMsg> {
   handle(cx: Context<MapperMsg>, msg: MapperMsg): void {
-    if (msg.fail) throw new Error(`injected failure while mapping chunk ${msg.chunk} [${msg.lo}, ${msg.hi})`);
+    const rank = msg.point.rank;
+    const chunk = msg.chunks[rank] ?? -1;
+    if (chunk < 0) return; // nothing for this rank in this round
+    const [lo, hi] = chunkRange(chunk, msg.total, msg.size);
+    if (msg.fault?.chunk === chunk) fail(msg.fault.kind, chunk, lo, hi);
     const started = performance.now();
-    const { count, sum } = primesIn(msg.lo, msg.hi);
-    const busyMs = performance.now() - started;
-    msg.reducer.send(cx, { type: 'partial', chunk: msg.chunk, proc: cx.selfId.proc.addr.port, count, sum, busyMs });
+    const { count, sum } = primesIn(lo, hi);
+    msg.reply.send(cx, { chunk, rank, count, sum, busyMs: performance.now() - started });
   }
 
   displayName(): string {
@@ -57,42 +60,12 @@ export class Mapper implements Actor<MapperMsg> {
   }
 }
 
-export interface ReducerParams {
-  readonly chunks: number;
-  readonly report: PortRef<Report>;
+function fail(kind: MapperFault, chunk: number, lo: number, hi: number): never {
+  if (kind === 'throw') throw new Error(`injected failure while mapping chunk ${chunk} [${lo}, ${hi})`);
+  // the worker's heap is bounded (`resourceLimits`): V8 ends the worker, not the process
+  const kept: number[][] = [];
+  for (;;) kept.push(new Array<number>(1 << 16).fill(chunk));
 }
 
-export class Reducer implements Actor<ReducerMsg> {
-  private readonly seen: Uint8Array;
-  private done = 0;
-  private count = 0;
-  private sum = 0;
-  private partials = 0;
-  private duplicates = 0;
-
-  constructor(private readonly params: ReducerParams) {
-    this.seen = new Uint8Array(params.chunks);
-  }
-
-  handle(cx: Context<ReducerMsg>, msg: ReducerMsg): void {
-    this.partials++;
-    const duplicate = this.seen[msg.chunk] === 1;
-    if (duplicate) this.duplicates++;
-    else {
-      this.seen[msg.chunk] = 1;
-      this.done++;
-      this.count += msg.count;
-      this.sum += msg.sum;
-    }
-    this.params.report.send(cx, { type: 'progress', chunk: msg.chunk, proc: msg.proc, busyMs: msg.busyMs, duplicate });
-    if (!duplicate && this.done === this.params.chunks) {
-      this.params.report.send(cx, { type: 'result', count: this.count, sum: this.sum, partials: this.partials, duplicates: this.duplicates });
-    }
-  }
-
-  displayName(): string {
-    return 'reducer';
-  }
-}
-
-registerActor('Mapper', () => new Mapper());
+/** The registered type: `host.spawnMesh(MapperType, ...)` gives an `ActorMesh<MapperMsg>`. */
+export const MapperType = registerActor('Mapper', () => new Mapper());

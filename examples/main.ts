@@ -1,14 +1,15 @@
 /**
  * main.ts: the procmesh example app, a map-reduce over worker procs (`pnpm start`).
  *
- * Counts (and sums) the primes below `--size` by trial division, in `--chunks` chunks handed by
- * a coordinator on the main thread to one `Mapper` actor per worker proc; mappers send their
- * tallies to a `Reducer` actor by a ref nested in each message; the reducer reports to a port
- * the coordinator opened. One mapper throws on one chunk (once): the main-thread supervisor
- * reports it, the worker is torn down, and its chunks are re-run elsewhere. The job runs twice,
- * on 1 proc (the baseline) and on `--procs` procs; the answer is checked against a sieve.
+ * Counts (and sums) the primes below `--size` by trial division, in `--chunks` chunks. The
+ * mappers are a mesh, one per worker proc; each round of the map step is a cast (each member
+ * binds its rank and maps its chunk); results go to one accumulating port on the main thread.
+ * A fault is injected (`--failure`): a mapper throws, a worker runs out of memory, or a worker is
+ * terminated from outside; the host's restart policy brings the proc back with the same id and
+ * the coordinator re-sends what it held through the same ref. The job runs twice, on 1 proc (the
+ * baseline) and on `--procs` procs; the answer is checked against a sieve.
  *
- *   node examples/dist/main.js [--procs N] [--size N] [--chunks N] [--no-failure] [--no-baseline]
+ *   node examples/dist/main.js [--procs N] [--size N] [--chunks N] [--failure KIND] [--no-baseline]
  *
  * With `--nats` the same job runs across OS processes over a NATS system instead (nats-job.ts):
  * the coordinator and reducer here, `--procs` mapper processes (default 2: 3 OS processes), on a
@@ -19,7 +20,10 @@ import { parseArgs } from 'node:util';
 import { Display } from './display.js';
 import { KNOWN_PI, sieve, type PrimeTally } from './primes.js';
 import { runNatsJob } from './nats-job.js';
-import { runJob, type JobSpec, type RunResult } from './run.js';
+import { runJob, type Fault, type JobSpec, type RunResult } from './run.js';
+
+const FAILURES = ['throw', 'oom', 'kill', 'none'] as const;
+type FailureKind = (typeof FAILURES)[number];
 
 const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js [options])
   --procs N       worker procs for the parallel run (default: os.availableParallelism() = ${availableParallelism()})
@@ -27,7 +31,13 @@ const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js 
   --chunks N      number of chunks (default 1000)
   --window N      chunks outstanding per mapper (default 4)
   --transport T   links between procs: ring (SharedArrayBuffer rings, default) or port (MessagePorts)
-  --no-failure    do not inject the mapper failure
+  --failure KIND  the injected fault (default throw):
+                    throw  the mapper that gets chunk 0.3 × chunks throws (once)
+                    oom    that mapper allocates until its worker runs out of memory (--heap-mb)
+                    kill   at 30% of the job the busiest worker is terminated (host.killProc)
+                    none   no fault
+  --no-failure    the same as --failure none
+  --heap-mb N     each worker's V8 heap bound, resourceLimits.maxOldGenerationSizeMb (default 64)
   --no-baseline   skip the 1-proc baseline run (no speed-up figure)
   --admin ADDR    serve the admin endpoint on ADDR (e.g. tcp:127.0.0.1:9901; default PROCMESH_ADMIN)
   --nats          run across OS processes over NATS: --procs mapper processes (default 2), a coordinator here
@@ -40,7 +50,8 @@ interface Options {
   readonly chunks: number;
   readonly window: number;
   readonly transport: 'ring' | 'port';
-  readonly failure: boolean;
+  readonly failure: FailureKind;
+  readonly heapMb: number;
   readonly baseline: boolean;
   readonly nats: boolean;
   readonly natsUrl: string | undefined;
@@ -55,7 +66,9 @@ function parseOptions(argv: string[]): Options {
       chunks: { type: 'string' },
       window: { type: 'string' },
       transport: { type: 'string', default: 'ring' },
+      failure: { type: 'string', default: 'throw' },
       'no-failure': { type: 'boolean', default: false },
+      'heap-mb': { type: 'string' },
       'no-baseline': { type: 'boolean', default: false },
       admin: { type: 'string' },
       nats: { type: 'boolean', default: false },
@@ -81,17 +94,46 @@ function parseOptions(argv: string[]): Options {
   const chunks = int('chunks', values.chunks, Math.min(1000, size), 1, Math.min(size, 1_000_000));
   const transport = values.transport;
   if (transport !== 'ring' && transport !== 'port') throw new UsageError(`--transport must be ring or port, got '${transport}'`);
+  const failure = values['no-failure'] ? 'none' : values.failure;
+  if (!(FAILURES as readonly string[]).includes(failure)) throw new UsageError(`--failure must be one of ${FAILURES.join(', ')}, got '${failure}'`);
   return {
     transport,
     procs: int('procs', values.procs, values.nats || values['nats-url'] !== undefined ? 2 : availableParallelism(), 1, 64),
     size,
     chunks,
     window: int('window', values.window, 4, 1, 1000),
-    failure: !values['no-failure'],
+    failure: failure as FailureKind,
+    heapMb: int('heap-mb', values['heap-mb'], 64, 16, 65_536),
     baseline: !values['no-baseline'],
     nats: values.nats || values['nats-url'] !== undefined,
     natsUrl: values['nats-url'],
   };
+}
+
+function faultOf(o: Options): Fault | undefined {
+  const chunk = Math.floor(o.chunks * 0.3);
+  switch (o.failure) {
+    case 'throw':
+    case 'oom':
+      return { kind: o.failure, chunk };
+    case 'kill':
+      return { kind: 'kill', atFraction: 0.3 };
+    case 'none':
+      return undefined;
+  }
+}
+
+function describeFault(f: Fault | undefined, o: Options): string | undefined {
+  switch (f?.kind) {
+    case undefined:
+      return undefined;
+    case 'throw':
+      return `the mapper that gets chunk ${f.chunk} throws (once)`;
+    case 'oom':
+      return `the mapper that gets chunk ${f.chunk} allocates until its worker runs out of memory (heap bound ${o.heapMb} MB; once)`;
+    case 'kill':
+      return `at ${Math.round(f.atFraction * 100)}% of the job the busiest worker is terminated from outside (host.killProc)`;
+  }
 }
 
 class UsageError extends Error {}
@@ -100,8 +142,17 @@ const fmt = (n: number): string => n.toLocaleString('en-US');
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 function describeRun(r: RunResult): string {
-  const extra = r.replacements > 0 ? ` (+${r.replacements} replacement)` : '';
-  return `${r.initialProcs} proc${r.initialProcs === 1 ? '' : 's'}${extra}`;
+  const restarts = r.restarts > 0 ? `, ${r.restarts} proc restart${r.restarts === 1 ? '' : 's'}` : '';
+  const gone = r.givenUp.length > 0 ? `, proc ${r.givenUp.join(', ')} given up` : '';
+  return `${r.initialProcs} proc${r.initialProcs === 1 ? '' : 's'}${restarts}${gone}`;
+}
+
+function describeSupervision(r: RunResult): string {
+  if (r.failures.length === 0) return 'no failure';
+  return (
+    `${fmt(r.failures.length)} mesh failure(s); ${fmt(r.restarts)} proc restart(s) by the restart policy (same ProcId, mapper respawned with its rank); ` +
+    `${fmt(r.resent)} chunk(s) re-sent by the coordinator through the same mesh refs, ${fmt(r.duplicates)} duplicate result(s) counted once`
+  );
 }
 
 function check(r: RunResult, expected: PrimeTally): boolean {
@@ -117,20 +168,25 @@ async function main(): Promise<number> {
     return 1;
   }
   if (opts.nats) return mainNats(opts);
+  const fault = faultOf(opts);
   const spec: JobSpec = {
     size: opts.size,
     chunks: opts.chunks,
     window: opts.window,
-    failChunk: opts.failure ? Math.floor(opts.chunks * 0.3) : undefined,
+    fault,
     stallMs: 30_000,
     transport: opts.transport,
+    restart: { maxRestarts: 3, withinMs: 10_000 },
+    heapMb: opts.heapMb,
   };
   console.log(`procmesh example: map-reduce over worker procs`);
   console.log(
-    `  count the primes below ${fmt(opts.size)} by trial division, in ${fmt(opts.chunks)} chunks; one Mapper actor per worker proc,` +
-      ` a Reducer actor on the main thread's proc`,
+    `  count the primes below ${fmt(opts.size)} by trial division, in ${fmt(opts.chunks)} chunks; a mesh of Mapper actors, one per worker proc;` +
+      ` each round of the map step is one cast; the results gathered by an accumulating port on the main thread`,
   );
-  if (spec.failChunk !== undefined) console.log(`  fault injection: the mapper that gets chunk ${spec.failChunk} throws (once)`);
+  console.log(`  restart policy: a worker that fails or dies is restarted, at most ${spec.restart.maxRestarts} times in ${secs(spec.restart.withinMs)} per proc`);
+  const what = describeFault(fault, opts);
+  if (what !== undefined) console.log(`  fault injection: ${what}`);
 
   // The reference answer, by another algorithm (not timed).
   const expected = sieve(opts.size);
@@ -161,7 +217,7 @@ async function main(): Promise<number> {
 
   console.log(`\nactor trees (${parallel.label} run, at the end of the job)`);
   for (const block of parallel.trees) console.log(block);
-  for (const p of parallel.procs) if (!p.state.startsWith('live')) console.log(`  proc ${p.index}  ${p.procId}  ${p.state} after its mapper failed: no tree`);
+  for (const i of parallel.givenUp) console.log(`  proc ${i}  given up: no tree`);
 
   const allOk = runs.every((r) => check(r, expected));
   const m = parallel.messages;
@@ -169,10 +225,11 @@ async function main(): Promise<number> {
     ['result', `π(${fmt(opts.size)}) = ${fmt(parallel.count)}, sum of the primes ${fmt(parallel.sum)}`],
     ['check', `sieve of Eratosthenes: ${fmt(expected.count)} primes, sum ${fmt(expected.sum)}${known !== undefined ? ' (and the known π value)' : ''}`],
     ['procs', describeRun(parallel)],
-    ['wall time', `${secs(parallel.wallMs)} (job), ${secs(parallel.startupMs)} to start the procs`],
+    ['wall time', `${secs(parallel.wallMs)} (job), ${secs(parallel.startupMs)} to start the procs and spawn the mesh`],
     [
       'messages',
-      `${fmt(m.total)} exchanged: ${fmt(m.map)} map → mappers, ${fmt(m.partial)} partial → reducer, ${fmt(m.report)} reports → coordinator` +
+      `${fmt(m.total)} exchanged: ${fmt(m.map)} map → mappers (${fmt(m.casts)} casts to the live ranks, ${fmt(parallel.resent)} re-sent to one rank), ` +
+        `${fmt(m.results)} results → accumulating port` +
         (m.returned > 0 ? `, ${fmt(m.returned)} returned undeliverable` : ''),
     ],
     [
@@ -180,16 +237,10 @@ async function main(): Promise<number> {
       `${((opts.size / parallel.wallMs) * 1e-3).toFixed(2)} M numbers/s, ${fmt(Math.round(opts.chunks / (parallel.wallMs / 1000)))} chunks/s, ` +
         `${fmt(Math.round(m.total / (parallel.wallMs / 1000)))} msgs/s`,
     ],
-    [
-      'supervision',
-      parallel.failures.length === 0
-        ? 'no failure'
-        : `${parallel.failures.length} failure reported; ${parallel.redispatched} chunk(s) re-dispatched, ${parallel.replacements} replacement proc, ` +
-          `${parallel.duplicates} duplicate partial(s) ignored`,
-    ],
+    ['supervision', describeSupervision(parallel)],
   ];
   if (baseline !== undefined) {
-    rows.push(['baseline', `${secs(baseline.wallMs)} on ${describeRun(baseline)} (same code path)`]);
+    rows.push(['baseline', `${secs(baseline.wallMs)} on ${describeRun(baseline)} (same code path, same fault)`]);
     rows.push(['speed-up', `${(baseline.wallMs / parallel.wallMs).toFixed(2)}× with ${parallel.initialProcs} procs over 1 proc`]);
   }
   console.log('\nsummary');
@@ -207,10 +258,10 @@ async function mainNats(opts: Options): Promise<number> {
     `  count the primes below ${fmt(opts.size)} by trial division, in ${fmt(opts.chunks)} chunks; one mapper OS process per --procs (${opts.procs}),` +
       ` the coordinator and the Reducer actor in this process`,
   );
-  if (opts.failure) console.log(`  fault injection: one mapper process is SIGKILLed once 30% of the chunks are done`);
+  if (opts.failure !== 'none') console.log(`  fault injection: one mapper process is SIGKILLed once 30% of the chunks are done`);
   const expected = sieve(opts.size);
   const r = await runNatsJob(
-    { size: opts.size, chunks: opts.chunks, window: opts.window, nodes: opts.procs, failure: opts.failure, stallMs: 30_000, url: opts.natsUrl },
+    { size: opts.size, chunks: opts.chunks, window: opts.window, nodes: opts.procs, failure: opts.failure !== 'none', stallMs: 30_000, url: opts.natsUrl },
     new Display(),
   );
   const ok = r.count === expected.count && r.sum === expected.sum;

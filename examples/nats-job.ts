@@ -21,7 +21,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ACTOR_PORT, NatsDirectory, Proc, type ActorRef, type Instance, type PortReceiver, type Undeliverable } from '@procmesh/core';
-import { Reducer, type ReducerMsg, type Report } from './actors.js';
+import { Reducer, type ReducerMsg, type Report } from './reducer.js';
 import type { Display, ProcView } from './display.js';
 import { chunkRange } from './primes.js';
 

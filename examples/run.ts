@@ -1,22 +1,38 @@
 /**
  * run.ts: one run of the map-reduce job on a fresh `ProcHost`.
  *
- * The coordinator (plain code on the main thread, sending as its own client instance on proc 0)
- * keeps a window of `window` chunks outstanding on every live mapper, refilling a proc as the
- * reducer reports its chunks done. It tracks which proc holds which chunk, so that when the
- * supervisor reports a failure (the failure policy then tears that worker down, dropping what it
- * held) the lost chunks go back in the queue, to the live procs and to a replacement proc it
- * starts with `host.addProc()`. Map messages that come back undeliverable (sent to a proc that
- * was going away) land on the coordinator's bound `Undeliverable` port and are re-queued too.
+ * The host has a restart policy (`restart`, HO-3): a worker whose mapper failed, or that died
+ * from outside (`host.killProc`, out of memory under `resourceLimits`), is replaced by a fresh
+ * worker with the same `ProcId`, and its mesh member is spawned again with its rank, under the
+ * same id. The mappers form a mesh (`host.spawnMesh`); each round of the map step is one cast
+ * to the live ranks (a chunk per rank, each member binding its rank); the results go to one accumulating port
+ * (tally.ts). The coordinator (plain code on the main thread, its own client instance on proc 0)
+ * keeps `window` chunks outstanding per live rank and knows which rank holds which chunk.
+ *
+ * Who re-sends the work a dead mapper held: the application, not the host. The restart policy
+ * restores the actor, not its mailbox (upstream drops what a failed actor had queued), and only
+ * the application knows which requests were in flight and that mapping a chunk twice is harmless
+ * (the tally counts it once). So the coordinator marks the rank down on its `MeshFailure` (or
+ * `proc-stopped`), and on `proc-restarted` re-sends what that rank held through the same mesh
+ * ref, which reaches the new incarnation. Map messages that come back undeliverable (cast to a
+ * proc that was going away) are re-sent the same way; a rank given up on (its restart intensity
+ * exceeded) hands its chunks to the live ranks.
  */
-import { ACTOR_PORT, type ActorRef, type Instance, type InstanceCell, type PortReceiver, type Undeliverable } from '@procmesh/core';
+import { ACTOR_PORT, ActorMesh, Point, type Instance, type ActorRef, type InstanceCell, type MeshFailure, type PortRef, type PortReceiver, type RestartIntensityOptions, type Undeliverable } from '@procmesh/core';
 import { decodePayload } from '@procmesh/core/transport';
-import { ProcHost, type InspectionEvent, type SupervisionFailure } from '@procmesh/worker-host';
-import { Reducer, type MapperMsg, type ReducerMsg, type Report } from './actors.js';
+import { ProcHost, type InspectionEvent, type ProcHostOptions } from '@procmesh/worker-host';
+import { MapperType, type ChunkResult, type MapperFault, type MapperMsg } from './actors.js';
 import type { Display, ProcView } from './display.js';
-import { chunkRange } from './primes.js';
+import { emptyTally, tallyInto, type JobTally } from './tally.js';
 
 const ACTORS = new URL('./actors.js', import.meta.url);
+
+/** The failure injected during a run. */
+export type Fault =
+  /** The mapper that gets `chunk` throws, or exhausts its worker's heap (once). */
+  | { readonly kind: MapperFault; readonly chunk: number }
+  /** The busiest worker is terminated from outside (`host.killProc`) at `atFraction` of the job. */
+  | { readonly kind: 'kill'; readonly atFraction: number };
 
 export interface JobSpec {
   /** Count the primes below `size`. */
@@ -24,61 +40,76 @@ export interface JobSpec {
   readonly chunks: number;
   /** Chunks outstanding per mapper. */
   readonly window: number;
-  /** The chunk whose first run throws (undefined: no failure injected). */
-  readonly failChunk: number | undefined;
-  /** Give up when no report arrives for this long. */
+  readonly fault: Fault | undefined;
+  /** Give up when no result arrives for this long. */
   readonly stallMs: number;
   readonly transport: 'ring' | 'port';
+  /** The host's restart policy (HO-3). */
+  readonly restart: Required<RestartIntensityOptions>;
+  /** Each worker's V8 heap bound (`resourceLimits.maxOldGenerationSizeMb`). */
+  readonly heapMb: number;
+  /** Print no line per failure and restart (the chaos benchmark's thousands). */
+  readonly quiet?: boolean;
+  /**
+   * Called once the job runs, with its host (benchmarks/chaos.ts kills workers from it); the
+   * function it returns is called when the job ends.
+   */
+  readonly during?: (host: ProcHost) => () => void;
 }
 
 export interface RunResult {
   readonly label: string;
   readonly initialProcs: number;
   readonly startupMs: number;
-  /** First dispatch to the reducer's result. */
+  /** First dispatch to the last chunk's result. */
   readonly wallMs: number;
   readonly count: number;
   readonly sum: number;
-  readonly messages: { readonly map: number; readonly partial: number; readonly report: number; readonly returned: number; readonly total: number };
+  readonly messages: { readonly map: number; readonly casts: number; readonly results: number; readonly returned: number; readonly total: number };
   readonly failures: readonly string[];
-  readonly replacements: number;
-  readonly redispatched: number;
+  /** `proc-restarted` events. */
+  readonly restarts: number;
+  /** Chunks sent again after the rank holding them died or the message came back. */
+  readonly resent: number;
   readonly duplicates: number;
+  readonly givenUp: readonly number[];
   readonly procs: readonly ProcView[];
   /** Actor trees, one block of lines per proc (when asked for). */
   readonly trees: readonly string[];
 }
 
-interface ProcState {
+interface Rank {
+  readonly rank: number;
   readonly index: number;
   readonly procId: string;
-  readonly mapper: ActorRef<MapperMsg>;
-  state: string;
+  state: 'live' | 'restarting' | 'given up';
+  /** Chunks sent to the current incarnation and not finished. */
   readonly outstanding: Set<number>;
-  chunks: number;
+  /** Chunks it held when it went down: re-sent to it once it is back (or to others if it is not). */
+  held: number[];
   messages: number;
-  busyMs: number;
-  readonly since: number;
-  until: number | undefined;
+  restarts: number;
 }
 
 class Coordinator {
-  private readonly procs = new Map<number, ProcState>();
-  /** The proc a chunk is outstanding on, or -1. */
+  private readonly ranks: Rank[];
+  /** The rank a chunk is outstanding on, or -1. */
   private readonly owner: Int32Array;
-  private readonly done: Uint8Array;
-  private readonly queued: Uint8Array;
+  /** Chunks to hand to any live rank first (returned to a live rank, or from a rank given up on). */
   private readonly retry: number[] = [];
   private next = 0;
-  private doneCount = 0;
-  private injected = false;
+  private cursor = 0;
   private started = 0;
   private finished = 0;
-  private readonly counts = { map: 0, partial: 0, report: 0, returned: 0 };
-  private readonly failures: string[] = [];
-  private readonly replacing: Promise<void>[] = [];
-  private redispatched = 0;
   private closed = false;
+  private faultPending: boolean;
+  private kicked = false;
+  private readonly slices = new Map<string, ActorMesh<MapperMsg>>();
+  private readonly counts = { map: 0, casts: 0, returned: 0, resent: 0, restarts: 0 };
+  private readonly failures: string[] = [];
+  /** Rejects the run when no rank is left to map on. */
+  private abort: (err: Error) => void = () => undefined;
+  private readonly aborted = new Promise<never>((_, reject) => (this.abort = reject));
 
   constructor(
     private readonly host: ProcHost,
@@ -86,199 +117,290 @@ class Coordinator {
     private readonly display: Display,
     private readonly label: string,
     private readonly cx: Instance<never>,
-    private readonly reducer: ActorRef<ReducerMsg>,
-    private readonly reports: PortReceiver<Report>,
+    private readonly mesh: ActorMesh<MapperMsg>,
+    private readonly reply: PortRef<ChunkResult>,
+    private readonly results: PortReceiver<JobTally>,
+    private readonly tally: JobTally,
   ) {
     this.owner = new Int32Array(spec.chunks).fill(-1);
-    this.done = new Uint8Array(spec.chunks);
-    this.queued = new Uint8Array(spec.chunks);
-  }
-
-  addMapper(index: number, mapper: ActorRef<MapperMsg>, state = 'live'): ProcState {
-    const procId = String(mapper.actorId.proc);
-    const p: ProcState = { index, procId, mapper, state, outstanding: new Set(), chunks: 0, messages: 0, busyMs: 0, since: performance.now(), until: undefined };
-    this.procs.set(index, p);
-    return p;
+    this.faultPending = spec.fault !== undefined;
+    this.ranks = mesh.refs.map((ref, rank) => ({
+      rank,
+      index: ref.actorId.proc.addr.port,
+      procId: String(ref.actorId.proc),
+      state: 'live',
+      outstanding: new Set(),
+      held: [],
+      messages: 0,
+      restarts: 0,
+    }));
   }
 
   view(): { label: string; done: number; total: number; elapsedMs: number; messages: number; procs: ProcView[] } {
     const end = this.finished > 0 ? this.finished : performance.now();
+    const elapsedMs = this.started > 0 ? end - this.started : 0;
     return {
       label: this.label,
-      done: this.doneCount,
+      done: this.tally.doneCount,
       total: this.spec.chunks,
-      elapsedMs: this.started > 0 ? end - this.started : 0,
-      messages: this.counts.map + this.counts.partial + this.counts.report,
-      procs: [...this.procs.values()].map((p) => ({
-        index: p.index,
-        procId: p.procId,
-        state: p.state,
-        chunks: p.chunks,
-        messages: p.messages,
-        inFlight: p.outstanding.size,
-        busy: p.busyMs / Math.max(1, Math.min(p.until ?? end, end) - Math.max(p.since, this.started)),
+      elapsedMs,
+      messages: this.counts.map + this.tally.results,
+      procs: this.ranks.map((r) => ({
+        index: r.index,
+        procId: r.procId,
+        state: r.state === 'live' && r.restarts > 0 ? `live ↻${r.restarts}` : r.state,
+        chunks: this.tally.byRank[r.rank]?.chunks ?? 0,
+        messages: r.messages,
+        inFlight: r.outstanding.size,
+        busy: (this.tally.byRank[r.rank]?.busyMs ?? 0) / Math.max(1, elapsedMs),
       })),
     };
   }
 
-  /** Dispatch, then handle reports until the reducer's result. */
-  async run(): Promise<{ count: number; sum: number; duplicates: number }> {
+  /** Dispatch, then follow the tally until every chunk is in. */
+  async run(): Promise<void> {
     this.started = performance.now();
     this.display.start(() => this.view());
+    const stopDuring = this.spec.during?.(this.host);
     try {
-      this.fillAll();
-      for (;;) {
-        const report = await withTimeout(this.reports.recv(), this.spec.stallMs, () => this.stalled());
-        this.counts.report++;
-        if (report.type === 'result') {
-          this.finished = performance.now();
-          this.closed = true;
-          // a replacement proc still starting joins the pool idle; wait for it so shutdown is clean
-          await Promise.all(this.replacing);
-          return { count: report.count, sum: report.sum, duplicates: report.duplicates };
-        }
-        this.onProgress(report);
+      this.dispatch();
+      while (this.tally.doneCount < this.spec.chunks) {
+        await withTimeout(Promise.race([this.results.recv(), this.aborted]), this.spec.stallMs, () => this.stalled());
+        this.onTally();
       }
+      this.finished = performance.now();
     } finally {
+      stopDuring?.();
       this.closed = true;
       if (this.finished === 0) this.finished = performance.now();
       this.display.stop();
     }
   }
 
-  result(): Pick<RunResult, 'messages' | 'failures' | 'replacements' | 'redispatched' | 'procs' | 'wallMs'> {
-    const { map, partial, report, returned } = this.counts;
+  result(): Omit<RunResult, 'label' | 'initialProcs' | 'startupMs' | 'count' | 'sum' | 'trees'> {
+    const { map, casts, returned, resent, restarts } = this.counts;
+    const results = this.tally.results;
     return {
       wallMs: this.finished - this.started,
-      messages: { map, partial, report, returned, total: map + partial + report + returned },
+      messages: { map, casts, results, returned, total: map + results + returned },
       failures: this.failures,
-      replacements: this.replacing.length,
-      redispatched: this.redispatched,
+      restarts,
+      resent,
+      duplicates: this.tally.duplicates,
+      givenUp: this.ranks.filter((r) => r.state === 'given up').map((r) => r.index),
       procs: this.view().procs,
     };
   }
 
   private stalled(): Error {
-    const missing = this.spec.chunks - this.doneCount;
-    return new Error(`no report for ${this.spec.stallMs} ms; ${missing} chunk(s) missing`);
+    return new Error(`no result for ${this.spec.stallMs} ms; ${this.spec.chunks - this.tally.doneCount} chunk(s) missing`);
   }
 
-  private onProgress(r: Extract<Report, { type: 'progress' }>): void {
-    this.counts.partial++;
-    const p = this.procs.get(r.proc);
-    if (p !== undefined) {
-      p.messages++;
-      p.chunks++;
-      p.busyMs += r.busyMs;
+  /** New results in the tally: free their ranks' slots, maybe inject the kill, refill. */
+  private onTally(): void {
+    for (; this.cursor < this.tally.order.length; this.cursor++) {
+      const c = this.tally.order[this.cursor] as number;
+      const r = this.owner[c] as number;
+      if (r >= 0) this.ranks[r]?.outstanding.delete(c);
+      this.owner[c] = -1;
     }
-    if (this.owner[r.chunk] === r.proc) {
-      this.owner[r.chunk] = -1;
-      p?.outstanding.delete(r.chunk);
-    }
-    if (!r.duplicate && this.done[r.chunk] === 0) {
-      this.done[r.chunk] = 1;
-      this.doneCount++;
+    const fault = this.spec.fault;
+    if (fault?.kind === 'kill' && this.faultPending && this.tally.doneCount >= fault.atFraction * this.spec.chunks) {
+      this.faultPending = false;
+      const busiest = this.live().sort((a, b) => b.outstanding.size - a.outstanding.size)[0];
+      if (busiest !== undefined) {
+        this.display.note(`  ⚡ fault injection: proc ${busiest.index}'s worker terminated from outside (host.killProc)`);
+        this.host.killProc(busiest.index).catch((err: unknown) => this.display.note(`  ✘ could not kill proc ${busiest.index}: ${String(err)}`));
+      }
     }
     this.display.update();
-    if (p !== undefined) this.fill(p);
+    this.dispatch();
   }
 
-  /** The supervisor's report: the worker it came from is being torn down with all it held. */
-  onFailure(f: SupervisionFailure): void {
-    const status = f.event.actorStatus;
-    const error = status.kind === 'failed' ? status.error.split('\n')[0] : String(status);
-    this.failures.push(`${f.event.actorId}: ${error}`);
-    this.display.note(`  ⚠ supervisor: actor ${f.event.actorId} failed on proc ${f.proc}: ${error}`);
-    const p = this.procs.get(f.proc);
-    if (p === undefined || p.state !== 'live') return;
-    p.state = 'torn down';
-    p.until = performance.now();
-    const lost = [...p.outstanding].sort((a, b) => a - b);
-    p.outstanding.clear();
-    let requeued = 0;
-    for (const c of lost) {
-      this.owner[c] = -1;
-      if (this.requeue(c)) requeued++;
-    }
-    this.redispatched += requeued;
-    const live = [...this.procs.values()].filter((q) => q.state === 'live').map((q) => q.index);
-    this.display.note(
-      `    the failure policy tears proc ${f.proc} down; the ${requeued} chunk(s) it held go back in the queue, for ` +
-        `${live.length > 0 ? `proc ${live.join(', ')} and ` : ''}a replacement proc`,
-    );
-    this.replacing.push(this.replace());
-    this.fillAll();
-  }
-
-  private async replace(): Promise<void> {
-    try {
-      const index = await this.host.addProc();
-      const mapper = await this.host.spawn<MapperMsg>(index, 'Mapper', 'mapper');
-      const p = this.addMapper(index, mapper, this.closed ? 'live (idle)' : 'live');
-      const idle = this.closed ? ' (the job finished meanwhile: it stays idle)' : '';
-      this.display.note(`  ✚ replacement proc ${index} (${p.procId}) is up with a new mapper${idle}`);
-      this.fill(p);
-    } catch (err) {
-      this.display.note(`  ✘ could not start a replacement proc: ${(err as Error).message}`);
+  /**
+   * One cast per round: each live rank with room gets one chunk (-1 for the others). A round
+   * goes out when every live rank has room, or one has run dry, so casts stay full.
+   */
+  private dispatch(): void {
+    for (;;) {
+      if (this.closed) return;
+      const live = this.live();
+      const room = live.filter((r) => r.outstanding.size < this.spec.window);
+      if (room.length === 0 || (room.length < live.length && !live.some((r) => r.outstanding.size === 0))) return;
+      const chunks = new Array<number>(this.mesh.size).fill(-1);
+      let fault: MapperMsg['fault'] = null;
+      const to: Rank[] = [];
+      for (const r of room) {
+        const c = this.take();
+        if (c < 0) break;
+        chunks[r.rank] = c;
+        fault ??= this.faultFor(c);
+        this.assign(r, c);
+        to.push(r);
+      }
+      if (to.length === 0) return;
+      const slice = this.sliceOf(to);
+      slice.cast(this.cx, { type: 'map', point: Point.unbound, chunks, total: this.spec.chunks, size: this.spec.size, fault, reply: this.reply });
+      this.counts.casts++;
+      this.counts.map += slice.size;
+      for (const r of to) r.messages++;
     }
   }
 
-  /** A map message came back: its proc was going away. */
+  /**
+   * The ranks of a round as a mesh of their own (a slice): a rank that is down or full gets no
+   * message. Its members keep the points they were spawned with, so each binds its own rank.
+   */
+  private sliceOf(ranks: readonly Rank[]): ActorMesh<MapperMsg> {
+    if (ranks.length === this.mesh.size) return this.mesh;
+    const key = ranks.map((r) => r.rank).join(',');
+    let slice = this.slices.get(key);
+    if (slice === undefined) {
+      slice = new ActorMesh(this.mesh.name, this.mesh.typeName, ranks.map((r) => this.mesh.refs[r.rank] as ActorRef<MapperMsg>));
+      this.slices.set(key, slice);
+    }
+    return slice;
+  }
+
+  /** Re-send chunks to one rank, through its mesh ref (the same ref across its restarts). */
+  private resend(r: Rank, chunks: readonly number[]): void {
+    for (const c of chunks) {
+      if (this.tally.done[c] === 1 || this.owner[c] !== -1) continue;
+      const slots = new Array<number>(this.mesh.size).fill(-1);
+      slots[r.rank] = c;
+      this.assign(r, c);
+      this.mesh.refs[r.rank]?.send(this.cx, { type: 'map', point: Point.unbound, chunks: slots, total: this.spec.chunks, size: this.spec.size, fault: null, reply: this.reply });
+      this.counts.map++;
+      this.counts.resent++;
+      r.messages++;
+    }
+  }
+
+  private faultFor(c: number): MapperMsg['fault'] {
+    const fault = this.spec.fault;
+    if (!this.faultPending || fault === undefined || (fault.kind !== 'throw' && fault.kind !== 'oom') || fault.chunk !== c) return null;
+    this.faultPending = false;
+    return { chunk: c, kind: fault.kind };
+  }
+
+  private assign(r: Rank, c: number): void {
+    this.owner[c] = r.rank;
+    r.outstanding.add(c);
+  }
+
+  private take(): number {
+    while (this.retry.length > 0) {
+      const c = this.retry.shift() as number;
+      if (this.tally.done[c] === 0 && this.owner[c] === -1) return c;
+    }
+    while (this.next < this.spec.chunks) {
+      const c = this.next++;
+      if (this.tally.done[c] === 0 && this.owner[c] === -1) return c;
+    }
+    return -1;
+  }
+
+  private live(): Rank[] {
+    return this.ranks.filter((r) => r.state === 'live');
+  }
+
+  private rankOfIndex(index: number): Rank | undefined {
+    return this.ranks.find((r) => r.index === index);
+  }
+
+  /** A rank is down: what it held waits for its restart. */
+  private down(r: Rank): void {
+    if (r.state !== 'live') return;
+    r.state = 'restarting';
+    for (const c of r.outstanding) this.owner[c] = -1;
+    r.held.push(...r.outstanding);
+    r.outstanding.clear();
+  }
+
+  /** The mesh's failure event (AM-2): the ranks whose mapper failed or whose worker died. */
+  onMeshFailure(f: MeshFailure): void {
+    for (const [i, rank] of f.ranks.entries()) {
+      const r = this.ranks[rank];
+      const status = f.events[i]?.actorStatus;
+      const error = status?.kind === 'failed' ? (status.error.split('\n')[0] ?? '') : String(status);
+      if (r === undefined) continue;
+      this.failures.push(`rank ${rank} (${r.procId}): ${error}`);
+      this.down(r);
+      if (this.spec.quiet !== true) {
+        this.display.note(`  ⚠ mesh failure: rank ${rank}, ${this.mesh.refs[rank]}: ${error}`);
+        this.display.note(`    its proc goes down with the ${r.held.length} chunk(s) it held; the restart policy brings it back`);
+      }
+    }
+    this.dispatch();
+  }
+
+  onInspection(e: InspectionEvent): void {
+    const quiet = this.spec.quiet === true;
+    const r = this.rankOfIndex(e.proc);
+    if (r === undefined) return;
+    switch (e.type) {
+      case 'proc-stopped':
+        this.down(r);
+        break;
+      case 'proc-restarted': {
+        // whatever was sent to the incarnations before this one is gone with them
+        this.down(r);
+        this.counts.restarts++;
+        r.restarts++;
+        r.state = 'live';
+        const held = r.held;
+        r.held = [];
+        const before = this.counts.resent;
+        this.resend(r, held);
+        if (!quiet) {
+          this.display.note(
+            `  ✚ proc ${e.proc} restarted by the restart policy (same id ${e.procId}, restart ${e.restarts} in its window); ` +
+              `its mapper is respawned as rank ${r.rank}; ${this.counts.resent - before} chunk(s) re-sent through the same ref`,
+          );
+        }
+        this.dispatch();
+        break;
+      }
+      case 'restart-intensity-exceeded': {
+        this.down(r);
+        r.state = 'given up';
+        this.retry.push(...r.held);
+        r.held = [];
+        this.display.note(`  ✘ proc ${e.proc} given up: more than ${e.maxRestarts} restarts in ${e.withinMs} ms; its chunks go to the live ranks`);
+        if (this.live().length === 0) this.abort(new Error(`every proc was given up on; ${this.spec.chunks - this.tally.doneCount} chunk(s) missing`));
+        this.dispatch();
+        break;
+      }
+    }
+  }
+
+  /**
+   * A map message came back: its proc is going away (a return can arrive inside the `post` of a
+   * cast, before the mesh failure: the rank goes down now, the refill waits for a later turn).
+   */
   onReturned(u: Undeliverable): void {
     this.counts.returned++;
+    const rank = this.mesh.rankOf(u.envelope.dest.actor);
     let msg: MapperMsg;
     try {
       msg = decodePayload(u.envelope.data) as MapperMsg;
     } catch {
       return;
     }
-    if (msg?.type !== 'map') return;
-    const dest = u.envelope.dest.actor.proc.addr.port;
-    if (this.owner[msg.chunk] === dest) {
-      this.owner[msg.chunk] = -1;
-      this.procs.get(dest)?.outstanding.delete(msg.chunk);
-      if (this.requeue(msg.chunk)) this.redispatched++;
-    }
-    this.fillAll();
-  }
-
-  private requeue(c: number): boolean {
-    if (this.done[c] === 1 || this.queued[c] === 1 || this.owner[c] !== -1) return false;
-    this.queued[c] = 1;
-    this.retry.push(c);
-    return true;
-  }
-
-  private take(): number {
-    while (this.retry.length > 0) {
-      const c = this.retry.shift() as number;
-      this.queued[c] = 0;
-      if (this.done[c] === 0 && this.owner[c] === -1) return c;
-    }
-    while (this.next < this.spec.chunks) {
-      const c = this.next++;
-      if (this.done[c] === 0 && this.owner[c] === -1) return c;
-    }
-    return -1;
-  }
-
-  private fillAll(): void {
-    for (const p of this.procs.values()) this.fill(p);
-  }
-
-  private fill(p: ProcState): void {
-    if (this.closed) return;
-    while (p.state === 'live' && p.outstanding.size < this.spec.window) {
-      const c = this.take();
-      if (c < 0) return;
-      const [lo, hi] = chunkRange(c, this.spec.chunks, this.spec.size);
-      const fail = !this.injected && c === this.spec.failChunk;
-      if (fail) this.injected = true;
-      this.owner[c] = p.index;
-      p.outstanding.add(c);
-      p.messages++;
-      this.counts.map++;
-      p.mapper.send(this.cx, { type: 'map', chunk: c, lo, hi, fail, reducer: this.reducer });
+    const r = rank === undefined ? undefined : this.ranks[rank];
+    const c = rank === undefined || msg?.type !== 'map' ? -1 : (msg.chunks[rank] ?? -1);
+    if (r === undefined || c < 0 || this.owner[c] !== r.rank) return;
+    this.owner[c] = -1;
+    r.outstanding.delete(c);
+    this.down(r);
+    if (r.state === 'restarting') r.held.push(c);
+    else this.retry.push(c);
+    if (!this.kicked) {
+      this.kicked = true;
+      setImmediate(() => {
+        this.kicked = false;
+        this.dispatch();
+      });
     }
   }
 }
@@ -286,37 +408,40 @@ class Coordinator {
 /** Start a host with `procs` workers, run the job, optionally collect the actor trees, shut down. */
 export async function runJob(spec: JobSpec, procs: number, display: Display, label: string, withTrees: boolean): Promise<RunResult> {
   const t0 = performance.now();
-  const host = await ProcHost.start({ procs, modules: [ACTORS], transport: spec.transport, teardownTimeoutMs: 1000 });
+  const options: ProcHostOptions = {
+    procs,
+    modules: [ACTORS],
+    transport: spec.transport,
+    teardownTimeoutMs: 1000,
+    restart: spec.restart,
+    resourceLimits: { maxOldGenerationSizeMb: spec.heapMb },
+  };
+  const host = await ProcHost.start(options);
   // `--admin` / PROCMESH_ADMIN: the admin endpoint (docs/guide.md, "Watching a running system").
   if (host.admin !== undefined) console.log(`  admin endpoint: ${host.admin.addr} (${host.admin.url}/v1/root)`);
   try {
-    // The coordinator's own client instance on proc 0, with a bound Undeliverable port: map
-    // messages that bounce come back to it instead of the global return handle.
+    // The coordinator's client instance on proc 0, with a bound Undeliverable port: map messages
+    // that bounce come back to it. Results fold into one accumulating port (tally.ts).
     const [cx] = host.proc.instance('coordinator');
     const returned: Undeliverable[] = [];
     let onReturned: (u: Undeliverable) => void = (u) => returned.push(u);
     cx.mailbox.openEnqueuePort<Undeliverable>(ACTOR_PORT.UNDELIVERABLE, (u) => onReturned(u), 'Undeliverable').bind();
-    const [reportPort, reports] = cx.openPort<Report>('Report');
+    const tally = emptyTally(spec.chunks, procs);
+    const [resultPort, results] = cx.openAccumPort(tallyInto(tally));
 
-    // The reducer: an actor on the main thread's proc, reporting to the coordinator's port.
-    const reducer = host.proc.spawn('reducer', new Reducer({ chunks: spec.chunks, report: reportPort.bind() })).bind();
-
-    // One mapper per worker proc, spawned by registered type name.
-    const mappers = await Promise.all([...host.procIds().keys()].map(async (i) => [i, await host.spawn<MapperMsg>(i, 'Mapper', 'mapper')] as const));
+    // One mapper per worker proc, as a mesh: rank r on proc r + 1.
+    const mesh = await host.spawnMesh(MapperType, 'mapper', {});
     const startupMs = performance.now() - t0;
 
-    const coordinator = new Coordinator(host, spec, display, label, cx, reducer, reports);
-    for (const [i, mapper] of mappers) coordinator.addMapper(i, mapper);
+    const coordinator = new Coordinator(host, spec, display, label, cx, mesh, resultPort.bind(), results, tally);
     onReturned = (u) => coordinator.onReturned(u);
     for (const u of returned.splice(0)) coordinator.onReturned(u);
-    host.supervisor.on('failure', (f) => coordinator.onFailure(f));
-    host.supervisor.inspect((e: InspectionEvent) => {
-      if (e.type === 'proc-stopped') display.note(`  ⏹ proc ${e.proc} (${e.procId}) stopped: ${e.reason}`);
-    });
+    mesh.onFailure((f) => coordinator.onMeshFailure(f));
+    host.supervisor.inspect((e) => coordinator.onInspection(e));
 
-    const { count, sum, duplicates } = await coordinator.run();
+    await coordinator.run();
     const trees = withTrees ? await actorTrees(host) : [];
-    return { label, initialProcs: procs, startupMs, count, sum, duplicates, trees, ...coordinator.result() };
+    return { label, initialProcs: procs, startupMs, count: tally.count, sum: tally.sum, trees, ...coordinator.result() };
   } finally {
     await host.shutdown(1000);
   }
@@ -331,7 +456,7 @@ async function actorTrees(host: ProcHost): Promise<string[]> {
   });
   blocks.push(main.join('\n'));
   for (const [i, procId] of host.procIds()) {
-    const nodes = await host.tree(i);
+    const nodes = await host.tree(i).catch(() => []);
     blocks.push([`  proc ${i}  ${procId}`, ...nodes.map((n) => treeLine(n.actorId, n.depth, n.actorType, n.status, n.messagesProcessed))].join('\n'));
   }
   return blocks;

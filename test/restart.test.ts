@@ -6,15 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HostError, ProcHost, type InspectionEvent } from '@procmesh/worker-host';
-import { Point, gather, sum, type ActorRef } from '@procmesh/core';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
+import { HostError, ProcHost, type InspectionEvent, type ProcHostOptions } from '@procmesh/worker-host';
+import { ACTOR_PORT, Point, gather, sum, type ActorRef, type Instance, type Undeliverable } from '@procmesh/core';
 import { Counter, MeshMember, type CounterMsg } from './fixtures/mesh-actors.js';
 
 const modules = [new URL('./fixtures/mesh-actors.js', import.meta.url)];
 const T = { timeout: 90_000 };
 
-async function withHost(procs: number, body: (host: ProcHost, events: InspectionEvent[]) => Promise<void>): Promise<void> {
-  const host = await ProcHost.start({ procs, modules, teardownTimeoutMs: 500, restart: { maxRestarts: 3, withinMs: 60_000 } });
+async function withHost(procs: number, body: (host: ProcHost, events: InspectionEvent[]) => Promise<void>, options: ProcHostOptions = {}): Promise<void> {
+  const host = await ProcHost.start({ procs, modules, teardownTimeoutMs: 500, restart: { maxRestarts: 3, withinMs: 60_000 }, ...options });
   const events: InspectionEvent[] = [];
   host.supervisor.inspect((e) => events.push(e));
   try {
@@ -35,9 +36,9 @@ function next(host: ProcHost, type: InspectionEvent['type']): Promise<Inspection
   });
 }
 
-async function get(host: ProcHost, ref: ActorRef<CounterMsg>): Promise<number> {
-  const [reply, answer] = host.client.openOncePort<{ count: number; proc: string; incarnation: number }>();
-  ref.send(host.client, { type: 'get', reply: reply.bind() });
+async function get(host: ProcHost, ref: ActorRef<CounterMsg>, cx: Instance<never> = host.client): Promise<number> {
+  const [reply, answer] = cx.openOncePort<{ count: number; proc: string; incarnation: number }>();
+  ref.send(cx, { type: 'get', reply: reply.bind() });
   return (await answer.recv()).count;
 }
 
@@ -100,6 +101,56 @@ describe('proc restarts (issue 12)', () => {
       assert.equal(events.filter((x) => x.type === 'proc-restarted').length, 3);
       assert.equal(host.procIds().has(1), false);
       await assert.rejects(host.spawn(1, Counter, 'again', { start: 0 }), (err: unknown) => err instanceof HostError && err.code === 'proc-gone');
+    });
+  });
+
+  it('HO-3: a worker that runs out of memory under resourceLimits is restarted, and its ref reaches the respawned actor', T, async () => {
+    await withHost(
+      2,
+      async (host, events) => {
+        const counter = await host.spawn(1, Counter, 'counter', { start: 7 });
+        counter.send(host.client, { type: 'inc', by: 1 });
+        assert.equal(await get(host, counter), 8);
+        const restarted = next(host, 'proc-restarted');
+        counter.send(host.client, { type: 'hog' });
+        await restarted;
+        const crashed = events.find((e) => e.type === 'worker-crashed');
+        assert.match(crashed?.type === 'worker-crashed' ? String(crashed.error) : '', /reaching memory limit: JS heap out of memory/);
+        // the same ref, to the fresh incarnation: started again from its parameters
+        assert.equal(await get(host, counter), 7);
+      },
+      { resourceLimits: { maxOldGenerationSizeMb: 48 } },
+    );
+  });
+
+  it('HO-3: envelopes sent while a proc restarts come back to their sender or reach the new incarnation, none lost', T, async () => {
+    await withHost(1, async (host) => {
+      const [cx] = host.proc.instance('sender');
+      let returned = 0;
+      cx.mailbox.openEnqueuePort<Undeliverable>(ACTOR_PORT.UNDELIVERABLE, () => returned++, 'Undeliverable').bind();
+      const counter = await host.spawn(1, Counter, 'counter', { start: 0 });
+      let restarted = false;
+      void next(host, 'proc-restarted').then(() => (restarted = true));
+      await host.killProc(1);
+      let sent = 0;
+      // during the restart window (routes dropped, then a fresh worker without its roots yet) ...
+      while (!restarted) {
+        counter.send(cx, { type: 'inc', by: 1 });
+        sent++;
+        await yieldTurn();
+      }
+      // ... and after it
+      for (let i = 0; i < 10; i++, sent++) counter.send(cx, { type: 'inc', by: 1 });
+      // every one is counted by the new incarnation or returned; `get` follows the incs (same sender)
+      for (;;) {
+        const count = await get(host, counter, cx);
+        assert.ok(count + returned <= sent, `${count} handled + ${returned} returned > ${sent} sent`);
+        if (count + returned === sent) {
+          assert.ok(returned > 0 && count >= 10, `${count} handled, ${returned} returned`);
+          break;
+        }
+        await yieldTurn();
+      }
     });
   });
 });

@@ -1,23 +1,14 @@
 /**
- * host.ts: `ProcHost`, the main-thread owner of a set of worker procs (DESIGN 5-9).
- *
- * ```ts
- * const host = await ProcHost.start({ procs: 4, modules: [new URL('./actors.js', import.meta.url)] });
- * host.supervisor.on('failure', (f) => console.error(String(f.event)));
- * const counter = await host.spawn<CounterMsg>(1, 'Counter', 'counter', { start: 0 });
- * counter.send(host.client, { type: 'inc', by: 1 });
- * await host.shutdown();
- * ```
+ * host.ts: `ProcHost`, the main-thread owner of a set of worker procs (DESIGN 5-9). Usage is in
+ * docs/guide.md ("Across workers"): `ProcHost.start({ procs, modules })`, `host.spawn`, `host.client`.
  *
  * Proc 0 is the main thread's own proc (`local:0,main`), for client instances; procs 1..N are
  * workers (`local:i,{name}_{i}`). Any proc reaches any other by `ActorRef`; links are created
  * on first use (`need-link`).
  *
- * ## Lifecycle of a worker proc
- *
- * starting -> ready -> (teardown | crash) -> gone. `teardown` (failure policy or `destroyProc`):
- * `destroyAndWait` in the worker bounded by `teardownTimeoutMs`, then `worker.terminate()`, then
- * the routes to it are dropped everywhere (envelopes for it come back as `BrokenLink`).
+ * Lifecycle of a worker proc: starting -> ready -> (teardown | crash) -> gone. `teardown` (failure
+ * policy or `destroyProc`): `destroyAndWait` in the worker bounded by `teardownTimeoutMs`, then
+ * `worker.terminate()`, then its routes are dropped everywhere (envelopes come back `BrokenLink`).
  *
  * ## Invariants
  *
@@ -27,6 +18,8 @@
  *   a fresh worker with the same index and `ProcId`, its host-spawned roots spawned again (same
  *   names, so the same ids: refs keep working), within the restart intensity (RI-1); a proc
  *   stopped with `destroyProc` is not restarted.
+ * - HO-4: a restart never waits on a dead worker (each call is bounded by its exit); a worker
+ *   that dies while restarted is restarted again by its own exit (it has the roots from the start).
  * - SV-3: the main proc's unhandled failures reach `supervisor` as a worker's do (`proc: 0`);
  *   the process exits with code 1 only when nobody listens (SV-1).
  */
@@ -258,7 +251,8 @@ export class ProcHost {
     return index;
   }
 
-  private async startWorker(index: number): Promise<void> {
+  /** Start worker `index` (with the roots to respawn if it is a restart: HO-3); resolves once ready. */
+  private async startWorker(index: number, roots: ReadonlyMap<string, RootActor> = new Map()): Promise<WorkerProc> {
     const name = `${this.options.name ?? 'proc'}_${index}`;
     const procId = ProcId.withName(ChannelAddr.local(index), name);
     const { port1, port2 } = new MessageChannel();
@@ -287,7 +281,7 @@ export class ProcHost {
       control: Comlink.wrap<WorkerControl>(portEndpoint(port1)),
       controlPort: port1,
       state: 'starting',
-      roots: new Map(),
+      roots: new Map(roots),
       lastError: undefined,
       served: undefined,
       // not `events.once`: it rejects when 'error' precedes 'exit' (a crashing worker)
@@ -313,6 +307,7 @@ export class ProcHost {
       });
     });
     await ready;
+    return state;
   }
 
   private onWorkerEvent(w: WorkerProc, event: WorkerEvent): void {
@@ -373,21 +368,22 @@ export class ProcHost {
       this.supervisor.publish({ type: 'restart-intensity-exceeded', proc: w.index, procId: w.procId, maxRestarts, withinMs });
       return;
     }
+    let fresh: WorkerProc | undefined;
     try {
-      await this.startWorker(w.index);
-      const fresh = this.ready(w.index);
-      for (const [key, root] of w.roots) fresh.roots.set(key, root); // kept if this restart fails too
+      fresh = await this.startWorker(w.index, w.roots);
       this.main.peerRestarted(w.index);
-      await Promise.all([...this.workers.values()].filter((o) => o !== fresh && o.state === 'ready').map((o) => o.control.peerRestarted(w.index)));
+      const peers = [...this.workers.values()].filter((o) => o !== fresh && o.state === 'ready');
+      await Promise.all(peers.map((o) => untilExit(o, o.control.peerRestarted(w.index))));
       const roots = [...w.roots.values()];
-      await spawnSpecs(this.client, fresh.procId, roots.map((r) => r.spec));
+      const spawned = await untilExit(fresh, spawnSpecs(this.client, fresh.procId, roots.map((r) => r.spec)));
+      if (spawned === undefined) return; // it died meanwhile: its own exit restarts it (HO-4)
       this.supervisor.publish({ type: 'proc-restarted', proc: w.index, procId: w.procId, restarts: intensity.recent });
       for (const r of roots) this.supervisor.publish({ type: 'actor-restarted', proc: w.index, procId: w.procId, actorId: r.actorId, typeName: r.spec.typeName });
     } catch (err) {
       if (this.shuttingDown) return;
       rootLogger().warn({ err }, `restart of ${w.procId} failed`);
-      const current = this.workers.get(w.index);
-      if (current !== undefined && current.state === 'ready') void this.teardown(current, 'restart failed', true);
+      // HO-4: only this restart's own worker, never a later incarnation
+      if (fresh !== undefined && this.workers.get(w.index) === fresh && fresh.state === 'ready') void this.teardown(fresh, 'restart failed', true);
     }
   }
 
@@ -583,6 +579,11 @@ function rebuildEvent(bytes: Uint8Array): ActorSupervisionEvent {
   const s = wire.status;
   const status = s.kind === 'failed' ? ActorStatus.failed(s.error ?? '') : ActorStatus.stopped(s.reason ?? '');
   return new ActorSupervisionEvent(wire.actorId as ActorId, wire.displayName ?? undefined, status, wire.occurredAt);
+}
+
+/** HO-4: `promise`, or undefined once `w`'s worker has exited (a dead worker's calls never answer). */
+function untilExit<T>(w: WorkerProc, promise: Promise<T>): Promise<T | undefined> {
+  return Promise.race([promise, w.exited.then(() => undefined)]);
 }
 
 function delay(ms: number): Promise<void> {
