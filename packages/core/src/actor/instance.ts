@@ -64,6 +64,7 @@ import { ActorStatus, type HandlerInfo, type StatusWatch } from '../status.js';
 import { MESSAGE_TAG, WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
 import { flightRecorder } from '../flight-recorder.js';
+import { receipt, ReceiptQueue } from '../channel/receipt.js';
 
 /** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
 export interface Actor<M> extends ActorHooks<M, Instance<M>> {}
@@ -146,6 +147,8 @@ export class Instance<M> implements SendContext {
   readonly handlerPort: PortHandle<M>;
   /** @internal the loop's queues (actor/run.ts) */
   readonly work = new WorkQueue();
+  /** @internal RL-3: receipts of queued items that came over a holding channel (actor/run.ts settles them). */
+  receipts: ReceiptQueue | undefined;
   /** @internal the loop's queues (actor/run.ts) */
   readonly signals: Signal[] = [];
   /** @internal the loop's queues (actor/run.ts) */
@@ -399,6 +402,7 @@ export class Instance<M> implements SendContext {
     for (const child of this.cell.children.values()) child.parent = undefined;
     this.cell.children.clear();
     if (!this.cell.status.isTerminal) this.cell.status.set(ActorStatus.stopped('instance is dropped'));
+    this.receipts?.settleAll(); // RC-1: nothing more will be handled
     this.notify();
     this.proc.storeTerminatedSnapshot(this.cell);
     this.proc.releaseCell(this.cell);
@@ -422,10 +426,15 @@ export class Instance<M> implements SendContext {
     const reorder = this.reorder;
     if (reorder !== undefined && headers.seq_info !== SeqInfo.direct) {
       let outcome: string;
+      // RL-3d: what waits in the reorder buffer holds no receipt (its channel settles it)
+      const held = receipt.sink;
+      receipt.sink = undefined;
       try {
         outcome = reorder.accept(headers.seq_info, [tag, message, headers, sender]);
       } catch (err) {
         throw new MailboxSenderError(this.handlerPort.location(), 'invalid', (err as Error).message, { cause: err });
+      } finally {
+        receipt.sink = held;
       }
       if (outcome === 'duplicate') this.logger.warn({ seq: SeqInfo.display(headers.seq_info as SeqInfo) }, 'duplicate message dropped by the reorder buffer');
       return;
@@ -441,7 +450,10 @@ export class Instance<M> implements SendContext {
       this.inverted.work.push(new WorkCell(this, tag, message, headers));
       return;
     }
-    this.work.push(tag, message, headers, sender);
+    const work = this.work;
+    work.push(tag, message, headers, sender);
+    // RL-3: hold the channel's receipt until this item is handled (ticket: its push count, WQ-5)
+    if (receipt.sink !== undefined && this.kind === 'actor') (this.receipts ??= new ReceiptQueue()).take(work.shifted + work.size);
     const wake = this.wake;
     if (wake !== undefined) {
       this.wake = undefined;

@@ -62,6 +62,7 @@ async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
     event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now(), caused);
   }
   const dropped = inst.work.clear();
+  inst.receipts?.settleAll(); // RC-1: the dropped items will not be handled
   if (dropped > 0) inst.logger.debug({ dropped }, 'queued work dropped at stop');
   inst.mailbox.close(status);
   inst.cell.supervisionEvent = event; // FI-1
@@ -246,6 +247,9 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
   let n = 0;
   inst.batchCount = 0;
   while (n < limit && work.shift()) {
+    // RL-3b: what was handled before this item is settled before it runs
+    const receipts = inst.receipts;
+    if (receipts !== undefined && receipts.next < work.shifted) receipts.settleUpTo(work.shifted - 1);
     if (n > 0) status.markIdle();
     n++;
     let result: void | Promise<void>;
@@ -253,6 +257,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       result = inst.runWorkItem(actor, work.tag, work.message, work.headers as Headers, since);
     } catch (err) {
       inst.batchCount = n - 1;
+      inst.receipts?.settleUpTo(work.shifted);
       cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
       if (rec !== undefined) rec.failed(cell.lastHandler?.arm, err, clock.monotonic() - mark, since);
       return handlerFailed(inst, actor, err, work.message, work.headers as Headers, work.sender);
@@ -268,6 +273,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       cell.totalProcessingTimeUs += (suspended - start) * 1000;
       return (result as Promise<void>).then(
         () => {
+          inst.receipts?.settleUpTo(work.shifted);
           cell.messagesProcessed++;
           const done = clock.monotonic();
           cell.totalProcessingTimeUs += (done - suspended) * 1000;
@@ -275,6 +281,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
           return undefined;
         },
         (err: unknown) => {
+          inst.receipts?.settleUpTo(work.shifted);
           const done = clock.monotonic();
           cell.totalProcessingTimeUs += (done - suspended) * 1000;
           if (rec !== undefined) rec.failed(arm, err, done - began, since);
@@ -291,6 +298,8 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
     if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
   }
   inst.batchCount = n;
+  const receipts = inst.receipts;
+  if (receipts !== undefined && receipts.next <= work.shifted) receipts.settleUpTo(work.shifted);
   cell.totalProcessingTimeUs += (clock.monotonic() - start) * 1000;
   return undefined;
 }
