@@ -1,10 +1,11 @@
 /**
- * RL-3 (to be written in packages/core/src/channel/ring/rx.ts) end to end, with real workers: a receiver whose
- * thread ends with `process.exit` in the middle of a stream loses nothing. Every numbered message
- * sent by `ActorRef` is either handled by the sink (counted in shared memory, which outlives the
- * thread) or returned to its source as undeliverable, and never both (issue 11: before the fix,
- * 97-235 of 200k messages were neither). One link, several links into one actor, handlers that
- * await.
+ * RL-3 (packages/core/src/channel/ring/rx.ts, LL-6) end to end, with real workers: a receiver
+ * whose thread ends with `process.exit` in the middle of a stream loses nothing. Every numbered
+ * message sent by `ActorRef` is either handled by the sink (counted in shared memory, which
+ * outlives the thread) or returned to its source as undeliverable, and never both (issue 11:
+ * before the fix, 97-235 of 200k messages were neither, and with awaiting handlers everything the
+ * sink had read but not handled, as its inbound ring had released it). One link, several links
+ * into one actor, handlers that await.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -13,11 +14,13 @@ import { prng } from '@procmesh/core/testing';
 import { serveLedger, type ItemMsg, type SinkParams, type SourceMsg, type SourceParams } from './fixtures/stream-actors.js';
 
 const modules = [new URL('./fixtures/stream-actors.js', import.meta.url)];
+const T = { timeout: 120_000 };
 /**
- * `todo` until the fix lands: these reproduce the loss (seeds 11-13 on the 2-core development
- * machine: 80, 155 and 9,205 messages neither handled nor returned). Remove `todo` with the fix.
+ * How long `settle` waits without progress before it gives up (only a failing run waits that
+ * long): the returns of ~10k envelopes run in one synchronous takeover on the source's thread,
+ * which takes seconds on a loaded 2-core machine.
  */
-const T = { timeout: 120_000, todo: 'issue 11: RingRx releases a batch before its handlers run (RL-3 not built yet)' };
+const QUIET_MS = 15_000;
 
 function crashed(host: ProcHost, proc: number): Promise<InspectionEvent> {
   return new Promise((resolve) => {
@@ -107,7 +110,7 @@ async function streamThroughExit(seed: number, streams: number, perStream: numbe
         const t = tally(handled, returned);
         return t.handled + t.returned;
       },
-      3_000,
+      QUIET_MS,
     );
     return tally(handled, returned);
   } finally {

@@ -1,15 +1,12 @@
 /**
- * actor/instance.ts: `Instance<M>`, a running actor's capability object (its context: spec
- * §1.6, §4.1), the `Actor<M>` it runs, its local `ActorHandle<M>`, and `ProcServices`, what it
- * asks of its proc. These types refer to each other (an actor's hooks take the instance, the
- * instance hands out its handle, the handle wraps the instance), so they live in one module;
- * the loop that drives a spawned actor is actor/run.ts, its tree node actor/cell.ts, the
- * actor's hooks and their documentation actor/actor.ts.
+ * actor/instance.ts: `Instance<M>`, a running actor's capability object (its context: spec §1.6,
+ * §4.1), the `Actor<M>` it runs, its local `ActorHandle<M>`, and `ProcServices`, what it asks of
+ * its proc. These types refer to each other, so they live in one module; the loop that drives a
+ * spawned actor is actor/run.ts, its tree node actor/cell.ts, the hooks' documentation actor/actor.ts.
  *
  * ## Invariants
  *
- * - AC-1: one message at a time per actor; a handler (awaits included) completes before the
- *   next work item, signal or supervision event is taken.
+ * - AC-1: one message at a time: a handler (awaits included) completes before the next item is taken.
  * - AC-2: a synchronous handler costs no promise: queued items are handled in synchronous
  *   batches (`processBatch`), and the loop awaits only a handler that returned a thenable.
  * - AC-3: every terminated actor (not aborted, not a client) emits exactly one supervision event,
@@ -17,22 +14,17 @@
  * - AC-4: children stop before their parent turns terminal (children-before-parent).
  * - AC-5: a failure propagates unchanged (same event, same `actorId`) to the nearest ancestor
  *   that absorbs it, else to the proc's coordinator.
- * - AC-6: the loop yields to the event loop every `YIELD_EVERY` consecutive items, so one busy
- *   actor cannot starve I/O, timers or other threads' wake-ups.
+ * - AC-6: the loop yields every `YIELD_EVERY` consecutive items: a busy actor starves no I/O or timer.
  * - AC-7: `Context` is the instance itself, with `headers` set to the current message's headers
  *   for the duration of the handler call (read them before awaiting if a detached task needs them).
  * - AC-8: an instance reads time only from its proc's clock (`ProcServices.clock`).
- * - AC-9: nothing delivered to a system port reaches the actor unless it is of that port's
- *   type (SP-1, id.ts): `handleUndeliverableMessage` only ever gets an `Undeliverable` of an
- *   envelope this actor sent, so no payload from a peer makes the default fail on anything
- *   but a return.
+ * - AC-9: nothing delivered to a system port reaches the actor unless it is of that port's type
+ *   (SP-1, id.ts): `handleUndeliverableMessage` only ever gets an `Undeliverable` of an envelope
+ *   this actor sent, so no payload from a peer makes the default fail on anything but a return.
  *
- * ## Handles
- *
- * - `handle.send(cx, msg)`: enqueues directly into the actor's work queue; no serialization;
- *   throws `MailboxSenderError` (`owner-terminated`) synchronously on a stopped actor.
- * - `handle.bind()`: the actor's `ActorRef<M>` (ref.ts), whose sends serialize, route hop by
- *   hop (TTL) and report failure asynchronously as an `Undeliverable` returned to the sender.
+ * Handles: `handle.send(cx, msg)` enqueues into the work queue, unserialized, and throws
+ * `MailboxSenderError` (`owner-terminated`) on a stopped actor; `handle.bind()` is the `ActorRef<M>`
+ * (ref.ts), whose sends serialize, route hop by hop (TTL) and come back as `Undeliverable`.
  */
 import type { Logger } from 'pino';
 import { ACTOR_PORT, ActorId, type PortId } from '../id.js';
@@ -68,6 +60,7 @@ import { flightRecorder, type FlightRecorder } from '../flight-recorder.js';
 import type { ActorSpawnOptions } from './spawn-options.js';
 import { countUndeliverable } from '../telemetry/metrics.js';
 import { telemetry } from '../telemetry/switch.js';
+import { receipt, ReceiptQueue } from '../channel/receipt.js';
 
 /** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
 export interface Actor<M> extends ActorHooks<M, Instance<M>> {}
@@ -150,6 +143,8 @@ export class Instance<M> implements SendContext {
   readonly handlerPort: PortHandle<M>;
   /** @internal the loop's queues (actor/run.ts) */
   readonly work = new WorkQueue();
+  /** @internal RL-3: receipts of queued items that came over a holding channel (actor/run.ts settles them). */
+  receipts: ReceiptQueue | undefined;
   /** @internal the loop's queues (actor/run.ts) */
   readonly signals: Signal[] = [];
   /** @internal the loop's queues (actor/run.ts) */
@@ -411,6 +406,7 @@ export class Instance<M> implements SendContext {
     for (const child of this.cell.children.values()) child.parent = undefined;
     this.cell.children.clear();
     if (!this.cell.status.isTerminal) this.cell.status.set(ActorStatus.stopped('instance is dropped'));
+    this.receipts?.settleAll(); // RC-1: nothing more will be handled
     this.notify();
     this.proc.storeTerminatedSnapshot(this.cell);
     this.proc.releaseCell(this.cell);
@@ -434,10 +430,15 @@ export class Instance<M> implements SendContext {
     const reorder = this.reorder;
     if (reorder !== undefined && headers.seq_info !== SeqInfo.direct) {
       let outcome: string;
+      // RL-3d: what waits in the reorder buffer holds no receipt (its channel settles it)
+      const held = receipt.sink;
+      receipt.sink = undefined;
       try {
         outcome = reorder.accept(headers.seq_info, [tag, message, headers, sender]);
       } catch (err) {
         throw new MailboxSenderError(this.handlerPort.location(), 'invalid', (err as Error).message, { cause: err });
+      } finally {
+        receipt.sink = held;
       }
       if (outcome === 'duplicate') this.logger.warn({ seq: SeqInfo.display(headers.seq_info as SeqInfo) }, 'duplicate message dropped by the reorder buffer');
       return;
@@ -453,7 +454,10 @@ export class Instance<M> implements SendContext {
       this.inverted.work.push(new WorkCell(this, tag, message, headers));
       return;
     }
-    this.work.push(tag, message, headers, sender);
+    const work = this.work;
+    work.push(tag, message, headers, sender);
+    // RL-3: hold the channel's receipt until this item is handled (ticket: its push count, WQ-5)
+    if (receipt.sink !== undefined && this.kind === 'actor') (this.receipts ??= new ReceiptQueue()).take(work.shifted + work.size);
     const wake = this.wake;
     if (wake !== undefined) {
       this.wake = undefined;

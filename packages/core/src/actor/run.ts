@@ -65,6 +65,7 @@ async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
     event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now(), caused);
   }
   const dropped = inst.work.clear();
+  inst.receipts?.settleAll(); // RC-1: the dropped items will not be handled
   if (dropped > 0) inst.logger.debug({ dropped }, 'queued work dropped at stop');
   inst.mailbox.close(status);
   inst.cell.supervisionEvent = event; // FI-1
@@ -252,6 +253,9 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
   let n = 0;
   inst.batchCount = 0;
   while (n < limit && work.shift()) {
+    // RL-3b: what was handled before this item is settled before it runs
+    const receipts = inst.receipts;
+    if (receipts !== undefined && receipts.next < work.shifted) receipts.settleUpTo(work.shifted - 1);
     if (n > 0) status.markIdle();
     n++;
     let result: void | Promise<void>;
@@ -259,6 +263,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       result = inst.runWorkItem(actor, work.tag, work.message, work.headers as Headers, since);
     } catch (err) {
       inst.batchCount = n - 1;
+      inst.receipts?.settleUpTo(work.shifted);
       const elapsed = clock.monotonic() - start;
       cell.totalProcessingTimeUs += elapsed * 1000;
       noteBatch(cell, (elapsed * 1000) / n, since);
@@ -276,6 +281,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       cell.totalProcessingTimeUs += (suspended - start) * 1000;
       return (result as Promise<void>).then(
         () => {
+          inst.receipts?.settleUpTo(work.shifted);
           cell.messagesProcessed++;
           const done = clock.monotonic();
           cell.totalProcessingTimeUs += (done - suspended) * 1000;
@@ -284,6 +290,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
           return undefined;
         },
         (err: unknown) => {
+          inst.receipts?.settleUpTo(work.shifted);
           const done = clock.monotonic();
           cell.totalProcessingTimeUs += (done - suspended) * 1000;
           noteBatch(cell, (done - began) * 1000, since);
@@ -301,6 +308,8 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
     if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
   }
   inst.batchCount = n;
+  const receipts = inst.receipts;
+  if (receipts !== undefined && receipts.next <= work.shifted) receipts.settleUpTo(work.shifted);
   const elapsed = clock.monotonic() - start;
   cell.totalProcessingTimeUs += elapsed * 1000;
   if (n > 0) noteBatch(cell, (elapsed * 1000) / n, since); // ST-4: once per batch

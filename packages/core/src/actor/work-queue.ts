@@ -19,6 +19,8 @@
  * - WQ-3: `shift()` gives back the `tag` and `sender` that `push` was given (`sender` only with
  *   `MESSAGE_TAG`; other tags come back without one).
  * - WQ-4: a queue allocates nothing until its first `push`, and `clear()` gives its chunks back.
+ * - WQ-5: `shifted` counts the items taken or dropped, so the n-th item pushed is done once
+ *   `shifted` reached n and its handler completed (the tickets of channel/receipt.ts).
  */
 import type { ActorId } from '../id.js';
 import type { Headers } from '../mailbox/envelope.js';
@@ -43,6 +45,8 @@ const EMPTY: Chunk = Object.freeze({ slots: [], next: undefined }) as Chunk;
 export class WorkQueue {
   /** Items queued. */
   size = 0;
+  /** WQ-5: items ever taken or dropped; `shifted + size` is the number ever pushed (a ticket). */
+  shifted = 0;
   /** The item taken by the last successful `shift()`. */
   tag = 0;
   message: unknown = undefined;
@@ -104,6 +108,7 @@ export class WorkQueue {
     slots[r + 1] = undefined;
     slots[r + 2] = undefined;
     this.size--;
+    this.shifted++;
     if (this.size === 0 && head === this.tail) {
       // empty: rewind to the start of the chunk
       this.readIndex = 0;
@@ -117,6 +122,7 @@ export class WorkQueue {
   /** Drop every queued item; returns how many were dropped. */
   clear(): number {
     const dropped = this.size;
+    this.shifted += dropped;
     this.head = this.tail = EMPTY;
     this.spare = undefined;
     this.readIndex = this.writeIndex = 0;

@@ -9,10 +9,22 @@
  *
  * Never throws of its own accord (RING-11): a malformed record sets `corruption` and stops the
  * batch. A visitor that throws stops the batch too; READ still covers the records visited.
+ *
+ * ## Holding records (RING-15)
+ *
+ * Built with `hold`, `poll` stores no READ: it only moves the private read position, and tells
+ * the visitor where the record lies in the ring (`recordStart`, `recordEnd`, free-running
+ * counters). The owner calls `markDone(start, end)` once the record's envelope was handled or
+ * returned, then `releaseDone()` (once per batch of completions: one READ store) to hand the DONE
+ * records at the front back to the producer. `forceRelease(need)` hands back the oldest records
+ * whether done or not, until a waiting producer has `need` bytes. A fragmented record larger
+ * than half the ring is not held (its fragments go as they are read, or it could never
+ * complete): `unheldRecords` counts those.
  */
 import {
   align,
   DATA_OFFSET,
+  INFO_DONE,
   FIRST_PREFIX_BYTES,
   KIND_DATA,
   KIND_FIRST,
@@ -44,9 +56,10 @@ import { KeepAlive, waitAsync } from './wait.js';
  * Called once per record, in order, with the record's bytes at `bytes[start, end)`. For a
  * whole record `bytes` is the ring's shared memory and is valid only during the call (copy
  * what you keep); for a reassembled record it is a private buffer that the visitor may keep.
+ * `done` is the record's DONE bit (RING-15: a holding consumer handled it; a takeover skips it).
  * Return `false` to stop the batch after this record.
  */
-export type RecordVisitor = (bytes: Uint8Array, start: number, end: number, tag: number) => boolean | void;
+export type RecordVisitor = (bytes: Uint8Array, start: number, end: number, tag: number, done: boolean) => boolean | void;
 
 const HEADER_WORDS = RECORD_HEADER_BYTES >> 2;
 /** How many spin iterations between clock reads. */
@@ -61,8 +74,22 @@ export class RingConsumer {
   private readonly i32: Int32Array;
   private readonly data: Buffer;
   private readonly mask: number;
-  /** Bytes ever consumed (mod 2^32); equals READ after each poll. */
+  /** Bytes ever consumed (mod 2^32); equals READ after each poll (unless holding: RING-15). */
   private read: number;
+  /** RING-15: records stay in the ring until `markDone` + `release`; READ is `released`. */
+  readonly holding: boolean;
+  /** RING-15: the released position (what READ holds), <= `read`. */
+  private released: number;
+  /** Where the record being visited lies: [recordStart, recordEnd), free-running counters. */
+  recordStart = 0;
+  recordEnd = 0;
+  private assemblyStart = 0;
+  private assemblyDone = false;
+  /** RING-15: the record being assembled is larger than half the ring: its fragments go as read. */
+  private assemblyUnheld = false;
+  private passThrough = false;
+  /** RING-15: fragmented records too large to hold (not protected against this thread's death). */
+  unheldRecords = 0;
   /** Fragment reassembly (RING-8). */
   private assembly: Uint8Array | undefined;
   private assembled = 0;
@@ -81,7 +108,7 @@ export class RingConsumer {
    * (its leading `more` fragments, before any first fragment or whole record) is expected, not
    * corruption: it is skipped and counted in `skippedPartial`, and the takeover goes on.
    */
-  constructor(ring: RingBuffer, options: { readonly takeover?: boolean } = {}) {
+  constructor(ring: RingBuffer, options: { readonly takeover?: boolean; readonly hold?: boolean } = {}) {
     if (options.takeover === true) {
       if ((ring.state() & STATE_CONSUMER_DIED) === 0) {
         throw new RingError('ring-already-attached', `ring ${ring.addr}: takeover needs a consumer marked dead`);
@@ -95,7 +122,14 @@ export class RingConsumer {
     this.capacity = ring.capacity;
     this.mask = ring.capacity - 1;
     this.read = Atomics.load(this.i32, READ_INDEX);
+    this.released = this.read;
+    this.holding = options.hold === true;
     this.leadingTail = options.takeover === true;
+  }
+
+  /** RING-15: bytes read but not released yet (0 unless holding). */
+  heldBytes(): number {
+    return (this.read - this.released) | 0;
   }
 
   /** True if published records are waiting (one load of WRITE). */
@@ -155,18 +189,26 @@ export class RingConsumer {
         const tag = (info >>> TAG_SHIFT) & TAG_MASK;
         if (kind === KIND_DATA) {
           this.leadingTail = false;
+          this.recordStart = read;
           read = (read + size) | 0;
+          this.recordEnd = read;
           count++;
-          if (visit(this.data, start, start + length, tag) === false) break;
+          if (visit(this.data, start, start + length, tag, (info & INFO_DONE) !== 0) === false) break;
         } else if (kind === KIND_FIRST || kind === KIND_MORE) {
+          if (kind === KIND_FIRST) {
+            this.assemblyStart = read;
+            this.assemblyDone = (info & INFO_DONE) !== 0;
+          }
           read = (read + size) | 0;
           const record = this.reassemble(kind, h, start, length);
           if (record === undefined) {
             if (this.corruption !== undefined) break;
             continue;
           }
+          this.recordStart = this.assemblyStart;
+          this.recordEnd = read;
           count++;
-          if (visit(record, 0, record.length, this.assemblyTag) === false) break;
+          if (visit(record, 0, record.length, this.assemblyTag, this.assemblyDone) === false) break;
         } else {
           this.corruption = unknownKind(at, kind);
           break;
@@ -255,10 +297,108 @@ export class RingConsumer {
 
   // ---- internals --------------------------------------------------------------------------
 
-  /** Store READ for the batch, then R2-R3: wake a producer waiting for this much space. */
+  /**
+   * RING-15: the record at [start, end) was handled or returned: set the DONE bit of its header
+   * (every fragment's, for a fragmented record). Returns true when it is the oldest record held,
+   * so a `releaseDone()` would free space. Ignores records, or the fragments of one, that are no
+   * longer held (force-released, or not read by this consumer): their bytes may be the
+   * producer's again.
+   */
+  markDone(start: number, end: number): boolean {
+    // (not checked against `read`: during a poll it moves only at the batch's end)
+    if (((end - this.released) | 0) <= 0 || ((end - this.released) | 0) > this.capacity) return false;
+    const i32 = this.i32;
+    // a force release may have stopped inside a fragmented record (always at a header)
+    if (((start - this.released) | 0) < 0) start = this.released;
+    let p = start;
+    while (p !== end) {
+      const at = p & this.mask;
+      const h = (DATA_OFFSET + at) >> 2;
+      const info = i32[h + 1] as number;
+      if ((info & KIND_MASK) === KIND_PAD) {
+        p = (p + (this.capacity - at)) | 0;
+        continue;
+      }
+      // A plain store: the producer reads no header in [READ, WRITE), and a takeover reads it
+      // only after this thread is gone (its exit orders our writes before the host's mark).
+      i32[h + 1] = info | INFO_DONE;
+      p = (p + align(RECORD_HEADER_BYTES + (i32[h] as number))) | 0;
+    }
+    return start === this.released;
+  }
+
+  /**
+   * RING-15: move READ over the DONE records and wrap markers at the front of the held region,
+   * then R2-R3. Returns the bytes released (0: the oldest held record is not done yet).
+   */
+  releaseDone(): number {
+    const i32 = this.i32;
+    const from = this.released;
+    let p = from;
+    const read = this.read;
+    while (p !== read) {
+      const at = p & this.mask;
+      const h = (DATA_OFFSET + at) >> 2;
+      const info = i32[h + 1] as number;
+      if ((info & KIND_MASK) === KIND_PAD) p = (p + (this.capacity - at)) | 0;
+      else if ((info & INFO_DONE) !== 0) p = (p + align(RECORD_HEADER_BYTES + (i32[h] as number))) | 0;
+      else break;
+    }
+    if (p === from) return 0;
+    this.released = p;
+    this.storeRead(p, Atomics.load(i32, WRITE_INDEX));
+    return (p - from) | 0;
+  }
+
+  /**
+   * RING-15, the deadlock escape (rx.ts RL-3e): release the oldest held records, done or not,
+   * until a producer waiting for `need` bytes has them (or nothing is held). Returns how many
+   * records that were not done lost their protection (they can no longer be taken back).
+   */
+  forceRelease(need: number): number {
+    const i32 = this.i32;
+    const read = this.read;
+    const write = Atomics.load(i32, WRITE_INDEX);
+    let p = this.released;
+    let unprotected = 0;
+    while (p !== read) {
+      const at = p & this.mask;
+      const h = (DATA_OFFSET + at) >> 2;
+      const info = i32[h + 1] as number;
+      const kind = info & KIND_MASK;
+      if (kind === KIND_PAD) {
+        p = (p + (this.capacity - at)) | 0;
+        continue;
+      }
+      // enough room, and not inside a fragmented record
+      if (kind !== KIND_MORE && this.capacity - ((write - p) | 0) >= need) break;
+      if ((info & INFO_DONE) === 0 && kind !== KIND_MORE) unprotected++;
+      p = (p + align(RECORD_HEADER_BYTES + (i32[h] as number))) | 0;
+    }
+    // whatever follows (DONE records, markers) goes too
+    this.released = p;
+    this.releaseDone();
+    if (this.released === p) this.storeRead(p, write);
+    return unprotected;
+  }
+
+  /** Store READ for the batch, then R2-R3 (RING-15: a holding consumer stores in `release`). */
   private consumed(read: number, write: number): void {
     if (read === this.read) return;
     this.read = read;
+    if (this.holding) {
+      if (this.passThrough) {
+        this.passThrough = false;
+        this.releaseDone();
+      }
+      return;
+    }
+    this.released = read;
+    this.storeRead(read, write);
+  }
+
+  /** R1-R3: store READ, then wake a producer waiting for this much space. */
+  private storeRead(read: number, write: number): void {
     // R1: hands the bytes back; pairs with the producer's load of READ in `ensure`.
     Atomics.store(this.i32, READ_INDEX, read);
     // R2: one load of a quiet line per batch.
@@ -284,6 +424,9 @@ export class RingConsumer {
       }
       this.assembly = new Uint8Array(total);
       this.assembled = 0;
+      // RING-15: a record that cannot sit in the ring whole cannot be held by it
+      this.assemblyUnheld = this.holding && total > this.capacity >>> 1;
+      if (this.assemblyUnheld) this.unheldRecords++;
       this.assemblyTag = ((this.i32[h + 1] as number) >>> TAG_SHIFT) & TAG_MASK;
       from += FIRST_PREFIX_BYTES;
       chunk -= FIRST_PREFIX_BYTES;
@@ -302,6 +445,11 @@ export class RingConsumer {
     }
     assembly.set(this.data.subarray(from, from + chunk), this.assembled);
     this.assembled += chunk;
+    if (this.assemblyUnheld) {
+      // released with the batch (`consumed`): the producer needs the room to write the rest
+      this.i32[h + 1] = (this.i32[h + 1] as number) | INFO_DONE;
+      this.passThrough = true;
+    }
     if (this.assembled < assembly.length) return undefined;
     this.assembly = undefined;
     return assembly;

@@ -14,7 +14,7 @@
  *       8       CAPACITY (data bytes)     create()              everyone (immutable)
  *       12      RING_ID                   create()              everyone (immutable)
  * 1     64      WRITE  (producer cursor)  producer only         consumer
- * 2     128     READ   (consumer cursor)  consumer only         producer
+ * 2     128     READ   (consumer cursor)  consumer only         producer (RING-15: "released")
  * 3     192     CONSUMER_SLEEPING         consumer; wakers      producer, closers
  *       200     NOTIFY_TIME (f64 µs)      wakers, before P3     consumer (spin tuning)
  * 4     256     PRODUCER_WAITING (need)   producer; consumer    consumer, closers
@@ -39,7 +39,8 @@
  *
  * ```
  * +0  u32 LENGTH   payload bytes (not counting the header or the alignment padding)
- * +4  u32 INFO     KIND in bits 0-7, TAG (a user byte, 0 for channel messages) in bits 8-15
+ * +4  u32 INFO     KIND in bits 0-7, TAG (a user byte, 0 for channel messages) in bits 8-15,
+ *                  DONE in bit 16 (set by a holding consumer on a handled record: RING-15)
  * +8  payload, then zero to seven bytes of padding up to the next multiple of 8
  * ```
  *
@@ -169,6 +170,14 @@
  *   token for the event loop, which only a real timer handle is. None of them decides what is
  *   delivered or returned, only how long a side spins or stays alive, so tests need not control
  *   them.
+ * - RING-15 Held records (a consumer built with `hold`, the inbound links of a proc): READ
+ *   means "released", not "read". The consumer keeps its read position privately; a record it
+ *   read stays in the ring, unwritable by the producer, until its envelope was handled or
+ *   returned (`markDone` sets its DONE bit), and `releaseDone` moves READ over the DONE records
+ *   (and wrap markers) at the front, then does R2-R3. So a takeover (RING-13), which starts at
+ *   READ, finds every record that was read but not handled, and knows the handled ones by their
+ *   DONE bit. `forceRelease` gives up that protection for the oldest records when they block a
+ *   waiting producer (the deadlock escape of rx.ts, RL-3e); `markDone` then ignores them.
  */
 import { ChannelAddr } from '../../addr.js';
 import { ProcmeshError } from '../../errors.js';
@@ -250,6 +259,8 @@ export const KIND_MORE = 4;
 /** Record tags (the TAG byte of INFO) used by RingTx/RingRx: a message, or the in-band codec reset. */
 export const RECORD_TAG_MESSAGE = 0;
 export const RECORD_TAG_CODEC_RESET = 1;
+/** INFO bit 16: a holding consumer handled this record (RING-15); the producer writes it 0. */
+export const INFO_DONE = 1 << 16;
 /** A FIRST fragment's payload starts with u32 total length and u32 reserved. */
 export const FIRST_PREFIX_BYTES = 8;
 /** Smallest fragment payload worth writing before wrapping instead (keeps headers < 1/8). */

@@ -47,8 +47,40 @@
  * this thread calls `producerDied(code)` when told. A partial fragmented record is dropped and
  * the close reason says so. A malformed record or a decode failure ends the Rx with code
  * `protocol`; a listener that throws closes the Rx and the error is rethrown.
+ *
+ * ## Holding records until they are handled (RL-3, RING-15)
+ *
+ * With `hold` (a proc's inbound links), a record leaves the ring's accounting only once its
+ * message was handled or returned, not when it was read: a thread that dies with read but
+ * unhandled messages in its actors' work queues leaves those records in the ring, where the
+ * takeover of the producer's side (RING-13, LL-2) finds them and returns them to their senders.
+ * The listener call carries a receipt (channel/receipt.ts): the actor that queues the message
+ * takes it and settles it once the item is handled; a receipt nobody takes is settled when the
+ * listener returns.
+ *
+ * - RL-3a: a record is released (READ moves past it) only after its receipt was settled, or by
+ *   the force release of RL-3e; so at any moment [READ, read position) holds every record read
+ *   whose message was not yet handled.
+ * - RL-3b: a settled record is marked DONE in the ring before the next work item of its actor
+ *   runs (actor/run.ts settles per item), so a takeover never returns a message that was
+ *   handled (no duplicate), and returns every one that was not (no loss).
+ * - RL-3c: READ is stored once per batch of settlements (a release walk in a microtask over the
+ *   DONE records at the front), not once per message; it wakes a waiting producer (R2-R3).
+ * - RL-3d: messages that do not reach a work queue (ports, forwards, returns, codec resets,
+ *   `recv()` mode) are settled as soon as their delivery returns: held records are only those
+ *   an actor will handle.
+ * - RL-3e (no deadlock): a handler that awaits a reply which must come through the same, full
+ *   link would wait forever for records it holds itself. So when records are held, nothing was
+ *   released for `stallMs` (on this Rx's clock) and the producer waits for space, the oldest
+ *   held records are released anyway, as many as the producer needs, with a warning that counts
+ *   the unhandled ones that lost their protection (`stats.forcedReleases`).
+ * - RL-3f: a fragmented record larger than half the ring is not held (it could never complete
+ *   while its own first fragments were), so the ring protects it only until its first fragment
+ *   is read (`consumer.unheldRecords` counts them); raise the ring's capacity for such records.
  */
-import { realClock, type Clock } from '../../clock.js';
+import { realClock, type Clock, type Timer } from '../../clock.js';
+import { rootLogger } from '../../log.js';
+import { receipt, type ReceiptSink } from '../receipt.js';
 import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, type Rx } from '../types.js';
 import type { RecordCodec } from '../../wire/record.js';
@@ -56,6 +88,7 @@ import { RingConsumer } from './consumer.js';
 import {
   RECORD_TAG_CODEC_RESET,
   RECORD_TAG_MESSAGE,
+  PRODUCER_WAITING_INDEX,
   nowMicros,
   STATE_CONSUMER_END,
   type RingBuffer,
@@ -75,8 +108,15 @@ export interface RingRxOptions {
   readonly turnMs?: number;
   /** Hold the thread open while waiting for messages someone waits for. Default true. */
   readonly keepAlive?: boolean;
-  /** The clock of the turn and spin deadlines (monotonic). Default `realClock`. */
+  /** The clock of the turn and spin deadlines and of `stallMs` (monotonic). Default `realClock`. */
   readonly clock?: Clock;
+  /**
+   * RL-3: keep each record in the ring until its message was handled (its receipt settled,
+   * channel/receipt.ts), so a takeover after this thread died returns it. Default false.
+   */
+  readonly hold?: boolean;
+  /** RL-3e: milliseconds without a release, with the producer waiting, before a force release. Default 1000. */
+  readonly stallMs?: number;
 }
 
 export interface RingRxStats {
@@ -88,6 +128,10 @@ export interface RingRxStats {
   spinHits: number;
   /** Times the consumer slept on `Atomics.waitAsync`. */
   sleeps: number;
+  /** RL-3e: force releases of held records. */
+  forcedReleases: number;
+  /** RL-3e: unhandled records whose protection a force release gave up. */
+  unprotected: number;
 }
 
 export const DEFAULT_MAX_BATCH = 256;
@@ -95,6 +139,7 @@ export const DEFAULT_MAX_SPIN_MICROS = 200;
 export const DEFAULT_PREFETCH = 1024;
 export const DEFAULT_TURN_RECORDS = 256;
 export const DEFAULT_TURN_MS = 1;
+export const DEFAULT_STALL_MS = 1000;
 /** Below this the spin budget drops to 0. */
 const MIN_SPIN_MICROS = 2;
 /** Consecutive idle gaps longer than `maxSpinMicros` before the budget halves (one GC pause or
@@ -130,10 +175,10 @@ function waitingRxHasRecords(): boolean {
   return false;
 }
 
-export class RingRx<M> implements Rx<M> {
+export class RingRx<M> implements Rx<M>, ReceiptSink {
   readonly addr: ChannelAddr;
   readonly consumer: RingConsumer;
-  readonly stats: RingRxStats = { records: 0, batches: 0, spinHits: 0, sleeps: 0 };
+  readonly stats: RingRxStats = { records: 0, batches: 0, spinHits: 0, sleeps: 0, forcedReleases: 0, unprotected: 0 };
   private readonly ring: RingBuffer;
   private readonly codec: RecordCodec<M>;
   private readonly clock: Clock;
@@ -162,9 +207,19 @@ export class RingRx<M> implements Rx<M> {
   private readonly closeListeners = new Set<(reason: string) => void>();
   private readonly joined: Promise<void>;
   private resolveJoin!: () => void;
+  /** RL-3: records stay in the ring until handled. */
+  private readonly holding: boolean;
+  private readonly stallMs: number;
+  private releaseScheduled = false;
+  /** RL-3e: release walks that freed something, and its value when the stall timer was armed. */
+  private releases = 0;
+  private stallMark = 0;
+  private stallTimer: Timer | undefined;
 
   constructor(ring: RingBuffer, codec: RecordCodec<M>, options: RingRxOptions = {}) {
-    this.consumer = new RingConsumer(ring);
+    this.holding = options.hold === true;
+    this.stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+    this.consumer = new RingConsumer(ring, { hold: this.holding });
     this.ring = ring;
     this.addr = ring.addr;
     this.codec = codec;
@@ -281,6 +336,7 @@ export class RingRx<M> implements Rx<M> {
     try {
       count = consumer.poll(this.visit, this.maxBatch);
     } catch (error) {
+      if (receipt.sink === this) receipt.sink = undefined; // RC-2
       this.close(`message listener threw: ${describe(error)}`);
       throw error;
     }
@@ -310,6 +366,7 @@ export class RingRx<M> implements Rx<M> {
       this.end(new ChannelError('closed', `channel ${this.addr} is closed: ${consumer.endReason(state)}`));
       return;
     }
+    if (this.holding && this.stallTimer === undefined && consumer.heldBytes() > 0) this.armStall();
     if (this.idleSince < 0) this.idleSince = nowMicros();
     if (this.spinBudget > 0) {
       this.phase = SPINNING;
@@ -403,6 +460,7 @@ export class RingRx<M> implements Rx<M> {
   private readonly visit = (bytes: Uint8Array, start: number, end: number, tag: number): boolean => {
     if (tag !== RECORD_TAG_MESSAGE) {
       if (tag === RECORD_TAG_CODEC_RESET) this.codec.resetDecoder?.();
+      if (this.holding) this.settleCurrent(); // RL-3d
       return true;
     }
     let message: M;
@@ -415,9 +473,23 @@ export class RingRx<M> implements Rx<M> {
     this.stats.records++;
     const listener = this.listener;
     if (listener !== undefined) {
-      listener(message);
+      if (this.holding) {
+        // RC-2: the receipt of this record, for whoever queues the message (RL-3)
+        const consumer = this.consumer;
+        receipt.sink = this;
+        receipt.start = consumer.recordStart;
+        receipt.end = consumer.recordEnd;
+        listener(message);
+        if (receipt.sink === this) {
+          receipt.sink = undefined;
+          this.settle(consumer.recordStart, consumer.recordEnd); // RL-3d: nobody took it
+        }
+      } else {
+        listener(message);
+      }
       return this.phase !== DONE;
     }
+    if (this.holding) this.settleCurrent(); // RL-3d
     const waiter = this.waiter;
     if (waiter !== undefined) {
       this.waiter = undefined;
@@ -426,6 +498,53 @@ export class RingRx<M> implements Rx<M> {
     }
     this.queue.push(message);
     return this.queue.length - this.head < this.prefetch;
+  };
+
+  // ---- held records (RL-3) ----------------------------------------------------------------
+
+  /**
+   * @internal RC-1 (channel/receipt.ts): the message of the record at [start, end) was handled
+   * or returned. Marks it DONE (RL-3b) and releases in a microtask, once per batch (RL-3c).
+   */
+  settle(start: number, end: number): void {
+    if (this.phase === DONE) return;
+    if (this.consumer.markDone(start, end) && !this.releaseScheduled) {
+      this.releaseScheduled = true;
+      microtask(this.releaseTask);
+    }
+  }
+
+  private settleCurrent(): void {
+    this.settle(this.consumer.recordStart, this.consumer.recordEnd);
+  }
+
+  private readonly releaseTask = (): void => {
+    this.releaseScheduled = false;
+    if (this.phase !== DONE && this.consumer.releaseDone() > 0) this.releases++;
+  };
+
+  private armStall(): void {
+    this.stallMark = this.releases;
+    this.stallTimer = this.clock.setTimeout(this.onStall, this.stallMs).unref();
+  }
+
+  /** RL-3e: nothing released for `stallMs` while the producer waits: release the oldest anyway. */
+  private readonly onStall = (): void => {
+    this.stallTimer = undefined;
+    if (this.phase === DONE || this.consumer.heldBytes() === 0) return;
+    // Pairs with the producer's Q1 store; a stale 0 only delays the escape by one period.
+    const need = Atomics.load(this.ring.i32, PRODUCER_WAITING_INDEX);
+    if (this.releases === this.stallMark && need > 0) {
+      const unprotected = this.consumer.forceRelease(need);
+      this.releases++;
+      this.stats.forcedReleases++;
+      this.stats.unprotected += unprotected;
+      rootLogger().warn(
+        { channel: String(this.addr), unprotected, stallMs: this.stallMs },
+        'inbound ring: nothing was handled for a while and the sender waits for space; released held records early (a thread death now loses these unhandled messages)',
+      );
+    }
+    if (this.consumer.heldBytes() > 0) this.armStall();
   };
 
   private dequeue(): M {
@@ -442,6 +561,8 @@ export class RingRx<M> implements Rx<M> {
     if (this.phase === DONE) return;
     this.phase = DONE;
     this.endError = error;
+    this.stallTimer?.cancel();
+    this.stallTimer = undefined;
     waiting.delete(this as RingRx<unknown>);
     this.keepAlive.dispose();
     const waiter = this.waiter;

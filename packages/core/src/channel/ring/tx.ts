@@ -176,15 +176,24 @@ export class RingTx<M> implements Tx<M> {
    * nothing to take back (the consumer did not die, or the codec cannot decode its own records);
    * `lost` counts records that could not be decoded; `partial` is true when the rest of a record
    * the dead consumer had partly read was skipped (expected of a thread that died mid-record).
+   * Records a holding consumer marked DONE (RING-15, RL-3b: handled) are decoded, as the codec's
+   * tables follow every record, but not visited; `handled` counts them.
    */
-  takeBack(visit: (message: M) => void): { readonly returned: number; readonly lost: number; readonly partial: boolean; readonly corruption: string | undefined } | undefined {
+  takeBack(visit: (message: M) => void): {
+    readonly returned: number;
+    readonly handled: number;
+    readonly lost: number;
+    readonly partial: boolean;
+    readonly corruption: string | undefined;
+  } | undefined {
     const makeDecoder = this.codec.takeoverDecoder;
     if (makeDecoder === undefined || (this.ring.state() & STATE_CONSUMER_DIED) === 0) return undefined;
     const consumer = new RingConsumer(this.ring, { takeover: true });
     const decoder = makeDecoder.call(this.codec);
     let returned = 0;
+    let handled = 0;
     let lost = 0;
-    const read: RecordVisitor = (bytes, start, end, tag) => {
+    const read: RecordVisitor = (bytes, start, end, tag, done) => {
       if (tag !== RECORD_TAG_MESSAGE) {
         if (tag === RECORD_TAG_CODEC_RESET) decoder.resetDecoder?.();
         return true;
@@ -193,7 +202,12 @@ export class RingTx<M> implements Tx<M> {
       try {
         message = decoder.decode(bytes, start, end);
       } catch {
-        lost++;
+        if (done) handled++;
+        else lost++;
+        return true;
+      }
+      if (done) {
+        handled++; // RL-3b: handled before the thread died: never returned
         return true;
       }
       returned++;
@@ -201,7 +215,7 @@ export class RingTx<M> implements Tx<M> {
       return true;
     };
     while (consumer.poll(read) > 0);
-    return { returned, lost, partial: consumer.skippedPartial > 0, corruption: consumer.corruption };
+    return { returned, handled, lost, partial: consumer.skippedPartial > 0, corruption: consumer.corruption };
   }
 
   // ---- internals --------------------------------------------------------------------------

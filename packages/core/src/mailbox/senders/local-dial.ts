@@ -26,6 +26,9 @@
  *   sees it closed and returns what it still holds.
  * - LL-5 (restarts): after `forget(peer)` the next envelope for `peer` asks for a new link; the
  *   envelopes sent before came back (LL-2), none reaches the new incarnation out of order.
+ * - LL-6 (nothing lost when this thread dies): inbound rings hold every record until its
+ *   envelope was handled or returned (RL-3, channel/ring/rx.ts), so what was read but not handled
+ *   is still in the ring for the peer's takeover (LL-2 on its side) to return.
  * - LL-4 (flow control): links queue without bound, as upstream's channels (LZ-4; the ring Tx
  *   has no `maxQueued`); `proc.flush()` resolves once everything sent left the thread, links
  *   still being created included (LZ-3).
@@ -34,7 +37,7 @@ import { ChannelAddr } from '../../addr.js';
 import { LazyTx } from '../../channel/lazy.js';
 import { PortRx, PortTx, type MessagePortLike } from '../../channel/port.js';
 import { RingBuffer } from '../../channel/ring/ring.js';
-import { RingRx } from '../../channel/ring/rx.js';
+import { RingRx, type RingRxOptions } from '../../channel/ring/rx.js';
 import { RingTx } from '../../channel/ring/tx.js';
 import { ChannelError, type Rx } from '../../channel/types.js';
 import type { Clock } from '../../clock.js';
@@ -62,8 +65,10 @@ export interface LocalLinkDialerOptions {
    * `attachOut`, or with `peerGone` / `noSuchPeer`.
    */
   readonly requestLink: (peer: number) => void;
-  /** The clock of the inbound rings' drain loops. */
+  /** The clock of the inbound rings' drain loops (and of their stall escape, RL-3e). */
   readonly clock?: Clock;
+  /** RL-3e: how long an inbound ring waits for a release before it gives up holding. Default 1000 ms. */
+  readonly stallMs?: number;
 }
 
 export class LocalLinkDialer {
@@ -110,7 +115,7 @@ export class LocalLinkDialer {
   attachIn(end: LinkEnd): void {
     const rx =
       'ring' in end
-        ? new RingRx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec({ localProc: this.options.proc }), this.options.clock !== undefined ? { clock: this.options.clock } : {})
+        ? new RingRx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec({ localProc: this.options.proc }), this.rxOptions())
         : new PortRx(end.port, envelopeTupleCodec);
     this.inbound.add(rx);
     if (rx instanceof RingRx) {
@@ -156,6 +161,13 @@ export class LocalLinkDialer {
   forget(peer: number): void {
     this.links.delete(peer);
     this.rings.delete(peer);
+  }
+
+  /** LL-6: inbound rings hold each record until its envelope was handled (RL-3, rx.ts). */
+  private rxOptions(): RingRxOptions {
+    const stall = this.options.stallMs;
+    const clock = this.options.clock;
+    return { hold: true, ...(clock !== undefined ? { clock } : {}), ...(stall !== undefined ? { stallMs: stall } : {}) };
   }
 
   /** Close every link: what is queued comes back (CH-4); inbound links stop. */
