@@ -86,6 +86,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write('procmesh top: the live view needs a terminal; use --json or --diagnose in scripts\n');
     return EXIT_USAGE;
   }
+  // ink (through is-in-ci) draws only the last frame when CI or CONTINUOUS_INTEGRATION is set;
+  // here stdin and stdout are a terminal, so the live view tells it it is not in CI.
+  for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
   const { runTop } = await import('./top/app.js'); // ink and react only for the live view
   await runTop({ client, intervalMs });
   return 0;
