@@ -51,7 +51,8 @@ import {
   type Accumulator,
   type SendContext,
 } from '../mailbox/ports.js';
-import { ActorRef, type LocalActorHandle, type SendHeaders } from '../ref.js';
+import { ActorRef, type AskContext, type AskOptions, type LocalActorHandle, type OncePortRef, type SendHeaders } from '../ref.js';
+import { ask, AskTable } from './ask.js';
 import type { Clock } from '../clock.js';
 import type { ReturnHandle } from '../mailbox/sender.js';
 import { ReorderBuffer, Sequencer } from '../sequencing.js';
@@ -137,7 +138,7 @@ export class WorkCell<M> {
   }
 }
 
-export class Instance<M> implements SendContext {
+export class Instance<M> implements SendContext, AskContext {
   readonly cell: InstanceCell;
   readonly sequencer: Sequencer;
   /** AC-7: headers of the message being handled. */
@@ -168,6 +169,7 @@ export class Instance<M> implements SendContext {
   /** @internal */
   handlerTypeName = 'unknown';
   private log: Logger | undefined;
+  private asks: AskTable | undefined;
 
   constructor(
     /** The owning proc's services (upstream `Instance::proc()`; `Proc` implements them). */
@@ -259,18 +261,40 @@ export class Instance<M> implements SendContext {
   bind(): ActorRef<M> {
     if (this.selfRef === undefined) {
       this.handlerPort.bind();
-      const selfKey = this.selfId.key;
-      const undeliverable = this.mailbox.openEnqueuePort<Undeliverable>(
-        ACTOR_PORT.UNDELIVERABLE,
-        (u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h),
-        'Undeliverable',
-        // SP-1: a returned envelope this actor sent; anything else never reaches its hooks
-        (value): value is Undeliverable => value instanceof Undeliverable && value.envelope.sender.key === selfKey,
-      );
-      undeliverable.bind();
+      this.bindReturns((u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h));
       this.selfRef = new ActorRef<M>(this.selfId);
     }
     return this.selfRef;
+  }
+
+  /** Bind the `Undeliverable` port: an ask's returned request goes to its ask (ASK-3), the rest to `sink`. */
+  private bindReturns(sink: (u: Undeliverable, h: Headers) => void): void {
+    const selfKey = this.selfId.key;
+    const undeliverable = this.mailbox.openEnqueuePort<Undeliverable>(
+      ACTOR_PORT.UNDELIVERABLE,
+      (u, h) => {
+        if (this.asks?.intercept(u) !== true) sink(u, h);
+      },
+      'Undeliverable',
+      // SP-1: a returned envelope this actor sent; anything else never reaches its hooks
+      (value): value is Undeliverable => value instanceof Undeliverable && value.envelope.sender.key === selfKey,
+    );
+    undeliverable.bind();
+  }
+
+  /** ASK-4 (actor/ask.ts): the pending asks; a client's returns other than asks' go to the proc's return handle. */
+  askTable(): AskTable {
+    if (this.asks === undefined) {
+      this.asks = new AskTable();
+      if (this.kind !== 'client') this.bind();
+      else if (!this.mailbox.isBound(ACTOR_PORT.UNDELIVERABLE)) this.bindReturns((u) => this.proc.globalReturnHandle().returnEnvelope(u.envelope));
+    }
+    return this.asks;
+  }
+
+  /** `AskContext` (ref.ts): an ask from this instance (actor/ask.ts; `ActorRef.ask` is the typed form). */
+  ask<R>(dest: PortId, build: (reply: OncePortRef<R>) => unknown, options?: AskOptions): Promise<R> {
+    return ask(this, dest, build, options);
   }
 
   /** Open a user port (index from 1024). */

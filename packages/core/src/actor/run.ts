@@ -7,7 +7,7 @@
  * runActorTree: run; stopping; Stop("parent stopping") to every child; wait for children
  *               (`childStopWaitMs` per round, then unlink the rest); cleanup() (bounded)
  * serve:        status = stopped(reason) | child's status (propagated) | failed(error);
- *               close mailbox; store event (FI-1: before status); set status;
+ *               queued work returned or kept (RT-1, RT-3); close mailbox; store event (FI-1: before status); set status;
  *               event to parent (+ ChildStopped) or to proc.handleUnhandledSupervisionEvent
  * ```
  *
@@ -25,6 +25,7 @@ import { DIRECT_HEADERS, Undeliverable, type Headers } from '../mailbox/envelope
 import { ActorError, ActorErrorKind, describeThrown } from './errors.js';
 import type { Actor, Instance } from './instance.js';
 import { Signal } from './signal.js';
+import { returnFailedAsk, retireWork } from './retire.js';
 
 /** AC-6 */
 const YIELD_EVERY = 1024;
@@ -61,8 +62,7 @@ async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
     const caused = outcome.kind.kind === 'error-during-handling-supervision' ? outcome.kind.event : undefined;
     event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now(), caused);
   }
-  const dropped = inst.work.clear();
-  if (dropped > 0) inst.logger.debug({ dropped }, 'queued work dropped at stop');
+  inst.cell.leftover = retireWork(inst, status, inst.cell.keepsLeftover); // RT-1, RT-3
   inst.mailbox.close(status);
   inst.cell.supervisionEvent = event; // FI-1
   inst.cell.status.set(status);
@@ -301,6 +301,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
  * field, else its `message_type` header, and for a returned message where it was going.
  */
 async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown, message: unknown, headers: Headers, sender: ActorId | undefined): Promise<ActorErrorKind> {
+  returnFailedAsk(inst, message, headers, sender, err instanceof Error ? err.message : String(err)); // RT-2
   while (inst.supervisionEvents.length > 0) {
     const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
     const failure = await handleSupervisionEvent(inst, actor, event);
