@@ -20,6 +20,7 @@ import type { MailboxErrorCode, MailboxSenderErrorCode } from './mailbox/errors.
 import type { SequenceError } from './sequencing.js';
 import type { SupervisorErrorCode } from './supervise/spec.js';
 import type { SpawnError } from './mesh/errors.js';
+import type { AskErrorCode } from './actor/ask.js';
 
 /** Every code of every core error class (closed: no `string`). */
 export type ProcmeshErrorCode =
@@ -36,7 +37,8 @@ export type ProcmeshErrorCode =
   | UndeliverableMessageError['code']
   | StatusTransitionError['code']
   | SupervisorErrorCode
-  | SpawnError['code'];
+  | SpawnError['code']
+  | AskErrorCode;
 
 /** ERR-1: the codes of `ProcmeshErrorCode`, as values. */
 export const PROCMESH_ERROR_CODES = [
@@ -101,6 +103,11 @@ export const PROCMESH_ERROR_CODES = [
   'invalid-child-spec',
   // SpawnError
   'spawn-failed',
+  // AskError
+  'ask-timeout',
+  'ask-undeliverable',
+  'ask-target-stopped',
+  'ask-abandoned',
 ] as const satisfies readonly ProcmeshErrorCode[];
 
 type Missing = Exclude<ProcmeshErrorCode, (typeof PROCMESH_ERROR_CODES)[number]>;

@@ -21,6 +21,9 @@
  * - RF-4: a send to a `OncePortRef` leaves no sequencing state behind: it carries `SEQ_INFO`
  *   `direct` (one message per port: there is no order to keep), so a replier's `Sequencer` does
  *   not keep a counter per reply port it ever answered (issue 11: request/reply leaked one).
+ * - RF-5: `ActorRef.ask` infers the reply's type from the request's arm of `M` (the arm whose
+ *   other fields the request has, its `reply: OncePortRef<R>` gives `R`); the function form
+ *   takes `R` from the caller. The ask itself is actor/ask.ts (ASK-1..4), through the context.
  */
 import { ACTOR_PORT, type ActorId, type PortId, type ProcId } from './id.js';
 import type { ActorStatus } from './status.js';
@@ -91,6 +94,23 @@ export interface PostContext {
   postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean, once?: boolean): void;
 }
 
+/** Options of an ask (actor/ask.ts). */
+export interface AskOptions {
+  /** How long to wait for the reply (default 30,000 ms, on the asker's proc clock). */
+  readonly timeoutMs?: number;
+}
+
+/** What an ask needs from its caller: `Instance` implements it (actor/ask.ts). */
+export interface AskContext extends PostContext {
+  ask<R>(dest: PortId, build: (reply: OncePortRef<R>) => unknown, options?: AskOptions): Promise<R>;
+}
+
+/** RF-5: the requests an ask of `ActorRef<M>` may send: each arm of `M` with a `reply` once port, without it. */
+export type AskRequest<M> = M extends { readonly reply: OncePortRef<infer _R> } ? Omit<M, 'reply'> : never;
+
+/** RF-5: the reply type of the arm of `M` that the request `Q` is (`never` when none is). */
+export type AskReply<M, Q> = M extends { readonly reply: OncePortRef<infer R> } ? (Q extends Omit<M, 'reply'> ? R : never) : never;
+
 /**
  * The shape of a local actor handle, as `downcastHandle` returns it (actor/instance.ts
  * `ActorHandle<M>` has it). For the full `ActorHandle<M>`, use `proc.resolveActorRef(ref)`.
@@ -133,6 +153,19 @@ export class ActorRef<M> implements SendableRef {
 
   sendWithHeaders(cx: PostContext, headers: SendHeaders, message: M & Sendable<M>): void {
     this.port().sendWithHeaders(cx, headers, message);
+  }
+
+  /**
+   * Ask (actor/ask.ts): send `request` with a fresh once port as its `reply` field and resolve
+   * with the reply, typed from `M` (RF-5): `await ref.ask(cx, { type: 'get' }, { timeoutMs: 1000 })`.
+   * Rejects with `AskError` (`ask-timeout`, `ask-undeliverable`, `ask-target-stopped`, `ask-abandoned`).
+   */
+  ask<Q extends AskRequest<M>>(cx: AskContext, request: Q, options?: AskOptions): Promise<AskReply<M, Q>>;
+  /** Ask with a request built around the reply port: `ref.ask<number>(cx, (reply) => ({ type: 'get', reply }))`. */
+  ask<R>(cx: AskContext, build: (reply: OncePortRef<R>) => M & Sendable<M>, options?: AskOptions): Promise<R>;
+  ask(cx: AskContext, request: object, options?: AskOptions): Promise<unknown> {
+    const build = typeof request === 'function' ? (request as (reply: OncePortRef<unknown>) => unknown) : (reply: OncePortRef<unknown>) => ({ ...request, reply });
+    return cx.ask(this.port().portId, build, options);
   }
 
   /** The local handle, if the actor lives in `cx`'s proc and is running (upstream `downcast_handle`). */

@@ -441,7 +441,32 @@ describe('the undeliverable return protocol (§3.5)', () => {
     assert.equal(handle.status.kind, 'idle');
   });
 
-  it('work queued when an actor fails is dropped silently: not handled, not returned (§3.4)', T, async () => {
+  it('RT-1: work queued when an actor fails goes back to its senders, in order, not handled (deviation from §3.4)', T, async () => {
+    const proc = Proc.local();
+    ProcSupervisionCoordinator.set(proc);
+    const [client] = proc.instance('client');
+    const actor = new TestActor();
+    const handle = proc.spawn('a', actor);
+    const target = handle.bind();
+    const sender = new Bouncing();
+    const senderHandle = proc.spawn('sender', sender);
+    senderHandle.bind();
+    const gate = await wedge(client, handle);
+    handle.send(client, { type: 'fail', error: 'boom' });
+    sendFrom(client, senderHandle, (cx) => {
+      for (let i = 0; i < 3; i++) target.port().send(cx, { type: 'record', value: i } as never);
+    });
+    await sync(client, senderHandle);
+    while (handle.instance.work.size < 4) await new Promise((resolve) => setImmediate(resolve));
+    gate.release();
+    await handle.join();
+    const back = [await sender.returns.next(), await sender.returns.next(), await sender.returns.next()];
+    assert.deepEqual(actor.recorded, []);
+    assert.deepEqual(back.map((u) => u.envelope.dest.actor.equals(handle.actorId)), [true, true, true]);
+    assert.match(back[0]?.envelope.errorMessage() ?? '', /^mailbox error: mailbox owner .*,a\[0\] failed: /);
+  });
+
+  it('RT-1, RT-4: queued work of a failed actor whose sender has no Undeliverable port is logged as abandoned', T, async () => {
     const proc = Proc.local();
     ProcSupervisionCoordinator.set(proc);
     const [client] = proc.instance('client');
@@ -454,7 +479,7 @@ describe('the undeliverable return protocol (§3.5)', () => {
     gate.release();
     await handle.join();
     assert.deepEqual(actor.recorded, []);
-    assert.equal(returns.items.length, 0);
+    for (let i = 0; i < 3; i++) await returns.next();
   });
 
   it('a dropped client instance keeps its mailbox open (§2 instance)', T, async () => {

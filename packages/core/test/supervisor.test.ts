@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Proc, SimulatedClock, Supervisor, SupervisorError, childSpec, type Actor, type Context, type OncePortRef, type Instance, type Undeliverable } from '../src/index.js';
+import { AskError, Proc, SimulatedClock, Supervisor, SupervisorError, childSpec, type Actor, type Context, type OncePortRef, type Instance, type Undeliverable } from '../src/index.js';
 import { ProcSupervisionCoordinator, Recorder } from '../src/testing.js';
 
 const T = { timeout: 10_000 };
@@ -153,6 +153,24 @@ describe('Supervisor (SU-1 .. SU-5)', () => {
     assert.equal(await get(client, a), 0);
     a.send(client, { type: 'inc' });
     assert.equal(await get(client, a), 1);
+  });
+
+  it('RT-3: messages queued in a failed incarnation are handled by the next one, ahead of later ones', T, async () => {
+    const { client, starts, refs } = setup({ strategy: 'one-for-one' }, ['a']);
+    const a = refs[0] as ReturnType<typeof Supervisor.childRef<CounterMsg>>;
+    await starts.atLeast(1);
+    a.send(client, { type: 'fail' });
+    for (let i = 0; i < 3; i++) a.send(client, { type: 'inc' }); // queued behind the failing message
+    await starts.atLeast(2);
+    assert.equal(await get(client, a), 3);
+  });
+
+  it('RT-3: a temporary child is not restarted: its queued messages go back to their senders (an ask: ask-target-stopped)', T, async () => {
+    const { client, starts, refs } = setup({ strategy: 'one-for-one' }, ['a'], 'temporary');
+    const a = refs[0] as ReturnType<typeof Supervisor.childRef<CounterMsg>>;
+    await starts.atLeast(1);
+    a.send(client, { type: 'fail' });
+    await assert.rejects(a.ask(client, { type: 'get' }), (err: unknown) => err instanceof AskError && err.code === 'ask-target-stopped' && /counter boom/.test(err.message));
   });
 
   it('backoff: the n-th consecutive restart waits minMs * 2^n on the proc\'s clock', T, async () => {

@@ -28,6 +28,7 @@ import type { IntrospectCell, IntrospectResult } from '../introspect.js';
 import { StatusCell, type ActorStatus, type HandlerInfo } from '../status.js';
 import type { ActorSupervisionEvent } from '../supervision.js';
 import type { Signal } from './signal.js';
+import type { Headers } from '../mailbox/envelope.js';
 
 /** What the tree asks of an instance (`Instance` implements it). */
 export interface CellInstance {
@@ -83,6 +84,10 @@ export class InstanceCell implements IntrospectCell {
   flightRecorder: FlightRecorder | undefined;
   /** Set when the cell left the proc's instance map. */
   released = false;
+  /** @internal RT-3 (actor/retire.ts): a supervisor may restart this incarnation; if it fails, its queue is kept. */
+  keepsLeftover = false;
+  /** @internal RT-3: the queued messages of this failed incarnation, for the next one. */
+  leftover: { readonly message: unknown; readonly headers: Headers; readonly sender: ActorId | undefined }[] | undefined;
 
   constructor(
     readonly actorId: ActorId,

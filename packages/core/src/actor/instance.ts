@@ -43,7 +43,8 @@ import {
   type Accumulator,
   type SendContext,
 } from '../mailbox/ports.js';
-import { ActorRef, type LocalActorHandle, type SendHeaders } from '../ref.js';
+import { ActorRef, type AskContext, type AskOptions, type LocalActorHandle, type OncePortRef, type SendHeaders } from '../ref.js';
+import { ask, AskTable } from './ask.js';
 import type { Clock } from '../clock.js';
 import type { ReturnHandle } from '../mailbox/sender.js';
 import { ReorderBuffer, Sequencer } from '../sequencing.js';
@@ -101,12 +102,7 @@ export interface ProcServices {
   /** Resolves once envelopes posted so far were delivered or returned. */
   flush(): Promise<void>;
   destroyAndWait(timeoutMs: number, cx?: SendContext, reason?: string): Promise<{ stopped: ActorId[]; aborted: ActorId[] }>;
-  destroyAndWaitExceptCurrent(
-    timeoutMs: number,
-    cx: SendContext | undefined,
-    exceptCurrent: boolean,
-    reason?: string,
-  ): Promise<{ stopped: ActorId[]; aborted: ActorId[] }>;
+  destroyAndWaitExceptCurrent(timeoutMs: number, cx: SendContext | undefined, exceptCurrent: boolean, reason?: string): Promise<{ stopped: ActorId[]; aborted: ActorId[] }>;
 }
 
 /** How an instance is driven. */
@@ -121,12 +117,7 @@ const MAX_HANDLER_INFOS = 64;
 
 /** A unit of work for inverted actors (`Proc.actorInstance`): the caller runs it. */
 export class WorkCell<M> {
-  constructor(
-    private readonly instance: Instance<M>,
-    readonly tag: number,
-    readonly message: unknown,
-    readonly headers: Headers,
-  ) {}
+  constructor(private readonly instance: Instance<M>, readonly tag: number, readonly message: unknown, readonly headers: Headers) {}
 
   /** Run the actor's handler for this item, with the instance as context. */
   handle(actor: Actor<M>): void | Promise<void> {
@@ -134,7 +125,7 @@ export class WorkCell<M> {
   }
 }
 
-export class Instance<M> implements SendContext {
+export class Instance<M> implements SendContext, AskContext {
   readonly cell: InstanceCell;
   readonly sequencer: Sequencer;
   /** AC-7: headers of the message being handled. */
@@ -167,17 +158,10 @@ export class Instance<M> implements SendContext {
   /** @internal */
   handlerTypeName = 'unknown';
   private log: Logger | undefined;
+  private asks: AskTable | undefined;
 
-  constructor(
-    /** The owning proc's services (upstream `Instance::proc()`; `Proc` implements them). */
-    readonly proc: ProcServices,
-    readonly mailbox: Mailbox,
-    readonly kind: InstanceKind,
-    typeName: string,
-    parent: InstanceCell | undefined,
-    /** Events of its flight recorder (`ActorSpawnOptions.flightRecorder`); default the proc's. */
-    recorderSize?: number,
-  ) {
+  /** `proc`: the owning proc's services (upstream `Instance::proc()`); `recorderSize`: its flight recorder's events (default the proc's). */
+  constructor(readonly proc: ProcServices, readonly mailbox: Mailbox, readonly kind: InstanceKind, typeName: string, parent: InstanceCell | undefined, recorderSize?: number) {
     this.sequencer = new Sequencer();
     this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
@@ -261,22 +245,38 @@ export class Instance<M> implements SendContext {
   bind(): ActorRef<M> {
     if (this.selfRef === undefined) {
       this.handlerPort.bind();
-      const selfKey = this.selfId.key;
-      const undeliverable = this.mailbox.openEnqueuePort<Undeliverable>(
-        ACTOR_PORT.UNDELIVERABLE,
-        (u, h) => {
-          this.flightRecorder?.undeliverable(u.envelope.dest, u.envelope.errorMessage());
-          if (telemetry.metrics) countUndeliverable(this.selfId.proc);
-          this.enqueue(WORK_UNDELIVERABLE, u, h);
-        },
-        'Undeliverable',
-        // SP-1: a returned envelope this actor sent; anything else never reaches its hooks
-        (value): value is Undeliverable => value instanceof Undeliverable && value.envelope.sender.key === selfKey,
-      );
-      undeliverable.bind();
+      this.bindReturns((u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h));
       this.selfRef = new ActorRef<M>(this.selfId);
     }
     return this.selfRef;
+  }
+
+  /** Bind the `Undeliverable` port: an ask's returned request goes to its ask (ASK-3), the rest to `sink`. */
+  private bindReturns(sink: (u: Undeliverable, h: Headers) => void): void {
+    const selfKey = this.selfId.key;
+    // SP-1: a returned envelope this actor sent; anything else never reaches its hooks
+    const ownReturn = (value: unknown): value is Undeliverable => value instanceof Undeliverable && value.envelope.sender.key === selfKey;
+    const deliver = (u: Undeliverable, h: Headers): void => {
+      this.flightRecorder?.undeliverable(u.envelope.dest, u.envelope.errorMessage());
+      if (telemetry.metrics) countUndeliverable(this.selfId.proc);
+      if (this.asks?.intercept(u) !== true) sink(u, h);
+    };
+    this.mailbox.openEnqueuePort<Undeliverable>(ACTOR_PORT.UNDELIVERABLE, deliver, 'Undeliverable', ownReturn).bind();
+  }
+
+  /** ASK-4 (actor/ask.ts): the pending asks; a client's returns other than asks' go to the proc's return handle. */
+  askTable(): AskTable {
+    if (this.asks === undefined) {
+      this.asks = new AskTable();
+      if (this.kind !== 'client') this.bind();
+      else if (!this.mailbox.isBound(ACTOR_PORT.UNDELIVERABLE)) this.bindReturns((u) => this.proc.globalReturnHandle().returnEnvelope(u.envelope));
+    }
+    return this.asks;
+  }
+
+  /** `AskContext` (ref.ts): an ask from this instance (actor/ask.ts; `ActorRef.ask` is the typed form). */
+  ask<R>(dest: PortId, build: (reply: OncePortRef<R>) => unknown, options?: AskOptions): Promise<R> {
+    return ask(this, dest, build, options);
   }
 
   /** Open a user port (index from 1024). */
@@ -550,10 +550,8 @@ export class Instance<M> implements SendContext {
 }
 
 export class ActorHandle<M> implements LocalActorHandle<M> {
-  constructor(
-    /** @internal */
-    readonly instance: Instance<M>,
-  ) {}
+  /** `instance` is @internal. */
+  constructor(readonly instance: Instance<M>) {}
 
   get actorId(): ActorId {
     return this.instance.selfId;

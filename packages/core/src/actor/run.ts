@@ -7,7 +7,7 @@
  * runActorTree: run; stopping; Stop("parent stopping") to every child; wait for children
  *               (`childStopWaitMs` per round, then unlink the rest); cleanup() (bounded)
  * serve:        status = stopped(reason) | child's status (propagated) | failed(error);
- *               close mailbox; store event (FI-1: before status); set status;
+ *               queued work returned or kept (RT-1, RT-3); close mailbox; store event (FI-1: before status); set status;
  *               event to parent (+ ChildStopped) or to proc.handleUnhandledSupervisionEvent
  * ```
  *
@@ -28,6 +28,7 @@ import type { Actor, Instance } from './instance.js';
 import { Signal } from './signal.js';
 import { telemetry } from '../telemetry/switch.js';
 import { observedActor } from './observed.js';
+import { returnFailedAsk, retireWork } from './retire.js';
 
 /** AC-6 */
 const YIELD_EVERY = 1024;
@@ -64,9 +65,8 @@ async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
     const caused = outcome.kind.kind === 'error-during-handling-supervision' ? outcome.kind.event : undefined;
     event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now(), caused);
   }
-  const dropped = inst.work.clear();
-  inst.receipts?.settleAll(); // RC-1: the dropped items will not be handled
-  if (dropped > 0) inst.logger.debug({ dropped }, 'queued work dropped at stop');
+  inst.cell.leftover = retireWork(inst, status, inst.cell.keepsLeftover); // RT-1, RT-3
+  inst.receipts?.settleAll(); // RC-1: returned or handed on, nothing more is handled here
   inst.mailbox.close(status);
   inst.cell.supervisionEvent = event; // FI-1
   inst.cell.status.set(status);
@@ -329,6 +329,7 @@ function noteBatch(cell: InstanceCell, us: number, since: number): void {
  * field, else its `message_type` header, and for a returned message where it was going.
  */
 async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown, message: unknown, headers: Headers, sender: ActorId | undefined): Promise<ActorErrorKind> {
+  returnFailedAsk(inst, message, headers, sender, err instanceof Error ? err.message : String(err)); // RT-2
   while (inst.supervisionEvents.length > 0) {
     const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
     const failure = await handleSupervisionEvent(inst, actor, event);

@@ -81,6 +81,17 @@ export class DeliveryError {
   static mailbox = (detail: string): DeliveryError => new DeliveryError('mailbox', detail);
   static ttlExpired = (): DeliveryError => new DeliveryError('ttl-expired');
 
+  /** MB-2, RT-1: a message that reached (or was queued at) an owner that ended. */
+  static ownerEnded(actorId: ActorId, status: ActorStatus): DeliveryError {
+    return DeliveryError.mailbox(
+      status.kind === 'stopped'
+        ? `mailbox owner ${actorId} is stopped: ${status.reason}`
+        : status.kind === 'failed'
+          ? `mailbox owner ${actorId} failed: ${status.error}`
+          : `mailbox owner ${actorId} closed unexpectedly: ${String(status)}`,
+    );
+  }
+
   toString(): string {
     switch (this.kind) {
       case 'unroutable':

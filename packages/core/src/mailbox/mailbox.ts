@@ -235,13 +235,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     }
     const closed = this.closedStatus;
     if (closed !== undefined) {
-      const detail =
-        closed.kind === 'stopped'
-          ? `mailbox owner ${this.actorId} is stopped: ${closed.reason}`
-          : closed.kind === 'failed'
-            ? `mailbox owner ${this.actorId} failed: ${closed.error}`
-            : `mailbox owner ${this.actorId} closed unexpectedly: ${String(closed)}`;
-      returnUndeliverable(envelope, DeliveryError.mailbox(detail), returnHandle);
+      returnUndeliverable(envelope, DeliveryError.ownerEnded(this.actorId, closed), returnHandle);
       return;
     }
     if (entry.once) this.unbindEntry(dest.index);

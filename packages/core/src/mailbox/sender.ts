@@ -11,6 +11,9 @@
  *   (`undelivered_message_abandoned`). A return is never retried nor itself returned (UM-2).
  *   The return handle takes the return itself (`returnEnvelope`): no global hook, whichever
  *   module is loaded.
+ * - MS-3: a failed envelope sent with `returnUndeliverable` false (an ask's late reply, ASK-2; a
+ *   spawn request, RS-2) is dropped with a debug log line (`undelivered_message_dropped`), not
+ *   silently.
  *
  * The bottom of the mailbox floor: it knows envelopes and delivery errors, not ports nor
  * mailboxes.
@@ -65,7 +68,10 @@ export function returnUndeliverable(
   returnHandle: ReturnHandle,
 ): void {
   envelope.addError(error);
-  if (!envelope.returnUndeliverable) return;
+  if (!envelope.returnUndeliverable) {
+    rootLogger().debug({ event: 'undelivered_message_dropped', sender: String(envelope.sender), dest: String(envelope.dest) }, `message not delivered, not returned (MS-3): ${String(error)}`);
+    return;
+  }
   if (envelope.headers[RETURN_MARK] === true) {
     abandon(envelope);
     return;

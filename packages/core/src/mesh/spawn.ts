@@ -14,25 +14,22 @@
  *
  * - RS-1: parameters that cannot be serialized fail before anything is sent, with
  *   `SpawnError('unsendable')` naming the type, the actor and the field (`params.onDone: function`).
- * - RS-2: a request that gets no answer within `timeoutMs` (its proc is gone; the request is
- *   sent without return, so a bounce never fails the caller) rejects with
- *   `SpawnError('unreachable')`, and its reply port is closed.
+ * - RS-2: a request is an ask (actor/ask.ts): one that gets no answer within `timeoutMs`, or
+ *   comes back (its proc or spawner is gone; the return goes to the ask, never to the caller's
+ *   `handleUndeliverableMessage`, ASK-3), rejects with `SpawnError('unreachable')`, and leaves
+ *   nothing behind (ASK-1).
  */
-import type { Clock } from '../clock.js';
 import { CodecError } from '../wire/errors.js';
 import { encodePayload } from '../wire/payload.js';
 import type { ProcId } from '../id.js';
-import type { OncePortHandle, OncePortReceiver } from '../mailbox/ports.js';
-import { ActorRef, type PostContext } from '../ref.js';
+import { ActorRef, type AskContext } from '../ref.js';
+import { AskError } from '../actor/ask.js';
 import type { ActorType } from '../actor/registry.js';
 import { SpawnError, type SpawnErrorCode } from './errors.js';
 import { spawnerRef, type SpawnOutcome, type SpawnSpec } from './spawner.js';
 
 /** What spawning needs of its caller: any `Instance` (an actor's context or a client). */
-export interface SpawnContext extends PostContext {
-  openOncePort<T>(typeName?: string): [OncePortHandle<T>, OncePortReceiver<T>];
-  readonly proc: { readonly clock: Clock };
-}
+export interface SpawnContext extends AskContext {}
 
 export interface SpawnOptions {
   /** RS-2: how long to wait for the spawner's answer (default 10,000 ms). */
@@ -73,32 +70,21 @@ export async function spawnSpecs(cx: SpawnContext, procId: ProcId, specs: readon
   });
 }
 
-/** @internal One round trip to the spawner of `procId`: an outcome per spec (SP-SPAWN-1). */
+/** @internal One round trip to the spawner of `procId`: an outcome per spec (SP-SPAWN-1), as an ask (actor/ask.ts). */
 export async function requestSpawn(cx: SpawnContext, procId: ProcId, specs: readonly SpawnSpec[], options?: SpawnOptions): Promise<SpawnOutcome[]> {
-  const [reply, answer] = cx.openOncePort<SpawnOutcome[]>('SpawnOutcome[]');
-  try {
-    // RS-2: no return: a bounce would otherwise land on the caller's undeliverable handler
-    cx.postMessage(spawnerRef(procId).port().portId, { type: 'spawn', specs, reply: reply.bind() }, undefined, false);
-  } catch (err) {
-    answer.close();
-    for (const spec of specs) checkSendable(spec, procId); // RS-1: name the spec and the field
-    throw err;
-  }
   const timeoutMs = options?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let timedOut = false;
-  const timer = cx.proc.clock.setTimeout(() => {
-    timedOut = true;
-    answer.close();
-  }, timeoutMs);
   try {
-    return await answer.recv();
+    return await spawnerRef(procId).ask(cx, { type: 'spawn', specs: specs as SpawnSpec[] }, { timeoutMs });
   } catch (err) {
+    if (!(err instanceof AskError)) {
+      for (const spec of specs) checkSendable(spec, procId); // RS-1: name the spec and the field
+      throw err;
+    }
+    // RS-2: no answer, or the request came back (the proc or its spawner is gone)
     const first = specs[0];
     const what = specs.length === 1 && first !== undefined ? `${first.typeName} '${first.name}'` : `${specs.length} actors`;
-    const why = timedOut ? `no answer from its spawner within ${timeoutMs} ms (is the proc gone?)` : (err as Error).message;
+    const why = err.code === 'ask-timeout' ? `no answer from its spawner within ${timeoutMs} ms (is the proc gone?)` : err.message;
     throw new SpawnError('unreachable', `cannot spawn ${what} on ${procId}: ${why}`, first?.typeName ?? '', first?.name ?? '', String(procId), { cause: err });
-  } finally {
-    timer.cancel();
   }
 }
 

@@ -26,8 +26,9 @@
  * - SU-3: no envelope is lost across a restart: until the next incarnation is spawned, the id is
  *   routed to the terminated incarnation's closed mailbox, which returns every envelope to its
  *   sender as `Undeliverable` (`mailbox owner ... is stopped` / `failed`, MB-2); from the spawn
- *   on, envelopes reach the new incarnation. Messages queued in the old incarnation and not yet
- *   handled when it ended are dropped and logged, as upstream drops queued work (spec §4.1).
+ *   on, envelopes reach the new incarnation. Messages queued in a failed incarnation and not
+ *   yet handled are handed to the next incarnation ahead of anything else, or returned to their
+ *   senders when the child is not restarted (RT-3, actor/retire.ts).
  *   Handle sends to an old incarnation's `ActorHandle` throw `owner-terminated` (PT-1).
  * - SU-4: one restart is counted per child that ended on its own and is restarted (a group
  *   restart counts once); the restart that makes more than `intensity` within `periodMs` is not
@@ -43,6 +44,9 @@ import { RestartIntensity } from './restart-intensity.js';
 import type { Actor, ActorHandle, Context, Instance } from '../actor/instance.js';
 import { Signal } from '../actor/signal.js';
 import type { ActorSupervisionEvent } from '../supervision.js';
+import { ActorStatus } from '../status.js';
+import { returnLeftover, type LeftoverItem } from '../actor/retire.js';
+import { MESSAGE_TAG } from '../actor/work-queue.js';
 import {
   SupervisorError,
   backoffDelay,
@@ -76,6 +80,8 @@ interface Entry {
   restarts: number;
   /** consecutive restarts, for the backoff */
   attempt: number;
+  /** RT-3: the queued messages of the failed incarnation, for the next one */
+  leftover: LeftoverItem[] | undefined;
   startedAt: number;
 }
 
@@ -103,7 +109,7 @@ export class Supervisor implements Actor<SupervisorMsg> {
     this.cx = cx;
     for (const spec of this.options.children) {
       const id = cx.proc.reserveSupervisedName(spec.name, cx.selfId);
-      this.entries.push({ spec, restart: spec.restart ?? 'permanent', id, handle: undefined, state: 'stopped', restarts: 0, attempt: 0, startedAt: 0 });
+      this.entries.push({ spec, restart: spec.restart ?? 'permanent', id, handle: undefined, state: 'stopped', restarts: 0, attempt: 0, startedAt: 0, leftover: undefined });
     }
     for (const entry of this.entries) this.start(entry); // SU-5
   }
@@ -136,6 +142,8 @@ export class Supervisor implements Actor<SupervisorMsg> {
     // propagated failure carries a grandchild's id, so match the event, not the id)
     const entry = this.entries.find((e) => e.handle !== undefined && e.handle.instance.cell.supervisionEvent === event);
     if (entry === undefined) return !event.isError();
+    const leftover = entry.handle?.instance.cell.leftover;
+    if (leftover !== undefined) entry.leftover = [...(entry.leftover ?? []), ...leftover];
     entry.handle = undefined;
     if (entry.state === 'stopping') {
       // stopped by a group restart (SU-5): a temporary child is not started again
@@ -146,9 +154,15 @@ export class Supervisor implements Actor<SupervisorMsg> {
     }
     if (entry.restart === 'temporary' || (entry.restart === 'transient' && !event.isError())) {
       entry.state = 'stopped';
+      this.returnLeftover(entry, event);
       return true;
     }
-    this.countRestart(entry); // SU-4: throws past the intensity
+    try {
+      this.countRestart(entry); // SU-4: throws past the intensity
+    } catch (err) {
+      this.returnLeftover(entry, event);
+      throw err;
+    }
     const cx = this.instance();
     const now = cx.clock.now();
     if (now - entry.startedAt >= (this.options.backoff?.resetAfterMs ?? this.options.backoff?.maxMs ?? 0)) entry.attempt = 0;
@@ -184,6 +198,15 @@ export class Supervisor implements Actor<SupervisorMsg> {
   cleanup(): void {
     if (this.plan !== undefined) this.plan.token = undefined;
     this.plan = undefined;
+    for (const entry of this.entries) this.returnLeftover(entry, undefined);
+  }
+
+  /** RT-3: the child is not started again: its kept messages go back to their senders (RT-1). */
+  private returnLeftover(entry: Entry, event: ActorSupervisionEvent | undefined): void {
+    const items = entry.leftover;
+    entry.leftover = undefined;
+    if (items === undefined || this.cx === undefined) return;
+    returnLeftover(this.cx, entry.id, items, event?.actorStatus ?? ActorStatus.stopped('its supervisor stopped'));
   }
 
   /** SU-4 (the counting is RI-1 of restart-intensity.ts, shared with ProcHost's proc restarts) */
@@ -215,6 +238,11 @@ export class Supervisor implements Actor<SupervisorMsg> {
     const cx = this.instance();
     const handle = cx.proc.spawnSupervised(cx.cell, entry.id, entry.spec.start() as Actor<never>);
     handle.bind();
+    handle.instance.cell.keepsLeftover = true; // RT-3
+    const leftover = entry.leftover;
+    entry.leftover = undefined;
+    // RT-3: the failed incarnation's queue first (its loop starts in a later microtask)
+    for (const item of leftover ?? []) handle.instance.work.push(MESSAGE_TAG, item.message, item.headers, item.sender);
     entry.handle = handle;
     entry.state = 'running';
     entry.startedAt = cx.clock.now();
