@@ -108,9 +108,9 @@ describe('procmesh top in tmux against a live host', () => {
 
   it('a failure appears: marked in the tree and the header, its root cause in the detail pane', T, async () => {
     host.command('fail');
-    const s = await screenWhere('worker[1] marked failed', (n) => /✗.*worker\[1\]\s+failed/.test(treeRow(n, 'worker[1]') ?? ''));
-    assert.match(s.header, /1 failed/);
-    assert.match(s.tree.find((l) => l.includes('local:1,proc_1 (')) ?? '', /1 failed/);
+    // the actor's status and its proc's failure count arrive by separate reads: wait for one screen with all three
+    const procRow = (n: ReturnType<typeof parse>): string => n.tree.find((l) => l.includes('local:1,proc_1 (')) ?? '';
+    await screenWhere('worker[1], its proc and the header marked failed', (n) => /✗.*worker\[1\]\s+failed/.test(treeRow(n, 'worker[1]') ?? '') && /1 failed/.test(procRow(n)) && /1 failed/.test(n.header));
     const detail = (await select('local:1,proc_1,worker[1]')).detail.join('\n');
     assert.match(detail, /failed: disk on fire while handling 'boom' from local:1,proc_1,guardian\[0\]/);
     assert.match(detail, /root cause: local:1,proc_1,worker\[1\] at \d\d:\d\d:\d\d\.\d{3}/);
