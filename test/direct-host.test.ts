@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ActorRef, Proc, Reference, type Actor, type Context, type Instance } from '@procmesh/core';
-import { DialMailboxRouter } from '@procmesh/core/transport';
+import { ActorRef, Proc, type Actor, type Context, type Instance } from '@procmesh/core';
+import { bindServedProcs } from './fixtures/bind-served.js';
 import { ProcHost } from '@procmesh/worker-host';
 import type { EchoMsg, RelayMsg } from './fixtures/actors.js';
 
@@ -31,13 +31,7 @@ describe('ProcHost workers serving on sockets, with a Proc.direct peer (issue 5)
     host = await ProcHost.start({ procs: 2, modules, serve: 'tcp:127.0.0.1:0', teardownTimeoutMs: 500 });
     remote = await Proc.direct('tcp:127.0.0.1:0', 'remote');
     [client] = remote.instance('client');
-    const router = remote.forwarder;
-    assert.ok(router instanceof DialMailboxRouter);
-    for (const [index, procId] of host.procIds()) {
-      const addr = host.servedAddr(index);
-      assert.ok(addr !== undefined, `worker ${index} serves`);
-      router.bind(Reference.proc(procId), addr);
-    }
+    bindServedProcs(remote, host);
   }, T);
 
   after(async () => {

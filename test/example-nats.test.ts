@@ -5,25 +5,11 @@
  * 2 mapper processes, one of them SIGKILLed at 30%, and must end with the sieve-checked result.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runExample } from './fixtures/run-example.js';
 import { NatsServer, natsServerMissing } from './fixtures/nats.js';
 
-const MAIN = fileURLToPath(new URL('../../examples/dist/main.js', import.meta.url));
 const T = { timeout: 120_000, skip: natsServerMissing };
-
-function runExample(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('example app over NATS (issue 15)', { skip: natsServerMissing }, () => {
   let server: NatsServer;

@@ -5,24 +5,8 @@
  * killed from outside, a worker out of memory), with the summary and every proc's actor tree.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-// test/dist/example.test.js -> examples/dist/main.js
-const MAIN = fileURLToPath(new URL('../../examples/dist/main.js', import.meta.url));
-
-function runExample(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runExample } from './fixtures/run-example.js';
 
 describe('example app (issue 6, rewritten for issue 12)', () => {
   it('counts the primes over 2 procs; the mapper that throws gets its proc restarted and its chunks re-sent; checks the result', { timeout: 120_000 }, async () => {

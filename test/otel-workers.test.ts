@@ -14,8 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { context, trace, SpanKind } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Proc, Reference, refreshTelemetry, type ActorRef, type Instance } from '@procmesh/core';
-import { DialMailboxRouter } from '@procmesh/core/transport';
+import { Proc, refreshTelemetry, type ActorRef, type Instance } from '@procmesh/core';
+import { bindServedProcs } from './fixtures/bind-served.js';
 import { ProcHost } from '@procmesh/worker-host';
 import { SPAN_CHANNEL, wireSpan, type WireSpan } from './fixtures/otel-wire.js';
 import { Hop, HopType, type HopMsg } from './fixtures/trace-actors.js';
@@ -41,13 +41,7 @@ describe('a trace across two workers and a socket (issue 14)', () => {
     remote = await Proc.direct('tcp:127.0.0.1:0', 'remote');
     assert.equal(refreshTelemetry().tracing, true);
     [client] = remote.instance('client');
-    const router = remote.forwarder;
-    assert.ok(router instanceof DialMailboxRouter);
-    for (const [index, procId] of host.procIds()) {
-      const addr = host.servedAddr(index);
-      assert.ok(addr !== undefined);
-      router.bind(Reference.proc(procId), addr);
-    }
+    bindServedProcs(remote, host);
   }, T);
 
   after(async () => {
