@@ -114,5 +114,6 @@ export { FlightRecorder, type FlightEvent, type FlightEventKind } from './flight
 
 // Configuration, logging, time.
 export { config, configEntries, withConfig, type Config, type ConfigEntry } from './config.js';
+export type { FlowLimits, FlowSender } from './mailbox/flow.js';
 export { rootLogger, setRootLogger, type Logger } from './log.js';
 export { realClock, SimulatedClock, type Clock, type Timer } from './clock.js';

@@ -39,6 +39,10 @@ export interface IntrospectCell {
   readonly children: ReadonlyMap<number, IntrospectCell>;
   /** The proc's clock: the snapshot's `as_of`. */
   readonly clock: Clock;
+  /** Work items queued (flow control, mailbox/flow.ts). */
+  readonly queueDepth?: number;
+  /** Muted by flow control now (FC-1). */
+  readonly muted?: boolean;
 }
 
 export type IntrospectView = 'entity' | 'actor';
@@ -91,6 +95,10 @@ export const ATTR = {
   FAILURE_IS_PROPAGATED: `${PREFIX}failure_is_propagated`,
   ERROR_CODE: `${PREFIX}error_code`,
   ERROR_MESSAGE: `${PREFIX}error_message`,
+  /** Work items queued for the actor (not upstream: procmesh's flow control, mailbox/flow.ts). */
+  QUEUE_DEPTH: 'procmesh::flow::queue_depth',
+  /** Whether the actor is muted by flow control now (FC-1; not upstream). */
+  MUTED: 'procmesh::flow::muted',
 } as const;
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString();
@@ -124,6 +132,8 @@ export function actorPayload(cell: IntrospectCell): IntrospectResult {
   const recorded = cell.flightRecorder?.toJSON();
   if (recorded !== undefined) attrs[ATTR.FLIGHT_RECORDER] = recorded;
   attrs[ATTR.IS_SYSTEM] = cell.isSystem;
+  if (cell.queueDepth !== undefined) attrs[ATTR.QUEUE_DEPTH] = cell.queueDepth;
+  if (cell.muted !== undefined) attrs[ATTR.MUTED] = cell.muted;
   const event = cell.supervisionEvent;
   if (status.kind === 'failed' && event !== undefined) {
     const root = event.actuallyFailingActor();

@@ -37,6 +37,10 @@ export interface CellInstance {
   detach(): void;
   /** Drop a client instance. */
   [Symbol.dispose](): void;
+  /** Its work queue (introspection reads its length). */
+  readonly work: { readonly size: number };
+  /** Its flow control (mailbox/flow.ts), when on: `held` is whether it is muted now. */
+  readonly flow: { readonly held: boolean } | undefined;
 }
 
 /**
@@ -63,6 +67,16 @@ export class InstanceCell implements IntrospectCell {
   flightRecorder: FlightRecorder | undefined;
   /** Set when the cell left the proc's instance map. */
   released = false;
+
+  /** Work items queued for the actor (introspection's `queue_depth`). */
+  get queueDepth(): number {
+    return this.instance.work.size;
+  }
+
+  /** Muted by flow control now (introspection's `muted`, mailbox/flow.ts FC-1). */
+  get muted(): boolean {
+    return this.instance.flow?.held === true;
+  }
 
   constructor(
     readonly actorId: ActorId,

@@ -64,6 +64,8 @@ import { ActorStatus, type HandlerInfo, type StatusWatch } from '../status.js';
 import { MESSAGE_TAG, WorkQueue } from './work-queue.js';
 import type { IntrospectResult } from '../introspect.js';
 import { flightRecorder } from '../flight-recorder.js';
+import type { FlowLimits } from '../mailbox/flow.js';
+import { InstanceFlow } from './flow.js';
 
 /** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
 export interface Actor<M> extends ActorHooks<M, Instance<M>> {}
@@ -88,6 +90,8 @@ export interface ProcServices {
   readonly reorderBuffer: boolean;
   /** Events each spawned actor's flight recorder keeps (`config.flightRecorder`); 0 = off. */
   readonly flightRecorderSize?: number;
+  /** Flow control's watermarks (mailbox/flow.ts); undefined when off (FC-8). */
+  readonly flowLimits?: FlowLimits | undefined;
   spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined): ActorHandle<A>;
   childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>];
   /** SU-1: the id of a supervised child named `name` of `owner` (supervise/supervisor.ts). */
@@ -168,6 +172,10 @@ export class Instance<M> implements SendContext {
   /** @internal */
   handlerTypeName = 'unknown';
   private log: Logger | undefined;
+  /** @internal flow control (actor/flow.ts): undefined when the proc's is off (FC-8) */
+  readonly flow: InstanceFlow | undefined;
+  /** The work queue length over which a push mutes its sender (FC-1); Infinity when off. */
+  private readonly flowHigh: number;
 
   constructor(
     /** The owning proc's services (upstream `Instance::proc()`; `Proc` implements them). */
@@ -181,6 +189,9 @@ export class Instance<M> implements SendContext {
     this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
+    const limits = proc.flowLimits;
+    this.flow = limits === undefined ? undefined : new InstanceFlow(limits, proc.clock, () => this.cell.messagesProcessed, () => this.notify());
+    this.flowHigh = limits?.high ?? Number.POSITIVE_INFINITY;
     if (kind === 'actor') {
       const recorder = flightRecorder(proc.flightRecorderSize, proc.clock);
       this.cell.flightRecorder = recorder;
@@ -288,6 +299,11 @@ export class Instance<M> implements SendContext {
 
   openReducePort<U, S>(accum: Accumulator<U, S>, count: number): [PortHandle<U>, OncePortReceiver<S>] {
     return this.mailbox.openReducePort(accum, count);
+  }
+
+  /** FC-7: resolves once this instance is not muted by flow control (mailbox/flow.ts); at once if it is not. */
+  ready(): Promise<void> {
+    return this.flow === undefined ? Promise.resolve() : this.flow.ready();
   }
 
   /** Send `message` to this actor after `delayMs` (errors are logged). */
@@ -399,6 +415,7 @@ export class Instance<M> implements SendContext {
     for (const child of this.cell.children.values()) child.parent = undefined;
     this.cell.children.clear();
     if (!this.cell.status.isTerminal) this.cell.status.set(ActorStatus.stopped('instance is dropped'));
+    this.flow?.gone();
     this.notify();
     this.proc.storeTerminatedSnapshot(this.cell);
     this.proc.releaseCell(this.cell);
@@ -442,6 +459,7 @@ export class Instance<M> implements SendContext {
       return;
     }
     this.work.push(tag, message, headers, sender);
+    if (this.work.size > this.flowHigh) (this.flow as InstanceFlow).over(); // FC-1
     const wake = this.wake;
     if (wake !== undefined) {
       this.wake = undefined;

@@ -62,6 +62,7 @@ async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
     event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now(), caused);
   }
   const dropped = inst.work.clear();
+  inst.flow?.gone(); // FC-1: its queue is gone, whoever it held goes free
   if (dropped > 0) inst.logger.debug({ dropped }, 'queued work dropped at stop');
   inst.mailbox.close(status);
   inst.cell.supervisionEvent = event; // FI-1
@@ -166,6 +167,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
   }
   const cell = inst.cell;
   const work = inst.work;
+  const flow = inst.flow;
   let sinceYield = 0;
   let drainReason: string | undefined;
   for (;;) {
@@ -189,7 +191,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
       if (failure !== undefined) return { ok: false, kind: failure };
       continue;
     }
-    if (work.size > 0) {
+    if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
       const limit = YIELD_EVERY - sinceYield;
       const pending = processBatch(inst, actor, limit, true);
       sinceYield += inst.batchCount;
@@ -197,6 +199,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
         const failure = await pending;
         if (failure !== undefined) return { ok: false, kind: failure };
         sinceYield++;
+        flow?.shrunk(work.size);
       }
       if (sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
@@ -204,6 +207,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
       }
       continue;
     }
+    // idle, or muted (FC-1): a push, a signal, or the release wakes it
     sinceYield = 0;
     await new Promise<void>((resolve) => {
       inst.wake = resolve;
@@ -242,6 +246,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
   const start = clock.monotonic();
   const since = clock.now(); // wall clock, as upstream's `SystemTime`
   const rec = cell.flightRecorder; // FR-4: one test per item when off
+  const flow = inst.flow;
   let mark = start;
   let n = 0;
   inst.batchCount = 0;
@@ -287,6 +292,10 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       const t = clock.monotonic();
       rec.handled(cell.lastHandler?.arm, t - mark, since);
       mark = t;
+    }
+    if (flow !== undefined) {
+      flow.shrunk(work.size); // FC-1: under `low`, the senders it holds go free
+      if (stopForControl && flow.holds > 0 && flow.held) break; // muted: no next item
     }
     if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
   }

@@ -38,6 +38,7 @@ import { DIRECT_HEADERS, MessageEnvelope, SeqInfo, Undeliverable, type Headers }
 import { MailboxError, MailboxSenderError } from './errors.js';
 import type { MailboxSender, ReturnHandle } from './sender.js';
 import type { Sequencer } from '../sequencing.js';
+import { flowContext, type FlowSender } from './flow.js';
 
 /**
  * What every send needs from its caller (upstream `context::Actor`): the sender's id, its
@@ -54,6 +55,8 @@ export interface SendContext extends PostContext {
   returnHandle(): ReturnHandle;
   /** The initial TTL of envelopes it sends (default: the `messageTtlDefault` configuration). */
   readonly messageTtl?: number;
+  /** @internal What flow control holds for its sends (mailbox/flow.ts FC-1); none: never held. */
+  readonly flow?: FlowSender | undefined;
 }
 
 /**
@@ -125,10 +128,18 @@ export class PortHandle<T> implements ReturnHandle {
       });
     }
     const portId = this.portId;
-    if (portId === undefined) {
-      this.sink(message, DIRECT_HEADERS, cx.selfId);
-    } else {
-      this.sink(message, { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) }, cx.selfId);
+    // FC-1 (mailbox/flow.ts): a gate the sink pushes over its bound holds the sender
+    const flow = flowContext;
+    const outer = flow.sender;
+    flow.sender = cx.flow;
+    try {
+      if (portId === undefined) {
+        this.sink(message, DIRECT_HEADERS, cx.selfId);
+      } else {
+        this.sink(message, { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) }, cx.selfId);
+      }
+    } finally {
+      flow.sender = outer;
     }
   }
 
@@ -272,7 +283,15 @@ export function postSerialized(
     headers.seq_info = once ? SeqInfo.direct : cx.sequencer.assignSeq(dest);
   }
   const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, cx.messageTtl ?? config().messageTtlDefault, returnUndeliverable);
-  cx.mailbox.post(envelope, cx.returnHandle());
+  // FC-1 (mailbox/flow.ts): a gate on the way (a local work queue, a link's queue) holds the sender
+  const flow = flowContext;
+  const outer = flow.sender;
+  flow.sender = cx.flow;
+  try {
+    cx.mailbox.post(envelope, cx.returnHandle());
+  } finally {
+    flow.sender = outer;
+  }
 }
 
 export class OncePortHandle<T> {

@@ -157,6 +157,8 @@ export class RingRx<M> implements Rx<M> {
   private queue: M[] = [];
   private head = 0;
   private waiter: { resolve: (message: M) => void; reject: (error: Error) => void } | undefined;
+  /** Flow control (`pause`): deliver nothing until `resume`. */
+  private paused = false;
   private decodeError: unknown;
   private endError: ChannelError | undefined;
   private readonly closeListeners = new Set<(reason: string) => void>();
@@ -237,6 +239,21 @@ export class RingRx<M> implements Rx<M> {
     return this.consumer.available();
   }
 
+  /**
+   * Stop delivering after the record being delivered, until `resume()` (flow control,
+   * mailbox/flow.ts FC-6: the ring keeps the rest, so it fills and the producer queues).
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Deliver again after `pause()`. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.phase === IDLE) this.runTask();
+  }
+
   /** Let the thread exit even while this Rx waits (someone else keeps it alive). */
   unref(): this {
     this.keepAlive.disallow();
@@ -272,7 +289,7 @@ export class RingRx<M> implements Rx<M> {
   private readonly run = (): void => {
     if (this.phase === DONE) return;
     this.phase = RUNNING;
-    if (this.listener === undefined && this.queue.length - this.head >= this.prefetch) {
+    if (this.paused || (this.listener === undefined && this.queue.length - this.head >= this.prefetch)) {
       this.phase = IDLE;
       return;
     }
@@ -416,7 +433,7 @@ export class RingRx<M> implements Rx<M> {
     const listener = this.listener;
     if (listener !== undefined) {
       listener(message);
-      return this.phase !== DONE;
+      return this.phase !== DONE && !this.paused;
     }
     const waiter = this.waiter;
     if (waiter !== undefined) {
