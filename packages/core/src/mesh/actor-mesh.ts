@@ -27,7 +27,7 @@ import type { PortId, ProcId } from '../id.js';
 import { ActorRef, type PortRef, type Sendable } from '../ref.js';
 import type { ActorType } from '../actor/registry.js';
 import type { ActorSupervisionEvent } from '../supervision.js';
-import { encodePayload } from '../wire/payload.js';
+import { encodeMessage, messageArm } from '../mailbox/encode-message.js';
 import { Point, type Extent } from './point.js';
 import { spawnSpecs, type SpawnContext, type SpawnOptions } from './spawn.js';
 
@@ -74,11 +74,11 @@ export class ActorMesh<M> {
 
   /** AM-1: send `message` to every member; `Point.unbound` fields are bound by each (PTB-1). */
   cast(cx: CastContext, message: M & Sendable<M>): void {
-    const data = encodePayload(message);
-    const type = (message as { type?: unknown }).type;
+    const type = messageArm(message);
+    const data = encodeMessage(String(this), message, type); // EM-1
     for (const [rank, ref] of this.refs.entries()) {
       const headers: Headers = { [CAST_RANK_HEADER]: rank };
-      if (typeof type === 'string') headers.message_type = type;
+      if (type !== undefined) headers.message_type = type;
       cx.post(ref.port().portId, headers, data);
     }
   }
