@@ -438,7 +438,7 @@ export class ProcHost {
       else continue;
       this.rings.delete(key);
     }
-    this.main.links.peerGone(w.index, reason);
+    this.main.peerGone(w.index, reason); // LL-2, MW-1
     for (const other of this.workers.values()) {
       if (other !== w && other.state === 'ready') void other.control.peerGone(w.index, reason).catch(() => undefined);
     }

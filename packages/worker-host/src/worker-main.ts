@@ -150,7 +150,7 @@ const api: WorkerControl = {
     node.links.attachIn(end);
   },
   async peerGone(peer, reason) {
-    node.links.peerGone(peer, reason);
+    node.peerGone(peer, reason); // LL-2, MW-1
   },
   async peerRestarted(peer) {
     node.peerRestarted(peer);

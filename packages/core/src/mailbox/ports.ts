@@ -37,11 +37,12 @@ import type { Clock } from '../clock.js';
 import { config } from '../config.js';
 import { ProcError } from '../errors.js';
 import type { ActorId, PortId } from '../id.js';
-import { decodeLocalPayload, decodePayload, encodePayload } from '../wire/payload.js';
+import { decodeLocalPayload, decodePayload } from '../wire/payload.js';
 import { OncePortRef, PortRef, type PostContext } from '../ref.js';
 import type { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, MessageEnvelope, SeqInfo, Undeliverable, type Headers } from './envelope.js';
 import { MailboxError, MailboxSenderError } from './errors.js';
+import { encodeMessage, messageArm } from './encode-message.js';
 import type { MailboxSender, ReturnHandle } from './sender.js';
 import type { Sequencer } from '../sequencing.js';
 import type { FlightRecorder } from '../flight-recorder.js';
@@ -274,14 +275,8 @@ function decodeDelivered(envelope: MessageEnvelope): unknown {
  * `SEND_TIMESTAMP` and `SEQ_INFO`, post it through the sender's mailbox (the first hop).
  */
 export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean, once = false): void {
-  let data: Uint8Array;
-  try {
-    data = encodePayload(message);
-  } catch (err) {
-    throw new MailboxSenderError(String(dest), 'serialize', (err as Error).message, { cause: err });
-  }
-  const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-  postSerialized(cx, dest, data, extra, returnUndeliverable, typeof arm === 'string' ? arm : undefined, once);
+  const arm = messageArm(message);
+  postSerialized(cx, dest, encodeMessage(String(dest), message, arm), extra, returnUndeliverable, arm, once); // EM-1
 }
 
 /**
