@@ -7,7 +7,7 @@
  * them (sent minus handled: the link's queue, the ring, the consumer's work queue) stay within
  * the ring's records plus the watermarks, the consumer's work queue within `high + 1`, the
  * producer shows as muted in introspection, and every item is handled once, in order. The bound
- * is a count, not a memory figure (benchmarks/flow-slow-consumer.ts measures memory).
+ * is a count, not a memory figure (benchmarks/slow-consumer.ts measures memory).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
