@@ -48,6 +48,8 @@ export interface CellInstance {
   detach(): void;
   /** Drop a client instance. */
   [Symbol.dispose](): void;
+  /** Its flow control (mailbox/flow.ts), when on: `held` is whether it is muted now. */
+  readonly flow: { readonly held: boolean } | undefined;
 }
 
 /**
@@ -91,6 +93,11 @@ export class InstanceCell implements IntrospectCell {
   keepsLeftover: boolean | 'always' = false;
   /** @internal RT-3: the queued messages of this ended incarnation, for the next one. */
   leftover: { readonly message: unknown; readonly headers: Headers; readonly sender: ActorId | undefined }[] | undefined;
+
+  /** Muted by flow control now (introspection's `muted`, mailbox/flow.ts FC-1). */
+  get muted(): boolean {
+    return this.instance.flow?.held === true;
+  }
 
   constructor(
     readonly actorId: ActorId,
