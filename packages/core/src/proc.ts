@@ -14,10 +14,10 @@
  *
  * - PD-1: a root name is reserved forever: spawning, `instance` or `attach` with a used name
  *   throws `ProcError('duplicate-name')`, even after the first actor stopped.
- * - PD-2: child pids come from the counter of the parent's name, from 1; a named child's from
- *   that of its own name (made without reserving it), so ids never collide (upstream uses the
- *   parent's: a deviation, docs/guide.md "Differences from upstream").
- * - PD-6: a mailbox under an id another mailbox holds throws `ProcError('duplicate-name')`.
+ * - PD-2: child pids come from the root's counter (keyed by the parent's name), starting at 1.
+ *   A named child `{name}[pid]` draws from its own name's counter (made unreserved if new), so no
+ *   two actors of a proc share an id (upstream uses the parent's counter: see docs/guide.md).
+ * - PD-6: a second mailbox bound to a routed id throws `ProcError('duplicate-name')`.
  * - PD-3: `destroyAndWait` stops every root but the coordinator, waits up to the timeout each,
  *   aborts the stragglers, then stops the coordinator, so it receives every other root's event.
  * - PD-4: an error event reaching a proc with no coordinator (or a dead one) crashes: the
