@@ -110,29 +110,18 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-function faultOf(o: Options): Fault | undefined {
+/** The injected fault of `--failure`, and how the run describes it. */
+function faultOf(o: Options): { fault: Fault; what: string } | undefined {
   const chunk = Math.floor(o.chunks * 0.3);
   switch (o.failure) {
     case 'throw':
+      return { fault: { kind: 'throw', chunk }, what: `the mapper that gets chunk ${chunk} throws (once)` };
     case 'oom':
-      return { kind: o.failure, chunk };
+      return { fault: { kind: 'oom', chunk }, what: `the mapper that gets chunk ${chunk} allocates until its worker runs out of memory (heap bound ${o.heapMb} MB; once)` };
     case 'kill':
-      return { kind: 'kill', atFraction: 0.3 };
+      return { fault: { kind: 'kill', atFraction: 0.3 }, what: 'at 30% of the job the busiest worker is terminated from outside (host.killProc)' };
     case 'none':
       return undefined;
-  }
-}
-
-function describeFault(f: Fault | undefined, o: Options): string | undefined {
-  switch (f?.kind) {
-    case undefined:
-      return undefined;
-    case 'throw':
-      return `the mapper that gets chunk ${f.chunk} throws (once)`;
-    case 'oom':
-      return `the mapper that gets chunk ${f.chunk} allocates until its worker runs out of memory (heap bound ${o.heapMb} MB; once)`;
-    case 'kill':
-      return `at ${Math.round(f.atFraction * 100)}% of the job the busiest worker is terminated from outside (host.killProc)`;
   }
 }
 
@@ -168,12 +157,12 @@ async function main(): Promise<number> {
     return 1;
   }
   if (opts.nats) return mainNats(opts);
-  const fault = faultOf(opts);
+  const injected = faultOf(opts);
   const spec: JobSpec = {
     size: opts.size,
     chunks: opts.chunks,
     window: opts.window,
-    fault,
+    fault: injected?.fault,
     stallMs: 30_000,
     transport: opts.transport,
     restart: { maxRestarts: 3, withinMs: 10_000 },
@@ -185,8 +174,7 @@ async function main(): Promise<number> {
       ` each round of the map step is one cast; the results gathered by an accumulating port on the main thread`,
   );
   console.log(`  restart policy: a worker that fails or dies is restarted, at most ${spec.restart.maxRestarts} times in ${secs(spec.restart.withinMs)} per proc`);
-  const what = describeFault(fault, opts);
-  if (what !== undefined) console.log(`  fault injection: ${what}`);
+  if (injected !== undefined) console.log(`  fault injection: ${injected.what}`);
 
   // The reference answer, by another algorithm (not timed).
   const expected = sieve(opts.size);

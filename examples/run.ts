@@ -10,9 +10,11 @@
  * keeps `window` chunks outstanding per live rank and knows which rank holds which chunk.
  *
  * Who re-sends the work a dead mapper held: the application, not the host. The restart policy
- * restores the actor, not its mailbox (upstream drops what a failed actor had queued), and only
- * the application knows which requests were in flight and that mapping a chunk twice is harmless
- * (the tally counts it once). So the coordinator marks the rank down on its `MeshFailure` (or
+ * brings back the actor, not what was in flight: the chunk a dead worker was mapping and results
+ * on their way back are gone with it; what it had queued comes back undeliverable only if the
+ * worker lived to send it (RT-1 for a mapper that threw, LL-2 for its links), not when it was
+ * terminated. Only the application knows which requests were in flight and that mapping a chunk
+ * twice is harmless (the tally counts it once). So the coordinator marks the rank down on its `MeshFailure` (or
  * `proc-stopped`), and on `proc-restarted` re-sends what that rank held through the same mesh
  * ref, which reaches the new incarnation. Map messages that come back undeliverable (cast to a
  * proc that was going away) are re-sent the same way; a rank given up on (its restart intensity
