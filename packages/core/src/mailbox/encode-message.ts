@@ -19,12 +19,15 @@ export function messageArm(message: unknown): string | undefined {
   return typeof arm === 'string' ? arm : undefined;
 }
 
-/** EM-1: serialize `message` for `location` (a port id, or a mesh), whose arm is `arm`. */
-export function encodeMessage(location: string, message: unknown, arm: string | undefined): Uint8Array {
+/**
+ * EM-1: serialize `message` for `location` (a port id, or a mesh), whose arm is `arm`. The
+ * location is formatted only when the message cannot be serialized, not per send.
+ */
+export function encodeMessage(location: { toString(): string }, message: unknown, arm: string | undefined): Uint8Array {
   try {
     return encodePayload(message);
   } catch (err) {
     const detail = (err as Error).message;
-    throw new MailboxSenderError(location, 'serialize', arm === undefined ? detail : `message of type '${arm}': ${detail}`, { cause: err });
+    throw new MailboxSenderError(String(location), 'serialize', arm === undefined ? detail : `message of type '${arm}': ${detail}`, { cause: err });
   }
 }

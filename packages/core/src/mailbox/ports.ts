@@ -276,7 +276,7 @@ function decodeDelivered(envelope: MessageEnvelope): unknown {
  */
 export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean, once = false): void {
   const arm = messageArm(message);
-  postSerialized(cx, dest, encodeMessage(String(dest), message, arm), extra, returnUndeliverable, arm, once); // EM-1
+  postSerialized(cx, dest, encodeMessage(dest, message, arm), extra, returnUndeliverable, arm, once); // EM-1
 }
 
 /**

@@ -77,7 +77,7 @@ export class ActorMesh<M> {
   /** AM-1: send `message` to every member; `Point.unbound` fields are bound by each (PTB-1). */
   cast(cx: CastContext, message: M & Sendable<M>): void {
     const type = messageArm(message);
-    const data = encodeMessage(String(this), message, type); // EM-1
+    const data = encodeMessage(this, message, type); // EM-1
     for (const [rank, ref] of this.refs.entries()) {
       const headers: Headers = { [CAST_RANK_HEADER]: rank };
       if (type !== undefined) headers.message_type = type;
