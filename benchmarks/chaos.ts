@@ -1,121 +1,218 @@
 /**
- * benchmarks/chaos.ts: `pnpm chaos`, the reliability run of issue 11: numbered streams of
- * messages by `ActorRef` between actors on worker procs while the receiving worker is killed at
- * seeded messages, in each way a worker can go (`process.exit` in a handler, an uncaught error,
- * a failed handler whose proc the host's failure policy tears down, `worker.terminate` from
- * outside) and restarted by the restart policy (HO-3); and over a tcp link through a proxy that
- * cuts the connection at seeded bytes (`lib/cut-proxy.ts`), with and without kills. At the end
- * every seq is accounted for: handled exactly once, or returned to its sender as undeliverable;
- * 0 lost, 0 duplicated, order kept per sender. Scenarios: `lib/chaos-scenario.ts`; actors:
- * `lib/chaos-actors.ts`.
+ * benchmarks/chaos.ts: the chaos map-reduce (issue 12, `pnpm bench:chaos`). The main job
+ * (`@procmesh/examples/job`: a Mapper mesh fed by casts, an accumulating port, the host's restart
+ * policy, the coordinator re-sending what a dead rank held) over 4 worker procs, run twice in
+ * one invocation, interleaved per round: once without kills, once with a random live worker
+ * terminated (`host.killProc`) every 200 ms for the first 30 s. Both must give the sieve's answer.
  *
- * Prints a table (scenario, messages, handled, returned, lost, duplicated, reordered, kills,
- * cuts) and writes JSON (`--out`, default `benchmarks/results/chaos.json`). Exits with 1 when a
- * scenario lost, duplicated or reordered a message.
+ * Reported per run: wall time (and chaos over no-kill), kills, proc restarts, mesh failures,
+ * chunks re-sent, map messages returned undeliverable, envelopes abandoned on the main thread
+ * (logged, not returned: `onAbandoned`), duplicate results, chunks lost (missing from the verified
+ * tally: 0 or the run fails). Writes `results/chaos.{json,md}`.
  *
- * Run: `pnpm chaos` (`tsc -b && node benchmarks/dist/chaos.js`); options `--seed N` (default 11),
- * `--messages N` per ring scenario (default 250000: 1 M over the four kinds of death),
- * `--tcp-messages N` per tcp scenario (default 1000000), `--kills N` per scenario (default 4),
- * `--cut-bytes N` mean bytes per connection before a cut (default 24576), `--streams N`
- * (default 3), `--quiet-ms N` how long a scenario may make no progress before it is given up
- * (default 30000), `--window N` messages of a stream in flight at most (default 2048), `--only a,b` (scenario names), `--out PATH`. The short form in the test suite
- * (test/chaos-short.test.ts) runs the same code with small counts.
+ *   node benchmarks/dist/chaos.js [--procs 4] [--size 50000000] [--chunks 2000] [--every 200]
+ *     [--for 30000] [--rounds 1] [--seed 1] [--out DIR]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DEATH_KINDS } from './lib/chaos-actors.js';
-import { runChaosScenario, type ChaosRow, type ChaosScenario } from './lib/chaos-scenario.js';
-import { gitCommit, gitUncommitted, machine } from './lib/stats.js';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { onAbandoned } from '@procmesh/core/transport';
+import { Display } from '@procmesh/examples/display';
+import { runJob, type JobSpec, type RunResult } from '@procmesh/examples/job';
+import { sieve } from '@procmesh/examples/primes';
+import type { ProcHost } from '@procmesh/worker-host';
+import { gitCommit, machine, median, type Machine } from './lib/stats.js';
 
-// Quiet logs: every death and every return is logged (thousands here).
-process.env['PROCMESH_LOG'] ??= 'silent';
+interface ChaosOptions {
+  readonly procs: number;
+  readonly size: number;
+  readonly chunks: number;
+  readonly everyMs: number;
+  readonly forMs: number;
+  readonly rounds: number;
+  readonly seed: number;
+  readonly out: string;
+}
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number): number => {
-  const at = args.indexOf(name);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const text = (name: string): string | undefined => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
-const SEED = option('--seed', 11);
-const MESSAGES = option('--messages', 250_000);
-const TCP_MESSAGES = option('--tcp-messages', 1_000_000);
-const KILLS = option('--kills', 4);
-const CUT_BYTES = option('--cut-bytes', 24_576);
-const STREAMS = option('--streams', 3);
-const WINDOW = option('--window', 2048);
-const QUIET_MS = option('--quiet-ms', 30_000);
-const ONLY = text('--only')?.split(',');
-const OUT = text('--out') ?? fileURLToPath(new URL('../results/chaos.json', import.meta.url));
+/** One run's figures. */
+export interface ChaosRun {
+  readonly mode: 'no-kill' | 'chaos';
+  readonly wallMs: number;
+  readonly correct: boolean;
+  readonly kills: number;
+  /** Kill ticks with no live worker to kill (every one was restarting). */
+  readonly idleTicks: number;
+  readonly restarts: number;
+  readonly meshFailures: number;
+  readonly resent: number;
+  readonly returned: number;
+  readonly abandoned: number;
+  readonly duplicates: number;
+  readonly lost: number;
+  readonly messages: number;
+}
 
-const perStream = (messages: number): number => Math.max(1, Math.floor(messages / STREAMS));
-const scenarios: ChaosScenario[] = [
-  ...DEATH_KINDS.map(
-    (kind, i): ChaosScenario => ({
-      name: `ring.${kind}`,
-      link: 'ring',
-      streams: STREAMS,
-      perStream: perStream(MESSAGES),
-      kills: Array.from({ length: KILLS }, () => kind),
-      awaits: i % 2 === 1,
-      seed: SEED + i,
-      window: WINDOW,
-    }),
-  ),
-  { name: 'tcp.cuts', link: 'tcp' as const, streams: STREAMS, perStream: perStream(TCP_MESSAGES), kills: [], awaits: false, seed: SEED + 10, cutMeanBytes: CUT_BYTES, window: WINDOW },
-  {
-    name: 'tcp.cuts+terminate',
-    link: 'tcp' as const,
-    streams: STREAMS,
-    perStream: perStream(Math.min(TCP_MESSAGES, MESSAGES)),
-    kills: Array.from({ length: KILLS }, () => 'terminate' as const),
-    awaits: false,
-    seed: SEED + 11,
-    cutMeanBytes: CUT_BYTES,
-    window: WINDOW,
+function parse(argv: string[]): ChaosOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      procs: { type: 'string', default: '4' },
+      size: { type: 'string', default: '50000000' },
+      chunks: { type: 'string', default: '2000' },
+      every: { type: 'string', default: '200' },
+      for: { type: 'string', default: '30000' },
+      rounds: { type: 'string', default: '1' },
+      seed: { type: 'string', default: '1' },
+      out: { type: 'string', default: new URL('../results/', import.meta.url).pathname },
+    },
+    strict: true,
+  });
+  const int = (name: string, text: string, min: number, max: number): number => {
+    const n = Number(text.replaceAll('_', ''));
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in [${min}, ${max}], got '${text}'`);
+    return n;
+  };
+  return {
+    procs: int('procs', values.procs, 1, 64),
+    size: int('size', values.size, 1000, 2 ** 26),
+    chunks: int('chunks', values.chunks, 1, 1_000_000),
+    everyMs: int('every', values.every, 10, 60_000),
+    forMs: int('for', values.for, 0, 3_600_000),
+    rounds: int('rounds', values.rounds, 1, 100),
+    seed: int('seed', values.seed, 0, 2 ** 31),
+    out: values.out,
+  };
+}
+
+/** mulberry32: the killer's choices are reproducible for a seed (the timing still is not). */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Kill a random live worker every `everyMs` for `forMs`; the counters fill as it goes. */
+function killer(o: ChaosOptions, counts: { kills: number; idleTicks: number }): (host: ProcHost) => () => void {
+  return (host) => {
+    const random = prng(o.seed);
+    const started = performance.now();
+    const timer = setInterval(() => {
+      if (performance.now() - started > o.forMs) return clearInterval(timer);
+      const live = [...host.procIds().keys()];
+      const index = live[Math.floor(random() * live.length)];
+      if (index === undefined) {
+        counts.idleTicks++;
+        return;
+      }
+      counts.kills++;
+      host.killProc(index).catch(() => counts.kills--); // it went down on its own meanwhile
+    }, o.everyMs);
+    return () => clearInterval(timer);
+  };
+}
+
+async function runOnce(o: ChaosOptions, mode: ChaosRun['mode'], expected: { count: number; sum: number }): Promise<ChaosRun> {
+  const counts = { kills: 0, idleTicks: 0 };
+  let abandoned = 0;
+  const off = onAbandoned(() => abandoned++);
+  const spec: JobSpec = {
+    size: o.size,
+    chunks: o.chunks,
+    window: 4,
+    fault: undefined,
+    stallMs: 60_000,
+    transport: 'ring',
+    // every proc dies many times: the intensity allows it for the whole chaos window
+    restart: { maxRestarts: 1_000_000, withinMs: o.forMs + 1 },
+    heapMb: 256,
+    quiet: true,
+    ...(mode === 'chaos' ? { during: killer(o, counts) } : {}),
+  };
+  let r: RunResult;
+  try {
+    r = await runJob(spec, o.procs, new Display(process.stderr), mode, false);
+  } finally {
+    off();
+  }
+  const correct = r.count === expected.count && r.sum === expected.sum;
+  return {
+    mode,
+    wallMs: r.wallMs,
+    correct,
+    kills: counts.kills,
+    idleTicks: counts.idleTicks,
+    restarts: r.restarts,
+    meshFailures: r.failures.length,
+    resent: r.resent,
+    returned: r.messages.returned,
+    abandoned,
+    duplicates: r.duplicates,
+    // the tally counts each chunk once and the run ends only when all are in: a chunk lost for
+    // good stalls the run (it fails); a wrong sum would show here too
+    lost: correct ? 0 : o.chunks,
+    messages: r.messages.total,
+  };
+}
+
+function table(o: ChaosOptions, runs: readonly ChaosRun[], m: Machine, loadAtEnd: readonly number[], commit: string): string {
+  const of = (mode: ChaosRun['mode']): ChaosRun[] => runs.filter((r) => r.mode === mode);
+  const med = (rs: ChaosRun[], f: (r: ChaosRun) => number): number => median(rs.map(f));
+  const noKill = of('no-kill');
+  const chaos = of('chaos');
+  const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+  const lines = [
+    `Chaos map-reduce: the main job over ${o.procs} worker procs, primes below ${o.size.toLocaleString('en-US')} in ${o.chunks} chunks; ` +
+      `chaos: a random live worker killed every ${o.everyMs} ms for ${secs(o.forMs)} (seed ${o.seed}); ${o.rounds} round(s), median`,
+    '',
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; commit ${commit}; load at start ${m.loadAtStart.join(' / ')}, at end ${loadAtEnd.join(' / ')}`,
+    '',
+    '| run | wall time | vs no-kill | kills | proc restarts | mesh failures | chunks re-sent | returned | abandoned | duplicates | lost | correct |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const base = med(noKill, (r) => r.wallMs);
+  for (const [name, rs] of [['no kills', noKill], ['chaos', chaos]] as const) {
+    const wall = med(rs, (r) => r.wallMs);
+    lines.push(
+      `| ${name} | ${secs(wall)} | ${(wall / base).toFixed(2)}× | ${med(rs, (r) => r.kills)} | ${med(rs, (r) => r.restarts)} | ${med(rs, (r) => r.meshFailures)} | ` +
+        `${med(rs, (r) => r.resent)} | ${med(rs, (r) => r.returned)} | ${med(rs, (r) => r.abandoned)} | ${med(rs, (r) => r.duplicates)} | ` +
+        `${med(rs, (r) => r.lost)} | ${rs.every((r) => r.correct) ? 'yes' : 'NO'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const o = parse(process.argv.slice(2));
+  const m = machine();
+  const expected = sieve(o.size);
+  const runs: ChaosRun[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    for (const mode of ['no-kill', 'chaos'] as const) {
+      process.stderr.write(`round ${round + 1}/${o.rounds}: ${mode}\n`);
+      const r = await runOnce(o, mode, expected);
+      process.stderr.write(`  ${JSON.stringify(r)}\n`);
+      runs.push(r);
+    }
+  }
+  const loadAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+  const commit = gitCommit();
+  const md = table(o, runs, m, loadAtEnd, commit);
+  mkdirSync(o.out, { recursive: true });
+  writeFileSync(new URL('chaos.json', `file://${o.out.endsWith('/') ? o.out : `${o.out}/`}`), `${JSON.stringify({ options: o, machine: m, loadAtEnd, commit, date: new Date().toISOString(), runs }, null, 2)}\n`);
+  writeFileSync(new URL('chaos.md', `file://${o.out.endsWith('/') ? o.out : `${o.out}/`}`), `${md}\n`);
+  console.log(md);
+  return runs.every((r) => r.correct) ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`chaos benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
   },
-].map((s) => ({ ...s, quietMs: QUIET_MS })).filter((s) => ONLY === undefined || ONLY.includes(s.name));
-
-const COLUMNS: readonly (keyof ChaosRow)[] = ['scenario', 'messages', 'handled', 'returned', 'lost', 'unsent', 'duplicated', 'reordered', 'kills', 'restarts', 'cuts', 'seconds'];
-
-function line(cells: readonly string[]): string {
-  return `| ${cells.join(' | ')} |`;
-}
-
-const rows: ChaosRow[] = [];
-const started = new Date();
-const host = machine();
-console.log(`procmesh chaos: seed ${SEED}, commit ${gitCommit()}, ${host.cpu} x${host.cores}, node ${host.node}`);
-console.log(line(COLUMNS.map(String)));
-console.log(line(COLUMNS.map(() => '---')));
-for (const sc of scenarios) {
-  const row = await runChaosScenario(sc);
-  rows.push(row);
-  console.log(line(COLUMNS.map((c) => (c === 'kills' ? `${row.kills}/${row.killsScheduled}` : String(row[c])))));
-}
-const failed = rows.filter((r) => r.lost + r.unsent + r.duplicated + r.reordered > 0);
-const totals = rows.reduce(
-  (t, r) => ({ messages: t.messages + r.messages, lost: t.lost + r.lost, duplicated: t.duplicated + r.duplicated, reordered: t.reordered + r.reordered, kills: t.kills + r.kills, cuts: t.cuts + r.cuts }),
-  { messages: 0, lost: 0, duplicated: 0, reordered: 0, kills: 0, cuts: 0 },
 );
-console.log(
-  `total: ${totals.messages} messages, ${totals.kills} kills, ${totals.cuts} cuts; lost ${totals.lost}, duplicated ${totals.duplicated}, reordered ${totals.reordered}: ${failed.length === 0 ? 'every message accounted for' : `FAILED in ${failed.map((r) => r.scenario).join(', ')}`}`,
-);
-const report = {
-  suite: 'procmesh-chaos',
-  version: 1,
-  date: started.toISOString(),
-  commit: gitCommit(),
-  uncommitted: gitUncommitted(),
-  machine: host,
-  options: { seed: SEED, messages: MESSAGES, tcpMessages: TCP_MESSAGES, kills: KILLS, cutBytes: CUT_BYTES, streams: STREAMS, window: WINDOW },
-  totals,
-  rows,
-};
-mkdirSync(dirname(OUT), { recursive: true });
-writeFileSync(OUT, `${JSON.stringify(report, null, 2)}\n`);
-console.log(`wrote ${OUT}`);
-process.exit(failed.length === 0 ? 0 : 1);

@@ -2,7 +2,8 @@
  * Typed registration, spawning anywhere and actor meshes (issue 12), with real workers: typed
  * spawns (`ActorType` tokens: REG-1), typed errors for unknown types and unsendable parameters
  * (RS-1), remote and batch spawn from an actor inside a worker (SP-SPAWN-1), cast with rank
- * binding (AM-1, PTB-1) and gather over 4 procs, one `MeshFailure` naming the failed rank (AM-2).
+ * binding (AM-1, PTB-1) and gather over 4 procs, one `MeshFailure` naming the failed rank (AM-2),
+ * also for a mesh an actor in a worker spawned (MW-1).
  * Upstream: hyperactor_mesh `actor_mesh.rs` tests `test_basic` (cast, rank binding) and
  * `test_cast_failure` / supervision tests (the mesh's failure reaching its owner).
  */
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HostError, ProcHost } from '@procmesh/worker-host';
 import { ActorRef, Point, SpawnError, actorType, collect, firstError, gather, spawnRemote, sum, type MeshFailure } from '@procmesh/core';
-import { Client, Counter, MeshMember, type CounterMsg } from './fixtures/mesh-actors.js';
+import { Client, Counter, MeshMember, MeshOwner, type CounterMsg, type OwnerReport } from './fixtures/mesh-actors.js';
 
 const modules = [new URL('./fixtures/mesh-actors.js', import.meta.url)];
 const T = { timeout: 60_000 };
@@ -136,6 +137,47 @@ describe('actor meshes and cast (issue 12)', () => {
       assert.equal(failure.mesh, 'member');
       assert.deepEqual(failure.ranks, [1]);
       assert.equal(String(failure.events[0]?.actorId), 'local:2,proc_2,member[0]');
+    });
+  });
+});
+
+describe('meshes spawned by an actor in a worker (MW-1)', () => {
+  /** Spawn a `MeshOwner` on proc 1 and let it spawn a mesh over `on`; its reports arrive on the receiver. */
+  async function owned(host: ProcHost, on: number[]) {
+    const owner = await host.spawn(1, MeshOwner, 'owner', undefined);
+    const [reportPort, reports] = host.client.openPort<OwnerReport>();
+    const [reply, answer] = host.client.openOncePort<string[] | string>();
+    owner.send(host.client, { type: 'spawn-mesh', on: on.map((i) => host.procIds().get(i) as NonNullable<ReturnType<ReturnType<ProcHost['procIds']>['get']>>), report: reportPort.bind(), reply: reply.bind() });
+    const members = await answer.recv();
+    assert.ok(Array.isArray(members), String(members));
+    return { owner, members, reports };
+  }
+
+  it('MW-1: a member whose worker is killed from outside reaches the owner actor as one MeshFailure naming its rank', T, async () => {
+    await withHost(4, async (host) => {
+      const { members, reports } = await owned(host, [2, 3, 4]);
+      assert.deepEqual(members, ['local:2,proc_2,member[0]', 'local:3,proc_3,member[0]', 'local:4,proc_4,member[0]']);
+      await host.killProc(3);
+      const report = await reports.recv();
+      assert.equal(report.owner, 'local:1,proc_1,owner[0]');
+      assert.equal(report.mesh, 'member');
+      assert.deepEqual(report.ranks, [1]);
+      assert.deepEqual(report.members, ['local:3,proc_3,member[0]']);
+      assert.match(report.statuses[0] ?? '', /^failed: worker of local:3,proc_3 exited/);
+      // the next failure names only its own rank: rank 1 was reported once
+      await host.killProc(4);
+      assert.deepEqual((await reports.recv()).ranks, [2]);
+    });
+  });
+
+  it('MW-1: a member that fails (its worker torn down) reaches the owner actor as one MeshFailure naming its rank', T, async () => {
+    await withHost(4, async (host) => {
+      const { owner, reports } = await owned(host, [2, 3, 4]);
+      owner.send(host.client, { type: 'cast-crash', rank: 0 });
+      const report = await reports.recv();
+      assert.deepEqual(report.ranks, [0]);
+      assert.deepEqual(report.members, ['local:2,proc_2,member[0]']);
+      assert.match(report.statuses[0] ?? '', /^failed: proc local:2,proc_2 was torn down: actor local:2,proc_2,member\[0\] failed/);
     });
   });
 });

@@ -153,4 +153,23 @@ describe('proc restarts (issue 12)', () => {
       }
     });
   });
+
+  it('HO-4: a worker killed while its restart respawns its roots is restarted again, and the ref reaches that incarnation', T, async () => {
+    await withHost(2, async (host, events) => {
+      const counter = await host.spawn(1, Counter, 'counter', { start: 3 });
+      // the fresh worker is ready (proc-started) and its roots not yet respawned: kill it then
+      let started = 0;
+      const off = host.supervisor.inspect((e) => {
+        if (e.type === 'proc-started' && e.proc === 1 && ++started === 1) host.killProc(1).catch(() => undefined);
+      });
+      const restarted = next(host, 'proc-restarted');
+      await host.killProc(1);
+      const e = await restarted;
+      off();
+      assert.equal(started, 2);
+      assert.equal(e.type === 'proc-restarted' && e.restarts, 2); // the killed attempt counts
+      assert.equal(await get(host, counter), 3);
+      assert.equal(events.filter((x) => x.type === 'worker-crashed').length, 2);
+    });
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * benchmarks/lib/chaos-actors.ts: the actor types of `pnpm chaos` (benchmarks/chaos.ts, issue 11's
+ * benchmarks/lib/chaos-actors.ts: the actor types of `pnpm chaos` (benchmarks/chaos-streams.ts, issue 11's
  * reliability suite): a source that streams numbered messages by `ActorRef` and counts what comes
  * back undeliverable, and a sink that counts what it handled and, at the seeded points of a shared
  * kill schedule, ends its own thread in one of the ways a worker can die.

@@ -1,5 +1,5 @@
 /**
- * benchmarks/lib/chaos-scenario.ts: one scenario of `pnpm chaos` (benchmarks/chaos.ts, issue 11):
+ * benchmarks/lib/chaos-scenario.ts: one scenario of `pnpm chaos` (benchmarks/chaos-streams.ts, issue 11):
  * numbered streams by `ActorRef` into one sink actor on a worker proc, through the public API
  * only, while the sink's thread is killed at seeded messages and (over tcp) the connection is
  * cut at seeded bytes; then every seq is accounted for.
@@ -58,6 +58,8 @@ export interface ChaosScenario {
   readonly window?: number;
   /** Give up when nothing moved for this long (only a failing run waits that long). */
   readonly quietMs?: number;
+  /** Give up after this long in all (a stream that crawls: only a failing run takes that long). */
+  readonly maxMs?: number;
 }
 
 export interface ChaosRow {
@@ -179,6 +181,9 @@ export async function runChaosScenario(sc: ChaosScenario): Promise<ChaosRow> {
     }
     if (e.type === 'proc-restarted') {
       restarts++;
+      // tcp: the direct proc's client for the proxy closed when the old incarnation's session
+      // ended (DM-3 keeps it cached, as upstream); the application evicts it to dial a new session
+      if (proxy !== undefined && remote !== undefined) (remote.forwarder as DialMailboxRouter).evict(ChannelAddr.parse(proxy.addr));
     }
   });
   let proxy: CutProxy | undefined;
@@ -208,7 +213,8 @@ export async function runChaosScenario(sc: ChaosScenario): Promise<ChaosRow> {
     const quietMs = sc.quietMs ?? 30_000;
     let last = -1;
     let since = performance.now();
-    while (settledCount(ledger, sc.streams) < total) {
+    const deadline = performance.now() + (sc.maxMs ?? 600_000);
+    while (settledCount(ledger, sc.streams) < total && performance.now() < deadline) {
       await pause(20);
       const progress = settledCount(ledger, sc.streams) + sentCount(ledger, sc.streams) + Atomics.load(control, CTRL.KILLS_DONE);
       if (progress !== last) {

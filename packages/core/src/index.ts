@@ -104,7 +104,7 @@ export { registerActor, actorType, registeredActorTypes, type ActorType, type Me
 export { spawnRemote, spawnMany, type SpawnContext, type SpawnOptions } from './mesh/spawn.js';
 export { SPAWNER_NAME, startSpawner, spawnerRef, type SpawnSpec, type SpawnOutcome, type SpawnerMsg } from './mesh/spawner.js';
 export { SpawnError, type SpawnErrorCode } from './mesh/errors.js';
-export { ActorMesh, spawnMesh, gather, CAST_RANK_HEADER, type MeshFailure, type CastContext, type GatherContext } from './mesh/actor-mesh.js';
+export { ActorMesh, spawnMesh, gather, CAST_RANK_HEADER, type MeshFailure, type CastContext, type GatherContext, type MeshSpawnContext } from './mesh/actor-mesh.js';
 export { Point, bindPoint, type Extent } from './mesh/point.js';
 export { sum, collect, firstError, type Ranked, type RankedResult, type FirstErrorState } from './mesh/accumulators.js';
 
@@ -118,5 +118,6 @@ export { refreshTelemetry } from './telemetry/switch.js';
 
 // Configuration, logging, time.
 export { config, configEntries, withConfig, type Config, type ConfigEntry } from './config.js';
+export type { FlowLimits, FlowSender } from './mailbox/flow.js';
 export { rootLogger, setRootLogger, type Logger } from './log.js';
 export { realClock, SimulatedClock, type Clock, type Timer } from './clock.js';

@@ -22,6 +22,7 @@ import { LocalLinkDialer } from './mailbox/senders/local-dial.js';
 import { DialMailboxRouter } from './mailbox/senders/router.js';
 import { MailboxServer } from './mailbox/senders/server.js';
 import { Proc } from './proc.js';
+import { meshProcGone } from './mesh/mesh-watch.js';
 
 export interface LocalProcOptions {
   /** The proc's index in its process: its id is `local:{index},{name}`. */
@@ -54,8 +55,18 @@ export class LocalProc {
       proc: this.proc.procId,
       server: this.server,
       requestLink: options.requestLink,
+      flow: this.proc.flowLimits,
       ...(options.clock !== undefined ? { clock: options.clock } : {}),
     });
+  }
+
+  /**
+   * Proc `local:{peer}` is gone: what was queued for it comes back (LL-2), and the meshes
+   * spawned here with members there report them failed (mesh/mesh-watch.ts MW-1).
+   */
+  peerGone(peer: number, reason: string): void {
+    this.links.peerGone(peer, reason);
+    meshProcGone(this.proc, ChannelAddr.local(peer), reason, this.proc.clock.now());
   }
 
   /** Proc `local:{peer}` was restarted: the next envelope for it gets a new link (LL-5). */

@@ -15,6 +15,9 @@
  * - PD-1: a root name is reserved forever: spawning, `instance` or `attach` with a used name
  *   throws `ProcError('duplicate-name')`, even after the first actor stopped.
  * - PD-2: child pids come from the root's counter (keyed by the parent's name), starting at 1.
+ *   A named child `{name}[pid]` draws from its own name's counter (made unreserved if new), so no
+ *   two actors of a proc share an id (upstream uses the parent's counter: see docs/guide.md).
+ * - PD-6: a second mailbox bound to a routed id throws `ProcError('duplicate-name')`.
  * - PD-3: `destroyAndWait` stops every root but the coordinator, waits up to the timeout each,
  *   aborts the stragglers, then stops the coordinator, so it receives every other root's event.
  * - PD-4: an error event reaching a proc with no coordinator (or a dead one) crashes: the
@@ -34,6 +37,7 @@ import { procLogger } from './log.js';
 import { DeliveryError } from './mailbox/errors.js';
 import { Undeliverable, type MessageEnvelope } from './mailbox/envelope.js';
 import { Mailbox } from './mailbox/mailbox.js';
+import { flowLimits, type FlowLimits } from './mailbox/flow.js';
 import type { PortHandle, PortReceiver, SendContext } from './mailbox/ports.js';
 import { BaseMailboxSender, abandon, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
 import { MailboxMuxer } from './mailbox/senders/muxer.js';
@@ -86,9 +90,11 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   get flightRecorderSize(): number {
     return this.config.flightRecorder;
   }
+  /** @internal flow control's watermarks (mailbox/flow.ts), undefined when off (ProcServices) */
+  readonly flowLimits: FlowLimits | undefined;
   private readonly muxer = new MailboxMuxer();
-  /** root name -> next child pid (PD-1, PD-2) */
-  private readonly roots = new Map<string, { next: number; owner?: string }>();
+  /** name -> next child pid (PD-2); `reserved` once the name is a root's or a supervised child's (PD-1) */
+  private readonly roots = new Map<string, { next: number; reserved: boolean; owner?: string }>();
   private readonly instances = new Map<string, InstanceCell>();
   private readonly terminatedSnapshots = new Map<string, IntrospectResult>();
   /** The ids of `terminatedSnapshots` (an actor name need not be parseable). */
@@ -110,6 +116,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   ) {
     super();
     this.config = withConfig(options.config ?? {});
+    this.flowLimits = flowLimits(this.config);
     this.logger = options.logger ?? procLogger(String(procId));
     this.onCrash = options.onCrash;
     this.clock = options.clock ?? realClock;
@@ -296,15 +303,14 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** @internal `Instance.spawn` / `spawnWithName`. */
   spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined, options?: ActorSpawnOptions): ActorHandle<A> {
     const recorder = spawnRecorderSize(options);
-    const childId = this.allocateChildId(parent.actorId);
-    const id = name === undefined ? childId : new ActorId(this.procId, name, childId.pid);
+    const id = name === undefined ? this.allocateChildId(parent.actorId) : this.allocateNamedChildId(name);
     return this.startActor(id, actor, parent, false, recorder);
   }
 
   /** @internal SU-1 (supervise/supervisor.ts): `{name}[1]`, the name reserved (PD-1) for `owner`, who gets it again. */
   reserveSupervisedName(name: string, owner: ActorId): ActorId {
     const existing = this.roots.get(name);
-    if (existing === undefined) this.roots.set(name, { next: 2, owner: owner.key });
+    if (existing === undefined) this.roots.set(name, { next: 2, reserved: true, owner: owner.key });
     else if (existing.owner !== owner.key) throw new ProcError('duplicate-name', `an actor with name '${name}' has already been spawned`);
     return new ActorId(this.procId, name, 1);
   }
@@ -377,9 +383,22 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
 
   private reserveRoot(name: string): ActorId {
-    if (this.roots.has(name)) throw new ProcError('duplicate-name', `an actor with name '${name}' has already been spawned`);
-    this.roots.set(name, { next: 1 });
+    const existing = this.roots.get(name);
+    if (existing?.reserved === true) throw new ProcError('duplicate-name', `an actor with name '${name}' has already been spawned`);
+    // PD-2: named children may have drawn pids from this name's counter already; it keeps counting
+    if (existing !== undefined) existing.reserved = true;
+    else this.roots.set(name, { next: 1, reserved: true });
     return ActorId.root(this.procId, name);
+  }
+
+  /** PD-2: `{name}[pid]` from the counter of `name` (root pid 0 and supervised pid 1 never drawn twice). */
+  private allocateNamedChildId(name: string): ActorId {
+    let counter = this.roots.get(name);
+    if (counter === undefined) {
+      counter = { next: 1, reserved: false };
+      this.roots.set(name, counter);
+    }
+    return new ActorId(this.procId, name, counter.next++);
   }
 
   /** PD-2 */
@@ -395,7 +414,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   private createMailbox(id: ActorId, rebind = false): Mailbox {
     const mailbox = new Mailbox(id, this.weak, this.clock);
     if (rebind) this.muxer.rebind(id, mailbox);
-    else this.muxer.bind(id, mailbox);
+    else if (!this.muxer.bind(id, mailbox)) throw new ProcError('duplicate-name', `an actor with id ${id} already exists in proc ${this.procId}`); // PD-6
     return mailbox;
   }
 

@@ -13,6 +13,9 @@ import {
   ProcError,
 } from '../src/index.js';
 import { StatusCell, StatusTransitionError } from '../src/status.js';
+import { ActorId } from '../src/id.js';
+import type { ActorHandle, Instance } from '../src/actor/instance.js';
+import type { MailboxMuxer } from '../src/mailbox/senders/muxer.js';
 import { ProcSupervisionCoordinator } from '../src/testing.js';
 import { TestActor, deferred, recordStatuses, spawnChild, sync, wedge, type TestMsg } from './fixtures/actors.js';
 
@@ -247,32 +250,70 @@ describe('children (§1.2.1, §4.2)', () => {
     assert.equal(proc.getInstance(first.actorId)?.children.get(1), secondCell);
   });
 
-  it('named children take a pid from the parent\'s counter and the given name (§1.2.1)', T, async () => {
+  it('PD-2: a named child takes its pid from its own name\'s counter, without reserving the name (§1.2.1, deviation)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
     const root = proc.spawn('root', new TestActor());
     await spawnChild(client, root);
-    const d = deferred<import('../src/actor/instance.js').ActorHandle<TestMsg>>();
-    root.send(client, { type: 'spawn-named', name: 'worker', reply: d.resolve });
-    const named = await d.promise;
+    const named = await spawnNamed(client, root, 'worker');
     assert.equal(named.actorId.name, 'worker');
-    assert.equal(named.actorId.pid, 2);
-    // the name is not reserved as a root name
+    assert.equal(named.actorId.pid, 1);
+    // the name is not reserved as a root name; the root takes pid 0 and the counter keeps counting
     const rootNamedWorker = proc.spawn('worker', new TestActor());
     assert.equal(rootNamedWorker.actorId.pid, 0);
+    assert.equal((await spawnNamed(client, root, 'worker')).actorId.pid, 2);
+    assert.equal((await spawnChild(client, rootNamedWorker)).actorId.pid, 3);
   });
 
-  it('a named child\'s own children fail without a root of that name (§1.2.1 caveat)', T, async () => {
+  it('PD-2: named children of different roots get distinct ids, and a ref to each reaches that one', T, async () => {
     const proc = Proc.local();
-    ProcSupervisionCoordinator.set(proc);
     const [client] = proc.instance('client');
-    const root = proc.spawn('root', new TestActor({ supervise: () => true }));
-    const d = deferred<import('../src/actor/instance.js').ActorHandle<TestMsg>>();
-    root.send(client, { type: 'spawn-named', name: 'named', reply: d.resolve });
-    const named = await d.promise;
-    named.send(client, { type: 'spawn', reply: () => {} });
-    const status = await named.join();
-    assert.match(String(status), new RegExp(`^failed: no actor named named in proc ${escape(String(proc.procId))}`));
+    const kids = [new TestActor(), new TestActor()] as const;
+    const first = await spawnNamed(client, proc.spawn('a', new TestActor()), 'x', kids[0]);
+    const second = await spawnNamed(client, proc.spawn('b', new TestActor()), 'x', kids[1]);
+    assert.notEqual(String(first.actorId), String(second.actorId));
+    first.bind().send(client, { type: 'record', value: 'to first' });
+    second.bind().send(client, { type: 'record', value: 'to second' });
+    await sync(client, first);
+    await sync(client, second);
+    assert.deepEqual(kids.map((k) => k.recorded), [['to first'], ['to second']]);
+  });
+
+  it('PD-2: a named child\'s own children draw from its name\'s counter (upstream fails them without a root of that name)', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const named = await spawnNamed(client, proc.spawn('root', new TestActor()), 'named');
+    const grandchild = await spawnChild(client, named);
+    assert.equal(String(grandchild.actorId), String(named.actorId.childId(2)));
+    assert.equal(proc.getInstance(grandchild.actorId)?.parent, proc.getInstance(named.actorId));
+  });
+
+  it("PD-1: a supervised child's name is refused once a named child drew from it ('duplicate-name')", T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const root = proc.spawn('root', new TestActor());
+    const named = await spawnNamed(client, root, 'cache');
+    assert.throws(
+      () => proc.reserveSupervisedName('cache', root.actorId),
+      (err: unknown) => err instanceof ProcError && err.code === 'duplicate-name',
+    );
+    await sync(client, named);
+  });
+
+  it("PD-6: a mailbox under an id the muxer already routes throws ProcError 'duplicate-name'; the proc keeps running", T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const root = proc.spawn('root', new TestActor());
+    // an id bound behind the proc's back (no API reaches this since PD-2): the next named 'x' child's
+    const muxer = (proc as unknown as { muxer: MailboxMuxer }).muxer;
+    const squatter = proc.attach('squatter');
+    muxer.bind(new ActorId(proc.procId, 'x', 1), squatter);
+    const failed = deferred<unknown>();
+    root.send(client, { type: 'call', fn: (cx) => { try { cx.spawnWithName('x', new TestActor()); } catch (err) { failed.resolve(err); } } });
+    const err = await failed.promise;
+    assert.ok(err instanceof ProcError && err.code === 'duplicate-name', String(err));
+    assert.match(String(err), /x\[1\] already exists/);
+    assert.equal((await spawnNamed(client, root, 'x')).actorId.pid, 2);
   });
 
   it('test_child_lifecycle: stopping a root stops its subtree; sends to the children then fail (§4.2.2)', T, async () => {
@@ -508,6 +549,13 @@ describe('client instances (§2 instance, §1.6 child)', () => {
     assert.throws(() => proc.spawn('client', new TestActor()), (e: unknown) => e instanceof ProcError && e.code === 'duplicate-name');
   });
 });
+
+/** Ask `parent` to spawn a child named `name` (`cx.spawnWithName`). */
+async function spawnNamed(client: Instance<never>, parent: ActorHandle<TestMsg>, name: string, actor = new TestActor()): Promise<ActorHandle<TestMsg>> {
+  const d = deferred<ActorHandle<TestMsg>>();
+  parent.send(client, { type: 'call', fn: (cx) => d.resolve(cx.spawnWithName(name, actor)) });
+  return d.promise;
+}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   ActorId,
+  ActorMesh,
+  ActorRef,
   ChannelAddr,
   CodecError,
   MailboxSenderError,
@@ -18,6 +20,7 @@ import {
   registerCodec,
   type Actor,
   type Context,
+  type Sendable,
 } from '../src/index.js';
 import { decodePayload, encodePayload } from '../src/transport.js';
 
@@ -123,6 +126,50 @@ describe('sending contract: what fails at send time, with its path (SC-2)', () =
       (err: unknown) => err instanceof MailboxSenderError && err.code === 'serialize' && /msg\.items\[0\]\.cb: function/.test(err.message),
     );
     assert.equal(receiver.tryRecv(), undefined);
+  });
+});
+
+describe('sending contract: the error names the message type (EM-1)', () => {
+  type KvMsg = { type: 'put'; key: string; until: unknown } | { type: 'get'; key: string };
+
+  it('a ref send names the destination actor, the message type and the field, and sends nothing', T, () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const [kv, , received] = proc.attachActor<KvMsg>('kv');
+    assert.throws(
+      () => ActorRef.attest<KvMsg>(kv.selfId).send(client, { type: 'put', key: 'a', until: Promise.resolve() }),
+      (err: unknown) =>
+        err instanceof MailboxSenderError &&
+        err.code === 'serialize' &&
+        err.message.startsWith(String(kv.selfId)) &&
+        /: message of type 'put': cannot send msg\.until: instance of Promise without a codec \(registerCodec\)$/.test(err.message),
+    );
+    assert.equal(received.tryRecv(), undefined);
+  });
+
+  it('a message without a type arm still names the field', T, () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const [port] = client.openPort<unknown>();
+    assert.throws(
+      () => port.bind().send(client, [() => 1]),
+      (err: unknown) => err instanceof MailboxSenderError && err.code === 'serialize' && !/message of type/.test(err.message) && /msg\[0\]: function$/.test(err.message),
+    );
+  });
+
+  it('a mesh cast names the mesh, the message type and the field, and reaches no member', T, () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const members = [proc.attachActor<KvMsg>('kv_0'), proc.attachActor<KvMsg>('kv_1')];
+    const mesh = new ActorMesh<KvMsg>('kv', 'Kv', members.map(([, ref]) => ref));
+    assert.throws(
+      () => mesh.cast(client, { type: 'put', key: 'a', until: () => 0 } as unknown as KvMsg & Sendable<KvMsg>),
+      (err: unknown) =>
+        err instanceof MailboxSenderError &&
+        err.code === 'serialize' &&
+        /^ActorMesh\(Kv 'kv' × 2\): message of type 'put': cannot send msg\.until: function$/.test(err.message),
+    );
+    for (const [, , received] of members) assert.equal(received.tryRecv(), undefined);
   });
 });
 

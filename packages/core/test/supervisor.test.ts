@@ -10,29 +10,45 @@ import { ProcSupervisionCoordinator, Recorder } from '../src/testing.js';
 
 const T = { timeout: 10_000 };
 
-type CounterMsg = { type: 'inc' } | { type: 'get'; reply: OncePortRef<number> } | { type: 'fail' } | { type: 'stop' };
+type CounterMsg = { type: 'inc' } | { type: 'get'; reply: OncePortRef<number> } | { type: 'fail' } | { type: 'stop' } | { type: 'hold' };
+type RestartType = 'permanent' | 'transient' | 'temporary';
+
+/** A handler `hold` waits on: `held` records each entry, `release()` lets every holder go on. */
+class Gate {
+  readonly held = new Recorder<{ name: string }>();
+  private open!: () => void;
+  private readonly opened = new Promise<void>((r) => (this.open = r));
+  wait(name: string): Promise<void> {
+    this.held.push({ name });
+    return this.opened;
+  }
+  release(): void {
+    this.open();
+  }
+}
 
 /** Counts `inc`s; `starts` records every incarnation's start. */
 class Counter implements Actor<CounterMsg> {
   private n = 0;
-  constructor(private readonly starts: Recorder<{ name: string }>, private readonly name: string) {}
+  constructor(private readonly starts: Recorder<{ name: string }>, private readonly name: string, private readonly gate?: Gate) {}
   init(): void {
     this.starts.push({ name: this.name }); // objects: `Recorder.atLeast` tells equal items apart by identity
   }
-  handle(cx: Context<CounterMsg>, msg: CounterMsg): void {
+  handle(cx: Context<CounterMsg>, msg: CounterMsg): void | Promise<void> {
     if (msg.type === 'inc') this.n++;
     else if (msg.type === 'get') msg.reply.send(cx, this.n);
     else if (msg.type === 'stop') cx.stop('done');
+    else if (msg.type === 'hold') return this.gate?.wait(this.name);
     else throw new Error('counter boom');
   }
 }
 
-function setup(options: Omit<ConstructorParameters<typeof Supervisor>[0], 'children'>, names: string[], restart: 'permanent' | 'transient' | 'temporary' = 'permanent', clock?: SimulatedClock) {
+function setup(options: Omit<ConstructorParameters<typeof Supervisor>[0], 'children'>, names: string[], restart: RestartType | readonly RestartType[] = 'permanent', clock?: SimulatedClock, gate?: Gate) {
   const proc = Proc.local(clock === undefined ? {} : { clock });
   const coordinator = ProcSupervisionCoordinator.set(proc);
   const [client] = proc.instance('client');
   const starts = new Recorder<{ name: string }>();
-  const specs = names.map((n) => childSpec(n, () => new Counter(starts, n), restart));
+  const specs = names.map((n, i) => childSpec(n, () => new Counter(starts, n, gate), typeof restart === 'string' ? restart : (restart[i] as RestartType)));
   const sup = proc.spawn('sup', new Supervisor({ ...options, children: specs }));
   const refs = specs.map((s) => Supervisor.childRef(sup, s));
   return { proc, coordinator, client, starts, sup, refs };
@@ -171,6 +187,38 @@ describe('Supervisor (SU-1 .. SU-5)', () => {
     await starts.atLeast(1);
     a.send(client, { type: 'fail' });
     await assert.rejects(a.ask(client, { type: 'get' }), (err: unknown) => err instanceof AskError && err.code === 'ask-target-stopped' && /counter boom/.test(err.message));
+  });
+
+  it('RT-3: one-for-all: messages queued at a sibling stopped for the group restart are handled by its next incarnation', T, async () => {
+    const gate = new Gate();
+    const { client, starts, refs } = setup({ strategy: 'one-for-all' }, ['a', 'b'], 'permanent', undefined, gate);
+    const [a, b] = refs as [ReturnType<typeof Supervisor.childRef<CounterMsg>>, ReturnType<typeof Supervisor.childRef<CounterMsg>>];
+    await starts.atLeast(2);
+    b.send(client, { type: 'hold' });
+    await gate.held.atLeast(1);
+    for (let i = 0; i < 3; i++) b.send(client, { type: 'inc' }); // queued behind the hold
+    a.send(client, { type: 'fail' }); // the supervisor stops b (a stop signal, taken after the hold)
+    await settle();
+    gate.release();
+    await starts.atLeast(4);
+    assert.deepEqual(starts.items.slice(2).map((s) => s.name), ['a', 'b']);
+    assert.equal(await get(client, b), 3);
+  });
+
+  it('RT-3: rest-for-one: a temporary sibling stopped for the group restart returns its queued work (an ask: ask-target-stopped)', T, async () => {
+    const gate = new Gate();
+    const { client, starts, refs } = setup({ strategy: 'rest-for-one' }, ['a', 'b'], ['permanent', 'temporary'], undefined, gate);
+    const [a, b] = refs as [ReturnType<typeof Supervisor.childRef<CounterMsg>>, ReturnType<typeof Supervisor.childRef<CounterMsg>>];
+    await starts.atLeast(2);
+    b.send(client, { type: 'hold' });
+    await gate.held.atLeast(1);
+    const asked = b.ask(client, { type: 'get' }, { timeoutMs: 60_000 });
+    a.send(client, { type: 'fail' });
+    await settle();
+    gate.release();
+    await assert.rejects(asked, (err: unknown) => err instanceof AskError && err.code === 'ask-target-stopped' && /restarting: a ended/.test(err.message));
+    await starts.atLeast(3);
+    assert.deepEqual(starts.items.slice(2).map((s) => s.name), ['a'], 'b is temporary: not started again');
   });
 
   it('backoff: the n-th consecutive restart waits minMs * 2^n on the proc\'s clock', T, async () => {

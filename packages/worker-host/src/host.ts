@@ -396,7 +396,7 @@ export class ProcHost {
     try {
       const target = to === 0 ? 'main' : this.workers.get(to);
       const source = from === 0 ? 'main' : this.workers.get(from);
-      if (source === undefined || (source !== 'main' && source.state !== 'ready')) return;
+      if (source === undefined || (source !== 'main' && source.state !== 'ready' && source.state !== 'stopping')) return; // LL-7
       if (target === undefined) {
         if (source === 'main') this.main.links.noSuchPeer(to);
         else await source.control.noSuchPeer(to);
@@ -438,7 +438,7 @@ export class ProcHost {
       else continue;
       this.rings.delete(key);
     }
-    this.main.links.peerGone(w.index, reason);
+    this.main.peerGone(w.index, reason); // LL-2, MW-1
     for (const other of this.workers.values()) {
       if (other !== w && other.state === 'ready') void other.control.peerGone(w.index, reason).catch(() => undefined);
     }

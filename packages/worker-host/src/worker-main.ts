@@ -126,14 +126,14 @@ const api: WorkerControl = {
   async destroy(timeoutMs, reason) {
     try {
       const { stopped, aborted } = await proc.destroyAndWait(timeoutMs, undefined, reason);
+      node.links.closeInbound(reason); // LL-7: nothing comes in any more; the returns made so far leave
+      await Promise.race([proc.flush(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       return ok({ stopped: stopped.map(String), aborted: aborted.map(String) });
     } catch (err) {
       return fail(err);
     }
   },
-  async tree() {
-    return actorTree(proc);
-  },
+  async tree() { return actorTree(proc); },
   async introspect(actorId) {
     return introspectActor(proc, introspectClient, decodeActorId(actorId));
   },
@@ -150,7 +150,7 @@ const api: WorkerControl = {
     node.links.attachIn(end);
   },
   async peerGone(peer, reason) {
-    node.links.peerGone(peer, reason);
+    node.peerGone(peer, reason); // LL-2, MW-1
   },
   async peerRestarted(peer) {
     node.peerRestarted(peer);

@@ -48,6 +48,8 @@ export interface CellInstance {
   detach(): void;
   /** Drop a client instance. */
   [Symbol.dispose](): void;
+  /** Its flow control (mailbox/flow.ts), when on: `held` is whether it is muted now. */
+  readonly flow: { readonly held: boolean } | undefined;
 }
 
 /**
@@ -84,10 +86,18 @@ export class InstanceCell implements IntrospectCell {
   flightRecorder: FlightRecorder | undefined;
   /** Set when the cell left the proc's instance map. */
   released = false;
-  /** @internal RT-3 (actor/retire.ts): a supervisor may restart this incarnation; if it fails, its queue is kept. */
-  keepsLeftover = false;
-  /** @internal RT-3: the queued messages of this failed incarnation, for the next one. */
+  /**
+   * @internal RT-3 (actor/retire.ts): a supervisor may restart this incarnation: `true`, its
+   * queue is kept if it fails; `'always'` (stopped for a group restart), at any end.
+   */
+  keepsLeftover: boolean | 'always' = false;
+  /** @internal RT-3: the queued messages of this ended incarnation, for the next one. */
   leftover: { readonly message: unknown; readonly headers: Headers; readonly sender: ActorId | undefined }[] | undefined;
+
+  /** Muted by flow control now (introspection's `muted`, mailbox/flow.ts FC-1). */
+  get muted(): boolean {
+    return this.instance.flow?.held === true;
+  }
 
   constructor(
     readonly actorId: ActorId,

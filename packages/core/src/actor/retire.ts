@@ -14,9 +14,11 @@
  *   never returned again (UM-2).
  * - RT-2: an ask's request whose handler failed is returned at once the same way (`failed while
  *   handling it`): its reply will never come.
- * - RT-3: a supervised child's (SU-1) queued messages of a failed incarnation are kept on its cell
- *   (`leftover`); its supervisor hands them to the next incarnation before anything else reaches
- *   it, or returns them (RT-1) when the child is not restarted.
+ * - RT-3: a supervised child's (SU-1) queued messages of a failed incarnation, or of one its
+ *   supervisor stopped for a group restart (`one-for-all`, `rest-for-one`: a clean stop, but not
+ *   the child's own), are kept on its cell (`leftover`); its supervisor hands them to the next
+ *   incarnation before anything else reaches it, or returns them (RT-1) when the child is not
+ *   restarted (temporary, intensity exceeded, the supervisor itself stopping).
  * - RT-4: a return is a ref send from the ended actor to its sender's `Undeliverable` port, so it
  *   takes the way back any return takes (a local mailbox, a link, a socket); a message that
  *   cannot be encoded again, or whose sender is unknown, is logged as abandoned.
@@ -44,8 +46,11 @@ export interface RetireContext extends SendContext {
   readonly logger: { debug(obj: object, msg: string): void };
 }
 
-/** RT-1, RT-3: empty the work queue of an ended incarnation; returns what is kept for the next one. */
-export function retireWork(cx: RetireContext, status: ActorStatus, keep: boolean): LeftoverItem[] | undefined {
+/**
+ * RT-1, RT-3: empty the work queue of an ended incarnation; returns what is kept for the next
+ * one: everything when `keep` is `'always'`, on a failure when it is `true`.
+ */
+export function retireWork(cx: RetireContext, status: ActorStatus, keep: boolean | 'always'): LeftoverItem[] | undefined {
   const work = cx.work;
   if (work.size === 0) return undefined;
   const failed = status.kind === 'failed';
@@ -56,7 +61,7 @@ export function retireWork(cx: RetireContext, status: ActorStatus, keep: boolean
     const headers = work.headers as Headers;
     if (work.tag !== MESSAGE_TAG) {
       dropped++; // a returned Undeliverable (UM-2)
-    } else if (failed && keep) {
+    } else if (keep === 'always' || (failed && keep)) {
       (kept ??= []).push({ message: work.message, headers, sender: work.sender });
     } else if (failed || typeof headers[ASK_HEADER] === 'number') {
       returnToSender(cx, work.message, headers, work.sender, (error ??= DeliveryError.ownerEnded(cx.selfId, status)));

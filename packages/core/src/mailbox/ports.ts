@@ -37,17 +37,19 @@ import type { Clock } from '../clock.js';
 import { config } from '../config.js';
 import { ProcError } from '../errors.js';
 import type { ActorId, PortId } from '../id.js';
-import { decodeLocalPayload, decodePayload, encodePayload } from '../wire/payload.js';
+import { decodeLocalPayload, decodePayload } from '../wire/payload.js';
 import { OncePortRef, PortRef, type PostContext } from '../ref.js';
 import type { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, MessageEnvelope, SeqInfo, Undeliverable, type Headers } from './envelope.js';
 import { MailboxError, MailboxSenderError } from './errors.js';
+import { encodeMessage, messageArm } from './encode-message.js';
 import type { MailboxSender, ReturnHandle } from './sender.js';
 import type { Sequencer } from '../sequencing.js';
 import type { FlightRecorder } from '../flight-recorder.js';
 import { countSent } from '../telemetry/metrics.js';
 import { telemetry } from '../telemetry/switch.js';
 import { tracedHeaders, traceSend } from '../telemetry/tracing.js';
+import { flowContext, type FlowSender } from './flow.js';
 
 /** What a send context may have (an `Instance` does): its flight recorder (FR-4, SN-1). */
 interface RecordingContext {
@@ -69,6 +71,8 @@ export interface SendContext extends PostContext {
   returnHandle(): ReturnHandle;
   /** The initial TTL of envelopes it sends (default: the `messageTtlDefault` configuration). */
   readonly messageTtl?: number;
+  /** @internal What flow control holds for its sends (mailbox/flow.ts FC-1); none: never held. */
+  readonly flow?: FlowSender | undefined;
 }
 
 /**
@@ -145,7 +149,15 @@ export class PortHandle<T> implements ReturnHandle {
     let headers: Headers =
       portId === undefined ? DIRECT_HEADERS : { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) };
     if (telemetry.active) headers = observeHandleSend(cx, headers); // TS-3, SN-2
-    this.sink(message, headers, cx.selfId);
+    // FC-1 (mailbox/flow.ts): a gate the sink pushes over its bound holds the sender
+    const flow = flowContext;
+    const outer = flow.sender;
+    flow.sender = cx.flow;
+    try {
+      this.sink(message, headers, cx.selfId);
+    } finally {
+      flow.sender = outer;
+    }
   }
 
   /**
@@ -263,14 +275,8 @@ function decodeDelivered(envelope: MessageEnvelope): unknown {
  * `SEND_TIMESTAMP` and `SEQ_INFO`, post it through the sender's mailbox (the first hop).
  */
 export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean, once = false): void {
-  let data: Uint8Array;
-  try {
-    data = encodePayload(message);
-  } catch (err) {
-    throw new MailboxSenderError(String(dest), 'serialize', (err as Error).message, { cause: err });
-  }
-  const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-  postSerialized(cx, dest, data, extra, returnUndeliverable, typeof arm === 'string' ? arm : undefined, once);
+  const arm = messageArm(message);
+  postSerialized(cx, dest, encodeMessage(String(dest), message, arm), extra, returnUndeliverable, arm, once); // EM-1
 }
 
 /**
@@ -312,7 +318,15 @@ export function postSerialized(
   const rec = (cx as RecordingContext).flightRecorder;
   if (rec !== undefined) rec.sent(dest, headers.message_type); // SN-1
   const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, cx.messageTtl ?? config().messageTtlDefault, returnUndeliverable);
-  cx.mailbox.post(envelope, cx.returnHandle());
+  // FC-1 (mailbox/flow.ts): a gate on the way (a local work queue, a link's queue) holds the sender
+  const flow = flowContext;
+  const outer = flow.sender;
+  flow.sender = cx.flow;
+  try {
+    cx.mailbox.post(envelope, cx.returnHandle());
+  } finally {
+    flow.sender = outer;
+  }
 }
 
 export class OncePortHandle<T> {

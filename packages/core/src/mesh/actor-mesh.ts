@@ -18,7 +18,8 @@
  *   order, each with the `cast_rank` header; per member, casts keep their order (per-sender FIFO).
  * - AM-2: failures of members reported in the same turn of the event loop (a worker's death
  *   reports all its actors at once) reach the mesh's listeners as one `MeshFailure`, ranks sorted;
- *   a rank is named once per event.
+ *   a rank is named once per event. The reports come from the host for its meshes, from the
+ *   owner's proc for meshes an actor spawned (mesh-watch.ts MW-1).
  */
 import type { Accumulator } from '../mailbox/ports.js';
 import type { Headers } from '../mailbox/envelope.js';
@@ -27,9 +28,10 @@ import type { PortId, ProcId } from '../id.js';
 import { ActorRef, type PortRef, type Sendable } from '../ref.js';
 import type { ActorType } from '../actor/registry.js';
 import type { ActorSupervisionEvent } from '../supervision.js';
-import { encodePayload } from '../wire/payload.js';
+import { encodeMessage, messageArm } from '../mailbox/encode-message.js';
 import { Point, type Extent } from './point.js';
 import { spawnSpecs, type SpawnContext, type SpawnOptions } from './spawn.js';
+import { watchMesh } from './mesh-watch.js';
 
 /** The failures of a mesh's members (upstream `MeshFailure`): which ranks, and each event. */
 export interface MeshFailure {
@@ -74,11 +76,11 @@ export class ActorMesh<M> {
 
   /** AM-1: send `message` to every member; `Point.unbound` fields are bound by each (PTB-1). */
   cast(cx: CastContext, message: M & Sendable<M>): void {
-    const data = encodePayload(message);
-    const type = (message as { type?: unknown }).type;
+    const type = messageArm(message);
+    const data = encodeMessage(String(this), message, type); // EM-1
     for (const [rank, ref] of this.refs.entries()) {
       const headers: Headers = { [CAST_RANK_HEADER]: rank };
-      if (typeof type === 'string') headers.message_type = type;
+      if (type !== undefined) headers.message_type = type;
       cx.post(ref.port().portId, headers, data);
     }
   }
@@ -118,12 +120,18 @@ export class ActorMesh<M> {
   }
 }
 
+/** What spawning a mesh needs of its owner: any `Instance` (its proc watches the members: MW-1). */
+export interface MeshSpawnContext extends SpawnContext {
+  readonly proc: object;
+}
+
 /**
  * Spawn one actor of `type`, named `name`, on each proc of `procIds` (rank = position), through
- * the procs' spawners, all at once; rejects with the first `SpawnError`.
+ * the procs' spawners, all at once; rejects with the first `SpawnError`. The members' procs
+ * are watched from the owner's (mesh-watch.ts MW-1): one that is gone reaches `onFailure`.
  */
 export async function spawnMesh<M, P>(
-  cx: SpawnContext,
+  cx: MeshSpawnContext,
   procIds: readonly ProcId[],
   type: ActorType<M, P>,
   name: string,
@@ -137,7 +145,9 @@ export async function spawnMesh<M, P>(
       return id;
     }),
   );
-  return new ActorMesh<M>(name, type.typeName, ids.map((id) => ActorRef.attest<M>(id as NonNullable<typeof id>)));
+  const mesh = new ActorMesh<M>(name, type.typeName, ids.map((id) => ActorRef.attest<M>(id as NonNullable<typeof id>)));
+  watchMesh(cx.proc, mesh);
+  return mesh;
 }
 
 /** What `gather` needs: a reduce port (any `Instance`). */

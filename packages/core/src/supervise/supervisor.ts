@@ -26,9 +26,10 @@
  * - SU-3: no envelope is lost across a restart: until the next incarnation is spawned, the id is
  *   routed to the terminated incarnation's closed mailbox, which returns every envelope to its
  *   sender as `Undeliverable` (`mailbox owner ... is stopped` / `failed`, MB-2); from the spawn
- *   on, envelopes reach the new incarnation. Messages queued in a failed incarnation and not
- *   yet handled are handed to the next incarnation ahead of anything else, or returned to their
- *   senders when the child is not restarted (RT-3, actor/retire.ts).
+ *   on, envelopes reach the new incarnation. Messages queued in a failed incarnation, or in a
+ *   sibling stopped for a group restart, and not yet handled are handed to the next incarnation
+ *   ahead of anything else, or returned to their senders when the child is not restarted (RT-3,
+ *   actor/retire.ts).
  *   Handle sends to an old incarnation's `ActorHandle` throw `owner-terminated` (PT-1).
  * - SU-4: one restart is counted per child that ended on its own and is restarted (a group
  *   restart counts once); the restart that makes more than `intensity` within `periodMs` is not
@@ -148,7 +149,10 @@ export class Supervisor implements Actor<SupervisorMsg> {
     if (entry.state === 'stopping') {
       // stopped by a group restart (SU-5): a temporary child is not started again
       entry.state = entry.restart === 'temporary' ? 'stopped' : 'restarting';
-      if (entry.state === 'stopped') this.plan?.members.delete(entry);
+      if (entry.state === 'stopped') {
+        this.plan?.members.delete(entry);
+        this.returnLeftover(entry, event); // RT-3
+      }
       this.restartIfReady();
       return true;
     }
@@ -179,6 +183,7 @@ export class Supervisor implements Actor<SupervisorMsg> {
       if (other.state !== 'running' || other.handle === undefined) continue;
       plan.members.add(other);
       other.state = 'stopping';
+      other.handle.instance.cell.keepsLeftover = 'always'; // RT-3: its queue goes to its next incarnation
       try {
         other.handle.instance.signal(Signal.stop(`restarting: ${entry.spec.name} ended`));
       } catch {
