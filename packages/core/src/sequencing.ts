@@ -57,6 +57,14 @@ export class Sequencer {
     return (this.session ??= uuidv7());
   }
 
+  /**
+   * @internal The destinations that have a counter (the soak, benchmarks/soak.ts, checks this
+   * stays bounded: RF-4, a once port never gets one).
+   */
+  get counterCount(): number {
+    return this.counters?.size ?? 0;
+  }
+
   /** SQ-1: the next `SeqInfo` for a message to `port`. */
   assignSeq(port: PortId): SeqInfo {
     let counter = this.lastCounter;

@@ -215,12 +215,51 @@ describe('NetTx against a mock server', () => {
     await waitFor(() => reconnects().length === 3, 'the third reconnect timer');
     assert.deepEqual(reconnects(), [50, 100, 150]);
     await server.listenAgain();
-    clock.advance(150); // attempt 3 connects and resends
+    clock.advance(150); // attempt 3 connects
     const again = await server.take();
+    // NT-11: the mock sends no join ack, so the resend waits out RESUME_WAIT_MS
+    await waitFor(() => reconnects().length === 4, 'the resume timer');
+    clock.advance(reconnects()[3] as number);
     await again.verifyStream([[0, 100]]);
     again.drop();
-    await waitFor(() => reconnects().length === 4, 'the reconnect timer after a good connection');
-    assert.equal(reconnects()[3], 50, 'a connection resets the backoff');
+    await waitFor(() => reconnects().length === 5, 'the reconnect timer after a good connection');
+    assert.equal(reconnects()[4], 50, 'a connection resets the backoff');
+    assert.equal(tx.status(), 'active');
+  });
+
+  it('NT-11: a reconnection waits for the server\'s join ack and resends only what it did not ack', { timeout: 10_000 }, async () => {
+    const server = await mock();
+    const clock = new SimulatedClock();
+    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 60_000, backoff: { initialMs: 1, multiplier: 1, maxMs: 1, jitter: 0 }, clock });
+    for (const m of [100, 101, 102, 103]) tx.post(m);
+    const conn = await server.take();
+    await conn.verifyStream(seqs(0, [100, 101, 102, 103]));
+    conn.drop();
+    await waitFor(() => clock.pending === 2, 'the reconnect timer');
+    clock.advance(1);
+    const again = await server.take();
+    await again.session;
+    // as NR-3: a server holding next = 3 acks 2 at join; the Tx resends from seq 3, nothing before
+    again.respond({ kind: 'ack', seq: 2 });
+    assert.deepEqual(await again.nextMessage(), [3, 103]);
+    await waitFor(() => tx.pending === 1, 'the join ack to prune 0..2');
+  });
+
+  it('NT-11: with no join ack (the server got nothing), the resend goes out after RESUME_WAIT_MS on the injected clock', { timeout: 10_000 }, async () => {
+    const server = await mock();
+    const clock = new RecordingClock();
+    const tx = dialT(server.addr, { messageDeliveryTimeoutMs: 60_000, backoff: { initialMs: 1, multiplier: 1, maxMs: 1, jitter: 0 }, clock });
+    tx.post(100);
+    const conn = await server.take();
+    await conn.verifyStream([[0, 100]]);
+    conn.drop();
+    await waitFor(() => clock.delays.length === 2, 'the reconnect timer');
+    clock.advance(1);
+    const again = await server.take();
+    await waitFor(() => clock.delays.length === 3, 'the resume timer');
+    assert.equal(again.frames.size, 0, 'nothing is resent before the wait');
+    clock.advance(clock.delays[2] as number);
+    assert.deepEqual(await again.nextMessage(), [0, 100]);
     assert.equal(tx.status(), 'active');
   });
 

@@ -40,7 +40,8 @@ describe('net channel under connection cuts', () => {
     await advanceUntil(clock, tx.flush(), 50);
     assert.deepEqual([tx.pending, tx.status(), rx.buffered], [0, 'active', 0]);
     assert.ok(proxy.connections >= 4, `expected reconnections, saw ${proxy.connections} connections`);
-    assert.ok(rx.duplicatesDropped > 0, 'resent frames the server already had were dropped');
+    // NR-1 drops any resent frame the server already had (NT-11 makes them rare: a reconnection
+    // resends from the server's join ack, unless that ack is later than RESUME_WAIT_MS)
     assert.equal(rx.sessionCount, 1);
     assert.ok(logs.has('connection closed mid-frame'), 'the server saw a frame cut in half');
   });

@@ -396,7 +396,7 @@ export class ProcHost {
     try {
       const target = to === 0 ? 'main' : this.workers.get(to);
       const source = from === 0 ? 'main' : this.workers.get(from);
-      if (source === undefined || (source !== 'main' && source.state !== 'ready')) return;
+      if (source === undefined || (source !== 'main' && source.state !== 'ready' && source.state !== 'stopping')) return; // LL-7
       if (target === undefined) {
         if (source === 'main') this.main.links.noSuchPeer(to);
         else await source.control.noSuchPeer(to);

@@ -126,14 +126,14 @@ const api: WorkerControl = {
   async destroy(timeoutMs, reason) {
     try {
       const { stopped, aborted } = await proc.destroyAndWait(timeoutMs, undefined, reason);
+      node.links.closeInbound(reason); // LL-7: nothing comes in any more; the returns made so far leave
+      await Promise.race([proc.flush(), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       return ok({ stopped: stopped.map(String), aborted: aborted.map(String) });
     } catch (err) {
       return fail(err);
     }
   },
-  async tree() {
-    return actorTree(proc);
-  },
+  async tree() { return actorTree(proc); },
   async introspect(actorId) {
     return introspectActor(proc, introspectClient, decodeActorId(actorId));
   },

@@ -112,6 +112,16 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     return [new OncePortHandle<T>(this, index, (v) => receiver.push(v), typeName), receiver];
   }
 
+  /** @internal The receivers still open (PT-7; the soak, benchmarks/soak.ts, checks this stays bounded). */
+  get openReceiverCount(): number {
+    return this.receivers.size;
+  }
+
+  /** @internal The ports bound in this mailbox (a bound once port leaves after its delivery). */
+  get boundPortCount(): number {
+    return this.ports.size;
+  }
+
   /** PT-7 (ports.ts): a receiver that settled or closed leaves the set closed with the mailbox. */
   forgetReceiver(receiver: object): void {
     this.receivers.delete(receiver as Closable);

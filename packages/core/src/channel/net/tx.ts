@@ -45,6 +45,13 @@
  * - NT-9 Time: the post times, the delivery timer and the reconnect timer all come from
  *   `DialOptions.clock` (default `realClock`); under a `SimulatedClock` a timeout or a reconnect
  *   happens only during `advance` (CK-2).
+ * - NT-11 Resume (procmesh; upstream resends at once): a reconnection of a session that already
+ *   wrote frames holds its resend until the server's first ack on the new connection (NR-3: a
+ *   server that holds `next > 0` acks at join), or `RESUME_WAIT_MS` at most (a server that got
+ *   nothing sends no ack), then writes from the first message past that ack. So every
+ *   connection starts where the server stands: a link cut more often than the unacked backlog
+ *   takes to write still makes progress (`pnpm chaos` found the livelock: each connection
+ *   spent its life rewriting what the server already had, while the join ack was lost with it).
  * - NT-10 Credentials (`DialOptions.auth.token`): every connection starts with the admission
  *   hello, before the preamble (admission.ts, NA-1). A refusal (the server's refusal frame, or a
  *   TLS alert refusing the client certificate) closes the Tx with code `unauthorized`, for good
@@ -88,6 +95,8 @@ const LARGE_PAYLOAD = 64 * 1024;
 const BATCH_BYTES = 256 * 1024;
 /** Compact the queue once this many acked entries sit before `head`. */
 const COMPACT_AT = 4096;
+/** NT-11: the longest a reconnection waits for the server's join ack before it resends. */
+const RESUME_WAIT_MS = 100;
 
 interface Entry<M> {
   readonly seq: number;
@@ -128,6 +137,10 @@ export class NetTx<M> implements Tx<M> {
   private readonly closeListeners = new Set<(reason: string) => void>();
   private flushWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
   private readonly flushBound = (): void => this.flushOutbox();
+  /** NT-11: a frame was written on some connection of this session. */
+  private everWritten = false;
+  /** NT-11: the resend of the current connection waits for the server's join ack until this fires. */
+  private resumeTimer: Timer | undefined;
 
   constructor(
     readonly addr: ChannelAddr,
@@ -251,7 +264,11 @@ export class NetTx<M> implements Tx<M> {
       socket.cork();
       if (this.hello !== undefined) socket.write(this.hello); // NT-10
       socket.write(encodePreamble(this.sessionId));
-      this.flushOutbox();
+      if (this.everWritten && this.head < this.queue.length) {
+        // NT-11: hold the resend until the server says where it stands
+        this.resumeTimer = this.clock.setTimeout(() => this.resume(socket), RESUME_WAIT_MS);
+        if (!this.refed) this.resumeTimer.unref();
+      } else this.flushOutbox();
       socket.uncork();
     });
     socket.on('data', (chunk: Buffer) => {
@@ -277,10 +294,25 @@ export class NetTx<M> implements Tx<M> {
     if (!this.refed) socket.unref();
   }
 
+  /** NT-11: end the hold of `socket`'s resend: skip what the server acked, write the rest. */
+  private resume(socket: net.Socket): void {
+    this.resumeTimer?.cancel();
+    this.resumeTimer = undefined;
+    if (this.link !== socket) return;
+    const first = this.queue[this.head];
+    if (first !== undefined && this.largestAcked >= first.seq) {
+      this.sent = Math.min(this.queue.length, this.head + (this.largestAcked - first.seq + 1));
+      this.prune();
+    }
+    if (this.closed === undefined) this.flushOutbox();
+  }
+
   private linkLost(socket: net.Socket): void {
     if (this.link !== socket) return;
     this.link = undefined;
     this.linkUp = false;
+    this.resumeTimer?.cancel();
+    this.resumeTimer = undefined;
     if (!socket.destroyed) socket.destroy();
     if (this.closed !== undefined) return;
     if (this.head === this.queue.length) return; // idle: reconnect on the next post
@@ -298,7 +330,7 @@ export class NetTx<M> implements Tx<M> {
   private flushOutbox(): void {
     this.flushScheduled = false;
     const socket = this.link;
-    if (socket === undefined || !this.linkUp || socket.destroyed || this.closed !== undefined) return;
+    if (socket === undefined || !this.linkUp || socket.destroyed || this.closed !== undefined || this.resumeTimer !== undefined) return;
     const q = this.queue;
     const end = q.length;
     let i = this.sent;
@@ -338,6 +370,7 @@ export class NetTx<M> implements Tx<M> {
       if (socket.writableNeedDrain) break;
     }
     socket.uncork();
+    if (i > this.sent) this.everWritten = true;
     this.sent = i;
     // NT-2: acks that arrived before these messages were written.
     if (this.largestAcked >= q[this.head]!.seq) this.prune();
@@ -377,7 +410,8 @@ export class NetTx<M> implements Tx<M> {
           return true;
         }
         this.largestAcked = response.seq;
-        this.prune();
+        if (this.resumeTimer !== undefined) this.resume(socket); // NT-11
+        else this.prune();
         return true;
       case 'reject': {
         const reason = `server rejected connection due to: ${response.reason}`;
@@ -474,6 +508,8 @@ export class NetTx<M> implements Tx<M> {
     this.closed = new ChannelError(code, reason);
     this.deliveryTimer?.cancel();
     this.reconnectTimer?.cancel();
+    this.resumeTimer?.cancel();
+    this.resumeTimer = undefined;
     this.deliveryTimer = undefined;
     this.reconnectTimer = undefined;
     const socket = this.link;

@@ -29,6 +29,11 @@
  * - LL-6 (nothing lost when this thread dies): inbound rings hold every record until its
  *   envelope was handled or returned (RL-3, channel/ring/rx.ts), so what was read but not handled
  *   is still in the ring for the peer's takeover (LL-2 on its side) to return.
+ * - LL-7 (nothing lost when the host tears this proc down): `closeInbound` before the final
+ *   flush, so no envelope reaches this proc after the flush that would carry its return; the
+ *   returns it made before (for a failed or stopped actor's envelopes, whose records are DONE and
+ *   so not the takeover's) leave through its outbound links, which the host still creates for a
+ *   proc that is stopping.
  * - LL-4 (flow control): a ring link's Tx never refuses an envelope (no `maxQueued`: a full ring
  *   would otherwise bounce envelopes); with `flow` set its overflow queue is a gate (mailbox/flow.ts
  *   FC-6) that mutes the senders that put it over the high watermark, and an inbound ring link is a
@@ -214,6 +219,17 @@ export class LocalLinkDialer {
     const stall = this.options.stallMs;
     const clock = this.options.clock;
     return { hold: true, ...(clock !== undefined ? { clock } : {}), ...(stall !== undefined ? { stallMs: stall } : {}) };
+  }
+
+  /**
+   * LL-7: stop reading every inbound link (a proc being torn down, after its actors stopped):
+   * each sender's Tx sees its receiver closed and returns what it still queues; the records in the
+   * ring not yet released stay there for the sender's takeover (RL-3, LL-2) once this thread is
+   * gone. Outbound links keep going, so the returns this proc made still leave (`proc.flush()`).
+   */
+  closeInbound(reason = 'proc torn down'): void {
+    for (const rx of this.inbound) rx.close(reason);
+    this.inbound.clear();
   }
 
   /** Close every link: what is queued comes back (CH-4); inbound links stop. */
