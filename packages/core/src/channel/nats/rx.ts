@@ -37,6 +37,7 @@ import { defaultCodec, resolveTimings, type Codec, type ResolvedTimings, type Se
 import { ChannelError, type Rx } from '../types.js';
 import { acquireLink, type NatsLink } from './client.js';
 import type { NatsChannelOptions } from './options.js';
+import { ITEM_LENGTH_MASK, ITEM_RESET, RecordDecoder, carriesRecords } from './records.js';
 import { NAK_HOLD_MS } from './tx.js';
 import {
   DATA_HEAD_LEN,
@@ -48,6 +49,7 @@ import {
   KIND_HELLO_REPLY,
   KIND_NAK,
   KIND_PROBE,
+  KIND_RECORDS,
   encodeBare,
   encodeReject,
   encodeWithSeq,
@@ -72,6 +74,8 @@ interface Session {
   nakFor: number;
   nakAt: number;
   rejected: string | undefined;
+  /** NR-1: the session's record decoder, from its first RECORDS frame. */
+  records: RecordDecoder | undefined;
 }
 
 export type NatsServeOptions<M> = ServeOptions<M> & NatsChannelOptions;
@@ -80,6 +84,8 @@ export class NatsRx<M> implements Rx<M> {
   /** NS-3: random per Rx, in every answer. */
   readonly incarnation = randomIncarnation();
   private readonly codec: Codec<M>;
+  /** NR-1: the codec is the envelope codec, so sessions may send records. */
+  private readonly recordsAllowed: boolean;
   private readonly timings: ResolvedTimings;
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -100,6 +106,7 @@ export class NatsRx<M> implements Rx<M> {
     options: NatsServeOptions<M>,
   ) {
     this.codec = options.codec ?? defaultCodec<M>();
+    this.recordsAllowed = carriesRecords(this.codec);
     this.timings = resolveTimings(options);
     this.clock = options.clock ?? realClock;
     this.log = (options.logger ?? rootLogger()).child({ channel: 'nats', addr: String(addr) });
@@ -200,11 +207,12 @@ export class NatsRx<M> implements Rx<M> {
         this.publish(reply, encodeBare(KIND_HELLO_REPLY, 0, this.incarnation));
         return;
       case KIND_DATA:
+      case KIND_RECORDS:
       case KIND_PROBE: {
         const session = this.sessionFor(head, reply);
         if (session === undefined) return;
-        if (head.kind === KIND_DATA) this.onData(session, msg.data);
-        else this.onProbe(session, msg.data);
+        if (head.kind === KIND_PROBE) this.onProbe(session, msg.data);
+        else this.onData(session, msg.data, head.kind === KIND_RECORDS);
         return;
       }
       default:
@@ -232,6 +240,7 @@ export class NatsRx<M> implements Rx<M> {
         nakFor: -1,
         nakAt: -Infinity,
         rejected: undefined,
+        records: undefined,
       };
       this.sessions.set(head.session, session);
     }
@@ -243,10 +252,18 @@ export class NatsRx<M> implements Rx<M> {
     return session;
   }
 
-  private onData(session: Session, data: Uint8Array): void {
+  private onData(session: Session, data: Uint8Array, records: boolean): void {
     if (data.length < DATA_HEAD_LEN) {
       this.reject(session, `DATA frame of ${data.length} bytes`);
       return;
+    }
+    let decoder: RecordDecoder | undefined;
+    if (records) {
+      if (!this.recordsAllowed) {
+        this.reject(session, 'envelope records sent to a channel whose codec is not the envelope codec'); // NR-1
+        return;
+      }
+      decoder = session.records ??= new RecordDecoder();
     }
     const first = readU64(data, 13);
     const count = readU32(data, 21);
@@ -256,7 +273,8 @@ export class NatsRx<M> implements Rx<M> {
         this.reject(session, `DATA frame overrun at item ${i} of ${count}`);
         return;
       }
-      const len = readU32(data, off);
+      const raw = readU32(data, off);
+      const len = decoder !== undefined ? raw & ITEM_LENGTH_MASK : raw;
       const start = off + ITEM_HEAD_LEN;
       off = start + len;
       if (off > data.length) {
@@ -274,7 +292,10 @@ export class NatsRx<M> implements Rx<M> {
       }
       let message: M;
       try {
-        message = this.codec.decode(data.subarray(start, off));
+        message =
+          decoder !== undefined
+            ? (decoder.decode(data, start, off, (raw & ITEM_RESET) !== 0) as M) // NR-3
+            : this.codec.decode(data.subarray(start, off));
       } catch (error) {
         this.reject(session, `failed to decode message seq ${seq}: ${errorText(error)}`);
         return;

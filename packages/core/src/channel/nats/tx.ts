@@ -13,7 +13,8 @@
  * assigned at post (the envelope is encoded then: the receiver never sees a later mutation). The
  * queue is the net Tx's: `queue[head..sent)` written, `queue[sent..)` not yet; messages posted in
  * one synchronous run go out together in DATA messages of up to 128 KiB (the server's
- * `max_payload` at most), published with the Tx's inbox as reply subject.
+ * `max_payload` at most), published with the Tx's inbox as reply subject. A channel of envelopes
+ * (`envelopeTupleCodec`) carries them as interned records of the session instead (records.ts).
  *
  * ## Invariants
  *
@@ -48,11 +49,13 @@ import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { ChannelAddr } from '../../addr.js';
 import { realClock, type Clock, type Timer } from '../../clock.js';
 import { rootLogger, type Logger } from '../../log.js';
+import type { MessageEnvelope } from '../../mailbox/envelope.js';
 import { writeU64 } from '../net/wire.js';
 import { defaultCodec, formatDuration, resolveTimings, type Codec, type DialOptions, type ResolvedTimings } from '../net/options.js';
 import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
 import { acquireLink, type NatsLink } from './client.js';
 import type { NatsChannelOptions, NatsOptions } from './options.js';
+import { ITEM_RESET, RecordEncoder, carriesRecords } from './records.js';
 import {
   DATA_HEAD_LEN,
   ITEM_HEAD_LEN,
@@ -61,6 +64,7 @@ import {
   KIND_DATA,
   KIND_NAK,
   KIND_PROBE,
+  KIND_RECORDS,
   KIND_REJECT,
   encodeWithSeq,
   randomSession,
@@ -86,6 +90,8 @@ export const DEFAULT_NATS_WINDOW = 8192;
 interface Entry<M> {
   readonly seq: number;
   readonly payload: Uint8Array;
+  /** NR-3: the record decoder resets before this item. */
+  readonly reset: boolean;
   readonly message: M;
   readonly onReturn: ReturnCallback<M> | undefined;
   readonly onAck: (() => void) | undefined;
@@ -103,6 +109,9 @@ export class NatsTx<M> implements Tx<M> {
   private readonly log: Logger;
   private readonly window: number;
   private readonly natsOptions: NatsOptions | undefined;
+  /** NR-1: envelopes go as interned records of this session. */
+  private readonly records: RecordEncoder | undefined;
+  private readonly dataKind: number;
 
   private queue: Entry<M>[] = [];
   private head = 0;
@@ -141,6 +150,8 @@ export class NatsTx<M> implements Tx<M> {
     this.clock = options.clock ?? realClock;
     this.window = Math.max(1, options.natsWindow ?? DEFAULT_NATS_WINDOW);
     this.natsOptions = options.nats;
+    this.records = carriesRecords(this.codec) ? new RecordEncoder() : undefined;
+    this.dataKind = this.records !== undefined ? KIND_RECORDS : KIND_DATA;
     this.log = (options.logger ?? rootLogger()).child({ channel: 'nats', dest: String(addr), session: this.sessionId.toString(16) });
   }
 
@@ -199,20 +210,23 @@ export class NatsTx<M> implements Tx<M> {
       return;
     }
     let payload: Uint8Array;
+    const records = this.records;
     try {
-      payload = this.codec.encode(message);
+      payload = records !== undefined ? records.encode(message as MessageEnvelope) : this.codec.encode(message); // NR-2
     } catch (error) {
       onReturn?.(new SendError('protocol', message, `serialization error: ${errorText(error)}`)); // NX-7
       return;
     }
     const limit = this.maxPayload - DATA_HEAD_LEN - ITEM_HEAD_LEN;
     if (payload.length > limit || payload.length > this.timings.maxFrameLength) {
+      records?.drop(); // NR-3
       const max = Math.min(limit, this.timings.maxFrameLength);
       onReturn?.(new SendError('frame-too-large', message, `message of ${payload.length} bytes exceeds the nats limit of ${max} bytes`));
       return;
     }
+    const reset = records !== undefined && records.lastReset;
     const wasIdle = this.head === this.queue.length;
-    this.queue.push({ seq: this.nextSeq++, payload, message, onReturn, onAck, postedAt: this.clock.monotonic() });
+    this.queue.push({ seq: this.nextSeq++, payload, reset, message, onReturn, onAck, postedAt: this.clock.monotonic() });
     if (wasIdle) this.armDeliveryTimer();
     if (this.link !== undefined) this.scheduleFlush();
     else if (!this.linking) this.startLink();
@@ -273,13 +287,14 @@ export class NatsTx<M> implements Tx<M> {
         j++;
       }
       const buf = new Uint8Array(bytes);
-      writeHead(buf, KIND_DATA, this.sessionId, this.incarnation);
+      writeHead(buf, this.dataKind, this.sessionId, this.incarnation);
       writeU64(buf, 13, q[i]!.seq);
       writeU32(buf, 21, j - i);
       let o = DATA_HEAD_LEN;
       for (let k = i; k < j; k++) {
-        const payload = q[k]!.payload;
-        writeU32(buf, o, payload.length);
+        const entry = q[k]!;
+        const payload = entry.payload;
+        writeU32(buf, o, entry.reset ? (payload.length | ITEM_RESET) >>> 0 : payload.length);
         buf.set(payload, o + ITEM_HEAD_LEN);
         o += ITEM_HEAD_LEN + payload.length;
       }
