@@ -28,6 +28,9 @@
  * - NS-6 A subject has one receiver: `serveNats` first asks the subject (HELLO); an answer, or a
  *   subscriber that does not answer within 1 s, is `ChannelError('address-in-use')`.
  * - NS-7 Time (ack interval, NAK hold) comes from `ServeOptions.clock` (default `realClock`).
+ *
+ * A session of envelopes sends RECORDS frames (records.ts, NR-1..3): NS-1 decodes each item once
+ * and in seq order, which is what keeps the session's record decoder in step with its encoder.
  */
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { ChannelAddr } from '../../addr.js';
