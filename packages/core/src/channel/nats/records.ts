@@ -16,8 +16,8 @@
  * - NR-1 A session carries records (DATA kind `KIND_RECORDS`) exactly when the Tx's codec is
  *   `envelopeTupleCodec`; the Rx decodes them with one `EnvelopeRecordCodec` per session, and
  *   only when its own codec is `envelopeTupleCodec` too (else the session is rejected, NS-4).
- * - NR-2 Records are encoded at post, in seq order (NX-1), into private slabs the queue entries
- *   keep views of until acked (a slab is never written again once full).
+ * - NR-2 Records are encoded at post, in seq order (NX-1), in place into the Tx's outbox
+ *   (outbox.ts), which keeps them unchanged until acked (OB-1).
  * - NR-3 A record that is encoded and then not sent (the encode threw, or it is larger than the
  *   server takes: NX-7) would leave a gap in the record numbers and possibly definitions the
  *   decoder never sees: the encoder resets (EC-3) and the next record it sends carries the
@@ -33,8 +33,6 @@ export const ITEM_RESET = 0x8000_0000;
 /** The item length without the reset flag. */
 export const ITEM_LENGTH_MASK = 0x7fff_ffff;
 
-const SLAB_BYTES = 64 * 1024;
-
 /** NR-1: whether a channel with `codec` carries interned envelope records. */
 export function carriesRecords(codec: Codec<unknown>): boolean {
   return codec === (envelopeTupleCodec as Codec<unknown>);
@@ -43,34 +41,31 @@ export function carriesRecords(codec: Codec<unknown>): boolean {
 /** The sending side of one session's records (NR-2, NR-3). */
 export class RecordEncoder {
   private readonly codec = new EnvelopeRecordCodec();
-  private slab = new Uint8Array(SLAB_BYTES);
-  private at = 0;
   private resetPending = false;
-  /** Whether the record `encode` returned last must reset the decoder first (NR-3). */
+  /** Room a record may need in place (the codec's own minimum). */
+  readonly minEncodeBytes = this.codec.minEncodeBytes;
+  /** Whether the record `encodeInto` wrote last must reset the decoder first (NR-3). */
   lastReset = false;
 
-  /** The record of `envelope` (a view the caller may keep). Throws what the codec throws. */
-  encode(envelope: MessageEnvelope): Uint8Array {
-    if (this.slab.length - this.at < this.codec.minEncodeBytes) {
-      this.slab = new Uint8Array(SLAB_BYTES); // NR-2: the full slab stays with its entries
-      this.at = 0;
-    }
-    let end: number | Uint8Array;
+  /**
+   * Encode `envelope` into `target[start, end)` (the Tx's outbox, outbox.ts): the end offset, or
+   * the record in the codec's own scratch when it does not fit there (copy it out before the
+   * next encode). Throws what the codec throws.
+   */
+  encodeInto(envelope: MessageEnvelope, target: Uint8Array, start: number, end: number): number | Uint8Array {
+    let out: number | Uint8Array;
     try {
-      end = this.codec.encodeInto(envelope, this.slab, this.at, this.slab.length);
+      out = this.codec.encodeInto(envelope, target, start, end);
     } catch (error) {
       this.drop();
       throw error;
     }
     this.lastReset = this.resetPending;
     this.resetPending = false;
-    if (typeof end !== 'number') return end.slice(); // the codec's own scratch: copy it out
-    const record = this.slab.subarray(this.at, end);
-    this.at = (end + 7) & ~7; // the codec wants 8-aligned starts
-    return record;
+    return out;
   }
 
-  /** NR-3: the record `encode` returned last is not sent. */
+  /** NR-3: the record `encodeInto` returned last is not sent. */
   drop(): void {
     this.codec.resetEncoder();
     this.resetPending = true;
