@@ -15,6 +15,7 @@
  * | comlink | comlink calls, 256 in flight and one at a time (unless `actors` measured comlink) | `lib/peers/comlink.ts` |
  * | piscina | piscina tasks, 256 in flight (1, 2 threads, `concurrentTasksPerWorker`), one at a time | `lib/peers/piscina.ts` |
  * | net | `net.{tcp,unix}.{ping-pong,actors-ping-pong,one-way}.*` (raw net + msgpackr, raw net) | `net.bench.ts` |
+ * | nats | `nats.actors-ping-pong.small`, `nats.one-way.small` (raw NATS client, JetStream); not measured, with the reason, without `nats-server` | `nats.bench.ts` |
  * | savina | Savina's pingpong, count, threadring, chameneos, big, fjthrput, fjcreate (Erlang/OTP) | `savina/run.ts` |
  *
  * The comlink and piscina figures are peers of `actors.one-way.small.2procs` and
@@ -31,7 +32,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LargeResult } from './lib/large.js';
-import { actorScenarios, coreScenarios, netScenarios, ringScenarios } from './lib/modules.js';
+import { actorScenarios, coreScenarios, natsScenarios, netScenarios, ringScenarios } from './lib/modules.js';
 import { PARTS, runPartInChild, type PartName, type PartResult } from './lib/parts.js';
 import type { ComlinkPeerReport } from './lib/peers/comlink.js';
 import type { PiscinaPeerReport } from './lib/peers/piscina.js';
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
   } else comlink = await part('comlink', args, statuses);
   const piscina = await part('piscina', args, statuses);
   const net = await part('net', args, statuses);
+  const nats = await part('nats', args, statuses);
   const savina = await part('savina', args, statuses);
 
   const ringResults = ringScenarios(ring, noteFor(statuses, 'ring'));
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
     ...actorScenarios(actors, noteFor(statuses, 'actors')).map((s) => withActorPeers(s, ringResults, comlink, piscina)),
     ...largeScenarios(large, noteFor(statuses, 'large')),
     ...netScenarios(net, noteFor(statuses, 'net')),
+    ...natsScenarios(nats, noteFor(statuses, 'nats')),
   ];
   // the matrix first, the components (ids, codecs) last
   const scenarios = [...all.filter((s) => !s.id.startsWith('component.')), ...all.filter((s) => s.id.startsWith('component.'))];

@@ -193,6 +193,40 @@ export function netScenarios(report: ModuleReport | undefined, note?: string): S
 }
 
 // ---------------------------------------------------------------------------------------------
+// nats.bench: two Proc.direct procs on one nats-server (skipped, with its reason, without one).
+
+export function natsScenarios(report: ModuleReport | undefined, note?: string): ScenarioResult[] {
+  const missing = typeof report?.['missing'] === 'string' ? (report['missing'] as string) : undefined;
+  const why = note ?? (missing !== undefined ? `nats: not measured: ${missing}` : undefined);
+  const extra = why !== undefined ? { note: why } : {};
+  const row = (scenario: string, impl: string): ModuleRow | undefined => find(report, { scenario, impl });
+  return [
+    {
+      id: 'nats.actors-ping-pong.small',
+      title: 'NATS ActorRef ping-pong round trip between two Proc.direct procs (issue 15 target: within 1.5x of the limit)',
+      unit: 'µs',
+      better: 'lower',
+      procmesh: figure(row('ping-pong small', 'procmesh actors'), 'procmesh actors over nats:'),
+      peers: [figure(row('ping-pong small', 'JetStream publish'), 'JetStream publish + PubAck (no reply)')].filter(isFigure),
+      limit: figure(row('ping-pong small', 'raw request/reply'), 'raw NATS request/reply, same bytes'),
+      source: 'nats.bench',
+      ...extra,
+    },
+    {
+      id: 'nats.one-way.small',
+      title: 'NATS one-way, small messages, ActorRef sends (issue 15 target: at least 0.8x the limit)',
+      unit: 'msgs/s',
+      better: 'higher',
+      procmesh: figure(row('one-way small', 'procmesh actors'), 'procmesh actors over nats:'),
+      peers: [figure(row('one-way small', 'JetStream publish'), 'JetStream publish, 256 in flight')].filter(isFigure),
+      limit: figure(row('one-way small', 'raw publish'), 'raw NATS publish, same bytes'),
+      source: 'nats.bench',
+      ...extra,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 // actors.bench: actors across worker procs (its rows are read by name patterns).
 
 /** The actor scenarios the matrix names, shown as "not measured" when no row fills them. */

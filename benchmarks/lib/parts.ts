@@ -5,7 +5,7 @@
  *
  * | part | what | from |
  * |---|---|---|
- * | core, ring, actors, net | the benchmark modules' reports | `../{part}.bench.js` (`modules.ts`) |
+ * | core, ring, actors, net, nats | the benchmark modules' reports | `../{part}.bench.js` (`modules.ts`) |
  * | large | large messages over the worker host vs postMessage | `large.ts` |
  * | comlink, piscina | the peers no module measures | `peers/` |
  * | savina | Savina's micro benchmarks beside Erlang/OTP | `../savina/run.ts` |
@@ -17,7 +17,7 @@ import { runComlinkPeer, type ComlinkPeerReport } from './peers/comlink.js';
 import { runPiscinaPeer, type PiscinaPeerReport } from './peers/piscina.js';
 import { runSavinaBench, type SavinaReport } from '../savina/run.js';
 
-export const PARTS = ['core', 'ring', 'actors', 'large', 'comlink', 'piscina', 'net', 'savina'] as const;
+export const PARTS = ['core', 'ring', 'actors', 'large', 'comlink', 'piscina', 'net', 'nats', 'savina'] as const;
 export type PartName = (typeof PARTS)[number];
 
 export interface PartResult {
@@ -28,6 +28,7 @@ export interface PartResult {
   readonly comlink: ComlinkPeerReport;
   readonly piscina: PiscinaPeerReport;
   readonly net: ModuleReport;
+  readonly nats: ModuleReport;
   readonly savina: SavinaReport;
 }
 

@@ -35,7 +35,7 @@ export type { ServeAuth, DialAuth, Token, NetPeer, PeerCertificate } from './cha
 // Procs on a NATS system (`Proc.direct('nats://host:port/prefix', name, { nats })`): connection
 // options, and finding procs and actors by name.
 export { NatsDirectory, type NatsDirectoryEntry } from './channel/nats/directory.js';
-export type { NatsOptions, NatsTlsOptions, NatsChannelOptions } from './channel/nats/options.js';
+export type { NatsOptions, NatsTlsOptions, NatsChannelOptions, PendingWatermarks } from './channel/nats/options.js';
 export { WeakProc } from './weak-proc.js';
 
 // Actors.

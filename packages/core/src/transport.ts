@@ -96,6 +96,7 @@ export {
   type NatsChannelOptions,
   type NatsOptions,
   type NatsTlsOptions,
+  type PendingWatermarks,
 } from './channel/nats/index.js';
 
 // Mailbox senders and routers.

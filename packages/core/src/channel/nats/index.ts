@@ -21,4 +21,4 @@
 export { serveNats, NatsRx, type NatsServeOptions } from './rx.js';
 export { dialNats, NatsTx, DEFAULT_NATS_WINDOW, type NatsDialOptions } from './tx.js';
 export { NatsDirectory, type NatsDirectoryEntry } from './directory.js';
-export type { NatsChannelOptions, NatsOptions, NatsTlsOptions } from './options.js';
+export type { NatsChannelOptions, NatsOptions, NatsTlsOptions, PendingWatermarks } from './options.js';

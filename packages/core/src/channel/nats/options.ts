@@ -73,6 +73,24 @@ export interface NatsChannelOptions {
    * bound on what a session has in flight, so a fast sender cannot flood a slow receiver.
    */
   readonly natsWindow?: number;
+  /**
+   * nats: messages posted and not yet acked over which the Tx tells its sender to wait (NX-9;
+   * default 4 x `natsWindow`): `NatsTx.ready()` waits, and `natsWatermarks.over()` is called on
+   * each post while over; `under()` and `ready()` once at most half of it is pending.
+   */
+  readonly natsMaxPending?: number;
+  /** nats: told when the Tx's pending messages go over `natsMaxPending`, and back under (NX-9). */
+  readonly natsWatermarks?: PendingWatermarks;
+}
+
+/**
+ * What a sender's flow control learns from a `NatsTx` (NX-9): `over()` on each post while more
+ * than `natsMaxPending` messages are pending, `under()` once at most half of them are (or the
+ * Tx closed).
+ */
+export interface PendingWatermarks {
+  over(): void;
+  under(): void;
 }
 
 /** The servers a channel to `addr` connects to. */

@@ -28,6 +28,17 @@
  * - NS-6 A subject has one receiver: `serveNats` first asks the subject (HELLO); an answer, or a
  *   subscriber that does not answer within 1 s, is `ChannelError('address-in-use')`.
  * - NS-7 Time (ack interval, NAK hold) comes from `ServeOptions.clock` (default `realClock`).
+ * - NS-8 Backpressure: at most `rxBufferSize` messages (default 8192) wait in the Rx. An item
+ *   that arrives while it is full is not delivered (nor decoded): `next` stays, the rest of its
+ *   DATA is dropped and the session is marked starved; it is not NAKed (a gap seen while full,
+ *   or a probe then, is answered with a plain `ACK next`, which does not rewind the Tx). So the
+ *   sender's window (NX-4) fills with unacked messages and it stops writing, probing at its
+ *   backoff; its own queue is bounded by NX-9. Once half of the buffer was taken, each starved
+ *   session is sent `NAK next` and resends from there (NX-3). Nothing is lost: what was dropped
+ *   is still in the sender's queue, unacked.
+ *
+ * A session of envelopes sends RECORDS frames (records.ts, NR-1..3): NS-1 decodes each item once
+ * and in seq order, which is what keeps the session's record decoder in step with its encoder.
  */
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { ChannelAddr } from '../../addr.js';
@@ -37,6 +48,7 @@ import { defaultCodec, resolveTimings, type Codec, type ResolvedTimings, type Se
 import { ChannelError, type Rx } from '../types.js';
 import { acquireLink, type NatsLink } from './client.js';
 import type { NatsChannelOptions } from './options.js';
+import { ITEM_LENGTH_MASK, ITEM_RESET, RecordDecoder, carriesRecords } from './records.js';
 import { NAK_HOLD_MS } from './tx.js';
 import {
   DATA_HEAD_LEN,
@@ -48,6 +60,7 @@ import {
   KIND_HELLO_REPLY,
   KIND_NAK,
   KIND_PROBE,
+  KIND_RECORDS,
   encodeBare,
   encodeReject,
   encodeWithSeq,
@@ -58,6 +71,9 @@ import {
   type Head,
 } from './wire.js';
 import { readU64 } from '../net/wire.js';
+
+/** The default of `rxBufferSize` for a `nats:` Rx (NS-8): room for a few DATA messages. */
+export const DEFAULT_NATS_RX_BUFFER = 8192;
 
 /** NS-6: how long a silent subscriber of the subject has to answer the serve-time HELLO. */
 const HELLO_TIMEOUT_MS = 1_000;
@@ -72,6 +88,10 @@ interface Session {
   nakFor: number;
   nakAt: number;
   rejected: string | undefined;
+  /** NR-1: the session's record decoder, from its first RECORDS frame. */
+  records: RecordDecoder | undefined;
+  /** NS-8: items were dropped because the buffer was full; NAKed once it is half empty. */
+  starved: boolean;
 }
 
 export type NatsServeOptions<M> = ServeOptions<M> & NatsChannelOptions;
@@ -80,7 +100,13 @@ export class NatsRx<M> implements Rx<M> {
   /** NS-3: random per Rx, in every answer. */
   readonly incarnation = randomIncarnation();
   private readonly codec: Codec<M>;
+  /** NR-1: the codec is the envelope codec, so sessions may send records. */
+  private readonly recordsAllowed: boolean;
   private readonly timings: ResolvedTimings;
+  /** NS-8. */
+  private readonly rxBufferSize: number;
+  private starvedCount = 0;
+  private peak = 0;
   private readonly clock: Clock;
   private readonly log: Logger;
   private sub: Subscription | undefined;
@@ -100,7 +126,9 @@ export class NatsRx<M> implements Rx<M> {
     options: NatsServeOptions<M>,
   ) {
     this.codec = options.codec ?? defaultCodec<M>();
+    this.recordsAllowed = carriesRecords(this.codec);
     this.timings = resolveTimings(options);
+    this.rxBufferSize = Math.max(1, options.rxBufferSize ?? DEFAULT_NATS_RX_BUFFER);
     this.clock = options.clock ?? realClock;
     this.log = (options.logger ?? rootLogger()).child({ channel: 'nats', addr: String(addr) });
   }
@@ -135,23 +163,68 @@ export class NatsRx<M> implements Rx<M> {
     return this.queue.length - this.qhead;
   }
 
+  /** The most messages that waited in the Rx at once so far (NS-8: at most `rxBufferSize`). */
+  get peakBuffered(): number {
+    return this.peak;
+  }
+
+  /** Sessions that are waiting for room in the buffer (NS-8). */
+  get starvedSessions(): number {
+    return this.starvedCount;
+  }
+
   recv(): Promise<M> {
-    if (this.qhead < this.queue.length) {
-      const message = this.queue[this.qhead++] as M;
-      if (this.qhead === this.queue.length) {
-        this.queue = [];
-        this.qhead = 0;
-      } else if (this.qhead >= 1024 && this.qhead * 2 >= this.queue.length) {
-        this.queue = this.queue.slice(this.qhead);
-        this.qhead = 0;
-      }
-      return Promise.resolve(message);
-    }
+    if (this.qhead < this.queue.length) return Promise.resolve(this.take());
     if (this.closedReason !== undefined) return Promise.reject(this.closedError());
     if (this.waiter !== undefined) return Promise.reject(new ChannelError('protocol', 'concurrent recv on one Rx'));
     return new Promise<M>((resolve, reject) => {
       this.waiter = { resolve, reject };
     });
+  }
+
+  /**
+   * The next buffered message without waiting, or undefined when none is buffered: a DATA
+   * message carries many, and a receive loop takes them all without a promise each
+   * (mailbox/senders/server.ts).
+   */
+  poll(): M | undefined {
+    return this.qhead < this.queue.length ? this.take() : undefined;
+  }
+
+  private take(): M {
+    const message = this.queue[this.qhead++] as M;
+    if (this.qhead === this.queue.length) {
+      this.queue = [];
+      this.qhead = 0;
+    } else if (this.qhead >= 1024 && this.qhead * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.qhead);
+      this.qhead = 0;
+    }
+    if (this.starvedCount > 0 && this.buffered <= this.rxBufferSize >> 1) this.unstarve();
+    return message;
+  }
+
+  /** NS-8: room again: every starved session resends from its `next`. */
+  private unstarve(): void {
+    this.starvedCount = 0;
+    for (const session of this.sessions.values()) {
+      if (!session.starved) continue;
+      session.starved = false;
+      if (session.rejected !== undefined) continue;
+      session.nakFor = -1; // not the same loss seen twice: always sent
+      this.nak(session);
+    }
+  }
+
+  /** NS-8: the buffer is full (a waiting `recv()` takes the next message at once). */
+  private full(): boolean {
+    return this.waiter === undefined && this.queue.length - this.qhead >= this.rxBufferSize;
+  }
+
+  private starve(session: Session): void {
+    if (session.starved) return;
+    session.starved = true;
+    this.starvedCount++;
   }
 
   /** NS-5. */
@@ -200,11 +273,12 @@ export class NatsRx<M> implements Rx<M> {
         this.publish(reply, encodeBare(KIND_HELLO_REPLY, 0, this.incarnation));
         return;
       case KIND_DATA:
+      case KIND_RECORDS:
       case KIND_PROBE: {
         const session = this.sessionFor(head, reply);
         if (session === undefined) return;
-        if (head.kind === KIND_DATA) this.onData(session, msg.data);
-        else this.onProbe(session, msg.data);
+        if (head.kind === KIND_PROBE) this.onProbe(session, msg.data);
+        else this.onData(session, msg.data, head.kind === KIND_RECORDS);
         return;
       }
       default:
@@ -232,6 +306,8 @@ export class NatsRx<M> implements Rx<M> {
         nakFor: -1,
         nakAt: -Infinity,
         rejected: undefined,
+        records: undefined,
+        starved: false,
       };
       this.sessions.set(head.session, session);
     }
@@ -243,10 +319,18 @@ export class NatsRx<M> implements Rx<M> {
     return session;
   }
 
-  private onData(session: Session, data: Uint8Array): void {
+  private onData(session: Session, data: Uint8Array, records: boolean): void {
     if (data.length < DATA_HEAD_LEN) {
       this.reject(session, `DATA frame of ${data.length} bytes`);
       return;
+    }
+    let decoder: RecordDecoder | undefined;
+    if (records) {
+      if (!this.recordsAllowed) {
+        this.reject(session, 'envelope records sent to a channel whose codec is not the envelope codec'); // NR-1
+        return;
+      }
+      decoder = session.records ??= new RecordDecoder();
     }
     const first = readU64(data, 13);
     const count = readU32(data, 21);
@@ -256,7 +340,8 @@ export class NatsRx<M> implements Rx<M> {
         this.reject(session, `DATA frame overrun at item ${i} of ${count}`);
         return;
       }
-      const len = readU32(data, off);
+      const raw = readU32(data, off);
+      const len = decoder !== undefined ? raw & ITEM_LENGTH_MASK : raw;
       const start = off + ITEM_HEAD_LEN;
       off = start + len;
       if (off > data.length) {
@@ -268,13 +353,20 @@ export class NatsRx<M> implements Rx<M> {
         this.dropped++; // NS-1: a resend
         continue;
       }
-      if (seq > session.next) {
+      if (seq > session.next || this.full()) {
+        if (this.full()) {
+          this.starve(session); // NS-8: no room; NAKed when there is
+          break;
+        }
         this.nak(session); // NS-1: a gap
         return;
       }
       let message: M;
       try {
-        message = this.codec.decode(data.subarray(start, off));
+        message =
+          decoder !== undefined
+            ? (decoder.decode(data, start, off, (raw & ITEM_RESET) !== 0) as M) // NR-3
+            : this.codec.decode(data.subarray(start, off));
       } catch (error) {
         this.reject(session, `failed to decode message seq ${seq}: ${errorText(error)}`);
         return;
@@ -294,7 +386,8 @@ export class NatsRx<M> implements Rx<M> {
       this.log.warn({ err: errorText(error) }, 'dropping malformed probe');
       return;
     }
-    if (session.next < upTo) this.nak(session);
+    if (session.next < upTo && this.full()) this.starve(session); // NS-8: the NAK waits for room
+    if (session.next < upTo && !session.starved) this.nak(session);
     else this.sendAck(session, true);
   }
 
@@ -306,6 +399,8 @@ export class NatsRx<M> implements Rx<M> {
       return;
     }
     this.queue.push(message);
+    const buffered = this.queue.length - this.qhead;
+    if (buffered > this.peak) this.peak = buffered;
   }
 
   private nak(session: Session): void {
@@ -313,6 +408,10 @@ export class NatsRx<M> implements Rx<M> {
     if (session.nakFor === session.next && now - session.nakAt < NAK_HOLD_MS) return;
     session.nakFor = session.next;
     session.nakAt = now;
+    if (session.starved) {
+      session.starved = false; // NS-8: the NAK it waited for
+      this.starvedCount--;
+    }
     this.publish(session.replyTo, encodeWithSeq(KIND_NAK, session.id, this.incarnation, session.next));
     this.acknowledged(session, now);
   }

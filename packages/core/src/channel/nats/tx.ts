@@ -13,7 +13,9 @@
  * assigned at post (the envelope is encoded then: the receiver never sees a later mutation). The
  * queue is the net Tx's: `queue[head..sent)` written, `queue[sent..)` not yet; messages posted in
  * one synchronous run go out together in DATA messages of up to 128 KiB (the server's
- * `max_payload` at most), published with the Tx's inbox as reply subject.
+ * `max_payload` at most), published with the Tx's inbox as reply subject; their bytes are kept
+ * in the outbox (outbox.ts), from which a first write is published without a copy. A channel of envelopes
+ * (`envelopeTupleCodec`) carries them as interned records of the session instead (records.ts).
  *
  * ## Invariants
  *
@@ -43,16 +45,25 @@
  *   server's `max_payload` allows is returned at once (`frame-too-large`); the Tx stays open.
  * - NX-8 Time (delivery timer, probes, the NAK hold) comes from `DialOptions.clock`; timers keep
  *   the process alive only while messages are pending.
+ * - NX-9 Backpressure: `post` never refuses a message, but once more than `natsMaxPending`
+ *   (default 4 x `natsWindow`) are pending (posted, not acked: NX-4's written ones and those
+ *   waiting for the window) the Tx is over: `natsWatermarks.over()` on each such post, and
+ *   `ready()` waits; once at most half are pending (acks, or the Tx closed), `under()` and the
+ *   waiters resolve. A sender that waits for `ready()` keeps the queue, the resend buffer, at most
+ *   `natsMaxPending` + 1; the receiver's bound (NS-8) is what stops the acks.
  */
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { ChannelAddr } from '../../addr.js';
 import { realClock, type Clock, type Timer } from '../../clock.js';
 import { rootLogger, type Logger } from '../../log.js';
+import type { MessageEnvelope } from '../../mailbox/envelope.js';
 import { writeU64 } from '../net/wire.js';
 import { defaultCodec, formatDuration, resolveTimings, type Codec, type DialOptions, type ResolvedTimings } from '../net/options.js';
 import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
 import { acquireLink, type NatsLink } from './client.js';
-import type { NatsChannelOptions, NatsOptions } from './options.js';
+import type { NatsChannelOptions, NatsOptions, PendingWatermarks } from './options.js';
+import { Outbox } from './outbox.js';
+import { ITEM_RESET, RecordEncoder, carriesRecords } from './records.js';
 import {
   DATA_HEAD_LEN,
   ITEM_HEAD_LEN,
@@ -61,6 +72,7 @@ import {
   KIND_DATA,
   KIND_NAK,
   KIND_PROBE,
+  KIND_RECORDS,
   KIND_REJECT,
   encodeWithSeq,
   randomSession,
@@ -85,7 +97,12 @@ export const DEFAULT_NATS_WINDOW = 8192;
 
 interface Entry<M> {
   readonly seq: number;
-  readonly payload: Uint8Array;
+  /** The item (`[len][payload]`) is `buf[start, end)` of the outbox (OB-1). */
+  readonly buf: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  /** OB-2: a DATA head fits before it. */
+  readonly opens: boolean;
   readonly message: M;
   readonly onReturn: ReturnCallback<M> | undefined;
   readonly onAck: (() => void) | undefined;
@@ -102,7 +119,19 @@ export class NatsTx<M> implements Tx<M> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly window: number;
+  /** NX-9. */
+  private readonly maxPending: number;
+  private readonly watermarks: PendingWatermarks | undefined;
+  private over = false;
+  private readyWaiters: (() => void)[] = [];
+  private peak = 0;
   private readonly natsOptions: NatsOptions | undefined;
+  /** NR-1: envelopes go as interned records of this session. */
+  private readonly records: RecordEncoder | undefined;
+  private readonly dataKind: number;
+  private readonly outbox = new Outbox(BATCH_BYTES);
+  /** Items below this seq were written at least once (OB-2: a resend is copied). */
+  private written = 0;
 
   private queue: Entry<M>[] = [];
   private head = 0;
@@ -140,7 +169,11 @@ export class NatsTx<M> implements Tx<M> {
     this.timings = resolveTimings(options);
     this.clock = options.clock ?? realClock;
     this.window = Math.max(1, options.natsWindow ?? DEFAULT_NATS_WINDOW);
+    this.maxPending = Math.max(1, options.natsMaxPending ?? 4 * this.window);
+    this.watermarks = options.natsWatermarks;
     this.natsOptions = options.nats;
+    this.records = carriesRecords(this.codec) ? new RecordEncoder() : undefined;
+    this.dataKind = this.records !== undefined ? KIND_RECORDS : KIND_DATA;
     this.log = (options.logger ?? rootLogger()).child({ channel: 'nats', dest: String(addr), session: this.sessionId.toString(16) });
   }
 
@@ -164,6 +197,22 @@ export class NatsTx<M> implements Tx<M> {
   /** Messages posted and neither acked nor returned yet. */
   get pending(): number {
     return this.queue.length - this.head;
+  }
+
+  /** The most messages pending at once so far (NX-9). */
+  get peakPending(): number {
+    return this.peak;
+  }
+
+  /** NX-9: more than `natsMaxPending` messages are pending (and not yet back at half). */
+  get overloaded(): boolean {
+    return this.over;
+  }
+
+  /** NX-9: resolves once at most half of `natsMaxPending` is pending (at once when not over). */
+  ready(): Promise<void> {
+    if (!this.over) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   /** Messages written more than once so far (NX-3). */
@@ -198,21 +247,47 @@ export class NatsTx<M> implements Tx<M> {
       onReturn?.(new SendError('closed', message, this.closed.message));
       return;
     }
-    let payload: Uint8Array;
+    const records = this.records;
+    const box = this.outbox;
+    let encoded: number | Uint8Array;
     try {
-      payload = this.codec.encode(message);
+      if (records !== undefined) {
+        box.place(records.minEncodeBytes);
+        encoded = records.encodeInto(message as MessageEnvelope, box.target, box.payloadAt, box.target.length); // NR-2
+      } else encoded = this.codec.encode(message);
     } catch (error) {
       onReturn?.(new SendError('protocol', message, `serialization error: ${errorText(error)}`)); // NX-7
       return;
     }
+    const size = typeof encoded === 'number' ? encoded - box.payloadAt : encoded.length;
     const limit = this.maxPayload - DATA_HEAD_LEN - ITEM_HEAD_LEN;
-    if (payload.length > limit || payload.length > this.timings.maxFrameLength) {
+    if (size > limit || size > this.timings.maxFrameLength) {
+      records?.drop(); // NR-3
       const max = Math.min(limit, this.timings.maxFrameLength);
-      onReturn?.(new SendError('frame-too-large', message, `message of ${payload.length} bytes exceeds the nats limit of ${max} bytes`));
+      onReturn?.(new SendError('frame-too-large', message, `message of ${size} bytes exceeds the nats limit of ${max} bytes`));
       return;
     }
+    const flags = records !== undefined && records.lastReset ? ITEM_RESET : 0;
+    if (typeof encoded === 'number') box.commit(encoded, flags);
+    else box.append(encoded, flags);
     const wasIdle = this.head === this.queue.length;
-    this.queue.push({ seq: this.nextSeq++, payload, message, onReturn, onAck, postedAt: this.clock.monotonic() });
+    this.queue.push({
+      seq: this.nextSeq++,
+      buf: box.lastBuf,
+      start: box.lastStart,
+      end: box.lastEnd,
+      opens: box.lastOpens,
+      message,
+      onReturn,
+      onAck,
+      postedAt: this.clock.monotonic(),
+    });
+    const pending = this.queue.length - this.head;
+    if (pending > this.peak) this.peak = pending;
+    if (pending > this.maxPending) {
+      this.over = true; // NX-9
+      this.watermarks?.over();
+    }
     if (wasIdle) this.armDeliveryTimer();
     if (this.link !== undefined) this.scheduleFlush();
     else if (!this.linking) this.startLink();
@@ -264,35 +339,54 @@ export class NatsTx<M> implements Tx<M> {
     if (i >= end) return;
     const subject = this.addr.subject;
     while (i < end) {
-      let bytes = DATA_HEAD_LEN + ITEM_HEAD_LEN + q[i]!.payload.length;
+      const first = q[i]!;
       let j = i + 1;
-      while (j < end) {
-        const next = bytes + ITEM_HEAD_LEN + q[j]!.payload.length;
-        if (next > batchBytes) break;
-        bytes = next;
-        j++;
+      let frame: Uint8Array;
+      if (first.opens && first.seq >= this.written) {
+        // OB-2: a first write of a run of items in one slab: published from the outbox itself
+        const buf = first.buf;
+        const from = first.start - DATA_HEAD_LEN;
+        let to = first.end;
+        while (j < end) {
+          const e = q[j]!;
+          if (e.opens || e.buf !== buf || e.start !== to || e.end - from > batchBytes) break;
+          to = e.end;
+          j++;
+        }
+        frame = buf.subarray(from, to);
+        if (this.outbox.isTail(buf, to)) this.outbox.seal(); // OB-3
+      } else {
+        let bytes = DATA_HEAD_LEN + first.end - first.start;
+        while (j < end) {
+          const next = bytes + q[j]!.end - q[j]!.start;
+          if (next > batchBytes) break;
+          bytes = next;
+          j++;
+        }
+        frame = new Uint8Array(bytes);
+        let o = DATA_HEAD_LEN;
+        for (let k = i; k < j; k++) {
+          const e = q[k]!;
+          frame.set(e.buf.subarray(e.start, e.end), o);
+          o += e.end - e.start;
+        }
       }
-      const buf = new Uint8Array(bytes);
-      writeHead(buf, KIND_DATA, this.sessionId, this.incarnation);
-      writeU64(buf, 13, q[i]!.seq);
-      writeU32(buf, 21, j - i);
-      let o = DATA_HEAD_LEN;
-      for (let k = i; k < j; k++) {
-        const payload = q[k]!.payload;
-        writeU32(buf, o, payload.length);
-        buf.set(payload, o + ITEM_HEAD_LEN);
-        o += ITEM_HEAD_LEN + payload.length;
-      }
+      writeHead(frame, this.dataKind, this.sessionId, this.incarnation);
+      writeU64(frame, 13, first.seq);
+      writeU32(frame, 21, j - i);
       try {
-        link.nc.publish(subject, buf, { reply: this.inbox });
+        link.nc.publish(subject, frame, { reply: this.inbox });
       } catch (error) {
         // a closed or draining connection: its `closed` event closes this Tx (NX-6)
         this.log.debug({ err: errorText(error) }, 'publish failed');
         break;
       }
       i = j;
+      const top = q[j - 1]!.seq + 1;
+      if (top > this.written) this.written = top;
     }
     this.sent = i;
+    if (i === q.length) this.outbox.seal(); // OB-3: the next post opens a frame
     this.armProbe();
   }
 
@@ -351,6 +445,8 @@ export class NatsTx<M> implements Tx<M> {
       if (this.closed !== undefined) return;
     }
     if (this.sent < this.head) this.sent = this.head;
+    if (this.over && this.queue.length - this.head <= this.maxPending >> 1) this.underHalf();
+    if (this.closed !== undefined) return;
     this.probeDelay = PROBE_FIRST_MS;
     this.probeTimer?.cancel();
     this.probeTimer = undefined;
@@ -447,6 +543,15 @@ export class NatsTx<M> implements Tx<M> {
     this.closeWith(`session ${this.addr}.${this.sessionId.toString(16)}: ${message}`, 'timeout');
   }
 
+  /** NX-9: back at half. */
+  private underHalf(): void {
+    this.over = false;
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    this.watermarks?.under();
+    for (const resolve of waiters) resolve();
+  }
+
   private closeWith(reason: string, code: ChannelErrorCode): void {
     if (this.closed !== undefined) return;
     this.closed = new ChannelError(code, reason);
@@ -472,6 +577,7 @@ export class NatsTx<M> implements Tx<M> {
     const waiters = this.flushWaiters;
     this.flushWaiters = [];
     for (const waiter of waiters) waiter.resolve();
+    if (this.over) this.underHalf();
     const listeners = [...this.closeListeners];
     this.closeListeners.clear();
     for (const listener of listeners) listener(reason);

@@ -6,11 +6,12 @@
  *
  * ```
  * Tx -> Rx, published on the served subject with reply = the Tx's inbox:
- *   [0]        kind: 1 = DATA, 2 = PROBE, 3 = HELLO
+ *   [0]        kind: 1 = DATA, 2 = PROBE, 3 = HELLO, 4 = RECORDS (DATA of envelope records)
  *   [1..9)     session id, u64 big-endian (random per Tx, below 2^53)
  *   [9..13)    the Rx incarnation the Tx has heard from, u32 (0: none yet)
  *   DATA:  [13..21) seq of the first message, u64; [21..25) count, u32;
  *          then per message: [len u32][payload]   (seqs first, first + 1, ...)
+ *   RECORDS: as DATA, each payload an envelope record (records.ts); bit 31 of len: reset first
  *   PROBE: [13..21) the Tx's next seq (everything below was written once)
  *   HELLO: nothing more (serve asks whether a subject is served already)
  *
@@ -31,6 +32,7 @@ import { ChannelError } from '../types.js';
 export const KIND_DATA = 1;
 export const KIND_PROBE = 2;
 export const KIND_HELLO = 3;
+export const KIND_RECORDS = 4;
 export const KIND_ACK = 17;
 export const KIND_NAK = 18;
 export const KIND_REJECT = 19;

@@ -14,6 +14,8 @@
  *
  * - SR-1: posting one arriving envelope never throws out of `deliver` (a throw is logged and
  *   the envelope abandoned), so no input from a peer ends the receive loop or the process.
+ * - SR-2: an Rx with `poll()` (channel/nats/rx.ts: one NATS message carries many envelopes) is
+ *   drained synchronously after each `recv()`, in the same order.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
 import { encodePayload } from '../../wire/payload.js';
@@ -31,6 +33,12 @@ import { PanickingMailboxSender } from './simple.js';
 import { ChannelAddr } from '../../addr.js';
 import { ProcId } from '../../id.js';
 import { Sequencer } from '../../sequencing.js';
+
+/** An Rx that can hand over a buffered message without a promise (SR-2). */
+interface PollRx<M> {
+  /** The next buffered message, or undefined when none waits. */
+  poll(): M | undefined;
+}
 
 let serverCounter = 0;
 
@@ -91,6 +99,10 @@ export class MailboxServer {
           break;
         }
         server.deliver(envelope);
+        // SR-2: what the Rx has buffered already, without a promise each
+        const poll = (rx as Partial<PollRx<MessageEnvelope>>).poll;
+        if (poll === undefined) continue;
+        for (let next = poll.call(rx); next !== undefined && !server.stopped; next = poll.call(rx)) server.deliver(next);
       }
       await rx.join();
     })();
