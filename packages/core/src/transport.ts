@@ -127,6 +127,7 @@ export { encodeEnvelope, decodeEnvelope, envelopeTupleCodec } from './wire/envel
 export { EnvelopeRecordCodec, type EnvelopeRecordCodecOptions } from './wire/envelope-record.js';
 export { Sequencer, SequenceError } from './sequencing.js';
 export type { WorkQueue } from './actor/work-queue.js';
+export type { Fifo } from './actor/fifo.js';
 export type { ReceiptQueue, ReceiptSink } from './channel/receipt.js';
 
 // Spawning through a proc's spawner with untyped specs (a host respawning the roots it recorded).
