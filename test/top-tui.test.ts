@@ -91,7 +91,7 @@ describe('procmesh top in tmux against a live host', () => {
     const s = await select('local:1,proc_1,guardian[0]');
     assert.match(s.detail[0] ?? '', /Guardian/);
     const detail = (await screenWhere('the guardian\'s flight recorder', (n) => n.detail.some((l) => /handled\s+work/.test(l)))).detail.join('\n');
-    assert.match(detail, /messages \d+ · [\d.]+k?\/s · queue \d+ · muted - · handler last \S+ max \S+ total \S+/);
+    assert.match(detail, /messages \d+ · [\d.]+k?\/s · queue \d+ · muted no · handler last \S+ max \S+ total \S+/);
     assert.match(detail, /last handler Guardian\.work at \d\d:\d\d:\d\d\.\d{3}/);
     assert.match(detail, /flight recorder \(\d+ events, newest last\)/);
     keys('k');

@@ -33,6 +33,14 @@ export interface Config {
   readonly decodeMaxBytes: number;
   /** Events each actor's flight recorder keeps (flight-recorder.ts); 0 = off. */
   readonly flightRecorder: number;
+  /** Flow control (mailbox/flow.ts, FC-1..FC-8): mute senders whose destination queue is over its bound. */
+  readonly flowControl: boolean;
+  /** Flow control: queue length (messages) over which a send mutes its sender (FC-1). */
+  readonly flowHighWatermark: number;
+  /** Flow control: queue length at or under which muted senders go free (FC-1); below the high one. */
+  readonly flowLowWatermark: number;
+  /** Flow control: a muting actor that handles nothing this long frees its senders (FC-5). */
+  readonly flowStallMs: number;
 }
 
 export const DEFAULT_CONFIG: Config = Object.freeze({
@@ -49,6 +57,10 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
   decodeMaxElements: 1 << 24,
   decodeMaxBytes: 1 << 30,
   flightRecorder: 0,
+  flowControl: true,
+  flowHighWatermark: 8192,
+  flowLowWatermark: 2048,
+  flowStallMs: 1_000,
 });
 
 const ENV_KEYS: { readonly [K in keyof Config]: string } = {
@@ -65,6 +77,10 @@ const ENV_KEYS: { readonly [K in keyof Config]: string } = {
   decodeMaxElements: 'PROCMESH_DECODE_MAX_ELEMENTS',
   decodeMaxBytes: 'PROCMESH_DECODE_MAX_BYTES',
   flightRecorder: 'PROCMESH_FLIGHT_RECORDER',
+  flowControl: 'PROCMESH_FLOW_CONTROL',
+  flowHighWatermark: 'PROCMESH_FLOW_HIGH_WATERMARK',
+  flowLowWatermark: 'PROCMESH_FLOW_LOW_WATERMARK',
+  flowStallMs: 'PROCMESH_FLOW_STALL',
 };
 
 let cached: Config | undefined;

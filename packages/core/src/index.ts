@@ -118,5 +118,6 @@ export { refreshTelemetry } from './telemetry/switch.js';
 
 // Configuration, logging, time.
 export { config, configEntries, withConfig, type Config, type ConfigEntry } from './config.js';
+export type { FlowLimits, FlowSender } from './mailbox/flow.js';
 export { rootLogger, setRootLogger, type Logger } from './log.js';
 export { realClock, SimulatedClock, type Clock, type Timer } from './clock.js';

@@ -46,6 +46,8 @@ export interface IntrospectCell {
   readonly children: ReadonlyMap<number, IntrospectCell>;
   /** The proc's clock: the snapshot's `as_of`. */
   readonly clock: Clock;
+  /** Muted by flow control now (mailbox/flow.ts FC-1). */
+  readonly muted?: boolean;
 }
 
 export type IntrospectView = 'entity' | 'actor';
@@ -94,6 +96,8 @@ export const ATTR = {
   FLIGHT_RECORDER: `${PREFIX}flight_recorder`,
   /** procmesh: items waiting in the work queue. */
   QUEUE_DEPTH: `${PM_PREFIX}queue_depth`,
+  /** procmesh (mailbox/flow.ts FC-1): whether flow control mutes the actor now. */
+  MUTED: `${PM_PREFIX}muted`,
   /** procmesh (ST-4): the last batch's mean handler time per message, µs. */
   LAST_HANDLER_TIME_US: `${PM_PREFIX}last_handler_time_us`,
   /** procmesh (ST-4): the largest `last_handler_time_us` so far. */
@@ -168,6 +172,7 @@ export function actorPayload(cell: IntrospectCell): IntrospectResult {
   const recorded = cell.flightRecorder?.toJSON();
   if (recorded !== undefined) attrs[ATTR.FLIGHT_RECORDER] = recorded;
   attrs[ATTR.IS_SYSTEM] = cell.isSystem;
+  if (cell.muted !== undefined) attrs[ATTR.MUTED] = cell.muted;
   const event = cell.supervisionEvent;
   if (status.kind === 'failed' && event !== undefined) {
     const root = event.actuallyFailingActor();

@@ -54,6 +54,7 @@ export class LocalProc {
       proc: this.proc.procId,
       server: this.server,
       requestLink: options.requestLink,
+      flow: this.proc.flowLimits,
       ...(options.clock !== undefined ? { clock: options.clock } : {}),
     });
   }

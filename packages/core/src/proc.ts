@@ -34,6 +34,7 @@ import { procLogger } from './log.js';
 import { DeliveryError } from './mailbox/errors.js';
 import { Undeliverable, type MessageEnvelope } from './mailbox/envelope.js';
 import { Mailbox } from './mailbox/mailbox.js';
+import { flowLimits, type FlowLimits } from './mailbox/flow.js';
 import type { PortHandle, PortReceiver, SendContext } from './mailbox/ports.js';
 import { BaseMailboxSender, abandon, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
 import { MailboxMuxer } from './mailbox/senders/muxer.js';
@@ -89,6 +90,8 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   get flightRecorderSize(): number {
     return this.config.flightRecorder;
   }
+  /** @internal flow control's watermarks (mailbox/flow.ts), undefined when off (ProcServices) */
+  readonly flowLimits: FlowLimits | undefined;
   private readonly muxer = new MailboxMuxer();
   /** root name -> next child pid (PD-1, PD-2) */
   private readonly roots = new Map<string, { next: number; owner?: string }>();
@@ -112,6 +115,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   ) {
     super();
     this.config = withConfig(options.config ?? {});
+    this.flowLimits = flowLimits(this.config);
     this.logger = options.logger ?? procLogger(String(procId));
     this.onCrash = options.onCrash;
     this.clock = options.clock ?? realClock;

@@ -55,6 +55,7 @@ export {
   type MsgpackRecordCodecOptions,
   type RecordCodec,
   type RingTxOptions,
+  type QueueWatermarks,
   type RingRxOptions,
   type RingRxStats,
 } from './channel/ring/index.js';
@@ -115,6 +116,7 @@ export { MailboxClient } from './mailbox/senders/client.js';
 export { MailboxServer } from './mailbox/senders/server.js';
 export { dialMailbox, MailboxDialer, type MailboxDialOptions } from './mailbox/senders/dial.js';
 export { LocalLinkDialer, type LinkEnd, type LocalLinkDialerOptions } from './mailbox/senders/local-dial.js';
+export type { FlowLimits } from './mailbox/flow.js';
 export { LocalProc, type LocalProcOptions } from './local-proc.js';
 
 // Envelopes and the wire.
@@ -129,6 +131,8 @@ export { Sequencer, SequenceError } from './sequencing.js';
 export type { WorkQueue } from './actor/work-queue.js';
 export type { Fifo } from './actor/fifo.js';
 export type { ReceiptQueue, ReceiptSink } from './channel/receipt.js';
+export type { InstanceFlow } from './actor/flow.js';
+export type { FlowGate } from './mailbox/flow.js';
 
 // Spawning through a proc's spawner with untyped specs (a host respawning the roots it recorded).
 export { spawnSpecs } from './mesh/spawn.js';

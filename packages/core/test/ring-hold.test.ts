@@ -1,5 +1,5 @@
 /**
- * Held records (ring.ts RING-15, rx.ts RL-3a..RL-3e, channel/receipt.ts RC-1): a holding
+ * Held records (ring.ts RING-15, rx.ts RL-3a..RL-3e, hold.ts RL-3g, channel/receipt.ts RC-1): a holding
  * consumer keeps every record it read in the ring until it was handled, a takeover returns the
  * unhandled ones and skips the handled ones, and a stalled link gives its protection up rather
  * than deadlock. Byte-level tests drive `RingConsumer` directly; the stall escape runs a
@@ -307,6 +307,44 @@ describe('RingRx holding (RL-3c..RL-3e)', () => {
     clock.advance(5000);
     assert.equal(rx.stats.forcedReleases, 0);
     assert.equal(ring.usedBytes(), held, 'still held: a thread death would return them');
+    rx.close();
+  });
+
+  it('RL-3g: a paused Rx keeps its held records however long the producer waits; after resume the stall escape works again', T, async () => {
+    const ring = RingBuffer.create({ capacity: 1024 });
+    const tx = new RingTx(ring, new U32Codec());
+    const clock = new SimulatedClock(0);
+    const queue = new ReceiptQueue();
+    const got: number[] = [];
+    let pauseAt = -1;
+    let keep = true;
+    const rx = new RingRx(ring, new U32Codec(), { hold: true, clock, stallMs: 1000, maxSpinMicros: 0 });
+    rx.onMessage((value) => {
+      got.push(value);
+      if (keep) queue.take(got.length);
+      if (got.length === pauseAt) rx.pause(); // as flow control's InboundLink does (FC-6)
+    });
+    for (let i = 0; i < 5; i++) tx.post(i);
+    await condition(() => got.length === 5 && clock.pending > 0); // the stall watch is armed
+    pauseAt = 6;
+    for (let i = 5; i < 200; i++) tx.post(i); // 16 bytes a record: 64 fit
+    await condition(() => got.length === 6 && tx.queueLength > 0 && ring.usedBytes() > 1000);
+    const used = ring.usedBytes();
+    clock.advance(5000);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(rx.stats.forcedReleases, 0, 'no force release while paused');
+    assert.equal(ring.usedBytes(), used, 'the six held records are still in the ring');
+    assert.equal(got.length, 6, 'nothing delivered while paused');
+    rx.resume();
+    await condition(() => got.length === 64 && clock.pending > 0);
+    clock.advance(999);
+    assert.equal(rx.stats.forcedReleases, 0, 'the stall counts from the resume, not from before the pause');
+    clock.advance(1);
+    assert.equal(rx.stats.forcedReleases, 1, 'RL-3e: nothing handled, the producer waits: escape');
+    keep = false; // the rest is handled at once
+    queue.settleAll();
+    await condition(() => got.length === 200);
+    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
     rx.close();
   });
 });

@@ -49,6 +49,8 @@ export interface CellInstance {
   detach(): void;
   /** Drop a client instance. */
   [Symbol.dispose](): void;
+  /** Its flow control (mailbox/flow.ts), when on: `held` is whether it is muted now. */
+  readonly flow: { readonly held: boolean } | undefined;
 }
 
 const NO_CHILDREN: ReadonlyMap<number, InstanceCell> = new Map();
@@ -92,6 +94,11 @@ export class InstanceCell implements IntrospectCell {
   keepsLeftover = false;
   /** @internal RT-3: the queued messages of this failed incarnation, for the next one. */
   leftover: { readonly message: unknown; readonly headers: Headers; readonly sender: ActorId | undefined }[] | undefined;
+
+  /** Muted by flow control now (introspection's `muted`, mailbox/flow.ts FC-1). */
+  get muted(): boolean {
+    return this.instance.flow?.held === true;
+  }
 
   constructor(
     readonly actorId: ActorId,

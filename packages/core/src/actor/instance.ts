@@ -53,7 +53,7 @@ import type { ActorHooks } from './actor.js';
 import { InstanceCell } from './cell.js';
 import { UndeliverableMessageError } from './errors.js';
 import { Signal } from './signal.js';
-import { ActorStatus, type HandlerInfo, type StatusWatch } from '../status.js';
+import { ActorStatus, type StatusWatch } from '../status.js';
 import { MESSAGE_TAG, WorkQueue } from './work-queue.js';
 import { Fifo } from './fifo.js';
 import type { IntrospectResult } from '../introspect.js';
@@ -63,6 +63,9 @@ import type { ActorSpawnOptions } from './spawn-options.js';
 import { countUndeliverable } from '../telemetry/metrics.js';
 import { telemetry } from '../telemetry/switch.js';
 import { receipt, ReceiptQueue } from '../channel/receipt.js';
+import type { FlowLimits } from '../mailbox/flow.js';
+import { InstanceFlow } from './flow.js';
+import { HandlerInfos } from './handler-info.js';
 
 /** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
 export interface Actor<M> extends ActorHooks<M, Instance<M>> {}
@@ -87,6 +90,8 @@ export interface ProcServices {
   readonly reorderBuffer: boolean;
   /** Events each spawned actor's flight recorder keeps (`config.flightRecorder`); 0 = off. */
   readonly flightRecorderSize?: number;
+  /** Flow control's watermarks (mailbox/flow.ts); undefined when off (FC-8). */
+  readonly flowLimits?: FlowLimits | undefined;
   spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined, options?: ActorSpawnOptions): ActorHandle<A>;
   childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>];
   /** SU-1: the id of a supervised child named `name` of `owner` (supervise/supervisor.ts). */
@@ -112,9 +117,6 @@ export type InstanceKind = 'actor' | 'client' | 'inverted';
 /** Work queue entry tags. */
 const WORK_MESSAGE = MESSAGE_TAG;
 const WORK_UNDELIVERABLE = 1;
-
-/** At most this many distinct `HandlerInfo`s are cached per actor (message arms). */
-const MAX_HANDLER_INFOS = 64;
 
 /** A unit of work for inverted actors (`Proc.actorInstance`): the caller runs it. */
 export class WorkCell<M> {
@@ -160,6 +162,10 @@ export class Instance<M> implements SendContext, AskContext {
   handlerTypeName = 'unknown';
   private log: Logger | undefined;
   private asks: AskTable | undefined;
+  /** @internal flow control (actor/flow.ts): undefined when the proc's is off (FC-8) */
+  readonly flow: InstanceFlow | undefined;
+  /** The work queue length over which a push mutes its sender (FC-1); Infinity when off. */
+  private readonly flowHigh: number;
 
   /** `proc`: the owning proc's services (upstream `Instance::proc()`); `recorderSize`: its flight recorder's events (default the proc's). */
   constructor(readonly proc: ProcServices, readonly mailbox: Mailbox, readonly kind: InstanceKind, typeName: string, parent: InstanceCell | undefined, recorderSize?: number) {
@@ -167,6 +173,9 @@ export class Instance<M> implements SendContext, AskContext {
     this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
+    const limits = proc.flowLimits;
+    this.flow = limits === undefined ? undefined : new InstanceFlow(limits, proc.clock, () => this.cell.messagesProcessed, () => this.notify());
+    this.flowHigh = limits?.high ?? Number.POSITIVE_INFINITY;
     if (kind === 'actor') {
       const recorder = flightRecorder(recorderSize ?? proc.flightRecorderSize, proc.clock);
       this.cell.flightRecorder = recorder;
@@ -297,6 +306,11 @@ export class Instance<M> implements SendContext, AskContext {
     return this.mailbox.openReducePort(accum, count);
   }
 
+  /** FC-7: resolves once this instance is not muted by flow control (mailbox/flow.ts); at once if it is not. */
+  ready(): Promise<void> {
+    return this.flow === undefined ? Promise.resolve() : this.flow.ready();
+  }
+
   /** Send `message` to this actor after `delayMs` (errors are logged). */
   selfMessageWithDelay(message: M, delayMs: number): void {
     this.proc.clock
@@ -408,6 +422,7 @@ export class Instance<M> implements SendContext, AskContext {
     this.cell.clearChildren();
     if (!this.cell.status.isTerminal) this.cell.status.set(ActorStatus.stopped('instance is dropped'));
     this.receipts?.settleAll(); // RC-1: nothing more will be handled
+    this.flow?.gone(); // FC-1: its queue is gone, whoever it held goes free
     this.notify();
     this.proc.storeTerminatedSnapshot(this.cell);
     this.proc.releaseCell(this.cell);
@@ -459,6 +474,7 @@ export class Instance<M> implements SendContext, AskContext {
     work.push(tag, message, headers, sender);
     // RL-3: hold the channel's receipt until this item is handled (ticket: its push count, WQ-5)
     if (receipt.sink !== undefined && this.kind === 'actor') (this.receipts ??= new ReceiptQueue()).take(work.shifted + work.size);
+    if (work.size > this.flowHigh) (this.flow as InstanceFlow).over(); // FC-1
     const wake = this.wake;
     if (wake !== undefined) {
       this.wake = undefined;
@@ -508,12 +524,12 @@ export class Instance<M> implements SendContext, AskContext {
     const cell = this.cell;
     if (tag === WORK_MESSAGE) {
       const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-      const info = this.handlerInfo(typeof arm === 'string' ? arm : undefined);
+      const info = this.handlerInfos.get(this.handlerTypeName, typeof arm === 'string' ? arm : undefined);
       cell.lastHandler = info;
       cell.status.markProcessing(since, info);
       return actor.handle(this, message as M);
     }
-    const info = this.handlerInfo('Undeliverable');
+    const info = this.handlerInfos.get(this.handlerTypeName, 'Undeliverable');
     cell.lastHandler = info;
     cell.status.markProcessing(since, info);
     const undeliverable = message as Undeliverable;
@@ -521,21 +537,7 @@ export class Instance<M> implements SendContext, AskContext {
     throw new UndeliverableMessageError(undeliverable.envelope);
   }
 
-  /** The (shared, immutable) `HandlerInfo` of a message arm: no allocation per message. */
-  private handlerInfo(arm: string | undefined): HandlerInfo {
-    const last = this.lastInfo;
-    if (last !== undefined && last.arm === arm) return last;
-    let info = this.handlerInfos.get(arm);
-    if (info === undefined) {
-      info = Object.freeze({ typeName: this.handlerTypeName, arm });
-      if (this.handlerInfos.size < MAX_HANDLER_INFOS) this.handlerInfos.set(arm, info);
-    }
-    this.lastInfo = info;
-    return info;
-  }
-
-  private lastInfo: HandlerInfo | undefined;
-  private readonly handlerInfos = new Map<string | undefined, HandlerInfo>();
+  private readonly handlerInfos = new HandlerInfos();
 
   /** @internal Used by `WorkCell.handle` (inverted actors). */
   runWork(actor: Actor<M>, tag: number, message: unknown, headers: Headers): void | Promise<void> {

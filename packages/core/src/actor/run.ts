@@ -67,6 +67,7 @@ async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
   }
   inst.cell.leftover = retireWork(inst, status, inst.cell.keepsLeftover); // RT-1, RT-3
   inst.receipts?.settleAll(); // RC-1: returned or handed on, nothing more is handled here
+  inst.flow?.gone(); // FC-1: its queue is gone, whoever it held goes free
   inst.mailbox.close(status);
   inst.cell.supervisionEvent = event; // FI-1
   inst.cell.status.set(status);
@@ -170,6 +171,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
   }
   const cell = inst.cell;
   const work = inst.work;
+  const flow = inst.flow;
   let sinceYield = 0;
   let drainReason: string | undefined;
   for (;;) {
@@ -193,7 +195,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
       if (failure !== undefined) return { ok: false, kind: failure };
       continue;
     }
-    if (work.size > 0) {
+    if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
       const limit = YIELD_EVERY - sinceYield;
       // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
       const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, limit, true);
@@ -202,6 +204,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
         const failure = await pending;
         if (failure !== undefined) return { ok: false, kind: failure };
         sinceYield++;
+        flow?.shrunk(work.size);
       }
       if (sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
@@ -209,6 +212,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
       }
       continue;
     }
+    // idle, or muted (FC-1): a push, a signal, or the release wakes it
     sinceYield = 0;
     await new Promise<void>((resolve) => {
       inst.wake = resolve;
@@ -249,6 +253,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
   const start = clock.monotonic();
   const since = clock.now(); // wall clock, as upstream's `SystemTime`
   const rec = cell.flightRecorder; // FR-4: one test per item when off
+  const flow = inst.flow;
   let mark = start;
   let n = 0;
   inst.batchCount = 0;
@@ -304,6 +309,10 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       const t = clock.monotonic();
       rec.handled(cell.lastHandler?.arm, t - mark, since);
       mark = t;
+    }
+    if (flow !== undefined) {
+      flow.shrunk(work.size); // FC-1: under `low`, the senders it holds go free
+      if (stopForControl && flow.holds > 0 && flow.held) break; // muted: no next item
     }
     if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
   }

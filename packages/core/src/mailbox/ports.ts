@@ -48,6 +48,7 @@ import type { FlightRecorder } from '../flight-recorder.js';
 import { countSent } from '../telemetry/metrics.js';
 import { telemetry } from '../telemetry/switch.js';
 import { tracedHeaders, traceSend } from '../telemetry/tracing.js';
+import { flowContext, type FlowSender } from './flow.js';
 
 /** What a send context may have (an `Instance` does): its flight recorder (FR-4, SN-1). */
 interface RecordingContext {
@@ -69,6 +70,8 @@ export interface SendContext extends PostContext {
   returnHandle(): ReturnHandle;
   /** The initial TTL of envelopes it sends (default: the `messageTtlDefault` configuration). */
   readonly messageTtl?: number;
+  /** @internal What flow control holds for its sends (mailbox/flow.ts FC-1); none: never held. */
+  readonly flow?: FlowSender | undefined;
 }
 
 /**
@@ -145,7 +148,15 @@ export class PortHandle<T> implements ReturnHandle {
     let headers: Headers =
       portId === undefined ? DIRECT_HEADERS : { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) };
     if (telemetry.active) headers = observeHandleSend(cx, headers); // TS-3, SN-2
-    this.sink(message, headers, cx.selfId);
+    // FC-1 (mailbox/flow.ts): a gate the sink pushes over its bound holds the sender
+    const flow = flowContext;
+    const outer = flow.sender;
+    flow.sender = cx.flow;
+    try {
+      this.sink(message, headers, cx.selfId);
+    } finally {
+      flow.sender = outer;
+    }
   }
 
   /**
@@ -312,7 +323,15 @@ export function postSerialized(
   const rec = (cx as RecordingContext).flightRecorder;
   if (rec !== undefined) rec.sent(dest, headers.message_type); // SN-1
   const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, cx.messageTtl ?? config().messageTtlDefault, returnUndeliverable);
-  cx.mailbox.post(envelope, cx.returnHandle());
+  // FC-1 (mailbox/flow.ts): a gate on the way (a local work queue, a link's queue) holds the sender
+  const flow = flowContext;
+  const outer = flow.sender;
+  flow.sender = cx.flow;
+  try {
+    cx.mailbox.post(envelope, cx.returnHandle());
+  } finally {
+    flow.sender = outer;
+  }
 }
 
 export class OncePortHandle<T> {

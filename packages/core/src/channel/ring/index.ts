@@ -57,7 +57,7 @@ export {
   type MsgpackRecordCodecOptions,
   type RecordCodec,
 } from '../../wire/record.js';
-export { RingTx, DEFAULT_MAX_QUEUED, type RingTxOptions } from './tx.js';
+export { RingTx, DEFAULT_MAX_QUEUED, type RingTxOptions, type QueueWatermarks } from './tx.js';
 export { RingRx, type RingRxOptions, type RingRxStats } from './rx.js';
 
 function asRing(ring: SharedArrayBuffer | RingBuffer): RingBuffer {

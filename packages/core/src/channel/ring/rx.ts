@@ -77,22 +77,23 @@
  * - RL-3f: a fragmented record larger than half the ring is not held (it could never complete
  *   while its own first fragments were), so the ring protects it only until its first fragment
  *   is read (`consumer.unheldRecords` counts them); raise the ring's capacity for such records.
+ *
+ * The receipt sink, the release walk and the stall escape are channel/ring/hold.ts, with RL-3g:
+ * a pause (below) suspends the escape.
+ *
+ * ## Pausing (flow control, mailbox/flow.ts FC-6)
+ *
+ * `pause()` stops delivery after the record being delivered, until `resume()`: the ring keeps
+ * the rest, so it fills and the producer queues. A pause never releases a held record (RL-3g).
  */
-import { realClock, type Clock, type Timer } from '../../clock.js';
-import { rootLogger } from '../../log.js';
-import { receipt, type ReceiptSink } from '../receipt.js';
+import { realClock, type Clock } from '../../clock.js';
+import { receipt } from '../receipt.js';
 import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, type Rx } from '../types.js';
 import type { RecordCodec } from '../../wire/record.js';
 import { RingConsumer } from './consumer.js';
-import {
-  RECORD_TAG_CODEC_RESET,
-  RECORD_TAG_MESSAGE,
-  PRODUCER_WAITING_INDEX,
-  nowMicros,
-  STATE_CONSUMER_END,
-  type RingBuffer,
-} from './ring.js';
+import { RecordHold } from './hold.js';
+import { RECORD_TAG_CODEC_RESET, RECORD_TAG_MESSAGE, nowMicros, STATE_CONSUMER_END, type RingBuffer } from './ring.js';
 import { KeepAlive } from './wait.js';
 
 export interface RingRxOptions {
@@ -175,7 +176,7 @@ function waitingRxHasRecords(): boolean {
   return false;
 }
 
-export class RingRx<M> implements Rx<M>, ReceiptSink {
+export class RingRx<M> implements Rx<M> {
   readonly addr: ChannelAddr;
   readonly consumer: RingConsumer;
   readonly stats: RingRxStats = { records: 0, batches: 0, spinHits: 0, sleeps: 0, forcedReleases: 0, unprotected: 0 };
@@ -207,23 +208,19 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
   private readonly closeListeners = new Set<(reason: string) => void>();
   private readonly joined: Promise<void>;
   private resolveJoin!: () => void;
-  /** RL-3: records stay in the ring until handled. */
-  private readonly holding: boolean;
-  private readonly stallMs: number;
-  private releaseScheduled = false;
-  /** RL-3e: release walks that freed something, and its value when the stall timer was armed. */
-  private releases = 0;
-  private stallMark = 0;
-  private stallTimer: Timer | undefined;
+  /** RL-3: records stay in the ring until handled (hold.ts); undefined without `hold`. */
+  private readonly hold: RecordHold | undefined;
+  /** Flow control (`pause`): deliver nothing until `resume`. */
+  private paused = false;
 
   constructor(ring: RingBuffer, codec: RecordCodec<M>, options: RingRxOptions = {}) {
-    this.holding = options.hold === true;
-    this.stallMs = options.stallMs ?? DEFAULT_STALL_MS;
-    this.consumer = new RingConsumer(ring, { hold: this.holding });
+    const holding = options.hold === true;
+    this.consumer = new RingConsumer(ring, { hold: holding });
     this.ring = ring;
     this.addr = ring.addr;
     this.codec = codec;
     this.clock = options.clock ?? realClock;
+    this.hold = holding ? new RecordHold(this.consumer, ring, this.clock, options.stallMs ?? DEFAULT_STALL_MS, this.stats) : undefined;
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.maxSpin = options.maxSpinMicros ?? DEFAULT_MAX_SPIN_MICROS;
     this.spinBudget = this.maxSpin;
@@ -292,6 +289,23 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
     return this.consumer.available();
   }
 
+  /**
+   * Stop delivering after the record being delivered, until `resume()` (flow control,
+   * mailbox/flow.ts FC-6: the ring keeps the rest, so it fills and the producer queues; RL-3g).
+   */
+  pause(): void {
+    this.paused = true;
+    this.hold?.pause();
+  }
+
+  /** Deliver again after `pause()`. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.hold?.resume();
+    if (this.phase === IDLE) this.runTask();
+  }
+
   /** Let the thread exit even while this Rx waits (someone else keeps it alive). */
   unref(): this {
     this.keepAlive.disallow();
@@ -327,7 +341,7 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
   private readonly run = (): void => {
     if (this.phase === DONE) return;
     this.phase = RUNNING;
-    if (this.listener === undefined && this.queue.length - this.head >= this.prefetch) {
+    if (this.paused || (this.listener === undefined && this.queue.length - this.head >= this.prefetch)) {
       this.phase = IDLE;
       return;
     }
@@ -336,7 +350,7 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
     try {
       count = consumer.poll(this.visit, this.maxBatch);
     } catch (error) {
-      if (receipt.sink === this) receipt.sink = undefined; // RC-2
+      if (receipt.sink === this.hold) receipt.sink = undefined; // RC-2
       this.close(`message listener threw: ${describe(error)}`);
       throw error;
     }
@@ -366,7 +380,7 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
       this.end(new ChannelError('closed', `channel ${this.addr} is closed: ${consumer.endReason(state)}`));
       return;
     }
-    if (this.holding && this.stallTimer === undefined && consumer.heldBytes() > 0) this.armStall();
+    this.hold?.idle(); // RL-3e
     if (this.idleSince < 0) this.idleSince = nowMicros();
     if (this.spinBudget > 0) {
       this.phase = SPINNING;
@@ -460,7 +474,7 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
   private readonly visit = (bytes: Uint8Array, start: number, end: number, tag: number): boolean => {
     if (tag !== RECORD_TAG_MESSAGE) {
       if (tag === RECORD_TAG_CODEC_RESET) this.codec.resetDecoder?.();
-      if (this.holding) this.settleCurrent(); // RL-3d
+      this.hold?.settleCurrent(); // RL-3d
       return true;
     }
     let message: M;
@@ -473,23 +487,24 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
     this.stats.records++;
     const listener = this.listener;
     if (listener !== undefined) {
-      if (this.holding) {
+      const hold = this.hold;
+      if (hold !== undefined) {
         // RC-2: the receipt of this record, for whoever queues the message (RL-3)
         const consumer = this.consumer;
-        receipt.sink = this;
+        receipt.sink = hold;
         receipt.start = consumer.recordStart;
         receipt.end = consumer.recordEnd;
         listener(message);
-        if (receipt.sink === this) {
+        if (receipt.sink === hold) {
           receipt.sink = undefined;
-          this.settle(consumer.recordStart, consumer.recordEnd); // RL-3d: nobody took it
+          hold.settle(consumer.recordStart, consumer.recordEnd); // RL-3d: nobody took it
         }
       } else {
         listener(message);
       }
-      return this.phase !== DONE;
+      return this.phase !== DONE && !this.paused;
     }
-    if (this.holding) this.settleCurrent(); // RL-3d
+    this.hold?.settleCurrent(); // RL-3d
     const waiter = this.waiter;
     if (waiter !== undefined) {
       this.waiter = undefined;
@@ -498,53 +513,6 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
     }
     this.queue.push(message);
     return this.queue.length - this.head < this.prefetch;
-  };
-
-  // ---- held records (RL-3) ----------------------------------------------------------------
-
-  /**
-   * @internal RC-1 (channel/receipt.ts): the message of the record at [start, end) was handled
-   * or returned. Marks it DONE (RL-3b) and releases in a microtask, once per batch (RL-3c).
-   */
-  settle(start: number, end: number): void {
-    if (this.phase === DONE) return;
-    if (this.consumer.markDone(start, end) && !this.releaseScheduled) {
-      this.releaseScheduled = true;
-      microtask(this.releaseTask);
-    }
-  }
-
-  private settleCurrent(): void {
-    this.settle(this.consumer.recordStart, this.consumer.recordEnd);
-  }
-
-  private readonly releaseTask = (): void => {
-    this.releaseScheduled = false;
-    if (this.phase !== DONE && this.consumer.releaseDone() > 0) this.releases++;
-  };
-
-  private armStall(): void {
-    this.stallMark = this.releases;
-    this.stallTimer = this.clock.setTimeout(this.onStall, this.stallMs).unref();
-  }
-
-  /** RL-3e: nothing released for `stallMs` while the producer waits: release the oldest anyway. */
-  private readonly onStall = (): void => {
-    this.stallTimer = undefined;
-    if (this.phase === DONE || this.consumer.heldBytes() === 0) return;
-    // Pairs with the producer's Q1 store; a stale 0 only delays the escape by one period.
-    const need = Atomics.load(this.ring.i32, PRODUCER_WAITING_INDEX);
-    if (this.releases === this.stallMark && need > 0) {
-      const unprotected = this.consumer.forceRelease(need);
-      this.releases++;
-      this.stats.forcedReleases++;
-      this.stats.unprotected += unprotected;
-      rootLogger().warn(
-        { channel: String(this.addr), unprotected, stallMs: this.stallMs },
-        'inbound ring: nothing was handled for a while and the sender waits for space; released held records early (a thread death now loses these unhandled messages)',
-      );
-    }
-    if (this.consumer.heldBytes() > 0) this.armStall();
   };
 
   private dequeue(): M {
@@ -561,8 +529,7 @@ export class RingRx<M> implements Rx<M>, ReceiptSink {
     if (this.phase === DONE) return;
     this.phase = DONE;
     this.endError = error;
-    this.stallTimer?.cancel();
-    this.stallTimer = undefined;
+    this.hold?.end();
     waiting.delete(this as RingRx<unknown>);
     this.keepAlive.dispose();
     const waiter = this.waiter;

@@ -64,6 +64,19 @@ export interface RingTxOptions {
   readonly publishEvery?: number;
   /** Hold the thread open while messages wait for space. Default true. */
   readonly keepAlive?: boolean;
+  /** Told when the overflow queue is over `high`, and when it is back at or under `low` (flow control). */
+  readonly watermarks?: QueueWatermarks;
+}
+
+/**
+ * Flow control's view of the overflow queue (mailbox/flow.ts FC-6): `over()` on each post that
+ * queues while more than `high` wait, `under()` once at most `low` wait (or the Tx closed).
+ */
+export interface QueueWatermarks {
+  readonly high: number;
+  readonly low: number;
+  over(): void;
+  under(): void;
 }
 
 export const DEFAULT_MAX_QUEUED = 65536;
@@ -97,6 +110,9 @@ export class RingTx<M> implements Tx<M> {
   /** What `reserve` must find for an in-place encode; 0 when the ring is too small for that. */
   private readonly encodeRoom: number;
   private readonly holdThread: boolean;
+  private readonly watermarks: QueueWatermarks | undefined;
+  /** `watermarks.over()` was called since the last `under()`. */
+  private overHigh = false;
   private scratch = new Uint8Array(SCRATCH_BYTES);
 
   // The overflow queue: parallel arrays from `head` (no object per message).
@@ -127,6 +143,7 @@ export class RingTx<M> implements Tx<M> {
     this.publishEvery = options.publishEvery ?? DEFAULT_PUBLISH_EVERY;
     this.encodeRoom = codec.minEncodeBytes <= this.producer.maxReserveBytes ? codec.minEncodeBytes : 0;
     this.holdThread = options.keepAlive !== false;
+    this.watermarks = options.watermarks;
   }
 
   /** Messages waiting for space (not counting one encoded record in flight). */
@@ -235,6 +252,11 @@ export class RingTx<M> implements Tx<M> {
     this.queued.push(message);
     this.queuedReturns.push(onReturn);
     this.queuedDone.push(done);
+    const marks = this.watermarks;
+    if (marks !== undefined && this.queued.length - this.head > marks.high) {
+      this.overHigh = true;
+      marks.over();
+    }
     this.pump();
   }
 
@@ -358,6 +380,7 @@ export class RingTx<M> implements Tx<M> {
   }
 
   private dequeue(): void {
+    if (this.overHigh && this.queued.length - this.head - 1 <= (this.watermarks as QueueWatermarks).low) this.underLow();
     const i = this.head++;
     (this.queued as (M | undefined)[])[i] = undefined;
     this.queuedReturns[i] = undefined;
@@ -431,9 +454,15 @@ export class RingTx<M> implements Tx<M> {
     returns.length = 0;
     this.queuedDone.length = 0;
     this.head = 0;
+    if (this.overHigh) this.underLow();
     for (const listener of this.closeListeners) listener(reason);
     this.closeListeners.clear();
     this.resolveFlushes();
+  }
+
+  private underLow(): void {
+    this.overHigh = false;
+    (this.watermarks as QueueWatermarks).under();
   }
 
   private resolveFlushes(): void {

@@ -29,16 +29,21 @@
  * - LL-6 (nothing lost when this thread dies): inbound rings hold every record until its
  *   envelope was handled or returned (RL-3, channel/ring/rx.ts), so what was read but not handled
  *   is still in the ring for the peer's takeover (LL-2 on its side) to return.
- * - LL-4 (flow control): links queue without bound, as upstream's channels (LZ-4; the ring Tx
- *   has no `maxQueued`); `proc.flush()` resolves once everything sent left the thread, links
- *   still being created included (LZ-3).
+ * - LL-4 (flow control): a ring link's Tx never refuses an envelope (no `maxQueued`: a full ring
+ *   would otherwise bounce envelopes); with `flow` set its overflow queue is a gate (mailbox/flow.ts
+ *   FC-6) that mutes the senders that put it over the high watermark, and an inbound ring link is a
+ *   sender: delivering into an actor over its bound mutes it, and its Rx stops draining until the
+ *   actor is back under (so the ring fills and the sending proc queues, then mutes; the paused
+ *   ring keeps its held records, rx.ts RL-3g: a pause is never a stall). Port links
+ *   (MessagePort) and links still being created (LZ-1) queue without bound. `proc.flush()` resolves
+ *   once everything sent left the thread, links still being created included (LZ-3).
  */
 import { ChannelAddr } from '../../addr.js';
 import { LazyTx } from '../../channel/lazy.js';
 import { PortRx, PortTx, type MessagePortLike } from '../../channel/port.js';
 import { RingBuffer } from '../../channel/ring/ring.js';
 import { RingRx, type RingRxOptions } from '../../channel/ring/rx.js';
-import { RingTx } from '../../channel/ring/tx.js';
+import { RingTx, type QueueWatermarks } from '../../channel/ring/tx.js';
 import { ChannelError, type Rx } from '../../channel/types.js';
 import type { Clock } from '../../clock.js';
 import type { ProcId } from '../../id.js';
@@ -47,6 +52,7 @@ import { envelopeTupleCodec } from '../../wire/envelope.js';
 import { EnvelopeRecordCodec } from '../../wire/envelope-record.js';
 import type { MessageEnvelope } from '../envelope.js';
 import { DeliveryError } from '../errors.js';
+import { FlowGate, flowContext, type FlowLimits, type FlowSender } from '../flow.js';
 import { returnUndeliverable } from '../sender.js';
 import { MailboxClient } from './client.js';
 import type { Dialer } from './router.js';
@@ -69,6 +75,29 @@ export interface LocalLinkDialerOptions {
   readonly clock?: Clock;
   /** RL-3e: how long an inbound ring waits for a release before it gives up holding. Default 1000 ms. */
   readonly stallMs?: number;
+  /** Flow control's watermarks (mailbox/flow.ts FC-6); unset, links are not watched (FC-8). */
+  readonly flow?: FlowLimits | undefined;
+}
+
+/** FC-6: an inbound ring link as a sender a gate can hold: held, its Rx stops draining. */
+class InboundLink implements FlowSender {
+  private holds = 0;
+  constructor(private readonly rx: RingRx<MessageEnvelope>) {}
+  flowHold(): void {
+    if (this.holds++ === 0) this.rx.pause();
+  }
+  flowRelease(): void {
+    if (--this.holds <= 0) {
+      this.holds = 0;
+      this.rx.resume();
+    }
+  }
+}
+
+/** FC-6: the gate on a ring Tx's overflow queue (no owner, no stall of its own). */
+function linkWatermarks(limits: FlowLimits): QueueWatermarks {
+  const gate = new FlowGate(limits, undefined, undefined, undefined);
+  return { high: limits.high, low: limits.low, over: () => gate.over(), under: () => gate.under() };
 }
 
 export class LocalLinkDialer {
@@ -101,8 +130,12 @@ export class LocalLinkDialer {
   attachOut(peer: number, end: LinkEnd): void {
     let tx: RingTx<MessageEnvelope> | PortTx<MessageEnvelope>;
     if ('ring' in end) {
-      // LL-4: no bound on the overflow queue (a full ring would otherwise bounce envelopes)
-      const ring = new RingTx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec(), { maxQueued: Number.POSITIVE_INFINITY });
+      // LL-4: no bound on the overflow queue (a full ring would otherwise bounce envelopes); FC-6
+      const flow = this.options.flow;
+      const ring = new RingTx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec(), {
+        maxQueued: Number.POSITIVE_INFINITY,
+        ...(flow !== undefined ? { watermarks: linkWatermarks(flow) } : {}),
+      });
       this.rings.set(peer, ring);
       tx = ring;
     } else {
@@ -123,6 +156,19 @@ export class LocalLinkDialer {
         this.inbound.delete(rx);
         rootLogger().debug({ reason }, 'inbound link closed');
       });
+      if (this.options.flow !== undefined) {
+        // FC-6: the link is the sender of what it delivers (a gate it overfills pauses it)
+        const link = new InboundLink(rx);
+        const deliver = this.deliver;
+        const flow = flowContext;
+        rx.onMessage((envelope) => {
+          const outer = flow.sender;
+          flow.sender = link;
+          deliver(envelope); // SR-1: never throws
+          flow.sender = outer;
+        });
+        return;
+      }
     }
     rx.onMessage(this.deliver);
   }
