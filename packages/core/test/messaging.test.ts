@@ -62,7 +62,7 @@ describe('send paths (§3.1)', () => {
     assert.equal(actor.recorded[0], value);
   });
 
-  it('PT-5: ref sends serialize: the receiver never sees later mutation by the sender (§3.1)', T, async () => {
+  it('PT-5: a ref send inside one proc delivers a copy: the receiver never sees later mutation by the sender (§3.1)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
     const actor = new TestActor();

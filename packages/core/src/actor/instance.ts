@@ -475,13 +475,10 @@ export class Instance<M> implements SendContext, AskContext {
     // RL-3: hold the channel's receipt until this item is handled (ticket: its push count, WQ-5)
     if (receipt.sink !== undefined && this.kind === 'actor') (this.receipts ??= new ReceiptQueue()).take(work.shifted + work.size);
     if (work.size > this.flowHigh) (this.flow as InstanceFlow).over(); // FC-1
-    const wake = this.wake;
-    if (wake !== undefined) {
-      this.wake = undefined;
-      wake();
-    }
+    this.notify();
   }
 
+  /** Wake an idle loop (AC-10, actor/run.ts: it runs again on a microtask). */
   private notify(): void {
     const wake = this.wake;
     if (wake !== undefined) {
