@@ -6,17 +6,19 @@
  * - `spawn+stop`: a parent actor spawns `count` children, sends each one message by
  *   `ActorRef`, each child stops itself in its handler, and the parent counts the supervision
  *   events: µs per actor, creation to its stop event (fjcreate without the computation).
- * - `heap per idle actor`: `count` actors spawned and left idle; heap growth after a full GC
- *   (v8's `gc`, exposed at run time), divided by `count`. Then they are stopped, and the heap
+ * - `heap per idle actor`: `count` actors spawned and left idle; heap growth after full GCs
+ *   (v8's `gc`: the process runs with `--expose-gc` from its start, re-executing itself with the
+ *   flag when started without; exposing it at run time left garbage uncollected and gave
+ *   negative figures), divided by `count`. Then they are stopped, and the heap
  *   left after their stop is reported too (bounded: the proc keeps terminated snapshots of the
  *   last `PROCMESH_TERMINATED_SNAPSHOT_RETENTION` actors only).
  * - `handle send` / `ref send`: one client sends `sends` small messages to one actor through its
  *   `ActorHandle` and through its `ActorRef`; msgs/s handled.
  *
- * Run: `node benchmarks/dist/savina/actor-cost.js [--count N]`, or from the savina part.
+ * Run: `node --expose-gc benchmarks/dist/savina/actor-cost.js [--count N]` (started without the
+ * flag, it runs itself again with it).
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { Proc, type Actor, type ActorSupervisionEvent, type Context } from '@procmesh/core';
 
@@ -28,8 +30,20 @@ export interface ActorCost {
   readonly refSendPerSec: number;
 }
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+/** v8's full GC: needs `node --expose-gc` (the main block re-executes itself with it). */
+function gc(): void {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) throw new Error('actor-cost measures heap with v8 gc: run node with --expose-gc');
+  collect();
+}
+
+/** Full GCs with timer turns between them, so finalizers and deferred frees have run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    gc();
+  }
+}
 
 type Work = { readonly type: 'work' };
 class Child implements Actor<Work> {
@@ -79,18 +93,17 @@ async function spawnStop(count: number): Promise<number> {
 
 async function heap(count: number): Promise<{ idle: number; stopped: number }> {
   const proc = Proc.local();
-  gc();
+  for (let i = 0; i < 100; i++) proc.spawn(`warm${i}`, new Idle()); // code and shapes warmed up
+  await settle();
   const before = process.memoryUsage().heapUsed;
   const handles = [];
   for (let i = 0; i < count; i++) handles.push(proc.spawn(`idle${i}`, new Idle()));
-  await new Promise((r) => setTimeout(r, 10));
-  gc();
+  await settle();
   const idle = (process.memoryUsage().heapUsed - before) / count;
   for (const h of handles) h.drainAndStop('done');
   await Promise.all(handles.map((h) => h.join()));
   handles.length = 0;
-  await new Promise((r) => setTimeout(r, 10));
-  gc();
+  await settle();
   const stopped = (process.memoryUsage().heapUsed - before) / count;
   await proc.destroyAndWait(2000);
   return { idle, stopped };
@@ -126,7 +139,10 @@ export async function measureActorCost(count = 20_000, sendCount = 200_000): Pro
   return { spawnStopUs, heapBytesPerIdleActor: h.idle, heapBytesPerStoppedActor: h.stopped, handleSendPerSec, refSendPerSec };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href && (globalThis as { gc?: unknown }).gc === undefined) {
+  const child = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const at = process.argv.indexOf('--count');
   const count = at >= 0 ? Number(process.argv[at + 1]) : 20_000;
   const c = await measureActorCost(count);

@@ -10,9 +10,7 @@
  * - S1: a query is answered while the actor's handler is suspended.
  * - S2: answering a query does not count as handling a message.
  * - S11: storing a snapshot never makes an actor resolvable again.
- * - SN-1: at most `terminatedSnapshotRetention` snapshots; on overflow clean-stopped snapshots
- *   are evicted first (oldest first), then failed ones newest first by `failure_occurred_at`,
- *   keeping the earliest failures, closest to the root cause.
+ * - SN-1, SN-2: the store of terminated snapshots is terminated-snapshots.ts.
  */
 import type { Clock } from './clock.js';
 import type { ActorId } from './id.js';
@@ -217,35 +215,4 @@ export function childPayload(cell: IntrospectCell, childRef: string): Introspect
     parent: undefined,
     as_of: rfc3339(cell.clock.now()),
   };
-}
-
-/** SN-1: insert a snapshot into `store`, evicting as upstream when over `cap`; returns the evicted keys. */
-export function storeSnapshot(store: Map<string, IntrospectResult>, key: string, snapshot: IntrospectResult, cap: number): string[] {
-  const evicted: string[] = [];
-  store.delete(key);
-  store.set(key, snapshot);
-  while (store.size > cap) {
-    let victim: string | undefined;
-    for (const [k, v] of store) {
-      if (introspectAttrs(v)[ATTR.STATUS] !== 'failed') {
-        victim = k;
-        break;
-      }
-    }
-    if (victim === undefined) {
-      let newest = -Infinity;
-      for (const [k, v] of store) {
-        const at = Date.parse(String(introspectAttrs(v)[ATTR.FAILURE_OCCURRED_AT] ?? ''));
-        const t = Number.isNaN(at) ? Infinity : at;
-        if (t >= newest) {
-          newest = t;
-          victim = k;
-        }
-      }
-    }
-    if (victim === undefined) break;
-    store.delete(victim);
-    evicted.push(victim);
-  }
-  return evicted;
 }

@@ -57,6 +57,7 @@ import { refreshTelemetry, telemetry } from './telemetry/switch.js';
 import { startActor } from './actor/run.js';
 import { destroyAndWaitExceptCurrent } from './proc-teardown.js';
 import { Signal } from './actor/signal.js';
+import { TerminatedSnapshots } from './terminated-snapshots.js';
 import type { StatusWatch } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
 import {
@@ -64,7 +65,6 @@ import {
   childPayload,
   entityPayload,
   isIntrospectMessage,
-  storeSnapshot,
   type IntrospectMessage,
   type IntrospectResult,
 } from './introspect.js';
@@ -82,6 +82,9 @@ export interface ActorInstance<M> {
 
 let localProcCounter = 0;
 
+const SIGNAL_AND_INTROSPECT = [ACTOR_PORT.SIGNAL, ACTOR_PORT.INTROSPECT];
+const INTROSPECT_ONLY = [ACTOR_PORT.INTROSPECT];
+
 export class Proc extends BaseMailboxSender implements ProcServices {
   readonly logger: Logger;
   readonly config: Config;
@@ -96,9 +99,8 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** name -> next child pid (PD-2); `reserved` once the name is a root's or a supervised child's (PD-1) */
   private readonly roots = new Map<string, { next: number; reserved: boolean; owner?: string }>();
   private readonly instances = new Map<string, InstanceCell>();
-  private readonly terminatedSnapshots = new Map<string, IntrospectResult>();
-  /** The ids of `terminatedSnapshots` (an actor name need not be parseable). */
-  private readonly terminatedIds = new Map<string, ActorId>();
+  /** S11, SN-1, SN-2 (terminated-snapshots.ts) */
+  private readonly terminated = new TerminatedSnapshots(() => this.config.terminatedSnapshotRetention);
   private coordinatorPort: PortHandle<ActorSupervisionEvent> | undefined;
   private coordinatorId: ActorId | undefined;
   private readonly weak: WeakProc<Proc>;
@@ -345,17 +347,23 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
 
   /**
-   * Signal port (actors) and introspect port (actors, introspectable clients). Each checks what
-   * it is delivered (SP-1, PT-6): a payload of another type goes back to its sender, the port
-   * stays bound (MB-5), and the instance never sees it.
+   * Signal port (actors) and introspect port (actors, introspectable clients), bound by their
+   * first envelope (MB-6: an actor nobody signals by ref or queries costs neither). Each checks
+   * what it is delivered (SP-1, PT-6): a payload of another type goes back to its sender, the
+   * port stays bound (MB-5), and the instance never sees it.
    */
   private bindSystemPorts<M>(instance: Instance<M>, withSignal: boolean): void {
+    instance.cell.introspectable = true;
+    instance.mailbox.bindLazily(withSignal ? SIGNAL_AND_INTROSPECT : INTROSPECT_ONLY, (index) => this.bindSystemPort(instance, index));
+  }
+
+  private bindSystemPort<M>(instance: Instance<M>, index: number): void {
     const mailbox = instance.mailbox;
-    if (withSignal) {
+    if (index === ACTOR_PORT.SIGNAL) {
       mailbox.openEnqueuePort<Signal>(ACTOR_PORT.SIGNAL, (signal) => instance.signal(signal), 'Signal', Signal.isSignal).bindActorPort();
+      return;
     }
     const cell = instance.cell;
-    cell.introspectable = true;
     mailbox
       .openEnqueuePort<IntrospectMessage>(
         ACTOR_PORT.INTROSPECT,
@@ -430,11 +438,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   /** @internal S11, SN-1 */
   storeTerminatedSnapshot(cell: InstanceCell): void {
-    if (!cell.introspectable) return;
-    const key = cell.actorId.key;
-    this.terminatedIds.set(key, cell.actorId);
-    const evicted = storeSnapshot(this.terminatedSnapshots, key, actorPayload(cell), this.config.terminatedSnapshotRetention);
-    for (const k of evicted) this.terminatedIds.delete(k);
+    if (cell.introspectable) this.terminated.store(cell);
   }
 
   // ---- queries ------------------------------------------------------------------------------
@@ -476,11 +480,11 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
 
   terminatedSnapshot(actorId: ActorId): IntrospectResult | undefined {
-    return this.terminatedSnapshots.get(actorId.key);
+    return this.terminated.get(actorId.key);
   }
 
   allTerminatedActorIds(): ActorId[] {
-    return [...this.terminatedSnapshots.keys()].map((k) => this.terminatedIds.get(k) as ActorId);
+    return this.terminated.ids();
   }
 
   // ---- stopping -----------------------------------------------------------------------------

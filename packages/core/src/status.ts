@@ -16,6 +16,8 @@
  * - ST-2: observers see the latest value; intermediate values may be skipped.
  * - ST-3 (performance): the per-message idle/processing transitions allocate nothing; the
  *   `ActorStatus` object is built when somebody reads it.
+ * - ST-6 (memory): a cell nobody subscribes to or awaits holds no listener set and no waiter
+ *   list (an idle actor costs neither).
  */
 import { ProcmeshError } from './errors.js';
 
@@ -107,8 +109,9 @@ export class StatusCell {
   private lazy = 0;
   private processingSince = 0;
   private processingHandler: HandlerInfo | undefined;
-  private readonly listeners = new Set<StatusListener>();
-  private terminalWaiters: ((s: ActorStatus) => void)[] = [];
+  /** ST-6: made on the first subscriber / waiter (most actors have neither). */
+  private listeners: Set<StatusListener> | undefined;
+  private terminalWaiters: ((s: ActorStatus) => void)[] | undefined;
   /** Told of each `set` (lifecycle changes, not the per-message idle/processing): the flight recorder. */
   onSet: StatusListener | undefined;
 
@@ -130,7 +133,7 @@ export class StatusCell {
     if (this.lazy === 1) return;
     if (this.lazy === 0 && ActorStatus.isTerminal(this.current)) return; // ST-1 (a detached loop)
     this.lazy = 1;
-    if (this.listeners.size > 0) this.emit();
+    if (this.listeners !== undefined && this.listeners.size > 0) this.emit();
   }
 
   markProcessing(since: number, handler: HandlerInfo | undefined): void {
@@ -138,7 +141,7 @@ export class StatusCell {
     this.lazy = 2;
     this.processingSince = since;
     this.processingHandler = handler;
-    if (this.listeners.size > 0) this.emit();
+    if (this.listeners !== undefined && this.listeners.size > 0) this.emit();
   }
 
   /** ST-1. Returns false for a same-value terminal no-op. */
@@ -150,10 +153,10 @@ export class StatusCell {
     this.lazy = 0;
     this.current = next;
     this.onSet?.(next);
-    if (this.listeners.size > 0) this.emit();
-    if (ActorStatus.isTerminal(next)) {
-      const waiters = this.terminalWaiters;
-      this.terminalWaiters = [];
+    if (this.listeners !== undefined && this.listeners.size > 0) this.emit();
+    const waiters = this.terminalWaiters;
+    if (waiters !== undefined && ActorStatus.isTerminal(next)) {
+      this.terminalWaiters = undefined;
       for (const w of waiters) w(next);
     }
     return true;
@@ -161,19 +164,20 @@ export class StatusCell {
 
   private emit(): void {
     const status = this.get();
-    for (const l of this.listeners) l(status);
+    for (const l of this.listeners ?? []) l(status);
   }
 
   /** Subscribe to changes (latest value; ST-2). Returns an unsubscribe function. */
   subscribe(listener: StatusListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    const listeners = (this.listeners ??= new Set());
+    listeners.add(listener);
+    return () => listeners.delete(listener);
   }
 
   /** Resolves with the terminal status. */
   terminal(): Promise<ActorStatus> {
     if (this.isTerminal) return Promise.resolve(this.current);
-    return new Promise((resolve) => this.terminalWaiters.push(resolve));
+    return new Promise((resolve) => (this.terminalWaiters ??= []).push(resolve));
   }
 
   /** Resolves with the first status satisfying `predicate` (checked now and on each change). */

@@ -130,6 +130,7 @@ export { encodeEnvelope, decodeEnvelope, envelopeTupleCodec } from './wire/envel
 export { EnvelopeRecordCodec, type EnvelopeRecordCodecOptions } from './wire/envelope-record.js';
 export { Sequencer, SequenceError } from './sequencing.js';
 export type { WorkQueue } from './actor/work-queue.js';
+export type { Fifo } from './actor/fifo.js';
 export type { ReceiptQueue, ReceiptSink } from './channel/receipt.js';
 export type { InstanceFlow } from './actor/flow.js';
 export type { FlowGate } from './mailbox/flow.js';

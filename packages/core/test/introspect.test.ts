@@ -1,7 +1,8 @@
 /**
  * Introspection (spec §1.12): `Query`/`QueryChild` answered outside the actor loop (S1, S2),
  * upstream's attribute names, failure attributes, client instances (CI-1, CI-2), terminated
- * snapshots, their retention cap and eviction order (SN-1), S11.
+ * snapshots, their retention cap and eviction order (SN-1), built on the first query as at the
+ * stop (SN-2), S11.
  * Ports upstream's `test_introspect_query_default_payload`.
  */
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import {
   ATTR,
   PortRef,
   Proc,
+  SimulatedClock,
   introspectAttrs,
   type ActorId,
   type IntrospectMessage,
@@ -294,6 +296,25 @@ describe('terminated snapshots (§1.12, SN-1, S11)', () => {
       await actor.join();
     }
     assert.deepEqual(proc.allTerminatedActorIds().map((id) => id.name).sort(), ['first', 'second']);
+  });
+
+  it('SN-2: a snapshot built on its first query reads as at the stop: parent, as_of, status', T, async () => {
+    const clock = new SimulatedClock(Date.UTC(2026, 0, 1));
+    const proc = Proc.local({ clock });
+    const [client] = proc.instance('client');
+    const parent = proc.spawn('parent', new TestActor());
+    const child = await spawnChild(client, parent);
+    const stoppedAt = new Date(clock.now()).toISOString();
+    child.drainAndStop('done');
+    await child.join();
+    clock.advance(60_000); // queried a minute later, once the child left its parent
+    assert.equal(parent.instance.cell.children.size, 0);
+    const snapshot = proc.terminatedSnapshot(child.actorId) as IntrospectResult;
+    assert.equal(snapshot.parent, String(parent.actorId));
+    assert.equal(snapshot.as_of, stoppedAt);
+    assert.deepEqual(snapshot.children, []);
+    assert.equal(introspectAttrs(snapshot)[ATTR.STATUS_REASON], 'done');
+    assert.equal(proc.terminatedSnapshot(child.actorId), snapshot, 'built once, then kept');
   });
 
   it('the default retention is 100 (§1.14 TERMINATED_SNAPSHOT_RETENTION)', T, async () => {

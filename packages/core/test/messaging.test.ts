@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import {
+  ACTOR_PORT,
   ActorId,
   ChannelAddr,
   DeliveryError,
@@ -16,6 +17,7 @@ import {
   PortRef,
   Proc,
   ProcId,
+  Signal,
   Reference,
   Undeliverable,
   type Context,
@@ -60,7 +62,7 @@ describe('send paths (§3.1)', () => {
     assert.equal(actor.recorded[0], value);
   });
 
-  it('PT-5: ref sends serialize: the receiver never sees later mutation by the sender (§3.1)', T, async () => {
+  it('PT-5: a ref send inside one proc delivers a copy: the receiver never sees later mutation by the sender (§3.1)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
     const actor = new TestActor();
@@ -326,6 +328,20 @@ describe('unknown and stopped destinations (§3.4)', () => {
     target.drainAndStop('done');
     await target.join();
     sendFrom(client, handle, (cx) => ref.send(cx, { type: 'noop' }));
+    const back = await sender.returns.next();
+    assert.equal(back.envelope.errorMessage(), `mailbox error: mailbox owner ${target.actorId} is stopped: done`);
+  });
+
+  it('MB-6, MB-7: a system port first addressed after the stop answers as a bound one: owner stopped (MB-2)', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const sender = new Bouncing();
+    const handle = proc.spawn('sender', sender);
+    handle.bind();
+    const target = proc.spawn('target', new TestActor());
+    target.drainAndStop('done');
+    await target.join();
+    sendFrom(client, handle, (cx) => PortRef.attest<Signal>(target.actorId.portId(ACTOR_PORT.SIGNAL)).send(cx, Signal.drainAndStop('again')));
     const back = await sender.returns.next();
     assert.equal(back.envelope.errorMessage(), `mailbox error: mailbox owner ${target.actorId} is stopped: done`);
   });

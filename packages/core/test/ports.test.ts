@@ -67,6 +67,16 @@ describe('port allocation and binding (§1.3, PT-2, PT-3)', () => {
     assert.throws(() => second.bindActorPort(), (e: unknown) => e instanceof ProcError && e.code === 'already-bound');
   });
 
+  it('MB-6: an actor\'s signal and introspect ports count as bound before their first envelope (PT-3)', () => {
+    const proc = Proc.local();
+    const actor = proc.spawn('a', new TestActor());
+    const mailbox = actor.instance.mailbox;
+    assert.equal(mailbox.isBound(ACTOR_PORT.SIGNAL), true);
+    assert.equal(mailbox.isBound(ACTOR_PORT.INTROSPECT), true);
+    const again = mailbox.openEnqueuePort<unknown>(ACTOR_PORT.INTROSPECT, () => undefined, 'x');
+    assert.throws(() => again.bindActorPort(), (e: unknown) => e instanceof ProcError && e.code === 'already-bound');
+  });
+
   it('location(): "{actor}<{type}>" unbound, "{port_id}" bound (§1.3)', () => {
     const { cx } = client();
     const [port] = cx.openPort<number>('Count');

@@ -18,7 +18,8 @@ class Doubler implements Actor<AskMsg> {
 
 /** Internal sizes, read the way a heap snapshot would see them. */
 function receiversOf(mailbox: object): number {
-  return (mailbox as unknown as { receivers: Set<unknown> }).receivers.size;
+  // MB-6: no set until the first receiver
+  return (mailbox as unknown as { receivers: Set<unknown> | undefined }).receivers?.size ?? 0;
 }
 function countersOf(sequencer: object): number {
   // SQ-4: no map until the first counter

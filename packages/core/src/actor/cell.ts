@@ -17,6 +17,7 @@
  *   of one, for an async handler and with the flight recorder on), `maxHandlerTimeUs` the
  *   largest `lastHandlerTimeUs` so far, `lastHandledAt` the wall-clock start of that batch
  *   (0: nothing handled yet).
+ * - CE-3 (memory): a cell without children holds no map of them (an idle leaf actor costs none).
  * - ST-5: `childFailures` counts the failed children's supervision events delivered to this
  *   actor (absorbed or not), and `lastChildFailure` is the latest one: with its root cause
  *   (`actuallyFailingActor`), it tells why a child failed after the child is gone.
@@ -52,13 +53,16 @@ export interface CellInstance {
   readonly flow: { readonly held: boolean } | undefined;
 }
 
+const NO_CHILDREN: ReadonlyMap<number, InstanceCell> = new Map();
+
 /**
  * The type-erased shared state of an instance: its place in the supervision tree, status and
  * counters. `proc.getInstance(id)` returns this.
  */
 export class InstanceCell implements IntrospectCell {
   parent: InstanceCell | undefined;
-  readonly children = new Map<number, InstanceCell>();
+  /** CE-3: made on the first child. */
+  private kids: Map<number, InstanceCell> | undefined;
   readonly status: StatusCell;
   readonly createdAt: number;
   /** The proc's clock (introspection's `as_of`). */
@@ -116,6 +120,21 @@ export class InstanceCell implements IntrospectCell {
     return this.instance.queueDepth;
   }
 
+  /** The children by pid (CE-3: a shared empty map until the first child). */
+  get children(): ReadonlyMap<number, InstanceCell> {
+    return this.kids ?? NO_CHILDREN;
+  }
+
+  /** @internal a child was spawned under this cell. */
+  addChild(child: InstanceCell): void {
+    (this.kids ??= new Map()).set(child.actorId.pid, child);
+  }
+
+  /** @internal forget every child (`detach`: they are orphaned). */
+  clearChildren(): void {
+    this.kids = undefined;
+  }
+
   /** ST-5: a child's supervision event reached this actor. */
   noteChildEvent(event: ActorSupervisionEvent): void {
     if (!event.isError()) return;
@@ -134,7 +153,7 @@ export class InstanceCell implements IntrospectCell {
   unlinkFromParent(): InstanceCell | undefined {
     const parent = this.parent;
     if (parent !== undefined) {
-      parent.children.delete(this.actorId.pid);
+      parent.kids?.delete(this.actorId.pid);
       this.parent = undefined;
       parent.instance.childUnlinked();
     }

@@ -55,6 +55,7 @@ import { UndeliverableMessageError } from './errors.js';
 import { Signal } from './signal.js';
 import { ActorStatus, type StatusWatch } from '../status.js';
 import { MESSAGE_TAG, WorkQueue } from './work-queue.js';
+import { Fifo } from './fifo.js';
 import type { IntrospectResult } from '../introspect.js';
 import type { Span } from '@opentelemetry/api';
 import { flightRecorder, type FlightRecorder } from '../flight-recorder.js';
@@ -139,9 +140,9 @@ export class Instance<M> implements SendContext, AskContext {
   /** @internal RL-3: receipts of queued items that came over a holding channel (actor/run.ts settles them). */
   receipts: ReceiptQueue | undefined;
   /** @internal the loop's queues (actor/run.ts) */
-  readonly signals: Signal[] = [];
+  readonly signals = new Fifo<Signal>();
   /** @internal the loop's queues (actor/run.ts) */
-  readonly supervisionEvents: ActorSupervisionEvent[] = [];
+  readonly supervisionEvents = new Fifo<ActorSupervisionEvent>();
   /** @internal */
   wake: (() => void) | undefined;
   /** @internal */
@@ -183,7 +184,7 @@ export class Instance<M> implements SendContext, AskContext {
     }
     if (parent !== undefined) {
       this.cell.parent = parent;
-      parent.children.set(mailbox.actorId.pid, this.cell);
+      parent.addChild(this.cell);
     }
     this.handlerPort = mailbox.openEnqueuePort<M>(ACTOR_PORT.HANDLER, (m, h, s) => this.enqueue(WORK_MESSAGE, m, h, s), typeName);
     if (kind === 'inverted') {
@@ -418,7 +419,7 @@ export class Instance<M> implements SendContext, AskContext {
     if (this.aborted) return;
     this.aborted = true;
     for (const child of this.cell.children.values()) child.parent = undefined;
-    this.cell.children.clear();
+    this.cell.clearChildren();
     if (!this.cell.status.isTerminal) this.cell.status.set(ActorStatus.stopped('instance is dropped'));
     this.receipts?.settleAll(); // RC-1: nothing more will be handled
     this.flow?.gone(); // FC-1: its queue is gone, whoever it held goes free
@@ -474,13 +475,10 @@ export class Instance<M> implements SendContext, AskContext {
     // RL-3: hold the channel's receipt until this item is handled (ticket: its push count, WQ-5)
     if (receipt.sink !== undefined && this.kind === 'actor') (this.receipts ??= new ReceiptQueue()).take(work.shifted + work.size);
     if (work.size > this.flowHigh) (this.flow as InstanceFlow).over(); // FC-1
-    const wake = this.wake;
-    if (wake !== undefined) {
-      this.wake = undefined;
-      wake();
-    }
+    this.notify();
   }
 
+  /** Wake an idle loop (AC-10, actor/run.ts: it runs again on a microtask). */
   private notify(): void {
     const wake = this.wake;
     if (wake !== undefined) {

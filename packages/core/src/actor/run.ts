@@ -1,9 +1,10 @@
 /**
- * actor/run.ts: the actor loop of a spawned actor (spec §4.1): `startActor` -> `serve` ->
- * `runActorTree` -> `run`, and the batches of work it handles (`processBatch`).
+ * actor/run.ts: the actor loop of a spawned actor (spec §4.1): `startActor` -> `drive` -> `run`
+ * (until idle or done) -> `serve` -> `runActorTree`, and the batches of work it handles (`processBatch`).
  *
  * ```
- * run:          initializing -> init() -> loop { idle; next of: signal | supervision event | work }
+ * run:          initializing -> init() -> loop { idle (returns: `wake` drives it again, AC-10);
+ *               next of: signal | supervision event | work }
  * runActorTree: run; stopping; Stop("parent stopping") to every child; wait for children
  *               (`childStopWaitMs` per round, then unlink the rest); cleanup() (bounded)
  * serve:        status = stopped(reason) | child's status (propagated) | failed(error);
@@ -15,7 +16,11 @@
  * random; no test depends on the order, and DrainAndStop drains queued work either way).
  * The loop reads the instance's queues (`@internal` fields of `Instance`, actor/instance.ts)
  * and its proc's clock for every timestamp and timer. The invariants it keeps, AC-1 to AC-6,
- * are listed in actor/instance.ts.
+ * are listed in actor/instance.ts; this module adds:
+ *
+ * - AC-10: an idle actor holds no suspended frame: `run` sets `wake` and returns `IDLE`, and
+ *   the wake (a push, a signal, a supervision event, a flow release, a detach) drives it again on a
+ *   microtask, as resolving the promise it used to await did (the same order and timing).
  */
 import type { Timer } from '../clock.js';
 import type { ActorId } from '../id.js';
@@ -38,17 +43,34 @@ const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediat
 
 type RunOutcome = { ok: true; reason: string } | { ok: false; kind: ActorErrorKind } | { ok: 'detached' };
 
+/** AC-10: what `run` returns when the actor went idle (its `wake` drives it again). */
+const IDLE = Symbol('idle');
+
 /** Start the actor task of a spawned actor (`Proc` calls it once the instance is registered). */
 export function startActor<M>(inst: Instance<M>, actor: Actor<M>): void {
   if (inst.loopRunning) return;
   inst.loopRunning = true;
   inst.actor = actor;
   inst.handlerTypeName = actor.constructor?.name ?? inst.cell.typeName;
-  queueMicrotask(() => void serve(inst, actor));
+  queueMicrotask(() => drive(inst, actor, false));
 }
 
-async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
-  const outcome = await runActorTree(inst, actor);
+/**
+ * AC-10: run the loop until the actor is idle or done. An idle actor holds no suspended frame
+ * (no promise chain of `run`, `runActorTree`, `serve`: ~2 KB an actor): `run` leaves `wake` set
+ * and returns, and the next push, signal or event drives it again on a microtask.
+ */
+function drive<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): void {
+  run(inst, actor, resumed).then(
+    (ran) => {
+      if (ran !== IDLE) void serve(inst, actor, ran);
+    },
+    (err: unknown) => void serve(inst, actor, { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) }),
+  );
+}
+
+async function serve<M>(inst: Instance<M>, actor: Actor<M>, ran: RunOutcome): Promise<void> {
+  const outcome = await runActorTree(inst, actor, ran);
   inst.loopFinished = true;
   if (outcome.ok === 'detached' || inst.aborted) return;
   const displayName = safeDisplayName(actor);
@@ -93,13 +115,7 @@ async function serve<M>(inst: Instance<M>, actor: Actor<M>): Promise<void> {
   inst.proc.releaseCell(inst.cell);
 }
 
-async function runActorTree<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
-  let outcome: RunOutcome;
-  try {
-    outcome = await run(inst, actor);
-  } catch (err) {
-    outcome = { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) };
-  }
+async function runActorTree<M>(inst: Instance<M>, actor: Actor<M>, outcome: RunOutcome): Promise<RunOutcome> {
   if (outcome.ok === 'detached' || inst.aborted) return { ok: 'detached' };
   inst.cell.status.set(ActorStatus.stopping);
   await stopChildren(inst);
@@ -157,10 +173,10 @@ async function runCleanup<M>(inst: Instance<M>, actor: Actor<M>, error: ActorErr
   }
 }
 
-async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
+async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Promise<RunOutcome | typeof IDLE> {
   const status = inst.cell.status;
-  status.set(ActorStatus.initializing);
-  if (actor.init !== undefined) {
+  if (!resumed) status.set(ActorStatus.initializing);
+  if (!resumed && actor.init !== undefined) {
     try {
       const r = actor.init(inst);
       if (r !== undefined && typeof (r as Promise<void>).then === 'function') await r;
@@ -212,11 +228,9 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>): Promise<RunOutcome> {
       }
       continue;
     }
-    // idle, or muted (FC-1): a push, a signal, or the release wakes it
-    sinceYield = 0;
-    await new Promise<void>((resolve) => {
-      inst.wake = resolve;
-    });
+    // idle, or muted (FC-1): a push, a signal, or the release wakes it (AC-10: set before returning)
+    inst.wake = () => queueMicrotask(() => drive(inst, actor, true));
+    return IDLE;
   }
   // DrainAndStop: handle every queued item, including ones arriving while draining.
   while (work.size > 0) {

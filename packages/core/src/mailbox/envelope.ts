@@ -13,6 +13,9 @@
  * - UM-2: a returned envelope (an `Undeliverable` payload) is never itself returned.
  * - EN-1: `foreign` tells an envelope decoded from another thread's or process's bytes from one
  *   built here; only the decoders set it (wire/tuple.ts, wire/envelope-record.ts).
+ * - EN-2: a local envelope (`MessageEnvelope.local`: a ref send inside one proc, PT-5) carries
+ *   the sender's message as a copy (mailbox/local-copy.ts), not bytes: its port delivers that
+ *   copy (`localValue`), and `data` encodes it on the first read (a return's payload, a log line).
  */
 import type { ActorId, PortId } from '../id.js';
 import { DeliveryError } from './errors.js';
@@ -52,8 +55,15 @@ export const DIRECT_HEADERS: Headers = Object.freeze({ seq_info: SeqInfo.direct 
 /** The errors of an envelope that has none: shared (an envelope allocates its own on the first error). */
 const NO_ERRORS: readonly DeliveryError[] = Object.freeze([]);
 
+/** The bytes a local envelope is built with before `data` encodes its value (EN-2). */
+const NO_BYTES = new Uint8Array(0);
+
 export class MessageEnvelope {
   private errorList: readonly DeliveryError[];
+  private bytes: Uint8Array | undefined;
+  /** @internal EN-2: the copied message of a local envelope (see `isLocal`). */
+  localValue: unknown = undefined;
+  private encodeLocal: ((value: unknown) => Uint8Array) | undefined = undefined;
   /**
    * EN-1: true for an envelope decoded from bytes of another thread or process (a net frame, a
    * ring record, a MessagePort message, a returned envelope inside a payload); false for one
@@ -65,7 +75,7 @@ export class MessageEnvelope {
     readonly sender: ActorId,
     readonly dest: PortId,
     /** The serialized payload (msgpackr). */
-    readonly data: Uint8Array,
+    data: Uint8Array,
     readonly headers: Headers,
     /** Remaining hop budget; `post` decrements, `postUnchecked` does not. */
     public ttl: number,
@@ -74,6 +84,26 @@ export class MessageEnvelope {
     errors: readonly DeliveryError[] = NO_ERRORS,
   ) {
     this.errorList = errors;
+    this.bytes = data;
+  }
+
+  /** @internal EN-2: an envelope carrying `value` (a copy no one else holds); `encode` makes its `data` when read. */
+  static local(sender: ActorId, dest: PortId, value: unknown, encode: (value: unknown) => Uint8Array, headers: Headers, ttl: number, returnUndeliverable: boolean): MessageEnvelope {
+    const envelope = new MessageEnvelope(sender, dest, NO_BYTES, headers, ttl, returnUndeliverable);
+    envelope.bytes = undefined;
+    envelope.localValue = value;
+    envelope.encodeLocal = encode;
+    return envelope;
+  }
+
+  /** The serialized payload (msgpackr); a local envelope's is encoded on the first read (EN-2). */
+  get data(): Uint8Array {
+    return (this.bytes ??= (this.encodeLocal as (value: unknown) => Uint8Array)(this.localValue));
+  }
+
+  /** @internal EN-2: whether `localValue` is the message (no bytes were made for it). */
+  get isLocal(): boolean {
+    return this.encodeLocal !== undefined;
   }
 
   /** The delivery errors appended on each failure, in order. */

@@ -27,6 +27,11 @@
  *   envelope's origin; the envelope goes back to its sender, or is abandoned with a log line
  *   when it is itself a return (MS-2, UM-2), and the refusal is logged (`delivery_refused`).
  *   The actor never sees the payload.
+ * - MB-6 (memory): a mailbox without ports or receivers holds no map or set of them, and the
+ *   proc's signal and introspect ports (`bindLazily`) are bound by their first envelope: until
+ *   then they cost a bit each, yet count as bound (`isBound`, PT-3's `already-bound`).
+ * - MB-7 (memory): closing keeps which ports were bound, not their entries: a stopped actor's
+ *   mailbox, which the proc's muxer keeps for MB-2, does not keep its instance alive.
  *
  * ## Deviation from upstream (MB-4)
  *
@@ -66,7 +71,11 @@ interface Closable {
 }
 
 export class Mailbox extends BaseMailboxSender implements PortOwner {
-  private readonly ports = new Map<number, PortEntry>();
+  /** MB-6: made on the first bound port. */
+  private ports: Map<number, PortEntry> | undefined;
+  /** MB-6: the well-known ports bound on their first delivery (bit `index`), and who binds them. */
+  private lazyMask = 0;
+  private lazyBinder: ((index: number) => void) | undefined;
   /** The last other `ActorId` object found equal to `actorId` (`postUnchecked`). */
   private actorIdAlias: ActorId | undefined;
   /** The handle bound at `ACTOR_PORT.UNDELIVERABLE`, kept by `bindEntry`/`unbindEntry` (read on every send). */
@@ -74,7 +83,8 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
   /** MS-2: numbers the returns sent to this mailbox's bound ports (created on the first). */
   private returns: Sequencer | undefined;
   private nextPort = USER_PORT_OFFSET;
-  private readonly receivers = new Set<Closable>();
+  /** MB-6: made on the first receiver. */
+  private receivers: Set<Closable> | undefined;
   /** The owner's terminal status once closed. */
   closedStatus: ActorStatus | undefined;
 
@@ -101,14 +111,14 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
   openPort<T>(typeName = 'unknown'): [PortHandle<T>, PortReceiver<T>] {
     const index = this.allocatePort();
     const receiver = new PortReceiver<T>(this, index);
-    this.receivers.add(receiver);
+    (this.receivers ??= new Set()).add(receiver);
     return [new PortHandle<T>(this, index, (v) => receiver.push(v), typeName), receiver];
   }
 
   openOncePort<T>(typeName = 'unknown'): [OncePortHandle<T>, OncePortReceiver<T>] {
     const index = this.allocatePort();
     const receiver = new OncePortReceiver<T>(this, index);
-    this.receivers.add(receiver);
+    (this.receivers ??= new Set()).add(receiver);
     return [new OncePortHandle<T>(this, index, (v) => receiver.push(v), typeName), receiver];
   }
 
@@ -124,14 +134,14 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
 
   /** PT-7 (ports.ts): a receiver that settled or closed leaves the set closed with the mailbox. */
   forgetReceiver(receiver: object): void {
-    this.receivers.delete(receiver as Closable);
+    this.receivers?.delete(receiver as Closable);
   }
 
   /** A port that folds updates into a state; the receiver coalesces (only the latest state). */
   openAccumPort<U, S>(accum: Accumulator<U, S>): [PortHandle<U>, PortReceiver<S>] {
     const index = this.allocatePort();
     const receiver = new PortReceiver<S>(this, index, true);
-    this.receivers.add(receiver);
+    (this.receivers ??= new Set()).add(receiver);
     let state = accum.initial();
     const handle = new PortHandle<U>(
       this,
@@ -154,7 +164,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     if (accum.spec === undefined) throw new ProcError('missing-reducer-spec', 'a reduce port requires a reducer spec');
     const index = this.allocatePort();
     const receiver = new OncePortReceiver<S>(this, index);
-    this.receivers.add(receiver);
+    (this.receivers ??= new Set()).add(receiver);
     let state = accum.initial();
     let seen = 0;
     const handle = new PortHandle<U>(
@@ -183,25 +193,47 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     return new PortHandle<T>(this, index, sink, typeName, undefined, accepts);
   }
 
+  /**
+   * @internal MB-6: ports at these well-known indices (each < 31) count as bound now, and
+   * `bind(index)` binds one (`bindEntry`) when the first envelope for it arrives.
+   */
+  bindLazily(indices: readonly number[], bind: (index: number) => void): void {
+    for (const index of indices) {
+      if (this.isBound(index)) throw new ProcError('already-bound', `port ${this.actorId}[${index}] is already bound`);
+      this.lazyMask |= 1 << index;
+    }
+    this.lazyBinder = bind;
+  }
+
+  /** MB-6: the entry at `index`, binding a lazy well-known port now. */
+  private entryAt(index: number): PortEntry | undefined {
+    const entry = this.ports?.get(index);
+    if (entry !== undefined || index >= 31 || (this.lazyMask & (1 << index)) === 0) return entry;
+    if (this.closedStatus !== undefined) return CLOSED_PORT; // MB-7: bound, and closed
+    this.lazyMask &= ~(1 << index);
+    this.lazyBinder?.(index);
+    return this.ports?.get(index);
+  }
+
   /** @internal PT-3 */
   bindEntry(index: number, entry: PortEntry): void {
-    const existing = this.ports.get(index);
-    if (existing !== undefined) {
+    if (this.entryAt(index) !== undefined) {
       if (index < USER_PORT_OFFSET) throw new ProcError('already-bound', `port ${this.actorId}[${index}] is already bound`);
       return;
     }
-    this.ports.set(index, entry);
+    (this.ports ??= new Map()).set(index, entry);
     if (index === ACTOR_PORT.UNDELIVERABLE) this.returnPort = entry.handle as PortHandle<Undeliverable> | undefined;
   }
 
   /** @internal */
   unbindEntry(index: number): void {
-    this.ports.delete(index);
+    if (index < 31) this.lazyMask &= ~(1 << index);
+    this.ports?.delete(index);
     if (index === ACTOR_PORT.UNDELIVERABLE) this.returnPort = undefined;
   }
 
   isBound(index: number): boolean {
-    return this.ports.has(index);
+    return this.ports?.has(index) === true || (index < 31 && (this.lazyMask & (1 << index)) !== 0);
   }
 
   /** This mailbox's bound `Undeliverable` port, if any (upstream `bound_return_handle`). */
@@ -213,8 +245,14 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
   close(status: ActorStatus): void {
     if (this.closedStatus !== undefined) throw new MailboxError(this.actorId, 'already-closed', 'mailbox is already closed');
     this.closedStatus = status;
-    for (const r of this.receivers) r.ownerClosed();
-    this.receivers.clear();
+    // MB-7: the bound indices stay (MB-2 answers by them), their sinks (and the instance) go
+    const ports = this.ports;
+    if (ports !== undefined) for (const index of ports.keys()) ports.set(index, CLOSED_PORT);
+    this.returnPort = undefined;
+    this.lazyBinder = undefined; // the lazy ports stay bound (MB-6), as closed ones
+    const receivers = this.receivers;
+    this.receivers = undefined;
+    for (const r of receivers ?? []) r.ownerClosed();
   }
 
   get isClosed(): boolean {
@@ -234,7 +272,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
       // envelopes carrying it skip the string comparison
       this.actorIdAlias = destActor;
     }
-    const entry = this.ports.get(dest.index);
+    const entry = this.entryAt(dest.index);
     if (entry === undefined) {
       returnUndeliverable(
         envelope,
@@ -262,7 +300,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     const refused = err instanceof MailboxSenderError && err.code === 'invalid';
     const keep = refused ? true : envelope.foreign && err instanceof CodecError;
     if (!keep) this.unbindEntry(dest.index);
-    else if (entry.once && !this.ports.has(dest.index)) this.ports.set(dest.index, entry);
+    else if (entry.once && this.ports?.has(dest.index) !== true) (this.ports ??= new Map()).set(dest.index, entry);
     if (keep) {
       rootLogger().warn(
         { event: 'delivery_refused', sender: String(envelope.sender), dest: String(dest), foreign: envelope.foreign, code: (err as { code?: unknown }).code },
@@ -272,6 +310,16 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     returnUndeliverable(envelope, DeliveryError.mailbox(`${dest}: ${(err as Error).message}`), returnHandle);
   }
 }
+
+/** MB-7: what a closed mailbox keeps of a bound port (a delivery never reaches it: MB-2 comes first). */
+const CLOSED_PORT: PortEntry = Object.freeze({
+  once: false,
+  typeName: 'closed',
+  handle: undefined,
+  deliver: (): void => {
+    throw new MailboxSenderError('closed mailbox', 'owner-terminated', 'mailbox is closed');
+  },
+});
 
 /** Built apart from `postUnchecked`: inlined, TurboFan may convert the index on every post. */
 function portNotBound(index: number, messageType: unknown): DeliveryError {

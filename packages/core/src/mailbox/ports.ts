@@ -18,8 +18,9 @@
  * - PT-2: user port indices are allocated per mailbox from 1024, one per open/contramap.
  * - PT-3: `bind()` is idempotent; binding an actor port index twice throws `already-bound`.
  * - PT-4: a bound handle's sends carry `SEQ_INFO` `session`; an unbound one's carry `direct`.
- * - PT-5: ref sends always serialize, even to the same proc (the receiver never observes later
- *   mutation by the sender).
+ * - PT-5: a ref send never shares the sender's message with its receiver (DESIGN decision 3):
+ *   to another proc it is serialized; to the sender's own proc plain data is copied instead
+ *   (mailbox/local-copy.ts LC-1, EN-2), and anything else serialized.
  * - PT-6: a port opened with a `PayloadGuard` (the system ports, SP-1) checks every delivered
  *   payload after decoding it; one it refuses throws `MailboxSenderError` `invalid` and never
  *   reaches the sink.
@@ -41,6 +42,7 @@ import { decodeLocalPayload, decodePayload } from '../wire/payload.js';
 import { OncePortRef, PortRef, type PostContext } from '../ref.js';
 import type { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, MessageEnvelope, SeqInfo, Undeliverable, type Headers } from './envelope.js';
+import { NOT_PLAIN, copyPlain } from './local-copy.js';
 import { MailboxError, MailboxSenderError } from './errors.js';
 import { encodeMessage, messageArm } from './encode-message.js';
 import type { MailboxSender, ReturnHandle } from './sender.js';
@@ -145,7 +147,7 @@ export class PortHandle<T> implements ReturnHandle {
     }
     const portId = this.portId;
     const rec = (cx as RecordingContext).flightRecorder;
-    if (rec !== undefined) rec.sent(portId ?? this, messageTypeOf(message) ?? this.typeName); // SN-1
+    if (rec !== undefined) rec.sent(portId ?? this, messageArm(message) ?? this.typeName); // SN-1
     let headers: Headers =
       portId === undefined ? DIRECT_HEADERS : { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) };
     if (telemetry.active) headers = observeHandleSend(cx, headers); // TS-3, SN-2
@@ -250,11 +252,8 @@ export class PortHandle<T> implements ReturnHandle {
   }
 }
 
-/** The `type` arm of a message, if it has one. */
-function messageTypeOf(message: unknown): string | undefined {
-  const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-  return typeof arm === 'string' ? arm : undefined;
-}
+/** What a local envelope's `data` is until read (EN-2). */
+const NO_BYTES = new Uint8Array(0);
 
 /** SN-2: a handle send while an SDK is registered: counted, and its headers carry the trace context (TR-1). */
 function observeHandleSend(cx: SendContext, headers: Headers): Headers {
@@ -267,6 +266,7 @@ function observeHandleSend(cx: SendContext, headers: Headers): Headers {
  * or process (EN-1, wire/limits.ts), as is when this thread encoded it.
  */
 function decodeDelivered(envelope: MessageEnvelope): unknown {
+  if (envelope.isLocal) return envelope.localValue; // EN-2
   return envelope.foreign ? decodePayload(envelope.data) : decodeLocalPayload(envelope.data);
 }
 
@@ -275,6 +275,11 @@ function decodeDelivered(envelope: MessageEnvelope): unknown {
  * `SEND_TIMESTAMP` and `SEQ_INFO`, post it through the sender's mailbox (the first hop).
  */
 export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean, once = false): void {
+  const destProc = dest.actor.proc;
+  if (extra === undefined && (destProc === cx.selfId.proc || destProc.key === cx.selfId.proc.key)) {
+    const copy = copyPlain(message); // PT-5: inside one proc, plain data is copied, not encoded
+    if (copy !== NOT_PLAIN) return postSerialized(cx, dest, NO_BYTES, undefined, returnUndeliverable, messageArm(copy), once, copy);
+  }
   const arm = messageArm(message);
   postSerialized(cx, dest, encodeMessage(dest, message, arm), extra, returnUndeliverable, arm, once); // EM-1
 }
@@ -292,6 +297,8 @@ export function postSerialized(
   returnUndeliverable = true,
   messageType?: string,
   once = false,
+  /** @internal EN-2: the copy a local envelope carries instead of `data` (mailbox/local-copy.ts). */
+  local: unknown = NOT_PLAIN,
 ): void {
   let headers: Headers;
   if (extra === undefined) {
@@ -317,7 +324,9 @@ export function postSerialized(
   }
   const rec = (cx as RecordingContext).flightRecorder;
   if (rec !== undefined) rec.sent(dest, headers.message_type); // SN-1
-  const envelope = new MessageEnvelope(cx.selfId, dest, data, headers, cx.messageTtl ?? config().messageTtlDefault, returnUndeliverable);
+  const ttl = cx.messageTtl ?? config().messageTtlDefault;
+  const envelope =
+    local === NOT_PLAIN ? new MessageEnvelope(cx.selfId, dest, data, headers, ttl, returnUndeliverable) : MessageEnvelope.local(cx.selfId, dest, local, encodePayload, headers, ttl, returnUndeliverable);
   // FC-1 (mailbox/flow.ts): a gate on the way (a local work queue, a link's queue) holds the sender
   const flow = flowContext;
   const outer = flow.sender;
