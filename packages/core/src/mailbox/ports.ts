@@ -37,7 +37,7 @@ import type { Clock } from '../clock.js';
 import { config } from '../config.js';
 import { ProcError } from '../errors.js';
 import type { ActorId, PortId } from '../id.js';
-import { decodeLocalPayload, decodePayload, encodePayload } from '../wire/payload.js';
+import { decodeLocalPayload, decodePayload, encodeMessage } from '../wire/payload.js';
 import { OncePortRef, PortRef, type PostContext } from '../ref.js';
 import type { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, MessageEnvelope, SeqInfo, Undeliverable, type Headers } from './envelope.js';
@@ -265,7 +265,7 @@ function decodeDelivered(envelope: MessageEnvelope): unknown {
 export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean, once = false): void {
   let data: Uint8Array;
   try {
-    data = encodePayload(message);
+    data = encodeMessage(message); // large binary values out of band (wire/attachments.ts)
   } catch (err) {
     throw new MailboxSenderError(String(dest), 'serialize', (err as Error).message, { cause: err });
   }

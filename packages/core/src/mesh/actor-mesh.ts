@@ -27,7 +27,7 @@ import type { PortId, ProcId } from '../id.js';
 import { ActorRef, type PortRef, type Sendable } from '../ref.js';
 import type { ActorType } from '../actor/registry.js';
 import type { ActorSupervisionEvent } from '../supervision.js';
-import { encodePayload } from '../wire/payload.js';
+import { encodeMessage } from '../wire/payload.js';
 import { Point, type Extent } from './point.js';
 import { spawnSpecs, type SpawnContext, type SpawnOptions } from './spawn.js';
 
@@ -74,7 +74,7 @@ export class ActorMesh<M> {
 
   /** AM-1: send `message` to every member; `Point.unbound` fields are bound by each (PTB-1). */
   cast(cx: CastContext, message: M & Sendable<M>): void {
-    const data = encodePayload(message);
+    const data = encodeMessage(message);
     const type = (message as { type?: unknown }).type;
     for (const [rank, ref] of this.refs.entries()) {
       const headers: Headers = { [CAST_RANK_HEADER]: rank };

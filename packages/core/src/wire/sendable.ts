@@ -28,6 +28,7 @@
 import { ActorId, PortId, ProcId } from '../id.js';
 import { Undeliverable } from '../mailbox/envelope.js';
 import { ActorRef, OncePortRef, PortRef } from '../ref.js';
+import { outOfBand } from './attachments.js';
 import { CodecError } from './errors.js';
 
 /** A `Map` on its way through msgpackr (an extension: it decodes as a `Map` again). */
@@ -73,8 +74,9 @@ function walk(value: unknown, path: string, ancestors: Set<object>): unknown {
   if (proto === Object.prototype || proto === null) return walkObject(object as Record<string, unknown>, path, ancestors);
   if (object instanceof Map) return walkMap(object, path, ancestors);
   if (object instanceof Set) return walkSet(object, path, ancestors);
-  if (object instanceof Date || object instanceof RegExp || object instanceof ArrayBuffer || object instanceof Error) return value;
-  if (ArrayBuffer.isView(object) && !(object instanceof DataView)) return value;
+  if (object instanceof Date || object instanceof RegExp || object instanceof Error) return value;
+  // large or moved binary values travel out of band (attachments.ts)
+  if (object instanceof ArrayBuffer || (ArrayBuffer.isView(object) && !(object instanceof DataView))) return outOfBand(object as ArrayBuffer | ArrayBufferView);
   const ctor = (object as { constructor?: unknown }).constructor;
   if (typeof ctor === 'function' && CODEC_CLASSES.has(ctor as Class)) return value;
   const name = typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'an anonymous class';

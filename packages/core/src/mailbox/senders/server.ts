@@ -16,7 +16,7 @@
  *   the envelope abandoned), so no input from a peer ends the receive loop or the process.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
-import { encodePayload } from '../../wire/payload.js';
+import { encodeMessage } from '../../wire/payload.js';
 import type { Rx } from '../../channel/types.js';
 import { ChannelError } from '../../channel/types.js';
 import { ACTOR_PORT, ActorId } from '../../id.js';
@@ -122,7 +122,7 @@ export class MailboxServer {
     const back = new MessageEnvelope(
       this.serverId,
       dest,
-      encodePayload(new Undeliverable(envelope)),
+      encodeMessage(new Undeliverable(envelope)),
       headers,
       config().messageTtlDefault,
     );
