@@ -163,7 +163,15 @@ registerExtension(
 registerExtension(
   EXT.MAP,
   SendableMap,
-  (m: SendableMap) => m.entries.flat(),
+  (m: SendableMap) => {
+    const flat = new Array<unknown>(m.map.size * 2);
+    let i = 0;
+    for (const [key, value] of m.map) {
+      flat[i++] = key;
+      flat[i++] = value;
+    }
+    return flat;
+  },
   (d) => {
     if (!Array.isArray(d) || d.length % 2 !== 0) throw new CodecError('deserialize', 'malformed Map');
     const map = new Map<unknown, unknown>();

@@ -12,7 +12,7 @@ import { checkMsgpack } from './limits.js';
 import { createPackr, packr } from './msgpack.js';
 import { packPlain } from './plain-pack.js';
 import { GIVE_UP, unpackPlain } from './plain-unpack.js';
-import { prepareSendable } from './sendable.js';
+import { prepareSendable, wideObjects } from './sendable.js';
 
 /**
  * Serialize a value into self-contained bytes (binary values inline: the bytes may go anywhere,
@@ -33,6 +33,9 @@ export function encodeMessage(value: unknown, transfer?: readonly ArrayBuffer[])
   return encode(value, true, transfer);
 }
 
+/** Objects with more keys than map16 holds (msgpackr's fast path writes map16 for every object). */
+const widePackr = createPackr({ variableMapSize: true });
+
 function encode(value: unknown, outOfBand: boolean, transfer: readonly ArrayBuffer[] | undefined): Uint8Array {
   if (transfer === undefined && (!outOfBand || !transferPending())) {
     const plain = packPlain(value); // gives up on binary values and on large values
@@ -49,7 +52,7 @@ function encode(value: unknown, outOfBand: boolean, transfer: readonly ArrayBuff
   }
   let bytes: Uint8Array;
   try {
-    bytes = packr.pack(prepared);
+    bytes = (wideObjects ? widePackr : packr).pack(prepared); // map32 for objects of over 65,535 keys
   } catch (err) {
     abortEncode();
     throw new CodecError('serialize', `serialization error: ${(err as Error).message}`, { cause: err });
