@@ -129,7 +129,6 @@ async function runOnce(o: ChaosOptions, mode: ChaosRun['mode'], expected: { coun
     window: 4,
     fault: undefined,
     stallMs: 60_000,
-    transport: 'ring',
     // every proc dies many times: the intensity allows it for the whole chaos window
     restart: { maxRestarts: 1_000_000, withinMs: o.forMs + 1 },
     heapMb: 256,

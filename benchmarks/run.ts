@@ -11,7 +11,7 @@
  * | core | `local.handle-send`, `local.ref-send`, `component.*` | `core.bench.ts` |
  * | ring | `channel.ring.one-way.small`, `channel.ring.ping-pong.small` (postMessage, raw ring) | `ring.bench.ts` |
  * | actors | `actors.*` over the worker host (raw postMessage, comlink) | `actors.bench.ts` |
- * | large | `large.{64KiB,1MiB}.{ring,port}` (postMessage with transfer, and copied) | `lib/large.ts` |
+ * | large | `large.{64KiB,1MiB}.{ring,ring-moved}` (postMessage with transfer, and copied) | `lib/large.ts` |
  * | comlink | comlink calls, 256 in flight and one at a time (unless `actors` measured comlink) | `lib/peers/comlink.ts` |
  * | piscina | piscina tasks, 256 in flight (1, 2 threads, `concurrentTasksPerWorker`), one at a time | `lib/peers/piscina.ts` |
  * | net | `net.{tcp,unix}.{ping-pong,actors-ping-pong,one-way}.*` (raw net + msgpackr, raw net) | `net.bench.ts` |
@@ -32,6 +32,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LargeResult } from './lib/large.js';
+import type { StructuredResult } from './lib/structured.js';
 import { actorScenarios, coreScenarios, natsScenarios, netScenarios, ringScenarios } from './lib/modules.js';
 import { PARTS, runPartInChild, type PartName, type PartResult } from './lib/parts.js';
 import type { ComlinkPeerReport } from './lib/peers/comlink.js';
@@ -129,13 +130,15 @@ function largeScenarios(results: readonly LargeResult[] | undefined, note: strin
   const out: ScenarioResult[] = [];
   for (const [bytes, label] of sizes) {
     const figures = results?.find((r) => r.bytes === bytes)?.figures ?? [];
-    for (const transport of ['ring', 'port'] as const) {
+    for (const transport of ['ring', 'ring-moved'] as const) {
+      const impl = transport === 'ring-moved' ? 'procmesh ring, moved' : 'procmesh ring';
+      const links = transport === 'ring' ? 'ring links' : 'ring links, the sender moves each buffer (transfer)';
       out.push({
         id: `large.${label}.${transport}`,
-        title: `actors one-way, ${label.replace('KiB', ' KiB').replace('MiB', ' MiB')} messages, 2 procs, ${transport === 'ring' ? 'ring' : 'MessagePort'} links`,
+        title: `actors one-way, ${label.replace('KiB', ' KiB').replace('MiB', ' MiB')} messages, 2 procs, ${links}`,
         unit: 'MB/s',
         better: 'higher',
-        procmesh: figures.find((f) => f.impl === `procmesh ${transport}`),
+        procmesh: figures.find((f) => f.impl === impl),
         peers: figures.filter((f) => !f.impl.startsWith('procmesh')),
         limit: undefined,
         source: 'lib/large',
@@ -144,6 +147,25 @@ function largeScenarios(results: readonly LargeResult[] | undefined, note: strin
     }
   }
   return out;
+}
+
+function structuredScenarios(result: StructuredResult | undefined, note: string | undefined): ScenarioResult[] {
+  const rows: readonly [string, string, readonly Figure[] | undefined][] = [
+    ['structured.wordcounts.object.codec', `encode + decode, ${result?.entries ?? 600_000} word counts as a plain object (~10 MB)`, result?.objectCodec],
+    ['structured.wordcounts.map.codec', `encode + decode, ${result?.entries ?? 600_000} word counts as a Map (~10 MB)`, result?.mapCodec],
+    ['structured.wordcount.pipeline.2procs', `word-count pipeline, ${result?.words ?? 3_000_000} words, 2 workers, Map replies merged on the main thread`, result?.pipeline],
+  ];
+  return rows.map(([id, title, figures]) => ({
+    id,
+    title,
+    unit: 'ms' as const,
+    better: 'lower' as const,
+    procmesh: figures?.[0],
+    peers: figures?.slice(1) ?? [],
+    limit: undefined,
+    source: 'lib/structured',
+    ...(note !== undefined ? { note } : {}),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -162,6 +184,7 @@ async function main(): Promise<void> {
   const ring = await part('ring', args, statuses);
   const actors = await part('actors', args, statuses);
   const large = await part('large', args, statuses);
+  const structured = await part('structured', args, statuses);
   let comlink: ComlinkPeerReport | undefined;
   if (actors?.rows.some((r) => /comlink/i.test(r.impl ?? '')) === true) {
     statuses.push({ module: 'comlink', status: 'skipped', seconds: 0, error: 'actors.bench measures comlink' });
@@ -177,6 +200,7 @@ async function main(): Promise<void> {
     ...ringResults,
     ...actorScenarios(actors, noteFor(statuses, 'actors')).map((s) => withActorPeers(s, ringResults, comlink, piscina)),
     ...largeScenarios(large, noteFor(statuses, 'large')),
+    ...structuredScenarios(structured, noteFor(statuses, 'structured')),
     ...netScenarios(net, noteFor(statuses, 'net')),
     ...natsScenarios(nats, noteFor(statuses, 'nats')),
   ];

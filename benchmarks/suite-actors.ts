@@ -4,16 +4,20 @@
  *
  * - `BenchSource`: on `blast`, tells `started` the time (ms on the shared `timeOrigin` epoch),
  *   then sends `count` numbered `data` messages to `target` in one handler run, each carrying a
- *   new `Uint8Array` of `bytes` bytes.
+ *   new `Uint8Array` of `bytes` bytes (moved, `transfer`, with `move`; copied otherwise).
  * - `BenchSink`: counts `data` messages, checking their order and size; `expect` raises the count it
  *   waits for (answering `ready`), and when it is reached the sink tells `done` when the last
  *   message arrived (and the first order violation, if any).
+ *
+ * - `WordCounter`: on `count`, replies with the word counts of `text` (a `Map`): the
+ *   `structured` part's pipeline (lib/structured.ts).
  *
  * Sequence numbers run on across rounds on both sides, so a message lost or reordered in any
  * round is reported.
  */
 import type { Actor, ActorRef, Context, OncePortRef } from '@procmesh/core';
 import { registerActor } from '@procmesh/worker-host';
+import { countWords } from './lib/words.js';
 
 /** Wall-clock ms comparable across threads. */
 const now = (): number => performance.timeOrigin + performance.now();
@@ -32,6 +36,8 @@ export type SourceMsg = {
   readonly target: ActorRef<SinkMsg>;
   readonly count: number;
   readonly bytes: number;
+  /** Move each body (`send(cx, msg, { transfer: [body.buffer] })`) instead of copying it. */
+  readonly move?: boolean;
   readonly started: OncePortRef<number>;
 };
 
@@ -40,6 +46,13 @@ class BenchSource implements Actor<SourceMsg> {
 
   handle(cx: Context<SourceMsg>, msg: SourceMsg): void {
     msg.started.send(cx, now());
+    if (msg.move === true) {
+      for (let i = 0; i < msg.count; i++) {
+        const body = new Uint8Array(msg.bytes);
+        msg.target.send(cx, { type: 'data', seq: this.seq++, body }, { transfer: [body.buffer] });
+      }
+      return;
+    }
     for (let i = 0; i < msg.count; i++) msg.target.send(cx, { type: 'data', seq: this.seq++, body: new Uint8Array(msg.bytes) });
   }
 }
@@ -74,3 +87,13 @@ class BenchSink implements Actor<SinkMsg> {
 
 registerActor('BenchSource', () => new BenchSource());
 registerActor('BenchSink', () => new BenchSink());
+
+export type WordCountMsg = { readonly type: 'count'; readonly text: string; readonly reply: OncePortRef<Map<string, number>> };
+
+class WordCounter implements Actor<WordCountMsg> {
+  handle(cx: Context<WordCountMsg>, msg: WordCountMsg): void {
+    msg.reply.send(cx, countWords(msg.text));
+  }
+}
+
+registerActor('WordCounter', () => new WordCounter());

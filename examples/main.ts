@@ -30,7 +30,6 @@ const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js 
   --size N        count the primes below N (default 30000000)
   --chunks N      number of chunks (default 1000)
   --window N      chunks outstanding per mapper (default 4)
-  --transport T   links between procs: ring (SharedArrayBuffer rings, default) or port (MessagePorts)
   --failure KIND  the injected fault (default throw):
                     throw  the mapper that gets chunk 0.3 × chunks throws (once)
                     oom    that mapper allocates until its worker runs out of memory (--heap-mb)
@@ -49,7 +48,6 @@ interface Options {
   readonly size: number;
   readonly chunks: number;
   readonly window: number;
-  readonly transport: 'ring' | 'port';
   readonly failure: FailureKind;
   readonly heapMb: number;
   readonly baseline: boolean;
@@ -65,7 +63,6 @@ function parseOptions(argv: string[]): Options {
       size: { type: 'string' },
       chunks: { type: 'string' },
       window: { type: 'string' },
-      transport: { type: 'string', default: 'ring' },
       failure: { type: 'string', default: 'throw' },
       'no-failure': { type: 'boolean', default: false },
       'heap-mb': { type: 'string' },
@@ -92,12 +89,9 @@ function parseOptions(argv: string[]): Options {
   };
   const size = int('size', values.size, 30_000_000, 10, 2 ** 26);
   const chunks = int('chunks', values.chunks, Math.min(1000, size), 1, Math.min(size, 1_000_000));
-  const transport = values.transport;
-  if (transport !== 'ring' && transport !== 'port') throw new UsageError(`--transport must be ring or port, got '${transport}'`);
   const failure = values['no-failure'] ? 'none' : values.failure;
   if (!(FAILURES as readonly string[]).includes(failure)) throw new UsageError(`--failure must be one of ${FAILURES.join(', ')}, got '${failure}'`);
   return {
-    transport,
     procs: int('procs', values.procs, values.nats || values['nats-url'] !== undefined ? 2 : availableParallelism(), 1, 64),
     size,
     chunks,
@@ -164,7 +158,6 @@ async function main(): Promise<number> {
     window: opts.window,
     fault: injected?.fault,
     stallMs: 30_000,
-    transport: opts.transport,
     restart: { maxRestarts: 3, withinMs: 10_000 },
     heapMb: opts.heapMb,
   };

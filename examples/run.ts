@@ -45,7 +45,6 @@ export interface JobSpec {
   readonly fault: Fault | undefined;
   /** Give up when no result arrives for this long. */
   readonly stallMs: number;
-  readonly transport: 'ring' | 'port';
   /** The host's restart policy (HO-3). */
   readonly restart: Required<RestartIntensityOptions>;
   /** Each worker's V8 heap bound (`resourceLimits.maxOldGenerationSizeMb`). */
@@ -413,7 +412,6 @@ export async function runJob(spec: JobSpec, procs: number, display: Display, lab
   const options: ProcHostOptions = {
     procs,
     modules: [ACTORS],
-    transport: spec.transport,
     teardownTimeoutMs: 1000,
     restart: spec.restart,
     resourceLimits: { maxOldGenerationSizeMb: spec.heapMb },

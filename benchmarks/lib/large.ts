@@ -4,12 +4,15 @@
  *
  * Implementations, set up once and measured interleaved (run 1 of each, then run 2 of each...):
  *
- * - `procmesh ring`: a `ProcHost` with two worker procs linked by SharedArrayBuffer rings (the
- *   default transport; records larger than the ring's free space are fragmented). A
+ * - `procmesh ring`: a `ProcHost` with two worker procs linked by SharedArrayBuffer rings (bodies
+ *   of 16 KiB or more travel out of band: copied once into shared memory at the send, handed
+ *   over on the link's side port; core wire/attachments.ts). A
  *   `BenchSource` actor on proc 1 sends `count` messages `{type, seq, body: Uint8Array}` by
  *   `ActorRef` to a `BenchSink` on proc 2 (`suite-actors.ts`): encode, route, ring, decode,
  *   handle.
- * - `procmesh port`: the same over MessagePort links (`transport: 'port'`).
+ * - `procmesh ring, moved`: the same, the source moving each body (`send(cx, msg, { transfer:
+ *   [body.buffer] })`): compared with `postMessage transfer`.
+ * (`procmesh port`, the same over MessagePort links, went with `transport: 'port'` in issue 16.)
  * - `postMessage transfer`: two workers on a `MessageChannel`, each message `{seq, body}` with
  *   a new `ArrayBuffer` of the size moved by the transfer list (no copy): the peer.
  * - `postMessage copy`: the same, structured-cloned (copied).
@@ -27,11 +30,11 @@ import type { Figure } from './scenario.js';
 
 export const LARGE_SIZES = [64 * 1024, 1024 * 1024] as const;
 
-export type LargeImpl = 'procmesh ring' | 'procmesh port' | 'postMessage transfer' | 'postMessage copy';
+export type LargeImpl = 'procmesh ring' | 'procmesh ring, moved' | 'postMessage transfer' | 'postMessage copy';
 
 export interface LargeResult {
   readonly bytes: number;
-  /** MB/s figures; `procmesh ring` and `procmesh port` first. */
+  /** MB/s figures; `procmesh ring` and `procmesh ring, moved` first. */
   readonly figures: readonly Figure[];
 }
 
@@ -104,9 +107,9 @@ function rate(count: number, t0: number, t1: number, error: string | undefined, 
   return count / ((t1 - t0) / 1000);
 }
 
-async function procmeshContestant(transport: 'ring' | 'port'): Promise<Contestant> {
-  const host = await ProcHost.start({ procs: 2, transport, modules: [new URL('../suite-actors.js', import.meta.url)] });
-  const impl: LargeImpl = transport === 'ring' ? 'procmesh ring' : 'procmesh port';
+async function procmeshContestant(move: boolean): Promise<Contestant> {
+  const host = await ProcHost.start({ procs: 2, modules: [new URL('../suite-actors.js', import.meta.url)] });
+  const impl: LargeImpl = move ? 'procmesh ring, moved' : 'procmesh ring';
   try {
     const source: ActorRef<SourceMsg> = await host.spawn<SourceMsg>(1, 'BenchSource', 'source');
     const sink: ActorRef<SinkMsg> = await host.spawn<SinkMsg>(2, 'BenchSink', 'sink');
@@ -118,7 +121,7 @@ async function procmeshContestant(transport: 'ring' | 'port'): Promise<Contestan
         sink.send(host.client, { type: 'expect', count, bytes, ready: ready.bind(), done: done.bind() });
         await readyRx.recv();
         const [started, startedRx] = host.client.openOncePort<number>();
-        source.send(host.client, { type: 'blast', target: sink, count, bytes, started: started.bind() });
+        source.send(host.client, { type: 'blast', target: sink, count, bytes, move, started: started.bind() });
         const t0 = await startedRx.recv();
         const { lastAt, error } = await doneRx.recv();
         return rate(count, t0, lastAt, error, impl);
@@ -190,7 +193,7 @@ function countFor(bytes: number, quick: boolean): number {
 export async function runLargeBench(options: LargeBenchOptions): Promise<LargeResult[]> {
   const contestants: Contestant[] = [];
   try {
-    contestants.push(await procmeshContestant('ring'), await procmeshContestant('port'), postMessageContestant(true), postMessageContestant(false));
+    contestants.push(await procmeshContestant(false), await procmeshContestant(true), postMessageContestant(true), postMessageContestant(false));
     const rates = new Map<string, number[]>();
     for (let run = -1; run < options.runs; run++) {
       for (const bytes of LARGE_SIZES) {

@@ -7,17 +7,19 @@
  * |---|---|---|
  * | core, ring, actors, net, nats | the benchmark modules' reports | `../{part}.bench.js` (`modules.ts`) |
  * | large | large messages over the worker host vs postMessage | `large.ts` |
+ * | structured | ~10 MB structured values vs structuredClone; a word-count pipeline vs piscina | `structured.ts` |
  * | comlink, piscina | the peers no module measures | `peers/` |
  * | savina | Savina's micro benchmarks beside Erlang/OTP | `../savina/run.ts` |
  */
 import { fork } from 'node:child_process';
 import { runLargeBench, type LargeResult } from './large.js';
+import { runStructuredBench, type StructuredResult } from './structured.js';
 import { asReport, loadModule, type ModuleReport, type SuiteOptions } from './modules.js';
 import { runComlinkPeer, type ComlinkPeerReport } from './peers/comlink.js';
 import { runPiscinaPeer, type PiscinaPeerReport } from './peers/piscina.js';
 import { runSavinaBench, type SavinaReport } from '../savina/run.js';
 
-export const PARTS = ['core', 'ring', 'actors', 'large', 'comlink', 'piscina', 'net', 'nats', 'savina'] as const;
+export const PARTS = ['core', 'ring', 'actors', 'large', 'structured', 'comlink', 'piscina', 'net', 'nats', 'savina'] as const;
 export type PartName = (typeof PARTS)[number];
 
 export interface PartResult {
@@ -25,6 +27,7 @@ export interface PartResult {
   readonly ring: ModuleReport;
   readonly actors: ModuleReport;
   readonly large: readonly LargeResult[];
+  readonly structured: StructuredResult;
   readonly comlink: ComlinkPeerReport;
   readonly piscina: PiscinaPeerReport;
   readonly net: ModuleReport;
@@ -44,6 +47,8 @@ export async function runPart(name: PartName, options: SuiteOptions): Promise<Pa
   switch (name) {
     case 'large':
       return runLargeBench(options);
+    case 'structured':
+      return runStructuredBench(options);
     case 'comlink':
       return runComlinkPeer(options);
     case 'piscina':

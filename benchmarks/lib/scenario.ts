@@ -4,7 +4,7 @@
  * figure, the peers measured in the same run, and the limit (the raw transport).
  */
 
-export type Unit = 'msgs/s' | 'MB/s' | 'calls/s' | 'tasks/s' | 'ops/s' | 'µs';
+export type Unit = 'msgs/s' | 'MB/s' | 'calls/s' | 'tasks/s' | 'ops/s' | 'µs' | 'ms';
 
 /** One implementation's figure in a scenario. */
 export interface Figure {

@@ -83,6 +83,7 @@ export const PROCMESH_ERROR_CODES = [
   'deserialize',
   'unsendable',
   'invalid-codec',
+  'invalid-transfer',
   'limit-exceeded',
   // MailboxError, MailboxSenderError
   'owner-terminated',

@@ -47,7 +47,7 @@ export { Signal } from './actor/signal.js';
 export { ActorStatus, StatusTransitionError, displayStatus, type StatusWatch, type StatusCell, type StatusListener, type HandlerInfo } from './status.js';
 
 // References and ports.
-export { ActorRef, PortRef, OncePortRef, type Sendable, type SendableLeaf, type SendableRef, type PostContext, type AskContext, type AskOptions, type AskRequest, type AskReply, type SendHeaders, type LocalActorHandle, type ActorRefResolver } from './ref.js';
+export { ActorRef, PortRef, OncePortRef, type Sendable, type SendableLeaf, type SendableRef, type PostContext, type AskContext, type AskOptions, type SendOptions, type AskRequest, type AskReply, type SendHeaders, type LocalActorHandle, type ActorRefResolver } from './ref.js';
 // Request/reply with a timeout and a typed reply (ref.ask).
 export { AskError, AskTable, ASK_HEADER, DEFAULT_ASK_TIMEOUT_MS, type AskErrorCode } from './actor/ask.js';
 export {

@@ -27,6 +27,7 @@
  */
 import { ACTOR_PORT, type ActorId, type PortId, type ProcId } from './id.js';
 import type { ActorStatus } from './status.js';
+import { sendMoving } from './wire/attachments.js';
 
 /**
  * Headers a caller may add to a ref send (mailbox/envelope.ts `Headers` is one): a string-keyed
@@ -94,6 +95,17 @@ export interface PostContext {
   postMessage(dest: PortId, message: unknown, extra: SendHeaders | undefined, returnUndeliverable: boolean, once?: boolean): void;
 }
 
+/** Options of a ref send. */
+export interface SendOptions {
+  /**
+   * Buffers to move to the receiver instead of copying them, with postMessage's semantics: each
+   * is detached once the send returns (also one the message does not refer to); binary values
+   * of the message over them arrive over the same memory (wire/attachments.ts OOB-2). Not
+   * `ArrayBuffer`s, listed twice, or detached: `CodecError('invalid-transfer')`, nothing moved.
+   */
+  readonly transfer?: readonly ArrayBuffer[];
+}
+
 /** Options of an ask (actor/ask.ts). */
 export interface AskOptions {
   /** How long to wait for the reply (default 30,000 ms, on the asker's proc clock). */
@@ -146,9 +158,12 @@ export class ActorRef<M> implements SendableRef {
     return this.handlerRef;
   }
 
-  /** A ref send (RF-2); `Sendable<M>` rejects functions and symbols in the message at compile time. */
-  send(cx: PostContext, message: M & Sendable<M>): void {
-    this.port().send(cx, message);
+  /**
+   * A ref send (RF-2); `Sendable<M>` rejects functions and symbols in the message at compile time.
+   * `options.transfer` moves buffers instead of copying them (`SendOptions`).
+   */
+  send(cx: PostContext, message: M & Sendable<M>, options?: SendOptions): void {
+    this.port().send(cx, message, options);
   }
 
   sendWithHeaders(cx: PostContext, headers: SendHeaders, message: M & Sendable<M>): void {
@@ -196,9 +211,11 @@ export class PortRef<T> implements SendableRef {
     return new PortRef<T>(portId);
   }
 
-  /** PT-5: serialize, wrap in an envelope, route from the sender's mailbox. */
-  send(cx: PostContext, message: T & Sendable<T>): void {
-    cx.postMessage(this.portId, message, undefined, this.returnUndeliverable);
+  /** PT-5: serialize, wrap in an envelope, route from the sender's mailbox (`SendOptions`: transfer). */
+  send(cx: PostContext, message: T & Sendable<T>, options?: SendOptions): void {
+    const transfer = options?.transfer;
+    if (transfer === undefined) cx.postMessage(this.portId, message, undefined, this.returnUndeliverable);
+    else sendMoving(transfer, () => cx.postMessage(this.portId, message, undefined, this.returnUndeliverable));
   }
 
   sendWithHeaders(cx: PostContext, headers: SendHeaders, message: T & Sendable<T>): void {
@@ -231,8 +248,10 @@ export class OncePortRef<T> implements SendableRef {
     return new OncePortRef<T>(portId);
   }
 
-  send(cx: PostContext, message: T & Sendable<T>): void {
-    cx.postMessage(this.portId, message, undefined, this.returnUndeliverable, true); // RF-4
+  send(cx: PostContext, message: T & Sendable<T>, options?: SendOptions): void {
+    const transfer = options?.transfer;
+    if (transfer === undefined) cx.postMessage(this.portId, message, undefined, this.returnUndeliverable, true); // RF-4
+    else sendMoving(transfer, () => cx.postMessage(this.portId, message, undefined, this.returnUndeliverable, true));
   }
 
   toString(): string {

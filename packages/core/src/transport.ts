@@ -28,7 +28,6 @@ export { ChannelAddr, type ChannelTransport } from './addr.js';
 export { serveLocal, dialLocal } from './channel/local.js';
 export { serve, dial } from './channel/serve.js';
 export { LazyTx } from './channel/lazy.js';
-export { PortTx, PortRx, type MessagePortLike } from './channel/port.js';
 
 // The ring channel (channel/ring/index.ts documents it).
 export {
@@ -116,6 +115,8 @@ export { PanickingMailboxSender, UndeliverableMailboxSender, UnroutableMailboxSe
 export { MailboxClient } from './mailbox/senders/client.js';
 export { MailboxServer } from './mailbox/senders/server.js';
 export { dialMailbox, MailboxDialer, type MailboxDialOptions } from './mailbox/senders/dial.js';
+export { SideChannel, type SideChannelReader } from './wire/side-channel.js';
+export { Attachment, LARGE_BINARY_BYTES } from './wire/attachments.js';
 export { LocalLinkDialer, type LinkEnd, type LocalLinkDialerOptions } from './mailbox/senders/local-dial.js';
 export type { FlowLimits } from './mailbox/flow.js';
 export { LocalProc, type LocalProcOptions } from './local-proc.js';

@@ -88,8 +88,6 @@ export interface ProcHostOptions {
   /** Proc name prefix (default `proc`). */
   readonly name?: string;
   readonly resourceLimits?: ResourceLimits;
-  /** `ring` (default): SharedArrayBuffer rings between procs; `port`: MessagePorts. */
-  readonly transport?: 'ring' | 'port';
   readonly config?: Partial<Config>;
   /** pino level in workers (default `PROCMESH_LOG` or `warn`). */
   readonly logLevel?: string;
@@ -408,22 +406,16 @@ export class ProcHost {
         else await source.control.peerGone(to, reason);
         return;
       }
-      // One ring per direction (or a MessageChannel with `transport: 'port'`).
-      let out: LinkEnd;
-      let into: LinkEnd;
-      if (this.options.transport === 'port') {
-        const { port1, port2 } = new MessageChannel();
-        out = { port: port1 };
-        into = { port: port2 };
-      } else {
-        const ring = RingBuffer.create({ capacity: this.options.ringCapacity ?? 1 << 20 });
-        this.rings.set(key, { from, to, ring });
-        out = into = { ring: ring.buffer };
-      }
+      // One ring per direction, and its side port for large binary values (core wire/side-channel.ts).
+      const ring = RingBuffer.create({ capacity: this.options.ringCapacity ?? 1 << 20 });
+      this.rings.set(key, { from, to, ring });
+      const side = new MessageChannel();
+      const out: LinkEnd = { ring: ring.buffer, side: side.port1 };
+      const into: LinkEnd = { ring: ring.buffer, side: side.port2 };
       if (target === 'main') this.main.links.attachIn(into);
-      else await target.control.connectIn(from, 'port' in into ? Comlink.transfer(into, [into.port as MessagePort]) : into);
+      else await target.control.connectIn(from, Comlink.transfer(into, [side.port2]));
       if (source === 'main') this.main.links.attachOut(to, out);
-      else await source.control.connectOut(to, 'port' in out ? Comlink.transfer(out, [out.port as MessagePort]) : out);
+      else await source.control.connectOut(to, Comlink.transfer(out, [side.port1]));
       this.linked.add(key);
     } finally {
       if (this.linking.get(key) === attempt) this.linking.delete(key);

@@ -29,7 +29,7 @@ import { DeliveryError } from '../mailbox/errors.js';
 import { postSerialized, type SendContext } from '../mailbox/ports.js';
 import { abandon, RETURN_MARK } from '../mailbox/sender.js';
 import type { ActorStatus } from '../status.js';
-import { encodePayload } from '../wire/payload.js';
+import { encodeEnvelopePayload } from '../wire/payload.js';
 import { ASK_HEADER } from './ask.js';
 import { MESSAGE_TAG, type WorkQueue } from './work-queue.js';
 
@@ -89,7 +89,7 @@ export function returnFailedAsk(cx: SendContext, message: unknown, headers: Head
 function returnToSender(cx: SendContext, message: unknown, headers: Headers, sender: ActorId | undefined, error: DeliveryError, from: ActorId = cx.selfId): void {
   let data: Uint8Array | undefined;
   try {
-    data = encodePayload(message);
+    data = encodeEnvelopePayload(message);
   } catch {
     data = undefined;
   }
@@ -100,7 +100,7 @@ function returnToSender(cx: SendContext, message: unknown, headers: Headers, sen
     return;
   }
   try {
-    postSerialized(cx, sender.portId(ACTOR_PORT.UNDELIVERABLE), encodePayload(new Undeliverable(envelope)), { [RETURN_MARK]: true });
+    postSerialized(cx, sender.portId(ACTOR_PORT.UNDELIVERABLE), encodeEnvelopePayload(new Undeliverable(envelope)), { [RETURN_MARK]: true });
   } catch {
     abandon(envelope);
   }

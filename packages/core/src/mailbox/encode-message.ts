@@ -10,7 +10,7 @@
  *   codec's path, sendable.ts SC-2): `{dest}: message of type 'put': cannot send msg.until: ...`.
  *   Nothing is sent.
  */
-import { encodePayload } from '../wire/payload.js';
+import { encodeEnvelopePayload } from '../wire/payload.js';
 import { MailboxSenderError } from './errors.js';
 
 /** A message's `type` arm (upstream `RUST_MESSAGE_TYPE`), or undefined when it has none. */
@@ -25,7 +25,7 @@ export function messageArm(message: unknown): string | undefined {
  */
 export function encodeMessage(location: { toString(): string }, message: unknown, arm: string | undefined): Uint8Array {
   try {
-    return encodePayload(message);
+    return encodeEnvelopePayload(message); // large binary values out of band (wire/attachments.ts)
   } catch (err) {
     const detail = (err as Error).message;
     throw new MailboxSenderError(String(location), 'serialize', arm === undefined ? detail : `message of type '${arm}': ${detail}`, { cause: err });

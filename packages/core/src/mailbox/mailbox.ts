@@ -124,12 +124,12 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
 
   /** @internal The receivers still open (PT-7; the soak, benchmarks/soak.ts, checks this stays bounded). */
   get openReceiverCount(): number {
-    return this.receivers.size;
+    return this.receivers?.size ?? 0;
   }
 
   /** @internal The ports bound in this mailbox (a bound once port leaves after its delivery). */
   get boundPortCount(): number {
-    return this.ports.size;
+    return this.ports?.size ?? 0;
   }
 
   /** PT-7 (ports.ts): a receiver that settled or closed leaves the set closed with the mailbox. */

@@ -38,7 +38,8 @@ import type { Clock } from '../clock.js';
 import { config } from '../config.js';
 import { ProcError } from '../errors.js';
 import type { ActorId, PortId } from '../id.js';
-import { decodeLocalPayload, decodePayload } from '../wire/payload.js';
+import { decodeLocalPayload, decodePayload, encodePayload } from '../wire/payload.js';
+import { transferPending } from '../wire/attachments.js';
 import { OncePortRef, PortRef, type PostContext } from '../ref.js';
 import type { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, MessageEnvelope, SeqInfo, Undeliverable, type Headers } from './envelope.js';
@@ -276,7 +277,7 @@ function decodeDelivered(envelope: MessageEnvelope): unknown {
  */
 export function postMessage(cx: SendContext, dest: PortId, message: unknown, extra: Headers | undefined, returnUndeliverable: boolean, once = false): void {
   const destProc = dest.actor.proc;
-  if (extra === undefined && (destProc === cx.selfId.proc || destProc.key === cx.selfId.proc.key)) {
+  if (extra === undefined && (destProc === cx.selfId.proc || destProc.key === cx.selfId.proc.key) && !transferPending()) {
     const copy = copyPlain(message); // PT-5: inside one proc, plain data is copied, not encoded
     if (copy !== NOT_PLAIN) return postSerialized(cx, dest, NO_BYTES, undefined, returnUndeliverable, messageArm(copy), once, copy);
   }

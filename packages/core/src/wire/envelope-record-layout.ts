@@ -29,6 +29,7 @@
  * - Extra headers: every header other than the three well-known ones (or one of them with a
  *   value of another type), as msgpackr bytes of an object (`encodePayload`: ids and refs in
  *   them survive).
+ * - Attachments (with `F_ATTACHED` or `F_ATTACHED_INLINE`), after the extra headers: side-channel.ts.
  * - Errors (with `F_ERRORS`): u32 count, then per error its kind and detail as u32 length +
  *   UTF-8.
  *
@@ -38,6 +39,7 @@ import type { ActorId, ProcId } from '../id.js';
 import type { DeliveryError } from '../mailbox/errors.js';
 import { CodecError } from './errors.js';
 import { encodePayload } from './payload.js';
+import type { SideChannel } from './side-channel.js';
 
 export const RECORD_MAGIC = 0x4550;
 
@@ -63,6 +65,10 @@ export const F_MESSAGE_TYPE = 1 << 2;
 export const F_SEQ_SESSION = 1 << 3;
 export const F_SEQ_DIRECT = 1 << 4;
 export const F_ERRORS = 1 << 5;
+/** The payload has attachments (side-channel.ts): their count here, the memory on the side port. */
+export const F_ATTACHED = 1 << 6;
+/** The payload has attachments, inlined in the record (a ring without a side port). */
+export const F_ATTACHED_INLINE = 1 << 7;
 
 export const DEF_HEADER_BYTES = 8;
 export const DEF_STRING = 1;
@@ -98,6 +104,8 @@ export interface EnvelopeRecordCodecOptions {
    * the mailboxes' routing checks succeed by identity.
    */
   readonly localProc?: ProcId;
+  /** How attachments travel (side-channel.ts); default: inlined in the record. */
+  readonly side?: SideChannel;
 }
 
 /** Reassigned slots kept for `takeoverDecoder` (EC-4); older entries are dropped. */

@@ -41,13 +41,15 @@ import { ChannelAddr } from '../addr.js';
 import { DeliveryError, type DeliveryErrorKind } from '../mailbox/errors.js';
 import { MessageEnvelope, SeqInfo, type Headers } from '../mailbox/envelope.js';
 import { CodecError } from './errors.js';
+import { attach, attachmentsOf } from './attachments.js';
 import { decodePayload } from './payload.js';
+import { SideChannel, type SideChannelReader } from './side-channel.js';
 import type { RecordCodec } from './record.js';
 import { DELIVERY_ERROR_KINDS } from './tuple.js';
 import {
   RECORD_MAGIC, O_MAGIC, O_DEFS, O_FLAGS, O_RECORD, O_SENDER, O_DEST, O_PORT, O_TTL, O_TYPE,
   O_SESSION, O_DATA_BYTES, O_TIME, O_SEQ, O_EXTRA_BYTES, HEADER_BYTES, F_RETURN_UNDELIVERABLE,
-  F_TIMESTAMP, F_MESSAGE_TYPE, F_SEQ_SESSION, F_SEQ_DIRECT, F_ERRORS, DEF_HEADER_BYTES,
+  F_TIMESTAMP, F_MESSAGE_TYPE, F_SEQ_SESSION, F_SEQ_DIRECT, F_ERRORS, F_ATTACHED, F_ATTACHED_INLINE, DEF_HEADER_BYTES,
   DEF_STRING, DEF_ACTOR, ACTOR_DEF_BODY_BYTES, DEFAULT_ACTOR_SLOTS, DEFAULT_STRING_SLOTS,
   MIN_ENCODE_BYTES, SLAB_BYTES, SLAB_MAX_COPY, SMALL_COPY_BYTES, HEADER_SEND_TIMESTAMP,
   HEADER_MESSAGE_TYPE, HEADER_SEQ_INFO, utf8, EMPTY, EVICTION_LOG_LIMIT, SlotTable, unencodable,
@@ -96,6 +98,9 @@ export class EnvelopeRecordCodec implements RecordCodec<MessageEnvelope> {
 
   // ---- decoder state ----
   private readonly localProc: ProcId | undefined;
+  /** Attachments of large binary values (side-channel.ts, OOB-5, OOB-6); the takeover's own reader. */
+  private readonly side: SideChannel;
+  private sideReader: SideChannelReader;
   private decodedActors: (ActorId | undefined)[] = [];
   private decodedStrings: (string | undefined)[] = [];
   /** Handler-port `PortId` per actor slot. */
@@ -121,6 +126,8 @@ export class EnvelopeRecordCodec implements RecordCodec<MessageEnvelope> {
     this.actors = new SlotTable(Math.max(4, options.actorSlots ?? DEFAULT_ACTOR_SLOTS));
     this.strings = new SlotTable(Math.max(8, options.stringSlots ?? DEFAULT_STRING_SLOTS));
     this.localProc = options.localProc;
+    this.side = options.side ?? new SideChannel(undefined, undefined);
+    this.sideReader = this.side;
   }
 
   // ---- encoding -----------------------------------------------------------------------------
@@ -164,8 +171,9 @@ export class EnvelopeRecordCodec implements RecordCodec<MessageEnvelope> {
     const extra = keys === known ? EMPTY : encodeExtraHeaders(headers, flags);
     const errors = envelope.errors.length === 0 ? undefined : encodeErrors(envelope.errors);
     if (errors !== undefined) flags |= F_ERRORS;
-
     const data = envelope.data;
+    const attached = attachmentsOf(data);
+    if (attached !== undefined) flags |= this.side.inline ? F_ATTACHED_INLINE : F_ATTACHED;
     const dest = envelope.dest;
     const port = dest.index;
     const ttl = envelope.ttl;
@@ -175,7 +183,7 @@ export class EnvelopeRecordCodec implements RecordCodec<MessageEnvelope> {
     const typeSlot = messageType === undefined ? -1 : this.stringSlot(messageType, record, this.stringCache);
     const sessionSlot = session === undefined ? -1 : this.stringSlot(session, record, this.sessionCache);
 
-    const size = HEADER_BYTES + this.defBytes + data.length + extra.length + (errors?.length ?? 0);
+    const size = HEADER_BYTES + this.defBytes + data.length + extra.length + (errors?.length ?? 0) + (attached === undefined ? 0 : this.side.sectionBytes(attached));
     let out: Uint8Array;
     let view: DataView;
     let at: number;
@@ -210,8 +218,14 @@ export class EnvelopeRecordCodec implements RecordCodec<MessageEnvelope> {
     if (this.defCount > 0) p = this.writeDefs(out, view, p);
     p = copyInto(out, p, data);
     if (extra.length > 0) p = copyInto(out, p, extra);
+    if (attached !== undefined) p = this.side.write(record, attached, out, view, p); // OOB-5: posts last of what can throw
     if (errors !== undefined) p = copyInto(out, p, errors);
     return out === target ? p : out.subarray(0, p);
+  }
+
+  /** OOB-6: the record just encoded ends at ring cursor `end` (RingTx). */
+  written(end: number): void {
+    this.side.written(end);
   }
 
   resetEncoder(): void {
@@ -232,6 +246,7 @@ export class EnvelopeRecordCodec implements RecordCodec<MessageEnvelope> {
    */
   takeoverDecoder(): EnvelopeRecordCodec {
     const decoder = new EnvelopeRecordCodec();
+    decoder.sideReader = this.side.takeover();
     decoder.snapshot = {
       record: this.record,
       actors: this.actorIds.slice(),
@@ -423,13 +438,18 @@ export class EnvelopeRecordCodec implements RecordCodec<MessageEnvelope> {
     const dataBytes = view.getUint32(start + O_DATA_BYTES, true);
     const extraBytes = view.getUint32(start + O_EXTRA_BYTES, true);
     if (p + dataBytes + extraBytes > end) throw new CodecError('deserialize', 'envelope record shorter than its header says');
-    const data = this.copyOut(bytes, view, p, dataBytes);
+    let data = this.copyOut(bytes, view, p, dataBytes);
     p += dataBytes;
     if (extraBytes > 0) {
       const extra = decodePayload(copyPrivate(bytes, p, extraBytes));
       if (typeof extra !== 'object' || extra === null) throw new CodecError('deserialize', 'malformed extra headers');
       Object.assign(headers, extra);
       p += extraBytes;
+    }
+    if ((flags & (F_ATTACHED | F_ATTACHED_INLINE)) !== 0) {
+      const [attachments, after] = this.sideReader.read(number, (flags & F_ATTACHED_INLINE) !== 0, bytes, view, p, end);
+      data = attach(data, attachments);
+      p = after;
     }
     let errors: DeliveryError[] | undefined;
     if ((flags & F_ERRORS) !== 0) errors = this.readErrors(bytes, view, p, end);

@@ -27,6 +27,7 @@ import { ChannelAddr } from '../addr.js';
 import { ActorId, PortId, ProcId } from '../id.js';
 import { Undeliverable } from '../mailbox/envelope.js';
 import { ActorRef, OncePortRef, PortRef } from '../ref.js';
+import { BinaryRef, resolveBinary } from './attachments.js';
 import { SendableMap, allowClass } from './sendable.js';
 import { CodecError } from './errors.js';
 import { markWrappingExtension } from './limits.js';
@@ -43,6 +44,7 @@ export const EXT = {
   ENVELOPE: 46,
   MAP: 47,
   ERROR: 48,
+  BINARY_REF: 49,
 } as const;
 
 /** Extension type codes an application may give its own classes (`registerCodec`). */
@@ -161,13 +163,29 @@ registerExtension(
 registerExtension(
   EXT.MAP,
   SendableMap,
-  (m: SendableMap) => m.entries.flat(),
+  (m: SendableMap) => {
+    const flat = new Array<unknown>(m.map.size * 2);
+    let i = 0;
+    for (const [key, value] of m.map) {
+      flat[i++] = key;
+      flat[i++] = value;
+    }
+    return flat;
+  },
   (d) => {
     if (!Array.isArray(d) || d.length % 2 !== 0) throw new CodecError('deserialize', 'malformed Map');
     const map = new Map<unknown, unknown>();
     for (let i = 0; i < d.length; i += 2) map.set(d[i], d[i + 1]);
     return map as unknown as SendableMap;
   },
+);
+
+/** A large or moved binary value out of band (attachments.ts): its attachment, kind and range. */
+registerExtension(
+  EXT.BINARY_REF,
+  BinaryRef,
+  (r: BinaryRef) => [r.index, r.kind, r.offset, r.length],
+  (d) => resolveBinary(d) as unknown as BinaryRef,
 );
 
 const ERROR_CLASSES: ReadonlyMap<string, new (message: string) => Error> = new Map<string, new (message: string) => Error>([

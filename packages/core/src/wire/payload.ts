@@ -6,32 +6,58 @@
  * configuration of msgpack.ts; other small payloads decode from a reused copy. Bytes that reach
  * msgpackr are validated first unless this thread encoded them (wire/limits.ts).
  */
+import { abortEncode, beginEncode, enterDecode, finishEncode, leaveDecode, transferPending } from './attachments.js';
 import { CodecError } from './errors.js';
 import { checkMsgpack } from './limits.js';
 import { createPackr, packr } from './msgpack.js';
 import { packPlain } from './plain-pack.js';
 import { GIVE_UP, unpackPlain } from './plain-unpack.js';
-import { prepareSendable } from './sendable.js';
+import { prepareSendable, wideObjects } from './sendable.js';
 
 /**
- * Serialize a message payload. Throws `CodecError('unsendable')` for a value outside the sending
+ * Serialize a value into self-contained bytes (binary values inline: the bytes may go anywhere,
+ * a net frame, a control call). Throws `CodecError('unsendable')` for a value outside the sending
  * contract (sendable.ts), `CodecError('serialize')` for one msgpackr cannot encode.
  */
 export function encodePayload(value: unknown): Uint8Array {
-  const plain = packPlain(value);
-  if (plain !== undefined) return plain;
+  return encode(value, false, undefined);
+}
+
+/**
+ * @internal The payload of an envelope (a ref send, a cast, a return): like `encodePayload`, but
+ * binary values of `LARGE_BINARY_BYTES` or more, and the buffers of `transfer` (moved: OOB-2),
+ * travel beside the bytes as attachments (attachments.ts), which every transport of envelopes
+ * carries (the ring's side port, or inlined in the envelope tuple).
+ */
+export function encodeEnvelopePayload(value: unknown, transfer?: readonly ArrayBuffer[]): Uint8Array {
+  return encode(value, true, transfer);
+}
+
+/** Objects with more keys than map16 holds (msgpackr's fast path writes map16 for every object). */
+const widePackr = createPackr({ variableMapSize: true });
+
+function encode(value: unknown, outOfBand: boolean, transfer: readonly ArrayBuffer[] | undefined): Uint8Array {
+  if (transfer === undefined && (!outOfBand || !transferPending())) {
+    const plain = packPlain(value); // gives up on binary values and on large values
+    if (plain !== undefined) return plain;
+  }
+  if (outOfBand) beginEncode(transfer); // OOB-2: throws CodecError('invalid-transfer') before anything moves
   let prepared: unknown;
   try {
     prepared = prepareSendable(value); // SC-2: throws CodecError('unsendable') with the path
   } catch (err) {
+    abortEncode();
     if (err instanceof CodecError) throw err;
     throw new CodecError('unsendable', `cannot send msg: ${(err as Error).message}`, { cause: err }); // e.g. too deep for the stack
   }
+  let bytes: Uint8Array;
   try {
-    return packr.pack(prepared);
+    bytes = (wideObjects ? widePackr : packr).pack(prepared); // map32 for objects of over 65,535 keys
   } catch (err) {
+    abortEncode();
     throw new CodecError('serialize', `serialization error: ${(err as Error).message}`, { cause: err });
   }
+  return outOfBand ? finishEncode(bytes) : bytes; // large binary values as attachments; moves the transfer list
 }
 
 /**
@@ -67,6 +93,7 @@ export function decodeLocalPayload(bytes: Uint8Array): unknown {
 }
 
 function decode(bytes: Uint8Array, check: boolean): unknown {
+  const saved = enterDecode(bytes); // the attachments `BinaryRef`s resolve to (attachments.ts)
   try {
     const plain = unpackPlain(bytes);
     if (plain !== GIVE_UP) return plain;
@@ -83,6 +110,8 @@ function decode(bytes: Uint8Array, check: boolean): unknown {
   } catch (err) {
     const code = err instanceof CodecError ? err.code : 'deserialize';
     throw new CodecError(code, `deserialization error: ${(err as Error).message}`, { cause: err });
+  } finally {
+    leaveDecode(saved);
   }
 }
 

@@ -38,6 +38,8 @@ export interface RecordCodec<M> {
   encodeInto(message: M, target: Uint8Array, start: number, end: number): number | Uint8Array;
   /** Decode the record `bytes[start, end)` (possibly shared memory; do not keep views of it). */
   decode(bytes: Uint8Array, start: number, end: number): M;
+  /** The record `encodeInto` returned last is in the ring, ending at cursor `end` (mod 2^32). */
+  written?(end: number): void;
   /** Forget encoder state (after an encode threw). */
   resetEncoder?(): void;
   /** Forget decoder state (on the in-band reset record). */

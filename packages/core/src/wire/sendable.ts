@@ -28,11 +28,25 @@
 import { ActorId, PortId, ProcId } from '../id.js';
 import { Undeliverable } from '../mailbox/envelope.js';
 import { ActorRef, OncePortRef, PortRef } from '../ref.js';
+import { outOfBand } from './attachments.js';
 import { CodecError } from './errors.js';
 
 /** A `Map` on its way through msgpackr (an extension: it decodes as a `Map` again). */
 export class SendableMap {
-  constructor(readonly entries: readonly (readonly [unknown, unknown])[]) {}
+  /** `map`: the sender's own `Map` when nothing in it needed preparing, else a prepared copy. */
+  constructor(readonly map: ReadonlyMap<unknown, unknown>) {}
+}
+
+/**
+ * Set by the walk when an object has more keys than msgpack's map16 holds: payload.ts then packs
+ * with `variableMapSize` (map32). Reset by every `prepareSendable`.
+ */
+export let wideObjects = false;
+
+/** Leaves need no walk (and no path string): the common case of large plain values. */
+function isLeaf(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'string' || type === 'number' || type === 'boolean' || type === 'undefined' || type === 'bigint' || value === null;
 }
 
 type Class = abstract new (...args: never[]) => unknown;
@@ -47,6 +61,7 @@ export function allowClass(cls: Class): void {
 
 /** SC-1, SC-2: `value` ready for msgpackr, or `CodecError('unsendable')`. */
 export function prepareSendable(value: unknown): unknown {
+  wideObjects = false;
   return walk(value, 'msg', new Set<object>());
 }
 
@@ -73,8 +88,9 @@ function walk(value: unknown, path: string, ancestors: Set<object>): unknown {
   if (proto === Object.prototype || proto === null) return walkObject(object as Record<string, unknown>, path, ancestors);
   if (object instanceof Map) return walkMap(object, path, ancestors);
   if (object instanceof Set) return walkSet(object, path, ancestors);
-  if (object instanceof Date || object instanceof RegExp || object instanceof ArrayBuffer || object instanceof Error) return value;
-  if (ArrayBuffer.isView(object) && !(object instanceof DataView)) return value;
+  if (object instanceof Date || object instanceof RegExp || object instanceof Error) return value;
+  // large or moved binary values travel out of band (attachments.ts)
+  if (object instanceof ArrayBuffer || (ArrayBuffer.isView(object) && !(object instanceof DataView))) return outOfBand(object as ArrayBuffer | ArrayBufferView);
   const ctor = (object as { constructor?: unknown }).constructor;
   if (typeof ctor === 'function' && CODEC_CLASSES.has(ctor as Class)) return value;
   const name = typeof ctor === 'function' && ctor.name !== '' ? ctor.name : 'an anonymous class';
@@ -86,6 +102,7 @@ function walkArray(array: readonly unknown[], path: string, ancestors: Set<objec
   let out: unknown[] | undefined;
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
+    if (isLeaf(item)) continue;
     const prepared = walk(item, `${path}[${i}]`, ancestors);
     if (prepared !== item) (out ??= array.slice())[i] = prepared;
   }
@@ -96,8 +113,11 @@ function walkArray(array: readonly unknown[], path: string, ancestors: Set<objec
 function walkObject(object: Record<string, unknown>, path: string, ancestors: Set<object>): unknown {
   ancestors.add(object);
   let out: Record<string, unknown> | undefined;
-  for (const key of Object.keys(object)) {
+  const keys = Object.keys(object);
+  if (keys.length > 0xffff) wideObjects = true;
+  for (const key of keys) {
     const item = object[key];
+    if (isLeaf(item)) continue;
     const prepared = walk(item, `${path}.${key}`, ancestors);
     if (prepared !== item) (out ??= { ...object })[key] = prepared;
   }
@@ -107,13 +127,29 @@ function walkObject(object: Record<string, unknown>, path: string, ancestors: Se
 
 function walkMap(map: Map<unknown, unknown>, path: string, ancestors: Set<object>): unknown {
   ancestors.add(map);
-  const entries: (readonly [unknown, unknown])[] = [];
+  let out: Map<unknown, unknown> | undefined;
+  let done = 0;
   for (const [key, item] of map) {
-    const label = typeof key === 'string' || typeof key === 'number' ? JSON.stringify(key) : '…';
-    entries.push([walk(key, `${path}.keys(${label})`, ancestors), walk(item, `${path}.get(${label})`, ancestors)]);
+    let k = key;
+    let v = item;
+    if (!isLeaf(key) || !isLeaf(item)) {
+      const label = typeof key === 'string' || typeof key === 'number' ? JSON.stringify(key) : '…';
+      k = walk(key, `${path}.keys(${label})`, ancestors);
+      v = walk(item, `${path}.get(${label})`, ancestors);
+      if (out === undefined && (k !== key || v !== item)) {
+        out = new Map();
+        let i = 0;
+        for (const entry of map) {
+          if (i++ === done) break;
+          out.set(entry[0], entry[1]);
+        }
+      }
+    }
+    out?.set(k, v);
+    done++;
   }
   ancestors.delete(map);
-  return new SendableMap(entries);
+  return new SendableMap(out ?? map);
 }
 
 function walkSet(set: Set<unknown>, path: string, ancestors: Set<object>): unknown {

@@ -6,6 +6,7 @@
 import { ActorId, PortId } from '../id.js';
 import { DeliveryError, type DeliveryErrorKind } from '../mailbox/errors.js';
 import { MessageEnvelope, type Headers } from '../mailbox/envelope.js';
+import { Attachment, attach, attachmentsOf } from './attachments.js';
 import { CodecError } from './errors.js';
 
 export type WireEnvelope = [
@@ -16,11 +17,18 @@ export type WireEnvelope = [
   ttl: number,
   returnUndeliverable: boolean,
   errors: [DeliveryErrorKind, string][],
+  /** The payload's attachments, inlined (attachments.ts); only when it has any. */
+  attachments?: Uint8Array[],
 ];
 
 /** The encodable form of an envelope (ids stay objects: they are extension types). */
 export function envelopeToWire(env: MessageEnvelope): WireEnvelope {
-  return [env.sender, env.dest, env.data, env.headers, env.ttl, env.returnUndeliverable, env.errors.map((e) => [e.kind, e.detail])];
+  const data = env.data;
+  const attachments = attachmentsOf(data);
+  if (attachments === undefined) return [env.sender, env.dest, data, env.headers, env.ttl, env.returnUndeliverable, env.errors.map((e) => [e.kind, e.detail])];
+  // msgpackr packs typed arrays by constructor name: the bytes as a plain Uint8Array
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return [env.sender, env.dest, bytes, env.headers, env.ttl, env.returnUndeliverable, env.errors.map((e) => [e.kind, e.detail]), attachments.map((a) => a.bytes())];
 }
 
 /**
@@ -29,8 +37,13 @@ export function envelopeToWire(env: MessageEnvelope): WireEnvelope {
  * headers that are not a map included (CO-4).
  */
 export function envelopeFromWire(wire: unknown): MessageEnvelope {
-  if (!Array.isArray(wire) || wire.length !== 7) throw new CodecError('deserialize', 'malformed envelope');
-  const [sender, dest, data, headers, ttl, ret, errors] = wire as unknown[];
+  if (!Array.isArray(wire) || (wire.length !== 7 && wire.length !== 8)) throw new CodecError('deserialize', 'malformed envelope');
+  const [sender, dest, bytes, headers, ttl, ret, errors, inlined] = wire as unknown[];
+  let data = bytes;
+  if (inlined !== undefined) {
+    if (!Array.isArray(inlined) || !inlined.every((a) => a instanceof Uint8Array) || !(bytes instanceof Uint8Array)) throw new CodecError('deserialize', 'malformed envelope attachments');
+    data = attach(bytes, (inlined as Uint8Array[]).map((a) => Attachment.ofBytes(a)));
+  }
   if (
     !(sender instanceof ActorId) ||
     !(dest instanceof PortId) ||

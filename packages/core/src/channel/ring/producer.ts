@@ -103,6 +103,11 @@ export class RingProducer {
     this.readCache = Atomics.load(this.i32, READ_INDEX);
   }
 
+  /** Bytes ever written (mod 2^32): the cursor past the last record written. */
+  get writeCursor(): number {
+    return this.cursor;
+  }
+
   /** True while a fragmented record is partly written. */
   get busy(): boolean {
     return this.partial !== undefined;

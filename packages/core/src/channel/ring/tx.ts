@@ -105,6 +105,7 @@ export class RingTx<M> implements Tx<M> {
   private readonly ring: RingBuffer;
   private readonly i32: Int32Array;
   private readonly codec: RecordCodec<M>;
+  private readonly written: RecordCodec<M>['written'];
   private readonly maxQueued: number;
   private readonly publishEvery: number;
   /** What `reserve` must find for an in-place encode; 0 when the ring is too small for that. */
@@ -139,6 +140,7 @@ export class RingTx<M> implements Tx<M> {
     this.i32 = ring.i32;
     this.addr = ring.addr;
     this.codec = codec;
+    this.written = codec.written;
     this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
     this.publishEvery = options.publishEvery ?? DEFAULT_PUBLISH_EVERY;
     this.encodeRoom = codec.minEncodeBytes <= this.producer.maxReserveBytes ? codec.minEncodeBytes : 0;
@@ -326,6 +328,7 @@ export class RingTx<M> implements Tx<M> {
   }
 
   private wrote(done: Done): void {
+    this.written?.call(this.codec, this.producer.writeCursor);
     if (!this.inRun) {
       // The first record of a synchronous run is published at once (a reply, a request:
       // latency); the rest of a burst in batches.

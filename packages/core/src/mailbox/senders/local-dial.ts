@@ -9,8 +9,9 @@
  * serves on a socket), or are unroutable.
  *
  * A link is one direction between two procs: a `RingTx`/`RingRx` pair over one
- * SharedArrayBuffer ring with the interned envelope record codec (wire/envelope-record.ts), or a
- * `PortTx`/`PortRx` pair over a MessagePort with the envelope tuple (channel/port.ts).
+ * SharedArrayBuffer ring with the interned envelope record codec (wire/envelope-record.ts), and
+ * the ring's side port for the memory of large binary values (wire/side-channel.ts). (Links over
+ * MessagePorts alone, `transport: 'port'`, were retired in issue 16: docs/guide.md.)
  *
  * ## Invariants
  *
@@ -45,16 +46,16 @@
  */
 import { ChannelAddr } from '../../addr.js';
 import { LazyTx } from '../../channel/lazy.js';
-import { PortRx, PortTx, type MessagePortLike } from '../../channel/port.js';
-import { RingBuffer } from '../../channel/ring/ring.js';
+import type { MessagePort } from 'node:worker_threads';
+import { READ_INDEX, RingBuffer } from '../../channel/ring/ring.js';
 import { RingRx, type RingRxOptions } from '../../channel/ring/rx.js';
 import { RingTx, type QueueWatermarks } from '../../channel/ring/tx.js';
 import { ChannelError, type Rx } from '../../channel/types.js';
 import type { Clock } from '../../clock.js';
 import type { ProcId } from '../../id.js';
 import { rootLogger } from '../../log.js';
-import { envelopeTupleCodec } from '../../wire/envelope.js';
 import { EnvelopeRecordCodec } from '../../wire/envelope-record.js';
+import { SideChannel } from '../../wire/side-channel.js';
 import type { MessageEnvelope } from '../envelope.js';
 import { DeliveryError } from '../errors.js';
 import { FlowGate, flowContext, type FlowLimits, type FlowSender } from '../flow.js';
@@ -63,8 +64,16 @@ import { MailboxClient } from './client.js';
 import type { Dialer } from './router.js';
 import type { MailboxServer } from './server.js';
 
-/** One side of a link, as the host hands it over: a ring, or a MessagePort. */
-export type LinkEnd = { readonly ring: SharedArrayBuffer } | { readonly port: MessagePortLike };
+/**
+ * One side of a link, as the host hands it over: a ring, and its side port, which carries the
+ * memory of large binary values (wire/side-channel.ts; without one they are copied into the ring).
+ */
+export interface LinkEnd {
+  /** The link's ring (one direction). */
+  readonly ring: SharedArrayBuffer;
+  /** This side's end of the link's side port (OOB-5). */
+  readonly side?: MessagePort;
+}
 
 export interface LocalLinkDialerOptions {
   /** The proc this dialer serves (decoded ids of it share this object). */
@@ -133,47 +142,40 @@ export class LocalLinkDialer {
 
   /** The sending side of the link to `peer` is ready (LZ-1: what waited goes first). */
   attachOut(peer: number, end: LinkEnd): void {
-    let tx: RingTx<MessageEnvelope> | PortTx<MessageEnvelope>;
-    if ('ring' in end) {
-      // LL-4: no bound on the overflow queue (a full ring would otherwise bounce envelopes); FC-6
-      const flow = this.options.flow;
-      const ring = new RingTx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec(), {
-        maxQueued: Number.POSITIVE_INFINITY,
-        ...(flow !== undefined ? { watermarks: linkWatermarks(flow) } : {}),
-      });
-      this.rings.set(peer, ring);
-      tx = ring;
-    } else {
-      tx = new PortTx(end.port, envelopeTupleCodec, ChannelAddr.local(peer));
-    }
-    this.link(peer, false).attach(tx);
+    // LL-4: no bound on the overflow queue (a full ring would otherwise bounce envelopes); FC-6
+    const flow = this.options.flow;
+    const buffer = RingBuffer.attach(end.ring);
+    const side = new SideChannel(end.side, () => Atomics.load(buffer.i32, READ_INDEX)); // OOB-6
+    const ring = new RingTx(buffer, new EnvelopeRecordCodec({ side }), {
+      maxQueued: Number.POSITIVE_INFINITY,
+      ...(flow !== undefined ? { watermarks: linkWatermarks(flow) } : {}),
+    });
+    this.rings.set(peer, ring);
+    this.link(peer, false).attach(ring);
   }
 
   /** The receiving side of a link from another proc: its envelopes go to the proc (LL-1, LL-3). */
   attachIn(end: LinkEnd): void {
-    const rx =
-      'ring' in end
-        ? new RingRx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec({ localProc: this.options.proc }), this.rxOptions())
-        : new PortRx(end.port, envelopeTupleCodec);
+    const side = new SideChannel(end.side, undefined);
+    const rx = new RingRx(RingBuffer.attach(end.ring), new EnvelopeRecordCodec({ localProc: this.options.proc, side }), this.rxOptions());
     this.inbound.add(rx);
-    if (rx instanceof RingRx) {
-      rx.onClose((reason) => {
-        this.inbound.delete(rx);
-        rootLogger().debug({ reason }, 'inbound link closed');
+    rx.onClose((reason) => {
+      this.inbound.delete(rx);
+      side.close();
+      rootLogger().debug({ reason }, 'inbound link closed');
+    });
+    if (this.options.flow !== undefined) {
+      // FC-6: the link is the sender of what it delivers (a gate it overfills pauses it)
+      const link = new InboundLink(rx);
+      const deliver = this.deliver;
+      const flow = flowContext;
+      rx.onMessage((envelope) => {
+        const outer = flow.sender;
+        flow.sender = link;
+        deliver(envelope); // SR-1: never throws
+        flow.sender = outer;
       });
-      if (this.options.flow !== undefined) {
-        // FC-6: the link is the sender of what it delivers (a gate it overfills pauses it)
-        const link = new InboundLink(rx);
-        const deliver = this.deliver;
-        const flow = flowContext;
-        rx.onMessage((envelope) => {
-          const outer = flow.sender;
-          flow.sender = link;
-          deliver(envelope); // SR-1: never throws
-          flow.sender = outer;
-        });
-        return;
-      }
+      return;
     }
     rx.onMessage(this.deliver);
   }

@@ -18,7 +18,7 @@
  *   drained synchronously after each `recv()`, in the same order.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
-import { encodePayload } from '../../wire/payload.js';
+import { encodeEnvelopePayload } from '../../wire/payload.js';
 import type { Rx } from '../../channel/types.js';
 import { ChannelError } from '../../channel/types.js';
 import { ACTOR_PORT, ActorId } from '../../id.js';
@@ -134,7 +134,7 @@ export class MailboxServer {
     const back = new MessageEnvelope(
       this.serverId,
       dest,
-      encodePayload(new Undeliverable(envelope)),
+      encodeEnvelopePayload(new Undeliverable(envelope)),
       headers,
       config().messageTtlDefault,
     );
