@@ -83,6 +83,27 @@ describe('chaos, short form (issue 11)', () => {
     });
   }
 
+  // NR-9, NR-10 (channel/net/rx.ts, held.ts, resume-table.ts): the receiving worker dies over
+  // tcp and is restarted; its net sessions resume there: what it handled is not delivered again,
+  // what it had received but not handled is (before: acked at delivery, so lost; and the old
+  // session rejected, so what was handled but not yet acked also came back as returned)
+  for (const [scenario, seed, what] of [
+    ['tcp.exit', 24, 'one link, process.exit in the handler'],
+    ['tcp.links+exit', 25, 'a link per stream into one actor, handlers that await, process.exit'],
+    ['tcp.cuts+terminate', 26, 'one link, worker.terminate while a handler runs'],
+  ] as const) {
+    it(`${scenario}: the receiving worker dies over tcp (${what}) and every seq is handled exactly once or returned, in order`, T, async () => {
+      const { code, output, rows } = await chaos(['--seed', String(seed), ...SHORT, '--only', scenario]);
+      const [row] = rows;
+      assert.ok(row !== undefined, output);
+      assertAccounted(row, output);
+      assert.equal(row.kills, 2, 'both kills happened');
+      assert.equal(row.restarts, 2, 'the sink was restarted after each');
+      assert.ok(row.incarnations === 3, 'three incarnations handled the stream');
+      assert.equal(code, 0, output);
+    });
+  }
+
   it('tcp through a cutting proxy: hundreds of cuts mid-frame, every message handled exactly once, in order, none returned', T, async () => {
     const { code, output, rows } = await chaos(['--seed', '23', ...SHORT, '--only', 'tcp.cuts']);
     const [row] = rows;
