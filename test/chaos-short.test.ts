@@ -5,7 +5,8 @@
  * (`process.exit` in its handler, an uncaught error, a failed handler whose proc the failure
  * policy tears down (LL-7), worker.terminate while a handler runs) and
  * restarted by the restart policy (HO-3); and over tcp through a proxy that cuts the connection
- * at seeded bytes (CP-1, CP-2; NT-3, NT-11, NR-1). Every seq must be handled exactly once or
+ * at seeded bytes (CP-1, CP-2; NT-3, NT-11, NR-1), with the receiving worker killed too (its net
+ * sessions resume on the restarted worker: NR-9, NR-10). Every seq must be handled exactly once or
  * returned to its source, in order per source (UM-1, RL-2, RL-3); the restarted sink must have
  * handled part of each stream. The long form's figures are in the README ("Reliability").
  */
