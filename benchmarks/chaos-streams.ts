@@ -5,7 +5,7 @@
  * a failed handler whose proc the host's failure policy tears down, `worker.terminate` from
  * outside) and restarted by the restart policy (HO-3); and over tcp links through a proxy that
  * cuts the connection at seeded bytes (`lib/cut-proxy.ts`), with and without kills (the net
- * session resumes on the restarted receiver: NR-9, NR-10; `tcp.links+exit`: a link per stream,
+ * session resumes on the restarted receiver: NR-10, NR-11; `tcp.links+exit`: a link per stream,
  * handlers that await). At the end
  * every seq is accounted for: handled exactly once, or returned to its sender as undeliverable;
  * 0 lost, 0 duplicated, order kept per sender. Scenarios: `lib/chaos-scenario.ts`; actors:
@@ -69,7 +69,7 @@ const scenarios: ChaosScenario[] = [
     }),
   ),
   { name: 'tcp.cuts', link: 'tcp' as const, streams: STREAMS, perStream: perStream(TCP_MESSAGES), kills: [], awaits: false, seed: SEED + 10, cutMeanBytes: CUT_BYTES, window: WINDOW },
-  // NR-9, NR-10: a net session resumes on the restarted receiver, one link and several into one
+  // NR-10, NR-11: a net session resumes on the restarted receiver, one link and several into one
   // actor (a direct proc per stream), handlers that await
   ...(['exit', 'links+exit'] as const).map(
     (name, i): ChaosScenario => ({

@@ -6,7 +6,7 @@
  * policy tears down (LL-7), worker.terminate while a handler runs) and
  * restarted by the restart policy (HO-3); and over tcp through a proxy that cuts the connection
  * at seeded bytes (CP-1, CP-2; NT-3, NT-11, NR-1), with the receiving worker killed too (its net
- * sessions resume on the restarted worker: NR-9, NR-10). Every seq must be handled exactly once or
+ * sessions resume on the restarted worker: NR-10, NR-11). Every seq must be handled exactly once or
  * returned to its source, in order per source (UM-1, RL-2, RL-3); the restarted sink must have
  * handled part of each stream. The long form's figures are in the README ("Reliability").
  */
@@ -84,7 +84,7 @@ describe('chaos, short form (issue 11)', () => {
     });
   }
 
-  // NR-9, NR-10 (channel/net/rx.ts, held.ts, resume-table.ts): the receiving worker dies over
+  // NR-10, NR-11 (channel/net/rx.ts, held.ts, resume-table.ts): the receiving worker dies over
   // tcp and is restarted; its net sessions resume there: what it handled is not delivered again,
   // what it had received but not handled is (before: acked at delivery, so lost; and the old
   // session rejected, so what was handled but not yet acked also came back as returned)

@@ -8,7 +8,7 @@
  *   sink on proc 1.
  * - `tcp`: `streams` sources on `links` `Proc.direct`s on the driver's thread (one net session
  *   each, round robin), into the sink on proc 1, which serves on tcp; the direct procs reach it
- *   through a `CutProxy`. A session resumes on the restarted sink proc (NR-9, NR-10).
+ *   through a `CutProxy`. A session resumes on the restarted sink proc (NR-10, NR-11).
  *
  * Kills follow a schedule in shared memory (chaos-actors.ts): when the sink's handled count
  * reaches a threshold, the sink dies in the scheduled way (`process.exit`, an uncaught error, a
@@ -181,7 +181,7 @@ export async function runChaosScenario(sc: ChaosScenario): Promise<ChaosRow> {
     if (e.proc !== 1) return;
     if (e.type === 'proc-stopped') deaths++;
     // tcp: nothing to do on a restart: each direct proc's session resumes on the restarted sink
-    // proc, which holds every session's handled seq (NR-10), so its client stays as it is
+    // proc, which holds every session's handled seq (NR-11), so its client stays as it is
     if (e.type === 'proc-restarted') restarts++;
   });
   let proxy: CutProxy | undefined;

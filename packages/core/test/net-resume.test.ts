@@ -1,5 +1,5 @@
 /**
- * Acks after handling and sessions that outlive the server's thread (NR-9, NR-10, RT-1..3;
+ * Acks after handling and sessions that outlive the server's thread (NR-10, NR-11, TB-1..3;
  * channel/net/rx.ts, held.ts, resume-table.ts), driven by a raw client that writes frames by hand.
  * The "actor" is a `ReceiptQueue` (channel/receipt.ts) that takes each delivery's receipt, as an
  * actor's `Instance` does, and settles it when the test says the handler ran. A server that dies
@@ -53,8 +53,8 @@ class Handler {
   }
 }
 
-describe('net sessions: acks after handling (NR-9)', () => {
-  it('a frame is acked only once its receipt is settled, not when it is delivered (NR-9a)', T, async () => {
+describe('net sessions: acks after handling (NR-10)', () => {
+  it('a frame is acked only once its receipt is settled, not when it is delivered (NR-10a)', T, async () => {
     const [addr, rx] = await serveT({ sessions: NetSessionTable.create() });
     const actor = new Handler();
     rx.onDeliver(actor.listener);
@@ -69,7 +69,7 @@ describe('net sessions: acks after handling (NR-9)', () => {
     assert.equal(raw.responses.size, 0);
   });
 
-  it('settlements out of order across actors ack only the prefix that is all handled (NR-9a)', T, async () => {
+  it('settlements out of order across actors ack only the prefix that is all handled (NR-10a)', T, async () => {
     const [addr, rx] = await serveT({ sessions: NetSessionTable.create() });
     const even = new Handler();
     const odd = new Handler();
@@ -94,7 +94,7 @@ describe('net sessions: acks after handling (NR-9)', () => {
     assert.deepEqual(forwarded.got, [100, 101]);
   });
 
-  it('recv() mode has no receipt: a buffered message counts as handled (NR-9c)', T, async () => {
+  it('recv() mode has no receipt: a buffered message counts as handled (NR-10c)', T, async () => {
     const [addr, rx] = await serveT({ sessions: NetSessionTable.create() });
     const raw = await client(addr);
     raw.writeStream(10n, [[0, 100]]);
@@ -102,7 +102,7 @@ describe('net sessions: acks after handling (NR-9)', () => {
     assert.equal(await rx.recv(), 100);
   });
 
-  it('a frame unhandled for holdMs is acked anyway and counted as unprotected (NR-9d)', T, async () => {
+  it('a frame unhandled for holdMs is acked anyway and counted as unprotected (NR-10d)', T, async () => {
     const clock = new SimulatedClock();
     const [addr, rx] = await serveT({ sessions: NetSessionTable.create(), clock, holdMs: 1_000, messageAckTimeIntervalMs: 10 });
     const stuck = new Handler();
@@ -119,7 +119,7 @@ describe('net sessions: acks after handling (NR-9)', () => {
     assert.equal(raw.responses.size, 0);
   });
 
-  it('the escape releases only the frames delivered holdMs ago; a later one stays held until handled (NR-9d)', T, async () => {
+  it('the escape releases only the frames delivered holdMs ago; a later one stays held until handled (NR-10d)', T, async () => {
     const clock = new SimulatedClock();
     const [addr, rx] = await serveT({ sessions: NetSessionTable.create(), clock, holdMs: 1_000, messageAckTimeIntervalMs: 10 });
     const slow = new Handler();
@@ -138,7 +138,7 @@ describe('net sessions: acks after handling (NR-9)', () => {
     assert.equal(rx.unprotectedFrames, 2);
   });
 
-  it('close() acks every delivered frame, handled or not (NR-9e)', T, async () => {
+  it('close() acks every delivered frame, handled or not (NR-10e)', T, async () => {
     const [addr, rx] = await serveT({ sessions: NetSessionTable.create() });
     const actor = new Handler();
     rx.onDeliver(actor.listener);
@@ -151,7 +151,7 @@ describe('net sessions: acks after handling (NR-9)', () => {
   });
 });
 
-describe('net sessions that outlive the server (NR-10)', () => {
+describe('net sessions that outlive the server (NR-11)', () => {
   it('a server built on a dead one\'s table resumes the session: handled frames are not delivered again, the rest are', T, async () => {
     const table = NetSessionTable.create();
     const [addr1, rx1] = await serveT({ sessions: table });
@@ -171,7 +171,7 @@ describe('net sessions that outlive the server (NR-10)', () => {
     const raw2 = await client(addr2);
     // the sender resends from its last ack (NT-3): 2 was acked already here, so from 1
     raw2.writeStream(21n, [[1, 101], [2, 102], [3, 103], [4, 104], [5, 105]]);
-    assert.deepEqual(await raw2.next('join ack'), { kind: 'ack', seq: 2 }); // NR-3, NR-9b
+    assert.deepEqual(await raw2.next('join ack'), { kind: 'ack', seq: 2 }); // NR-3, NR-10b
     await raw2.verifyAck(5);
     assert.deepEqual(second.got, [103, 104, 105]);
     assert.equal(rx2.duplicatesDropped, 2);
@@ -186,7 +186,7 @@ describe('net sessions that outlive the server (NR-10)', () => {
     assert.equal(response.kind, 'reject');
   });
 
-  it('a session rejected before the restart stays rejected (RT-2)', T, async () => {
+  it('a session rejected before the restart stays rejected (TB-2)', T, async () => {
     const table = NetSessionTable.create();
     const [addr1, rx1] = await serveT({ sessions: table });
     rx1.onDeliver(() => undefined);
@@ -206,7 +206,7 @@ describe('net sessions that outlive the server (NR-10)', () => {
     assert.equal(response.kind, 'reject');
   });
 
-  it('each advance of handled is in the table at once, before the next handler runs (NR-10, RT-1)', T, async () => {
+  it('each advance of handled is in the table at once, before the next handler runs (NR-11, TB-1)', T, async () => {
     const table = NetSessionTable.create();
     const [addr, rx] = await serveT({ sessions: table });
     const seen: number[][] = [];
@@ -226,7 +226,7 @@ describe('net sessions that outlive the server (NR-10)', () => {
     );
   });
 
-  it('a full table gives a new session no slot: it still works, only not across a restart (RT-3)', T, async () => {
+  it('a full table gives a new session no slot: it still works, only not across a restart (TB-3)', T, async () => {
     const table = NetSessionTable.create(1);
     const [addr, rx] = await serveT({ sessions: table });
     const actor = new Handler(() => false);

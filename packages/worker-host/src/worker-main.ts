@@ -72,7 +72,7 @@ if (init.serve !== undefined) {
   const at = target.transport === 'nats' ? target.withSubject(`${target.subject}.${init.procName}`) : target;
   const nats = init.nats !== undefined ? { nats: init.nats } : {};
   const auth = token !== undefined ? { auth: { token } } : {};
-  const sessions = init.netSessions !== undefined ? { sessions: NetSessionTable.attach(init.netSessions) } : {}; // NR-10
+  const sessions = init.netSessions !== undefined ? { sessions: NetSessionTable.attach(init.netSessions) } : {}; // NR-11
   const [bound, rx] = await serve<MessageEnvelope>(at, { codec: envelopeTupleCodec, ...auth, ...nats, ...sessions });
   const dialer = new MailboxDialer({ ...auth, ...nats });
   node.links.remote = dialer.dial;

@@ -1,17 +1,17 @@
 /**
  * channel/net/held.ts: `HeldFrames`, the frames of one net session that were delivered and not
- * yet handled (NR-9, channel/net/rx.ts): the receipt sink (channel/receipt.ts, RC-1) the server
+ * yet handled (NR-10, channel/net/rx.ts): the receipt sink (channel/receipt.ts, RC-1) the server
  * puts in the ambient slot while it delivers a frame, so the actor that queues the envelope
  * settles it once its handler ran (or the envelope was returned). The server acks a session only
  * up to `handled`, so a sender keeps, and resends after a reconnect, everything the receiver could
  * still lose with its thread; with a `NetSessionTable` each advance of `handled` is stored at once
- * (NR-10), so a restarted server knows where every session stands.
+ * (NR-11), so a restarted server knows where every session stands.
  *
  * Written by hand: settlements come out of order across actors (each actor settles its own queue
  * in order), so the frames in [handled, next) are a circular array of flags, grown by doubling;
  * nothing is allocated per frame.
  *
- * The age of the oldest held frame (NR-9d) comes from marks: after each burst of deliveries the
+ * The age of the oldest held frame (NR-10d) comes from marks: after each burst of deliveries the
  * server marks `(next, now)` (one clock read per socket chunk, not per frame), so the oldest held
  * frame was delivered no later than the first mark above `handled`.
  *
@@ -44,7 +44,7 @@ export class HeldFrames implements ReceiptSink {
     start: number,
     private readonly table: NetSessionTable | undefined,
     slot: number,
-    /** Told once per microtask in which `handled` advanced (the server acks: NR-2, NR-9). */
+    /** Told once per microtask in which `handled` advanced (the server acks: NR-2, NR-10). */
     private readonly onProgress: () => void,
   ) {
     this.handled = start;
@@ -99,7 +99,7 @@ export class HeldFrames implements ReceiptSink {
   }
 
   /**
-   * NR-9d: release the held frames delivered by `cutoff` (all of them without one) unhandled;
+   * NR-10d: release the held frames delivered by `cutoff` (all of them without one) unhandled;
    * returns how many lost their protection.
    */
   force(cutoff = Number.POSITIVE_INFINITY): number {
@@ -124,7 +124,7 @@ export class HeldFrames implements ReceiptSink {
     return released;
   }
 
-  /** RT-2: the session was rejected; a restarted server rejects it too. Nothing is stored after. */
+  /** TB-2: the session was rejected; a restarted server rejects it too. Nothing is stored after. */
   reject(): void {
     if (this.slot >= 0) this.table?.store(this.slot, REJECTED);
     this.slot = -1;
@@ -132,7 +132,7 @@ export class HeldFrames implements ReceiptSink {
 
   private advance(handled: number): void {
     this.handled = handled;
-    if (this.slot >= 0) this.table?.store(this.slot, handled); // NR-10: durable at once
+    if (this.slot >= 0) this.table?.store(this.slot, handled); // NR-11: durable at once
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.flush);

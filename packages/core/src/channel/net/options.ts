@@ -151,12 +151,12 @@ export interface ServeOptions<M> extends NetTimings {
    */
   readonly rxBufferSize?: number;
   /**
-   * Sessions that outlive this server (NR-10, rx.ts): each session's handled seq is kept in the
-   * table, and frames are acked only once handled (NR-9); a server built on a table that holds
+   * Sessions that outlive this server (NR-11, rx.ts): each session's handled seq is kept in the
+   * table, and frames are acked only once handled (NR-10); a server built on a table that holds
    * sessions resumes them. A worker host gives each serving worker one (worker-host HO-3).
    */
   readonly sessions?: NetSessionTable;
-  /** NR-9d: how long a delivered frame may stay unhandled before it is acked anyway (default: half the delivery timeout). */
+  /** NR-10d: how long a delivered frame may stay unhandled before it is acked anyway (default: half the delivery timeout). */
   readonly holdMs?: number;
 }
 

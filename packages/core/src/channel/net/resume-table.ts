@@ -1,6 +1,6 @@
 /**
  * channel/net/resume-table.ts: `NetSessionTable`, the part of a net server's session table that
- * outlives the thread serving it (NR-10, channel/net/rx.ts): per session id, the seq below which
+ * outlives the thread serving it (NR-11, channel/net/rx.ts): per session id, the seq below which
  * every frame was handled (or returned), in a `SharedArrayBuffer`. A worker host keeps the buffer
  * of each serving worker and hands it to the worker that replaces it under the same `ProcId`
  * (worker-host `ProcHost`, HO-3), so the restarted server resumes each session where the dead one
@@ -16,18 +16,18 @@
  *
  * ## Invariants
  *
- * - RT-1 One writer: only the thread whose server uses the table writes it; a replacement starts
+ * - TB-1 One writer: only the thread whose server uses the table writes it; a replacement starts
  *   after the previous writer is gone (its exit was observed), so reads see every store made.
- * - RT-2 A slot, once given to a session id, keeps it for the table's life; `handled` only grows
+ * - TB-2 A slot, once given to a session id, keeps it for the table's life; `handled` only grows
  *   (`REJECTED`, -1, is final: the session was rejected and stays so after a restart).
- * - RT-3 A full table gives no slot (`add` returns -1): that session works as before but is not
+ * - TB-3 A full table gives no slot (`add` returns -1): that session works as before but is not
  *   resumed after a restart (the server logs it once).
  */
 
 /** Sessions a table holds by default. */
 export const DEFAULT_SESSION_SLOTS = 1024;
 
-/** `handled` of a session that was rejected (RT-2). */
+/** `handled` of a session that was rejected (TB-2). */
 export const REJECTED = -1;
 
 const HEADER_BYTES = 8;
@@ -44,12 +44,12 @@ export interface SessionSlot {
 
 /**
  * Per net session, the seq below which every frame was handled, in shared memory that outlives
- * the thread of the server using it (`ServeOptions.sessions`; NR-10).
+ * the thread of the server using it (`ServeOptions.sessions`; NR-11).
  */
 export class NetSessionTable {
   /** The shared memory: hand it to the thread that replaces this one (`NetSessionTable.attach`). */
   readonly buffer: SharedArrayBuffer;
-  /** Sessions it can hold (RT-3). */
+  /** Sessions it can hold (TB-3). */
   readonly capacity: number;
   private readonly used: Int32Array;
   private readonly ids: BigInt64Array;
@@ -87,7 +87,7 @@ export class NetSessionTable {
     return out;
   }
 
-  /** @internal A slot for a new session `id` (handled 0), or -1 when the table is full (RT-3). */
+  /** @internal A slot for a new session `id` (handled 0), or -1 when the table is full (TB-3). */
   add(id: bigint): number {
     const slot = Atomics.load(this.used, 0);
     if (slot >= this.capacity) return -1;
@@ -97,7 +97,7 @@ export class NetSessionTable {
     return slot;
   }
 
-  /** @internal RT-2: every frame of the session in `slot` below `handled` was handled. */
+  /** @internal TB-2: every frame of the session in `slot` below `handled` was handled. */
   store(slot: number, handled: number): void {
     this.handled[slot] = handled;
   }

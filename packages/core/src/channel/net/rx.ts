@@ -28,15 +28,15 @@
  *   session.
  * - NR-5 Backpressure: when `rxBufferSize` messages wait in the Rx, the server stops reading the
  *   sockets that deliver; reading resumes when the Rx is half drained. Delivered = acked-able
- *   (NR-9: handled = acked-able). In `onDeliver` mode nothing waits in the Rx: each message
- *   goes to the listener as its frame is decoded (a `MailboxServer`, SR-3).
+ *   (NR-10: handled = acked-able). In `onDeliver` mode nothing waits in the Rx: each message
+ *   goes to the listener as its frame is decoded (a `MailboxServer`, SR-4).
  * - NR-6 `close()` stops accepting, flushes each session's ack, sends `Closed` (the sender's Tx
  *   closes) and ends every connection; messages already received can still be taken with
  *   `recv()`, which then rejects with `closed` (CH-5). `join()` resolves when the listener and
  *   every connection are closed.
  * - NR-7 Sessions are kept for the life of the Rx (as upstream), so a sender may reconnect at any
  *   time within its delivery timeout.
- * - NR-8 Time: the ack interval (`lastAckAt`, the ack timer), the hold escape (NR-9d) and the
+ * - NR-8 Time: the ack interval (`lastAckAt`, the ack timer), the hold escape (NR-10d) and the
  *   linger timer come from `ServeOptions.clock` (default `realClock`); under a `SimulatedClock`
  *   an interval ack is sent only during `advance` (CK-2).
  *
@@ -46,7 +46,7 @@
  * it had received and not yet handled. A server given a `NetSessionTable` (a worker host gives
  * each serving worker one, worker-host HO-3) holds every frame until its envelope is handled:
  *
- * - NR-9 Ack after handling: in `onDeliver` mode each delivery carries a receipt (RC-1,
+ * - NR-10 Ack after handling: in `onDeliver` mode each delivery carries a receipt (RC-1,
  *   channel/receipt.ts; held.ts): (a) the ack point of a session is `handled`, the seq below
  *   which every frame's receipt was settled (its handler ran, or it was returned, or nobody took
  *   the receipt during the delivery call), not `next`; cumulative acks as NR-2, sent from one
@@ -58,8 +58,8 @@
  *   anyway, logged and counted in `unprotectedFrames`, so a slow actor with a long queue does not
  *   make the sender's delivery timeout (NT-4) fire and its link fail; (e) `close()` acks every delivered frame
  *   (the proc has them, as upstream).
- * - NR-10 Sessions that outlive the thread: each session's `handled` is stored in the table as
- *   it advances (RT-1, RT-2, resume-table.ts), before the next handler runs; a server built on a
+ * - NR-11 Sessions that outlive the thread: each session's `handled` is stored in the table as
+ *   it advances (TB-1, TB-2, resume-table.ts), before the next handler runs; a server built on a
  *   table that holds sessions (a worker restarted with the same `ProcId`) starts each at
  *   `next = handled`: resent frames it handled are dropped (NR-1), the rest are accepted; a
  *   session rejected before the restart stays rejected.
@@ -87,7 +87,7 @@ interface Session {
   ackedNext: number;
   conn: Conn | undefined;
   rejected: string | undefined;
-  /** NR-9: the frames delivered and not yet handled (a server with a session table). */
+  /** NR-10: the frames delivered and not yet handled (a server with a session table). */
   readonly held: HeldFrames | undefined;
 }
 
@@ -122,9 +122,9 @@ export class NetRx<M> implements Rx<M> {
   private serverClosed = false;
   private readonly joined: Promise<void>;
   private resolveJoined!: () => void;
-  /** `onDeliver` mode: every message goes here, synchronously, with its receipt (NR-9). */
+  /** `onDeliver` mode: every message goes here, synchronously, with its receipt (NR-10). */
   private listener: ((message: M) => void) | undefined;
-  /** NR-10: where the sessions' handled seqs are kept across restarts. */
+  /** NR-11: where the sessions' handled seqs are kept across restarts. */
   private readonly table: NetSessionTable | undefined;
   private readonly holdMs: number;
   private unprotected = 0;
@@ -145,13 +145,13 @@ export class NetRx<M> implements Rx<M> {
     this.table = options.sessions;
     this.holdMs = Math.max(1, options.holdMs ?? Math.floor(this.timings.deliveryTimeoutMs / 2));
     for (const { slot, id, handled } of this.table?.entries() ?? []) {
-      // NR-10: a session of the server this one replaces
+      // NR-11: a session of the server this one replaces
       const next = handled === REJECTED ? 0 : handled;
       const rejected = handled === REJECTED ? 'session was rejected before the server restarted' : undefined;
       this.sessions.set(id, { id, next, ackedNext: 0, conn: undefined, rejected, held: this.hold(id, next, slot) });
       this.resumed++;
     }
-    if (this.resumed > 0) this.log.info({ sessions: this.resumed }, 'resuming the sessions of the server this one replaces (NR-10)');
+    if (this.resumed > 0) this.log.info({ sessions: this.resumed }, 'resuming the sessions of the server this one replaces (NR-11)');
   }
 
   private hold(id: bigint, start: number, slot: number): HeldFrames {
@@ -163,7 +163,7 @@ export class NetRx<M> implements Rx<M> {
 
   /**
    * Deliver every message to `listener`, synchronously, as its frame is decoded (those already
-   * buffered first); with a session table each delivery carries a receipt (NR-9). `recv()` is
+   * buffered first); with a session table each delivery carries a receipt (NR-10). `recv()` is
    * not used after this.
    */
   onDeliver(listener: (message: M) => void): void {
@@ -174,12 +174,12 @@ export class NetRx<M> implements Rx<M> {
     this.resumeAll();
   }
 
-  /** Frames acked before they were handled by the hold escape (NR-9d). */
+  /** Frames acked before they were handled by the hold escape (NR-10d). */
   get unprotectedFrames(): number {
     return this.unprotected;
   }
 
-  /** Sessions taken over from the table at construction (NR-10). */
+  /** Sessions taken over from the table at construction (NR-11). */
   get resumedSessions(): number {
     return this.resumed;
   }
@@ -244,7 +244,7 @@ export class NetRx<M> implements Rx<M> {
     } else {
       this.serverClosed = true;
     }
-    for (const session of this.sessions.values()) session.held?.force(); // NR-9e
+    for (const session of this.sessions.values()) session.held?.force(); // NR-10e
     for (const conn of this.conns) {
       if (conn.session !== undefined && !conn.done) {
         this.flushAck(conn);
@@ -331,15 +331,15 @@ export class NetRx<M> implements Rx<M> {
     session.conn = conn;
     conn.session = session;
     conn.lastAckAt = this.clock.monotonic();
-    if (ackPoint(session) > 0) this.sendAck(conn); // NR-3, NR-9b
-    if (session.held !== undefined && session.held.held > 0) this.maybeAck(conn); // NR-9d: the hold clock
+    if (ackPoint(session) > 0) this.sendAck(conn); // NR-3, NR-10b
+    if (session.held !== undefined && session.held.held > 0) this.maybeAck(conn); // NR-10d: the hold clock
   }
 
   private newSession(id: bigint): Session {
     const slot = this.table?.add(id) ?? -1;
     if (this.table !== undefined && slot < 0 && !this.tableFullLogged) {
       this.tableFullLogged = true;
-      this.log.warn({ capacity: this.table.capacity }, 'session table full: new sessions are not resumed after a restart (RT-3)');
+      this.log.warn({ capacity: this.table.capacity }, 'session table full: new sessions are not resumed after a restart (TB-3)');
     }
     const held = this.table !== undefined ? this.hold(id, 0, slot) : undefined;
     return { id, next: 0, ackedNext: 0, conn: undefined, rejected: undefined, held };
@@ -376,12 +376,12 @@ export class NetRx<M> implements Rx<M> {
     const held = session.held;
     const listener = this.listener;
     if (listener === undefined) {
-      if (held !== undefined) held.settle(held.deliver(seq), 0); // NR-9c
+      if (held !== undefined) held.settle(held.deliver(seq), 0); // NR-10c
       this.deliver(message, conn);
     } else if (held === undefined) {
       listener(message);
     } else {
-      // RC-2: the receipt of this frame, for whoever queues the envelope (NR-9a)
+      // RC-2: the receipt of this frame, for whoever queues the envelope (NR-10a)
       const start = held.deliver(seq);
       receipt.sink = held;
       receipt.start = start;
@@ -420,7 +420,7 @@ export class NetRx<M> implements Rx<M> {
 
   /**
    * NR-2: ack now if far enough behind or the interval passed; else make sure a timer will.
-   * NR-9d: release the held frames of a session stuck for `holdMs`, else time that too.
+   * NR-10d: release the held frames of a session stuck for `holdMs`, else time that too.
    */
   private maybeAck(conn: Conn): void {
     const session = conn.session;
@@ -434,7 +434,7 @@ export class NetRx<M> implements Rx<M> {
       if (now - held.oldestAt() >= this.holdMs) {
         const released = held.force(now - this.holdMs);
         this.unprotected += released;
-        this.log.warn({ session: session.id.toString(16), frames: released, holdMs: this.holdMs }, 'frames unhandled for holdMs acked anyway: a thread that dies now loses them (NR-9d)');
+        this.log.warn({ session: session.id.toString(16), frames: released, holdMs: this.holdMs }, 'frames unhandled for holdMs acked anyway: a thread that dies now loses them (NR-10d)');
       }
       if (held.held > 0) due = held.oldestAt() + this.holdMs;
     }
@@ -476,7 +476,7 @@ export class NetRx<M> implements Rx<M> {
     this.log.error({ peer: conn.peer, session: session?.id.toString(16) }, reason);
     if (session !== undefined) {
       session.rejected = reason;
-      session.held?.reject(); // RT-2
+      session.held?.reject(); // TB-2
       this.flushAck(conn);
     }
     conn.socket.write(encodeResponse({ kind: 'reject', reason }));
@@ -536,7 +536,7 @@ export class NetRx<M> implements Rx<M> {
   }
 }
 
-/** NR-2, NR-9a: what a session's acks may cover. */
+/** NR-2, NR-10a: what a session's acks may cover. */
 function ackPoint(session: Session): number {
   return session.held !== undefined ? session.held.handled : session.next;
 }

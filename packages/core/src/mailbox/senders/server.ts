@@ -16,9 +16,9 @@
  *   the envelope abandoned), so no input from a peer ends the receive loop or the process.
  * - SR-2: an Rx with `poll()` (channel/nats/rx.ts: one NATS message carries many envelopes) is
  *   drained synchronously after each `recv()`, in the same order.
- * - SR-3: an Rx with `onDeliver(listener)` (channel/net/rx.ts) pushes each envelope into
+ * - SR-4: an Rx with `onDeliver(listener)` (channel/net/rx.ts) pushes each envelope into
  *   `deliver` synchronously, in order, instead of the `recv()` loop, so a receipt it puts in the
- *   ambient slot (channel/receipt.ts, NR-9) reaches the actor that queues the envelope.
+ *   ambient slot (channel/receipt.ts, NR-10) reaches the actor that queues the envelope.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
 import { encodeEnvelopePayload } from '../../wire/payload.js';
@@ -37,7 +37,7 @@ import { ChannelAddr } from '../../addr.js';
 import { ProcId } from '../../id.js';
 import { Sequencer } from '../../sequencing.js';
 
-/** An Rx that pushes each message synchronously (SR-3). */
+/** An Rx that pushes each message synchronously (SR-4). */
 interface PushRx<M> {
   onDeliver(listener: (message: M) => void): void;
 }
@@ -99,7 +99,7 @@ export class MailboxServer {
     server.rx = rx;
     const onDeliver = (rx as Partial<PushRx<MessageEnvelope>>).onDeliver;
     if (typeof onDeliver === 'function') {
-      // SR-3
+      // SR-4
       onDeliver.call(rx, (envelope) => server.deliver(envelope));
       server.loop = rx.join();
       return server;
