@@ -63,6 +63,8 @@ export {
 export {
   serveNet,
   NetRx,
+  NetSessionTable,
+  type SessionSlot,
   dialNet,
   NetTx,
   defaultCodec,
