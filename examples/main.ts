@@ -97,7 +97,8 @@ function describeRun(r: RunResult): string {
 async function main(): Promise<number> {
   let o: Options;
   try {
-    o = parseOptions(process.argv.slice(2));
+    // `pnpm start -- --flag` passes the `--` on: it is not the end of the options here
+    o = parseOptions(process.argv.slice(2).filter((arg, i) => i > 0 || arg !== '--'));
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 1;
