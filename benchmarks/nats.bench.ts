@@ -11,10 +11,20 @@
  *   in the message; `raw request/reply`: `nc.request()` of the message's msgpackr bytes to a
  *   subscriber that `respond`s them; `JetStream publish`: one `js.publish()` of the same bytes
  *   to a memory stream, awaiting its PubAck (what a persisted, acked message costs).
- * - one-way small: `procmesh actors`: N `ActorRef` sends to a sink actor that counts them;
- *   `raw publish`: N `nc.publish()` of the same msgpackr bytes to a subscriber that counts;
- *   `JetStream publish`: N `js.publish()` with 256 PubAcks in flight. msgs/s until the peer has
- *   all N (JetStream: until every PubAck arrived).
+ * - one-way small: `procmesh actors`: N `ActorRef` sends to a sink actor that checks each one's
+ *   `seq` (in order) and counts them; `raw publish`: N `nc.publish()` of the msgpackr bytes of the
+ *   small message, encoded once, to a subscriber that only counts (the floor: no encode, no
+ *   decode, the issue's target is against it); `raw publish + msgpack`: each message encoded with
+ *   msgpackr at the sender and decoded and checked in order by the subscriber (what an
+ *   application on the raw client does with the same message; for comparison, no target);
+ *   `JetStream publish`: N `js.publish()` with 256 PubAcks in flight.
+ *
+ * How one-way counts: the clock starts before the first send and stops when the peer (another
+ * thread) reports that it has all N (JetStream: when every PubAck arrived), so every contestant
+ * pays until its receiver has everything; every contestant yields to the event loop after each
+ * 1024 sends. The bytes per message are the server's `in_bytes` over the run (its monitoring
+ * port) divided by N: what each contestant puts on the wire into the server, NATS protocol
+ * lines, envelopes, frame heads and acks included.
  *
  * Targets (issue 15): actors round trip within 1.5x of raw request/reply; actors one-way at least
  * 0.8x raw publish. The JetStream rows are the figures behind tx.ts's choice of core NATS.
@@ -35,7 +45,7 @@ import { ActorId, ActorRef, Proc, type Actor, type Context, type PortRef } from 
 import { Packr } from 'msgpackr';
 import { gitCommit, median, percentile, roundTrips, small, type Small } from './lib/stats.js';
 
-export type NatsImpl = 'procmesh actors' | 'raw request/reply' | 'raw publish' | 'JetStream publish';
+export type NatsImpl = 'procmesh actors' | 'raw request/reply' | 'raw publish' | 'raw publish + msgpack' | 'JetStream publish';
 export type NatsScenario = 'ping-pong small' | 'one-way small';
 
 export interface NatsBenchRow {
@@ -46,6 +56,8 @@ export interface NatsBenchRow {
   readonly median: number;
   readonly p99?: number;
   readonly best: number;
+  /** One-way: bytes into the server per message (its `in_bytes` over the run / N; median). */
+  readonly bytesPerMessage?: number;
 }
 
 export interface NatsBenchReport {
@@ -98,6 +110,14 @@ async function runPeer(url: string): Promise<void> {
   let rawTarget = Infinity;
   nc.subscribe('raw.sink', {
     callback: () => {
+      if (++rawCount === rawTarget) send({ type: 'done' });
+    },
+  });
+  const unpackr = new Packr({ useRecords: false });
+  nc.subscribe('raw.decode', {
+    callback: (_e, m) => {
+      const msg = unpackr.unpack(m.data) as Small;
+      if (msg.seq !== rawCount) throw new Error(`raw sink: got seq ${msg.seq}, expected ${rawCount}`);
       if (++rawCount === rawTarget) send({ type: 'done' });
     },
   });
@@ -162,10 +182,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startServer(): Promise<{ url: string; child: ChildProcess; dir: string }> {
+interface Server {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly dir: string;
+  /** The server's `in_bytes` so far (its monitoring endpoint). */
+  inBytes(): Promise<number>;
+}
+
+async function startServer(): Promise<Server> {
   const port = await freePort();
+  const monitor = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'procmesh-nats-bench-'));
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', dir], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
@@ -177,7 +206,8 @@ async function startServer(): Promise<{ url: string; child: ChildProcess; dir: s
     if (Date.now() > deadline || child.exitCode !== null) throw new Error('nats-server did not start');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { url: `nats://127.0.0.1:${port}`, child, dir };
+  const inBytes = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()) as { in_bytes: number }).in_bytes;
+  return { url: `nats://127.0.0.1:${port}`, child, dir, inBytes };
 }
 
 // ---- contestants -----------------------------------------------------------------------------
@@ -223,7 +253,18 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'BENCH', subjects: ['js.bench'], storage: 'memory' as never, max_msgs: 200_000 });
   const js = jetstream(nc);
-  const bytes = new Packr({ useRecords: false }).pack(small(0));
+  const packr = new Packr({ useRecords: false });
+  const bytes = packr.pack(small(0));
+  /** One-way bytes into the server per message, per contestant and run. */
+  const wire = new Map<NatsImpl, number[]>();
+  const counted = async (impl: NatsImpl, body: () => Promise<void>): Promise<number> => {
+    const before = await server.inBytes();
+    const rate = await timed(count, body);
+    const list = wire.get(impl) ?? [];
+    list.push(((await server.inBytes()) - before) / count);
+    wire.set(impl, list);
+    return rate;
+  };
   const rows: NatsBenchRow[] = [];
   try {
     const blocks = runs * 4;
@@ -250,7 +291,7 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
       {
         impl: 'procmesh actors',
         run: () =>
-          timed(count, async () => {
+          counted('procmesh actors', async () => {
             const done = peer.arm(count);
             for (let i = 0; i < count; i++) {
               sink.send(client, small(i));
@@ -262,10 +303,22 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
       {
         impl: 'raw publish',
         run: () =>
-          timed(count, async () => {
+          counted('raw publish', async () => {
             const done = peer.arm(count);
             for (let i = 0; i < count; i++) {
               nc.publish('raw.sink', bytes);
+              if ((i & 1023) === 1023) await yieldNow();
+            }
+            await done;
+          }),
+      },
+      {
+        impl: 'raw publish + msgpack',
+        run: () =>
+          counted('raw publish + msgpack', async () => {
+            const done = peer.arm(count);
+            for (let i = 0; i < count; i++) {
+              nc.publish('raw.decode', packr.pack(small(i)));
               if ((i & 1023) === 1023) await yieldNow();
             }
             await done;
@@ -287,7 +340,10 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
           }),
       },
     ]);
-    for (const [impl, values] of oneWay) rows.push({ scenario: 'one-way small', impl, runs: values, median: median(values), best: Math.max(...values) });
+    for (const [impl, values] of oneWay) {
+      const perMessage = wire.get(impl);
+      rows.push({ scenario: 'one-way small', impl, runs: values, median: median(values), best: Math.max(...values), ...(perMessage !== undefined ? { bytesPerMessage: median(perMessage) } : {}) });
+    }
   } finally {
     await proc.flush();
     await proc.stopServing('bench over');
@@ -317,7 +373,10 @@ export function natsBenchMarkdown(report: NatsBenchReport): string {
   const ow = find('one-way small', 'procmesh actors');
   const rp = find('one-way small', 'raw publish');
   const jo = find('one-way small', 'JetStream publish');
-  lines.push(`| one-way small | ${fmt(ow?.median, 'msgs')} | publish ${fmt(rp?.median, 'msgs')} | ${ow && rp ? (ow.median / rp.median).toFixed(2) : '-'}x of raw (target >= 0.8x) | ${fmt(jo?.median, 'msgs')}, 256 in flight |`);
+  const re = find('one-way small', 'raw publish + msgpack');
+  const b = (row: NatsBenchRow | undefined): string => (row?.bytesPerMessage === undefined ? '' : `, ${row.bytesPerMessage.toFixed(0)} B/msg`);
+  lines.push(`| one-way small | ${fmt(ow?.median, 'msgs')}${b(ow)} | publish ${fmt(rp?.median, 'msgs')}${b(rp)} | ${ow && rp ? (ow.median / rp.median).toFixed(2) : '-'}x of raw (target >= 0.8x) | ${fmt(jo?.median, 'msgs')}, 256 in flight |`);
+  lines.push(`| one-way small, raw encoding + decoding each message | | publish + msgpack ${fmt(re?.median, 'msgs')}${b(re)} | ${ow && re ? (ow.median / re.median).toFixed(2) : '-'}x (no target) | |`);
   return lines.join('\n');
 }
 
