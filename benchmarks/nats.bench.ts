@@ -23,8 +23,9 @@
  * thread) reports that it has all N (JetStream: when every PubAck arrived), so every contestant
  * pays until its receiver has everything; every contestant yields to the event loop after each
  * 1024 sends. The bytes per message are the server's `in_bytes` over the run (its monitoring
- * port) divided by N: what each contestant puts on the wire into the server, NATS protocol
- * lines, envelopes, frame heads and acks included.
+ * port) divided by N: the payload bytes of every NATS message the server took in during the run
+ * (procmesh: envelopes, frame heads and acks; not the NATS protocol lines, which every
+ * contestant pays per NATS message: procmesh sends about one per 1 600 small messages).
  *
  * Targets (issue 15): actors round trip within 1.5x of raw request/reply; actors one-way at least
  * 0.8x raw publish. The JetStream rows are the figures behind tx.ts's choice of core NATS.
@@ -32,7 +33,7 @@
  * Run: `node benchmarks/dist/nats.bench.js [--runs N] [--quick]`; or call `runNatsBench()`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,12 @@ export interface NatsBenchRow {
   readonly best: number;
   /** One-way: bytes into the server per message (its `in_bytes` over the run / N; median). */
   readonly bytesPerMessage?: number;
+  /**
+   * One-way: CPU µs per message of this process (sender and peer threads together; median) and
+   * of nats-server (Linux `/proc`; absent elsewhere): less noisy than msgs/s on a loaded machine.
+   */
+  readonly cpuPerMessage?: number;
+  readonly serverCpuPerMessage?: number;
 }
 
 export interface NatsBenchReport {
@@ -188,7 +195,12 @@ interface Server {
   readonly dir: string;
   /** The server's `in_bytes` so far (its monitoring endpoint). */
   inBytes(): Promise<number>;
+  /** The server process's CPU µs so far (Linux `/proc`), or NaN. */
+  cpu(): number;
 }
+
+/** `/proc/<pid>/stat` counts CPU time in clock ticks (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
 
 async function startServer(): Promise<Server> {
   const port = await freePort();
@@ -207,7 +219,15 @@ async function startServer(): Promise<Server> {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const inBytes = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()) as { in_bytes: number }).in_bytes;
-  return { url: `nats://127.0.0.1:${port}`, child, dir, inBytes };
+  const cpu = (): number => {
+    try {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  return { url: `nats://127.0.0.1:${port}`, child, dir, inBytes, cpu };
 }
 
 // ---- contestants -----------------------------------------------------------------------------
@@ -256,13 +276,19 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
   const packr = new Packr({ useRecords: false });
   const bytes = packr.pack(small(0));
   /** One-way bytes into the server per message, per contestant and run. */
-  const wire = new Map<NatsImpl, number[]>();
+  const wire = new Map<NatsImpl, { bytes: number[]; cpu: number[]; server: number[] }>();
   const counted = async (impl: NatsImpl, body: () => Promise<void>): Promise<number> => {
     const before = await server.inBytes();
+    const cpu0 = process.cpuUsage();
+    const server0 = server.cpu();
     const rate = await timed(count, body);
-    const list = wire.get(impl) ?? [];
-    list.push(((await server.inBytes()) - before) / count);
-    wire.set(impl, list);
+    const cpu = process.cpuUsage(cpu0);
+    const serverCpu = server.cpu() - server0;
+    const lists = wire.get(impl) ?? { bytes: [], cpu: [], server: [] };
+    lists.bytes.push(((await server.inBytes()) - before) / count);
+    lists.cpu.push((cpu.user + cpu.system) / count);
+    lists.server.push(serverCpu / count);
+    wire.set(impl, lists);
     return rate;
   };
   const rows: NatsBenchRow[] = [];
@@ -341,8 +367,9 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
       },
     ]);
     for (const [impl, values] of oneWay) {
-      const perMessage = wire.get(impl);
-      rows.push({ scenario: 'one-way small', impl, runs: values, median: median(values), best: Math.max(...values), ...(perMessage !== undefined ? { bytesPerMessage: median(perMessage) } : {}) });
+      const m = wire.get(impl);
+      const per = m === undefined ? {} : { bytesPerMessage: median(m.bytes), cpuPerMessage: median(m.cpu), ...(Number.isNaN(median(m.server)) ? {} : { serverCpuPerMessage: median(m.server) }) };
+      rows.push({ scenario: 'one-way small', impl, runs: values, median: median(values), best: Math.max(...values), ...per });
     }
   } finally {
     await proc.flush();
@@ -374,7 +401,10 @@ export function natsBenchMarkdown(report: NatsBenchReport): string {
   const rp = find('one-way small', 'raw publish');
   const jo = find('one-way small', 'JetStream publish');
   const re = find('one-way small', 'raw publish + msgpack');
-  const b = (row: NatsBenchRow | undefined): string => (row?.bytesPerMessage === undefined ? '' : `, ${row.bytesPerMessage.toFixed(0)} B/msg`);
+  const b = (row: NatsBenchRow | undefined): string =>
+    (row?.bytesPerMessage === undefined ? '' : `, ${row.bytesPerMessage.toFixed(0)} B/msg`) +
+    (row?.cpuPerMessage === undefined ? '' : `, CPU ${row.cpuPerMessage.toFixed(2)} µs/msg`) +
+    (row?.serverCpuPerMessage === undefined ? '' : ` + server ${row.serverCpuPerMessage.toFixed(2)}`);
   lines.push(`| one-way small | ${fmt(ow?.median, 'msgs')}${b(ow)} | publish ${fmt(rp?.median, 'msgs')}${b(rp)} | ${ow && rp ? (ow.median / rp.median).toFixed(2) : '-'}x of raw (target >= 0.8x) | ${fmt(jo?.median, 'msgs')}, 256 in flight |`);
   lines.push(`| one-way small, raw encoding + decoding each message | | publish + msgpack ${fmt(re?.median, 'msgs')}${b(re)} | ${ow && re ? (ow.median / re.median).toFixed(2) : '-'}x (no target) | |`);
   return lines.join('\n');

@@ -14,8 +14,9 @@
  *
  * - PR-1 The message of sequence number `s` (NX-1: consecutive from 0) is at slot
  *   `s & (capacity - 1)`; the ring holds exactly the seqs `[head, tail)`, oldest first.
- * - PR-2 Taking messages off the head (`shift`) clears their slots: an acked or returned message
- *   is not kept alive by the ring.
+ * - PR-2 Taking messages off the head (`shift`) clears their message and ack callback: an acked
+ *   or returned message is not kept alive by the ring (a return callback is one per sender and a
+ *   slab is reused, OB-4: they stay in the slot until it is written again).
  * - PR-3 Growing keeps every pending message at its seq (capacity doubles, a power of two).
  */
 import type { ReturnCallback } from '../types.js';
@@ -36,6 +37,8 @@ export class PendingRing<M> {
   head = 0;
   /** The next seq to post. */
   tail = 0;
+  /** Pending messages with an ack callback (none: `shiftTo` clears slots in bulk). */
+  private withAck = 0;
 
   get size(): number {
     return this.tail - this.head;
@@ -48,6 +51,7 @@ export class PendingRing<M> {
     this.messages[i] = message;
     this.returns[i] = onReturn;
     this.acks[i] = onAck;
+    if (onAck !== undefined) this.withAck++;
     this.bufs[i] = buf;
     this.starts[i] = start;
     this.ends[i] = end;
@@ -81,10 +85,27 @@ export class PendingRing<M> {
     const i = this.head++ & this.mask;
     const onAck = this.acks[i];
     this.messages[i] = undefined;
-    this.returns[i] = undefined;
-    this.acks[i] = undefined;
-    this.bufs[i] = undefined;
+    if (onAck !== undefined) {
+      this.acks[i] = undefined;
+      this.withAck--;
+    }
     return onAck;
+  }
+
+  /** Take every message below `next` off the head (PR-2), calling their ack callbacks in order. */
+  shiftTo(next: number): void {
+    const to = Math.min(next, this.tail);
+    if (this.withAck > 0) {
+      while (this.head < to) this.shift()?.();
+      return;
+    }
+    if (to <= this.head) return;
+    const from = this.head & this.mask;
+    const count = to - this.head;
+    const first = Math.min(count, this.mask + 1 - from);
+    this.messages.fill(undefined, from, from + first);
+    if (count > first) this.messages.fill(undefined, 0, count - first); // wrapped
+    this.head = to;
   }
 
   /** Empty the ring; what was pending, oldest first, with its return callback. */

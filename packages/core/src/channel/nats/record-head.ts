@@ -58,8 +58,8 @@ export class HeadPacker {
    */
   packInPlace(buf: Uint8Array, start: number, end: number): number {
     const n = this.packHead(buf, start, end);
-    buf.copyWithin(start + n, start + HEADER_BYTES, end);
-    buf.set(n === HEADER_BYTES ? this.head : this.head.subarray(0, n), start);
+    moveBytes(buf, start + HEADER_BYTES, end, buf, start + n); // backwards: n < HEADER_BYTES
+    moveBytes(this.head, 0, n, buf, start);
     return end - HEADER_BYTES + n;
   }
 
@@ -171,7 +171,7 @@ export class HeadUnpacker {
       v.setUint32(O_EXTRA_BYTES, extra, true);
       this.note(record, time, seq);
     }
-    this.scratch.set(data.subarray(headEnd, end), HEADER_BYTES);
+    moveBytes(data, headEnd, end, this.scratch, HEADER_BYTES);
     return HEADER_BYTES + rest;
   }
 
@@ -189,6 +189,19 @@ export class HeadUnpacker {
     }
     return this.view;
   }
+}
+
+/** Below this many bytes a plain loop beats `copyWithin`/`set` (and allocates no view). */
+const LOOP_COPY_BYTES = 256;
+
+/** Copy `from[start, end)` to `to` at `at`; within one array only towards lower offsets. */
+function moveBytes(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): void {
+  if (end - start > LOOP_COPY_BYTES) {
+    if (from === to) to.copyWithin(at, start, end);
+    else to.set(from.subarray(start, end), at);
+    return;
+  }
+  for (let i = start; i < end; i++) to[at++] = from[i]!;
 }
 
 function zigzag(n: number): number {

@@ -422,10 +422,8 @@ export class NatsTx<M> implements Tx<M> {
   private acked(next: number): void {
     const q = this.q;
     if (q.head >= q.tail || q.head >= next) return;
-    while (q.head < q.tail && q.head < next) {
-      q.shift()?.(); // PR-2
-      if (this.closed !== undefined) return;
-    }
+    q.shiftTo(next); // PR-2
+    if (this.closed !== undefined) return;
     if (this.sent < q.head) this.sent = q.head;
     this.outbox.recycle(q.size > 0 ? q.buf(q.head) : undefined); // OB-4
     if (this.over && q.size <= this.maxPending >> 1) this.underHalf();
