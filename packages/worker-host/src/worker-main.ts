@@ -72,7 +72,7 @@ if (init.serve !== undefined) {
   const nats = init.nats !== undefined ? { nats: init.nats } : {};
   const auth = token !== undefined ? { auth: { token } } : {};
   const [bound, rx] = await serve<MessageEnvelope>(at, { codec: envelopeTupleCodec, ...auth, ...nats });
-  const dialer = new MailboxDialer({ ...auth, ...nats });
+  const dialer = new MailboxDialer({ ...auth, ...nats, flow: proc.flowLimits }); // DM-4
   node.links.remote = dialer.dial;
   served = { addr: String(bound), server: MailboxServer.serve(proc, rx), dialer };
 }

@@ -7,6 +7,7 @@
  */
 import type { ChannelTransport } from '../../addr.js';
 import type { Clock } from '../../clock.js';
+import type { QueueWatermarks } from '../ring/tx.js';
 import { config } from '../../config.js';
 import { rootLogger, type Logger } from '../../log.js';
 import { payloadCodec, type Codec } from '../../wire/payload.js';
@@ -134,6 +135,11 @@ export interface DialOptions<M> extends NetTimings {
   readonly logger?: Logger;
   /** Time for the delivery timeout and the reconnect backoff (default `realClock`). */
   readonly clock?: Clock;
+  /**
+   * Told when the Tx's queue (unacked and not yet written) is over `high`, and when it is back at
+   * or under `low` (flow control, NT-12); one object per Tx.
+   */
+  readonly watermarks?: QueueWatermarks;
 }
 
 export interface ServeOptions<M> extends NetTimings {

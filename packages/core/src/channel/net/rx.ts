@@ -37,6 +37,12 @@
  * - NR-8 Time: the ack interval (`lastAckAt`, the ack timer) and the linger timer come from
  *   `ServeOptions.clock` (default `realClock`); under a `SimulatedClock` an interval ack is sent
  *   only during `advance` (CK-2).
+ * - NR-9 Flow control (mailbox/flow.ts FC-6 over sockets): each session is a flow sender, its
+ *   `SessionHold` (hold.ts); `lastSender` is the hold of the session whose message `recv()`
+ *   returned last, which the mailbox server sets as `flowContext.sender` while it delivers that
+ *   message. Held (the delivery put an actor over its bound), the session's connection stops being
+ *   read until released, also across a reconnect; NR-5's resume leaves a held session paused.
+ *   Messages of the session already buffered here are still delivered (at most `rxBufferSize`).
  */
 import type net from 'node:net';
 import { realClock, type Clock, type Timer } from '../../clock.js';
@@ -45,6 +51,7 @@ import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, type Rx } from '../types.js';
 import { AdmissionGate } from './admission.js';
 import { FrameReader } from './framed.js';
+import { SessionHold } from './hold.js';
 import { defaultCodec, netLogger, resolveTimings, type Codec, type ResolvedTimings, type ServeOptions } from './options.js';
 import { listen } from './transport.js';
 import { SEQ_LEN, TAG_SIMPLEX, encodeResponse, readU64 } from './wire.js';
@@ -58,6 +65,8 @@ interface Session {
   ackedNext: number;
   conn: Conn | undefined;
   rejected: string | undefined;
+  /** NR-9 */
+  readonly hold: SessionHold;
 }
 
 interface Conn {
@@ -80,7 +89,10 @@ export class NetRx<M> implements Rx<M> {
   private readonly log: Logger;
 
   private queue: M[] = [];
+  /** NR-9: the session of each queued message (parallel to `queue`). */
+  private queueFrom: Session[] = [];
   private qhead = 0;
+  private lastFrom: Session | undefined;
   private waiter: { resolve: (m: M) => void; reject: (e: Error) => void } | undefined;
   private closedReason: string | undefined;
   private readonly sessions = new Map<bigint, Session>();
@@ -129,14 +141,22 @@ export class NetRx<M> implements Rx<M> {
     return this.queue.length - this.qhead;
   }
 
+  /** @internal NR-9: the flow sender of the message `recv()` returned last (its session's hold). */
+  get lastSender(): { flowHold(): void; flowRelease(): void } | undefined {
+    return this.lastFrom?.hold;
+  }
+
   recv(): Promise<M> {
     if (this.qhead < this.queue.length) {
+      this.lastFrom = this.queueFrom[this.qhead];
       const message = this.queue[this.qhead++] as M;
       if (this.qhead === this.queue.length) {
         this.queue = [];
+        this.queueFrom = [];
         this.qhead = 0;
       } else if (this.qhead >= 1024 && this.qhead * 2 >= this.queue.length) {
         this.queue = this.queue.slice(this.qhead);
+        this.queueFrom = this.queueFrom.slice(this.qhead);
         this.qhead = 0;
       }
       if (this.paused.size > 0 && this.queue.length - this.qhead <= this.rxBufferSize >> 1) this.resumeAll();
@@ -228,7 +248,7 @@ export class NetRx<M> implements Rx<M> {
   private onPreamble(conn: Conn, id: bigint): void {
     let session = this.sessions.get(id);
     if (session === undefined) {
-      session = { id, next: 0, ackedNext: 0, conn: undefined, rejected: undefined };
+      session = { id, next: 0, ackedNext: 0, conn: undefined, rejected: undefined, hold: new SessionHold((socket) => this.pausedSocket(socket)) };
       this.sessions.set(id, session);
     }
     if (session.rejected !== undefined) {
@@ -246,6 +266,7 @@ export class NetRx<M> implements Rx<M> {
     }
     session.conn = conn;
     conn.session = session;
+    session.hold.attach(conn.socket); // NR-9: paused at once while the session is held
     conn.lastAckAt = this.clock.monotonic();
     if (session.next > 0) this.sendAck(conn); // NR-3
   }
@@ -278,19 +299,21 @@ export class NetRx<M> implements Rx<M> {
       return false;
     }
     session.next = seq + 1;
-    this.deliver(message, conn);
+    this.deliver(message, conn, session);
     if (session.next - session.ackedNext >= this.timings.ackEveryN) this.sendAck(conn);
     return true;
   }
 
-  private deliver(message: M, conn: Conn): void {
+  private deliver(message: M, conn: Conn, session: Session): void {
     const waiter = this.waiter;
     if (waiter !== undefined) {
       this.waiter = undefined;
+      this.lastFrom = session; // NR-9
       waiter.resolve(message);
       return;
     }
     this.queue.push(message);
+    this.queueFrom.push(session);
     if (this.queue.length - this.qhead >= this.rxBufferSize && !this.paused.has(conn)) {
       conn.socket.pause();
       this.paused.add(conn);
@@ -298,8 +321,15 @@ export class NetRx<M> implements Rx<M> {
   }
 
   private resumeAll(): void {
-    for (const conn of this.paused) conn.socket.resume();
+    const paused = [...this.paused];
     this.paused.clear();
+    for (const conn of paused) if (conn.session?.hold.held !== true) conn.socket.resume(); // NR-9
+  }
+
+  /** NR-9: NR-5 paused `socket` (a released session stays paused then). */
+  private pausedSocket(socket: net.Socket): boolean {
+    for (const conn of this.paused) if (conn.socket === socket) return true;
+    return false;
   }
 
   /** NR-2: ack now if far enough behind or the interval passed; else make sure a timer will. */
@@ -387,7 +417,10 @@ export class NetRx<M> implements Rx<M> {
     conn.done = true;
     this.conns.delete(conn);
     this.paused.delete(conn);
-    if (conn.session !== undefined && conn.session.conn === conn) conn.session.conn = undefined;
+    if (conn.session !== undefined && conn.session.conn === conn) {
+      conn.session.conn = undefined;
+      conn.session.hold.attach(undefined); // NR-9
+    }
     this.checkJoined();
   }
 
