@@ -1,5 +1,5 @@
 /**
- * The inbound ring's spin policy (channel/ring/spin-policy.ts, SP-1..SP-5): the budget as a
+ * The inbound ring's spin policy (channel/ring/spin-policy.ts, SPIN-1..SPIN-5): the budget as a
  * function of the idle gaps, a hop chain between two simulated threads on a `SimulatedClock`
  * (the bimodal slow state of issue 16 and its fix), and the parked wait of `RingConsumer.park`.
  */
@@ -14,8 +14,8 @@ import { startRingWorker } from './fixtures/ring-harness.js';
 
 const T = { timeout: 30_000 };
 
-describe('spin budget (SP-1..SP-4)', () => {
-  it('SP-1: a gap within the band raises the budget to twice the gap', () => {
+describe('spin budget (SPIN-1..SPIN-4)', () => {
+  it('SPIN-1: a gap within the band raises the budget to twice the gap', () => {
     const policy = new SpinPolicy(2000);
     for (let i = 0; i < LONG_GAPS_TO_STOP; i++) policy.observeGap(1_000_000);
     assert.equal(policy.budget, 0);
@@ -23,14 +23,14 @@ describe('spin budget (SP-1..SP-4)', () => {
     assert.equal(policy.budget, 900);
   });
 
-  it('SP-1: a gap near the top of the band raises the budget to the band', () => {
+  it('SPIN-1: a gap near the top of the band raises the budget to the band', () => {
     const policy = new SpinPolicy(2000);
     for (let i = 0; i < LONG_GAPS_TO_STOP; i++) policy.observeGap(1_000_000);
     policy.observeGap(1500);
     assert.equal(policy.budget, 2000);
   });
 
-  it('SP-2: no sequence of gaps takes the budget past the band or below 0', () => {
+  it('SPIN-2: no sequence of gaps takes the budget past the band or below 0', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 5000 }), fc.array(fc.double({ min: -1e6, max: 1e7, noNaN: true }), { maxLength: 200 }), (max, gaps) => {
         const policy = new SpinPolicy(max);
@@ -43,20 +43,20 @@ describe('spin budget (SP-1..SP-4)', () => {
     );
   });
 
-  it('SP-3: fewer consecutive long gaps than the limit keep the budget', () => {
+  it('SPIN-3: fewer consecutive long gaps than the limit keep the budget', () => {
     const policy = new SpinPolicy(2000);
     policy.observeGap(300);
     for (let i = 0; i < LONG_GAPS_TO_STOP - 1; i++) policy.observeGap(50_000);
     assert.equal(policy.budget, 2000);
   });
 
-  it('SP-3: the limit of consecutive long gaps stops the spin', () => {
+  it('SPIN-3: the limit of consecutive long gaps stops the spin', () => {
     const policy = new SpinPolicy(2000);
     for (let i = 0; i < LONG_GAPS_TO_STOP; i++) policy.observeGap(50_000);
     assert.equal(policy.budget, 0);
   });
 
-  it('SP-3: a gap within the band resets the count of long gaps', () => {
+  it('SPIN-3: a gap within the band resets the count of long gaps', () => {
     const policy = new SpinPolicy(2000);
     for (let i = 0; i < LONG_GAPS_TO_STOP - 1; i++) policy.observeGap(50_000);
     policy.observeGap(10);
@@ -64,13 +64,13 @@ describe('spin budget (SP-1..SP-4)', () => {
     assert.ok(policy.budget >= MIN_SPIN_MICROS);
   });
 
-  it('SP-3: a negative gap (a stale notify time) changes nothing', () => {
+  it('SPIN-3: a negative gap (a stale notify time) changes nothing', () => {
     const policy = new SpinPolicy(2000);
     for (let i = 0; i < 10; i++) policy.observeGap(-5);
     assert.equal(policy.budget, 2000);
   });
 
-  it('SP-4: a band of 0 never spins', () => {
+  it('SPIN-4: a band of 0 never spins', () => {
     const policy = new SpinPolicy(0);
     policy.observeGap(1);
     assert.equal(policy.budget, 0);
@@ -115,7 +115,7 @@ function sleepsAtSteadyState(maxMicros: number, wakeMicros: number, hops: number
   return lateSleeps;
 }
 
-describe('a hop chain between two threads (SP-1, issue 16)', () => {
+describe('a hop chain between two threads (SPIN-1, issue 16)', () => {
   it('with a 200 µs band, peers whose wake-up takes 300 µs sleep on every hop', () => {
     assert.equal(sleepsAtSteadyState(200, 300, 1000), 500);
   });
@@ -124,12 +124,12 @@ describe('a hop chain between two threads (SP-1, issue 16)', () => {
     assert.equal(sleepsAtSteadyState(2000, 300, 1000), 0);
   });
 
-  it('peers whose wake-up takes longer than the band keep sleeping (SP-2 bounds the spin)', () => {
+  it('peers whose wake-up takes longer than the band keep sleeping (SPIN-2 bounds the spin)', () => {
     assert.equal(sleepsAtSteadyState(2000, 5000, 1000), 500);
   });
 });
 
-describe('parked wait (SP-5)', () => {
+describe('parked wait (SPIN-5)', () => {
   function pair(): { ring: RingBuffer; producer: RingProducer; consumer: RingConsumer } {
     const ring = RingBuffer.create({ capacity: 256 });
     return { ring, producer: new RingProducer(ring), consumer: new RingConsumer(ring) };

@@ -251,7 +251,7 @@ export class RingConsumer {
   }
 
   /**
-   * SP-5 (spin-policy.ts): wait up to `micros` for a record or a STATE change without holding a
+   * SPIN-5 (spin-policy.ts): wait up to `micros` for a record or a STATE change without holding a
    * core: C1-C3 with `Atomics.wait` and a timeout, so a producer's P3 wakes this thread through the
    * kernel (~5-10 µs) while the peer thread can run on the core this one gave up. Blocks this
    * thread's event loop meanwhile, like `spin`. True if a record may have arrived (poll).

@@ -25,7 +25,7 @@
  * 2. Spin: when the ring is empty, busy-wait in microtask steps (`SPIN_SLICE_MICROS` each) up
  *    to the spin budget, so handlers keep running while it waits. The budget adapts to the idle
  *    gaps seen (how long after the ring went empty the waker came, from the NOTIFY_TIME word):
- *    spin-policy.ts, SP-1..SP-4: twice the gap while gaps stay within a band of `maxSpinMicros`
+ *    spin-policy.ts, SPIN-1..SPIN-4: twice the gap while gaps stay within a band of `maxSpinMicros`
  *    (2 ms: wide enough for a peer's own wake-up, so a hop chain does not settle into both sides
  *    sleeping), 0 after a few gaps beyond it (an idle link costs no CPU). A spin holds the event loop, and
  *    another Rx of this thread that sleeps, or that yielded the turn, goes on in a task of that
@@ -101,7 +101,7 @@ import { KeepAlive } from './wait.js';
 export interface RingRxOptions {
   /** Records per poll (one READ store each). Default 256. */
   readonly maxBatch?: number;
-  /** Upper bound of the adaptive spin before sleeping, and its band (SP-1, SP-2), in µs; 0 never spins. Default 2000. */
+  /** Upper bound of the adaptive spin before sleeping, and its band (SPIN-1, SPIN-2), in µs; 0 never spins. Default 2000. */
   readonly maxSpinMicros?: number;
   /** Messages decoded ahead of `recv()` calls. Default 1024. */
   readonly prefetch?: number;
@@ -186,7 +186,7 @@ export class RingRx<M> implements Rx<M> {
   private readonly turnRecordsMax: number;
   private readonly turnMs: number;
   private readonly keepAlive = new KeepAlive();
-  /** RING-4 spin budget (SP-1..SP-4). */
+  /** RING-4 spin budget (SPIN-1..SPIN-4). */
   private readonly spin: SpinPolicy;
   private phase = IDLE;
   /** When this event-loop turn began for the loop (`clock.monotonic()`), and what it delivered. */
@@ -194,7 +194,7 @@ export class RingRx<M> implements Rx<M> {
   private turnRecords = 0;
   private spinUntil = 0;
   private spinState = 0;
-  /** When this spin began (`performance.now()`, real: SP-5 is about the CPU, not the injected clock). */
+  /** When this spin began (`performance.now()`, real: SPIN-5 is about the CPU, not the injected clock). */
   private spinStart = 0;
   /** When the ring last went empty (µs, `nowMicros`), or -1 while records flow. */
   private idleSince = -1;
@@ -408,7 +408,7 @@ export class RingRx<M> implements Rx<M> {
     if (this.phase !== SPINNING) return;
     // (`spin` sees STATE change only within its slice: compare with the spin's start too)
     const consumer = this.consumer;
-    // SP-5: busy-wait while the spin is young, then wait parked (the core goes to the peer)
+    // SPIN-5: busy-wait while the spin is young, then wait parked (the core goes to the peer)
     const parked = performance.now() - this.spinStart >= HOT_SPIN_MS;
     if ((parked ? consumer.park(PARK_SLICE_MICROS) : consumer.spin(SPIN_SLICE_MICROS)) || this.ring.state() !== this.spinState) {
       if (consumer.available()) this.stats.spinHits++;
@@ -463,7 +463,7 @@ export class RingRx<M> implements Rx<M> {
     const notifiedAt = this.consumer.awake();
     this.keepAlive.release();
     if (this.phase !== SLEEPING) return;
-    this.spin.observeGap(notifiedAt - this.idleSince); // SP-1, SP-3
+    this.spin.observeGap(notifiedAt - this.idleSince); // SPIN-1, SPIN-3
     this.runTask();
   };
 
