@@ -25,6 +25,10 @@
  * - `comlink`: the same workers, comlink over a channel per direction: one-way is calls with
  *   256 in flight per target (msgs/s = calls completed per second, measured by the caller);
  *   ping-pong is one call at a time.
+ * - `procmesh actors, flight recorder on` (one-way, 2 procs only): the same blaster and sink in a
+ *   second `ProcHost` of 2 workers whose actors each keep a flight recorder of
+ *   `BENCH_FLIGHT_RECORDER` events (`config.flightRecorder`): what recording every send and
+ *   handled message costs (issue 14).
  * - `ring channel, msgpackr records` (2 procs only): `RingTx`/`RingRx` of `@procmesh/core/transport`
  *   with their default msgpackr codec, between the same plain workers: the bare ring the actor
  *   round trip is held against (issue 4: within 2x).
@@ -43,7 +47,10 @@ import { ProcHost, portEndpoint } from '@procmesh/worker-host';
 import type { BlasterMsg, PingMsg, PingResult, PongMsg, SinkDone, SinkMsg } from './bench-actors.js';
 import { gitCommit, median, now, percentile } from './lib/stats.js';
 
-export type ActorsImpl = 'procmesh actors' | 'postMessage' | 'comlink' | 'ring channel, msgpackr records';
+export type ActorsImpl = 'procmesh actors' | 'procmesh actors, flight recorder on' | 'postMessage' | 'comlink' | 'ring channel, msgpackr records';
+
+/** Events each actor's flight recorder keeps in `procmesh actors, flight recorder on` (its own 2-proc host). */
+export const BENCH_FLIGHT_RECORDER = 64;
 export type ActorsScenario = 'ping-pong small' | 'one-way small' | 'all-to-all small';
 
 export interface ActorsBenchRow {
@@ -389,53 +396,80 @@ function total(flows: readonly Flow[], n: number): number {
   return flows.reduce((sum, f) => sum + f.to.length * n, 0);
 }
 
+/** A host's sinks and blasters, one of each per worker proc. */
+interface ActorSet {
+  readonly host: ProcHost;
+  readonly sinks: Map<number, ActorRef<SinkMsg>>;
+  readonly blasters: Map<number, ActorRef<BlasterMsg>>;
+}
+
+async function actorSet(procs: number, flightRecorder: number): Promise<ActorSet> {
+  const host = await ProcHost.start({
+    procs,
+    modules: [new URL('./bench-actors.js', import.meta.url)],
+    logLevel: 'error',
+    ringCapacity: RING_CAPACITY,
+    config: { flightRecorder },
+  });
+  const set: ActorSet = { host, sinks: new Map(), blasters: new Map() };
+  for (let i = 1; i <= procs; i++) {
+    set.sinks.set(i, await host.spawn<SinkMsg>(i, 'ActorsBenchSink', 'sink'));
+    set.blasters.set(i, await host.spawn<BlasterMsg>(i, 'ActorsBenchBlaster', 'blaster'));
+  }
+  return set;
+}
+
 class Driver {
-  private readonly sinks = new Map<number, ActorRef<SinkMsg>>();
-  private readonly blasters = new Map<number, ActorRef<BlasterMsg>>();
   private pinger: ActorRef<PingMsg> | undefined;
   private ponger: ActorRef<PongMsg> | undefined;
 
-  private constructor(
-    readonly host: ProcHost,
-    readonly peers: Map<number, Peer>,
-  ) {}
+  readonly host: ProcHost;
 
-  static async start(): Promise<Driver> {
-    const host = await ProcHost.start({ procs: PEERS, modules: [new URL('./bench-actors.js', import.meta.url)], logLevel: 'error', ringCapacity: RING_CAPACITY });
-    const driver = new Driver(host, startPeers());
-    for (let i = 1; i <= PEERS; i++) {
-      driver.sinks.set(i, await host.spawn<SinkMsg>(i, 'ActorsBenchSink', 'sink'));
-      driver.blasters.set(i, await host.spawn<BlasterMsg>(i, 'ActorsBenchBlaster', 'blaster'));
-    }
+  private constructor(
+    readonly main: ActorSet,
+    /** `procmesh actors, flight recorder on`: started only when measured. */
+    readonly recorded: ActorSet | undefined,
+    readonly peers: Map<number, Peer>,
+  ) {
+    this.host = main.host;
+  }
+
+  static async start(withRecorder: boolean): Promise<Driver> {
+    const main = await actorSet(PEERS, 0);
+    const recorded = withRecorder ? await actorSet(2, BENCH_FLIGHT_RECORDER) : undefined;
+    const driver = new Driver(main, recorded, startPeers());
+    const host = main.host;
     driver.pinger = await host.spawn<PingMsg>(1, 'ActorsBenchPinger', 'pinger');
     driver.ponger = await host.spawn<PongMsg>(2, 'ActorsBenchPonger', 'ponger');
     return driver;
   }
 
-  private ask<T>(send: (reply: OncePortRef<T>) => void): Promise<T> {
-    const [handle, receiver] = this.host.client.openOncePort<T>();
+  private ask<T>(send: (reply: OncePortRef<T>) => void, host: ProcHost = this.host): Promise<T> {
+    const [handle, receiver] = host.client.openOncePort<T>();
     send(handle.bind());
     return receiver.recv();
   }
 
-  /** Actors: msgs/s of one round. */
-  async actorsOneWay(flows: readonly Flow[], n: number): Promise<number> {
-    const client = this.host.client;
+  /** Actors: msgs/s of one round (`set`: the recorded host's actors instead of the main one's). */
+  async actorsOneWay(flows: readonly Flow[], n: number, set: ActorSet = this.main): Promise<number> {
+    const client = set.host.client;
     const dones: Promise<SinkDone>[] = [];
     for (const [to, count] of expectedBy(flows, n)) {
-      const sink = this.sinks.get(to) as ActorRef<SinkMsg>;
+      const sink = set.sinks.get(to) as ActorRef<SinkMsg>;
       const [doneHandle, done] = client.openOncePort<SinkDone>();
-      await this.ask<boolean>((ready) => sink.send(client, { type: 'expect', count, ready, done: doneHandle.bind() }));
+      await this.ask<boolean>((ready) => sink.send(client, { type: 'expect', count, ready, done: doneHandle.bind() }), set.host);
       dones.push(done.recv());
     }
     const starts = flows.map((flow) =>
-      this.ask<number>((started) =>
-        (this.blasters.get(flow.from) as ActorRef<BlasterMsg>).send(client, {
-          type: 'blast',
-          targets: flow.to.map((to) => this.sinks.get(to) as ActorRef<SinkMsg>),
-          count: n,
-          started,
-        }),
+      this.ask<number>(
+        (started) =>
+          (set.blasters.get(flow.from) as ActorRef<BlasterMsg>).send(client, {
+            type: 'blast',
+            targets: flow.to.map((to) => set.sinks.get(to) as ActorRef<SinkMsg>),
+            count: n,
+            started,
+          }),
+        set.host,
       ),
     );
     const t0 = Math.min(...(await Promise.all(starts)));
@@ -495,6 +529,7 @@ class Driver {
 
   async stop(): Promise<void> {
     await this.host.shutdown();
+    await this.recorded?.host.shutdown();
     await Promise.all([...this.peers.values()].map((p) => p.worker.terminate()));
   }
 }
@@ -520,6 +555,13 @@ export async function runActorsBench(options: ActorsBenchOptions = {}): Promise<
     { scenario: 'ping-pong small', procs: 2, impl: 'comlink', count: n(3_000), run: (d, k) => d.peersPing('comlink', k) },
     // one-way counts are per sender and target
     { scenario: 'one-way small', procs: 2, impl: 'procmesh actors', count: n(1_000_000), run: (d, k) => d.actorsOneWay(FLOWS['2'], k) },
+    {
+      scenario: 'one-way small',
+      procs: 2,
+      impl: 'procmesh actors, flight recorder on',
+      count: n(1_000_000),
+      run: (d, k) => d.actorsOneWay(FLOWS['2'], k, d.recorded),
+    },
     { scenario: 'one-way small', procs: 2, impl: 'ring channel, msgpackr records', count: n(1_000_000), run: (d, k) => d.peersOneWay('ring', FLOWS['2'], k) },
     { scenario: 'one-way small', procs: 2, impl: 'postMessage', count: n(200_000), run: (d, k) => d.peersOneWay('pm', FLOWS['2'], k) },
     { scenario: 'one-way small', procs: 2, impl: 'comlink', count: n(50_000), run: (d, k) => d.comlinkOneWay(FLOWS['2'], k) },
@@ -537,7 +579,7 @@ export async function runActorsBench(options: ActorsBenchOptions = {}): Promise<
     measures.splice(0, measures.length, ...kept);
   }
   const load = loadavg().map((l) => Math.round(l * 100) / 100);
-  const driver = await Driver.start();
+  const driver = await Driver.start(measures.some((m) => m.impl === 'procmesh actors, flight recorder on'));
   const results = measures.map(() => [] as (number | PingResult)[]);
   try {
     // A primer first: links are created on first use, and a burst sent before its link exists

@@ -60,14 +60,7 @@ import { Signal } from './actor/signal.js';
 import { TerminatedSnapshots } from './terminated-snapshots.js';
 import type { StatusWatch } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
-import {
-  actorPayload,
-  childPayload,
-  entityPayload,
-  isIntrospectMessage,
-  type IntrospectMessage,
-  type IntrospectResult,
-} from './introspect.js';
+import { actorPayload, childPayload, entityPayload, isIntrospectMessage, type IntrospectMessage, type IntrospectResult } from './introspect.js';
 
 export type { ProcOptions, DirectProcOptions } from './proc-options.js';
 
