@@ -8,7 +8,7 @@
  * extension table, `String(addr)` and the parts of every id are written again for every
  * message, and a decode walks the bytes, builds each id's strings, its interning key and its
  * `key` string again. Here an id's bytes are made once per id object (a `WeakMap`), and a
- * decoded id is found again by its bytes (a bounded direct-mapped cache), so a stream of
+ * decoded id is found again by its bytes (a bounded direct-mapped cache, id-fast.ts), so a stream of
  * envelopes between the same actors writes and reads ids as byte copies and compares.
  *
  * Covered: a 7-element tuple (no attachments) whose ids' strings are ASCII, whose payload is a
@@ -30,101 +30,25 @@
  * - EF-3: it returns an envelope only for input within the decode limits (wire/limits.ts
  *   DL-2: depth, elements, bytes); above them it gives up, and the general path throws
  *   `limit-exceeded`.
- * - EF-4: the caches are bounded: `ID_SLOTS` decoded ids, `STRING_SLOTS` header strings; the
- *   encoded bytes of an id live as long as the id object (`WeakMap`).
+ * - EF-4: the caches are bounded: the ids' (id-fast.ts IF-3), `STRING_SLOTS` header strings; a payload copy of up to
+ *   4 KiB is a view of a 64 KiB slab (filled once, front to back), and keeps that slab alive.
  */
 import { ActorId, PortId } from '../id.js';
 import { MessageEnvelope } from '../mailbox/envelope.js';
 import { decodeLimits, type DecodeLimits } from './limits.js';
-import { actorIdFromParts } from './msgpack.js';
+import { decodedRef, encodedId, readId, writeUint } from './id-fast.js';
 import { packPlain } from './plain-pack.js';
 
-/** msgpack.ts `EXT.ACTOR_ID` and `EXT.PORT_ID` (the wrapping fixext 1 of `registerExtension`). */
-const EXT_ACTOR_ID = 41;
-const EXT_PORT_ID = 42;
 /** msgpackr's typed-array extension ("t") and its code for `Uint8Array` (moreTypes). */
 const EXT_TYPED_ARRAY = 0x74;
 const TYPED_UINT8 = 1;
-/** Longest id string the fast path writes or reads (str8). */
-const MAX_ID_STRING = 0xff;
 /** Deepest header nesting read here (the headers map itself is depth 1). */
 const MAX_HEADER_DEPTH = 4;
-/** Decoded-id cache slots (EF-4; a power of two). */
-const ID_SLOTS = 256;
 /** Header-string cache slots and the longest string cached (EF-4). */
 const STRING_SLOTS = 512;
 const STRING_CACHE_MAX = 24;
 
 // ---- encoding ------------------------------------------------------------------------------
-
-/** The fixext bytes of each id object (EF-1, EF-4). */
-const idBytes = new WeakMap<ActorId | PortId, Uint8Array>();
-
-/** `out` grows while one id is written (ids are small: this is rarely more than 64 bytes). */
-let scratch = new Uint8Array(256);
-
-/** The wrapping-extension bytes of an `ActorId` or `PortId`, or undefined (non-ASCII, long). */
-function encodedId(id: ActorId | PortId): Uint8Array | undefined {
-  let bytes = idBytes.get(id);
-  if (bytes !== undefined) return bytes;
-  const port = id instanceof PortId;
-  const actor = port ? id.actor : id;
-  const addr = String(actor.proc.addr);
-  const need = 16 + addr.length + actor.proc.name.length + actor.name.length;
-  if (scratch.length < need) scratch = new Uint8Array(need * 2);
-  const out = scratch;
-  out[0] = 0xd4;
-  out[1] = port ? EXT_PORT_ID : EXT_ACTOR_ID;
-  out[2] = 0;
-  out[3] = port ? 0x95 : 0x94;
-  let p = writeIdString(out, 4, addr);
-  if (p >= 0) p = writeIdString(out, p, actor.proc.name);
-  if (p >= 0) p = writeIdString(out, p, actor.name);
-  if (p >= 0) p = writeUint(out, p, actor.pid);
-  if (p >= 0 && port) p = writeUint(out, p, id.index);
-  if (p < 0) return undefined;
-  bytes = out.slice(0, p);
-  idBytes.set(id, bytes);
-  return bytes;
-}
-
-/** fixstr or str8 of ASCII text (msgpackr's formats); -1 otherwise. */
-function writeIdString(out: Uint8Array, p: number, text: string): number {
-  const length = text.length;
-  if (length > MAX_ID_STRING) return -1;
-  if (length < 32) out[p++] = 0xa0 | length;
-  else {
-    out[p++] = 0xd9;
-    out[p++] = length;
-  }
-  for (let i = 0; i < length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) return -1;
-    out[p + i] = code;
-  }
-  return p + length;
-}
-
-/** A non-negative integer below 2^32 in msgpackr's format (fixint, uint8/16/32); -1 otherwise. */
-function writeUint(out: Uint8Array, p: number, value: number): number {
-  if (value >>> 0 !== value) return -1;
-  if (value < 0x80) out[p++] = value;
-  else if (value < 0x100) {
-    out[p++] = 0xcc;
-    out[p++] = value;
-  } else if (value < 0x10000) {
-    out[p++] = 0xcd;
-    out[p++] = value >>> 8;
-    out[p++] = value & 0xff;
-  } else {
-    out[p++] = 0xce;
-    out[p++] = value >>> 24;
-    out[p++] = (value >>> 16) & 0xff;
-    out[p++] = (value >>> 8) & 0xff;
-    out[p++] = value & 0xff;
-  }
-  return p;
-}
 
 /**
  * The tuple bytes of `env` (EF-1), or undefined when the envelope is not one the fast path
@@ -229,7 +153,6 @@ class BytesCache<V> {
   }
 }
 
-const ids = new BytesCache<ActorId | PortId>(ID_SLOTS - 1);
 const strings = new BytesCache<string>(STRING_SLOTS - 1);
 
 /** FNV-1a over `src[start, stop)`. */
@@ -245,7 +168,8 @@ function hashRange(start: number, stop: number): number {
  * caller then decodes them on the general path.
  */
 export function unpackEnvelope(bytes: Uint8Array, limits: DecodeLimits = decodeLimits()): MessageEnvelope | undefined {
-  if (limits.maxDepth < 3 + MAX_HEADER_DEPTH) return undefined; // the tuple, an id and its parts, headers
+  // the tuple, an id and its parts, headers; id strings of up to 255 bytes (id-fast.ts)
+  if (limits.maxDepth < 3 + MAX_HEADER_DEPTH || limits.maxBytes < 0x100) return undefined;
   src = bytes;
   pos = 0;
   end = bytes.length;
@@ -264,9 +188,9 @@ const EMPTY = new Uint8Array(0);
 function readEnvelope(): MessageEnvelope | undefined {
   if (end < 1 || src[0] !== 0x97 || !spend(7)) return undefined;
   pos = 1;
-  const sender = readId(EXT_ACTOR_ID);
+  const sender = readIdHere();
   if (!(sender instanceof ActorId)) return undefined;
-  const dest = readId(EXT_PORT_ID);
+  const dest = readIdHere();
   if (!(dest instanceof PortId)) return undefined;
   const data = readData();
   if (data === undefined) return undefined;
@@ -299,71 +223,13 @@ function spend(n: number): boolean {
   return elementsLeft >= 0;
 }
 
-/** The id at `pos` (a wrapping fixext 1 of `type`), from the cache or decoded; undefined to give up. */
-function readId(type: number): ActorId | PortId | undefined {
-  const start = pos;
-  if (start + 4 > end || src[start] !== 0xd4 || src[start + 1] !== type || src[start + 2] !== 0) return undefined;
-  const parts = type === EXT_PORT_ID ? 5 : 4;
-  if (src[start + 3] !== (0x90 | parts) || !spend(parts)) return undefined;
-  pos = start + 4;
-  // the parts' extent: three strings, then one or two unsigned integers
-  const addrAt = skipIdString();
-  if (addrAt < 0) return undefined;
-  const procAt = skipIdString();
-  if (procAt < 0) return undefined;
-  const nameAt = skipIdString();
-  if (nameAt < 0) return undefined;
-  const pid = readUintAt();
-  if (pid < 0) return undefined;
-  let index = 0;
-  if (parts === 5) {
-    index = readUintAt();
-    if (index < 0) return undefined;
-  }
-  const stop = pos;
-  const hash = hashRange(start, stop);
-  const cached = ids.get(hash, start, stop);
-  if (cached !== undefined) return cached;
-  const addr = asciiAt(addrAt);
-  const procName = asciiAt(procAt);
-  const name = asciiAt(nameAt);
-  let actor: ActorId;
-  try {
-    actor = actorIdFromParts([addr, procName, name, pid]);
-  } catch {
-    return undefined; // an address that does not parse: the general path says why
-  }
-  const id = parts === 5 ? new PortId(actor, index) : actor;
-  ids.set(hash, start, stop, id);
-  return id;
-}
-
-/** Skip a fixstr/str8 of ASCII at `pos`; its start (the header's offset), or -1. */
-function skipIdString(): number {
-  const at = pos;
-  if (at >= end) return -1;
-  const head = src[at] as number;
-  let length: number;
-  let body: number;
-  if ((head & 0xe0) === 0xa0) {
-    length = head & 0x1f;
-    body = at + 1;
-  } else if (head === 0xd9 && at + 1 < end) {
-    length = src[at + 1] as number;
-    body = at + 2;
-  } else return -1;
-  if (body + length > end || length > maxBytes) return -1;
-  for (let i = body; i < body + length; i++) if ((src[i] as number) >= 0x80) return -1;
-  pos = body + length;
-  return at;
-}
-
-/** The ASCII string whose fixstr/str8 header is at `at` (already checked by `skipIdString`). */
-function asciiAt(at: number): string {
-  const head = src[at] as number;
-  const length = head === 0xd9 ? (src[at + 1] as number) : head & 0x1f;
-  const body = head === 0xd9 ? at + 2 : at + 1;
-  return latin1(body, body + length);
+/** The id at `pos` (id-fast.ts), counting its parts (DL-2); undefined to give up. */
+function readIdHere(): ActorId | PortId | undefined {
+  if (pos + 4 > end || !spend(src[pos + 3] === 0x95 ? 5 : 4)) return undefined;
+  const at = readId(src, pos, end);
+  if (at < 0) return undefined;
+  pos = at;
+  return decodedRef as ActorId | PortId;
 }
 
 function latin1(start: number, stop: number): string {
@@ -427,12 +293,45 @@ function readData(): Uint8Array | undefined {
   }
   if (start + bodyLength > end) return undefined;
   pos = start + bodyLength;
-  return copyOf(start, start + bodyLength);
+  return copyPayload(start, start + bodyLength);
 }
 
-/** A copy of `src[start, stop)` (not `Buffer#slice`, which is a view). */
+/** Copies up to this long are a loop (no view allocated). */
+const SMALL_COPY = 64;
+
+/**
+ * A copy of `src[start, stop)`, a plain `Uint8Array` (not `Buffer#slice`, which is a view, nor
+ * `Uint8Array#slice` of a `Buffer`, whose species constructor costs more than the copy).
+ */
 function copyOf(start: number, stop: number): Uint8Array {
-  return Uint8Array.prototype.slice.call(src, start, stop);
+  const length = stop - start;
+  const out = new Uint8Array(length);
+  if (length <= SMALL_COPY) for (let i = 0; i < length; i++) out[i] = src[start + i] as number;
+  else out.set(new Uint8Array(src.buffer, src.byteOffset + start, length));
+  return out;
+}
+
+/** Payload copies up to `SLAB_COPY_MAX` bytes go into views of a slab, filled front to back and never written again. */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_COPY_MAX = 4096;
+let slab = new Uint8Array(0);
+let slabAt = 0;
+
+/**
+ * A copy of the payload `src[start, stop)` (EF-2): small ones share a slab (a fresh
+ * `ArrayBuffer` per message costs more than its copy), larger ones get their own.
+ */
+function copyPayload(start: number, stop: number): Uint8Array {
+  const length = stop - start;
+  if (length > SLAB_COPY_MAX) return copyOf(start, stop);
+  if (slabAt + length > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabAt = 0;
+  }
+  const at = slabAt;
+  slab.set(new Uint8Array(src.buffer, src.byteOffset + start, length), at);
+  slabAt = (at + length + 7) & ~7;
+  return new Uint8Array(slab.buffer, at, length);
 }
 
 /** A map of `count` entries at `pos` (header consumed), as an object; undefined to give up. */
