@@ -1,5 +1,5 @@
 /**
- * IF-1 (actor/flow.ts): an instance's flow-control state is made on first need (the first hold a
+ * LF-1 (actor/flow.ts): an instance's flow-control state is made on first need (the first hold a
  * gate puts on it, or the first push over the high watermark), not at spawn: an actor that is never
  * muted and never lags has none, with flow control on.
  */
@@ -33,20 +33,20 @@ async function run(total: number): Promise<{ proc: Proc; producer: ActorHandle<P
   return { proc, producer, consumer };
 }
 
-describe('lazy flow state (IF-1)', () => {
-  it('IF-1: a freshly spawned actor has no flow state, with flow control on', T, () => {
+describe('lazy flow state (LF-1)', () => {
+  it('LF-1: a freshly spawned actor has no flow state, with flow control on', T, () => {
     const proc = Proc.local({ config: limits });
     const idle = proc.spawn('idle', new Peer('idle'));
     assert.equal(hasFlowState(proc, idle), false);
   });
 
-  it('IF-1: sending, and a queue that stays under the high watermark, make none', T, async () => {
+  it('LF-1: sending, and a queue that stays under the high watermark, make none', T, async () => {
     const { proc, producer, consumer } = await run(HIGH / 2);
     assert.equal(hasFlowState(proc, producer), false, 'the sender was never held');
     assert.equal(hasFlowState(proc, consumer), false, 'the queue never went over high');
   });
 
-  it('IF-1: a flood makes it on both sides: the consumer went over high, the producer was held', T, async () => {
+  it('LF-1: a flood makes it on both sides: the consumer went over high, the producer was held', T, async () => {
     const { proc, producer, consumer } = await run(3_000);
     assert.equal(hasFlowState(proc, consumer), true);
     assert.equal(hasFlowState(proc, producer), true);

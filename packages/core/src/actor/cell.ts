@@ -49,7 +49,7 @@ export interface CellInstance {
   detach(): void;
   /** Drop a client instance. */
   [Symbol.dispose](): void;
-  /** Its flow control (mailbox/flow.ts, actor/flow.ts IF-1), once made: `held` is whether it is muted now. */
+  /** Its flow control (mailbox/flow.ts, actor/flow.ts LF-1), once made: `held` is whether it is muted now. */
   readonly flowState: { readonly held: boolean } | undefined;
 }
 

@@ -4,7 +4,7 @@
  * not an actor loop (FC-7). Kept out of actor/instance.ts, which holds the types that refer to each
  * other; the loop (actor/run.ts) asks `held` before taking a work item.
  *
- * - IF-1 (lazy): an instance has one only when its proc's flow control is on (FC-8), and only once
+ * - LF-1 (lazy): an instance has one only when its proc's flow control is on (FC-8), and only once
  *   it needs one: the first hold a gate puts on it (the instance itself is the `FlowSender` the
  *   send paths name, so sending makes nothing) or the first push over the high watermark. An
  *   actor that is never muted and never lags costs nothing here (issue 16: ~200 B an actor).

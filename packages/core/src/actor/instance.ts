@@ -162,11 +162,11 @@ export class Instance<M> implements SendContext, AskContext {
   handlerTypeName = 'unknown';
   private log: Logger | undefined;
   private asks: AskTable | undefined;
-  /** @internal flow control (actor/flow.ts), made on first need (IF-1); never when the proc's is off (FC-8) */
+  /** @internal flow control (actor/flow.ts), made on first need (LF-1); never when the proc's is off (FC-8) */
   flowState: InstanceFlow | undefined;
   /** The work queue length over which a push mutes its sender (FC-1); Infinity when off. */
   private readonly flowHigh: number;
-  /** @internal the `FlowSender` of its sends (FC-1): itself while flow control is on; a gate holds / releases it (IF-1) */
+  /** @internal the `FlowSender` of its sends (FC-1): itself while flow control is on; a gate holds / releases it (LF-1) */
   get flow(): FlowSender | undefined { return this.proc.flowLimits === undefined ? undefined : this; }
   /** @internal */ flowHold(): void { (this.flowState ??= new InstanceFlow(this.proc.flowLimits as FlowLimits, this)).flowHold(); }
   /** @internal */ flowRelease(): void { if (this.flowState?.flowRelease() === true) this.notify(); }
@@ -476,7 +476,7 @@ export class Instance<M> implements SendContext, AskContext {
     work.push(tag, message, headers, sender);
     // RL-3: hold the channel's receipt until this item is handled (ticket: its push count, WQ-5)
     if (receipt.sink !== undefined && this.kind === 'actor') (this.receipts ??= new ReceiptQueue()).take(work.shifted + work.size);
-    if (work.size > this.flowHigh) (this.flowState ??= new InstanceFlow(this.proc.flowLimits as FlowLimits, this)).over(); // FC-1, IF-1
+    if (work.size > this.flowHigh) (this.flowState ??= new InstanceFlow(this.proc.flowLimits as FlowLimits, this)).over(); // FC-1, LF-1
     this.notify();
   }
 

@@ -210,7 +210,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
       if (failure !== undefined) return { ok: false, kind: failure };
       continue;
     }
-    const flow = inst.flowState; // IF-1: made by the first hold, so read it each time
+    const flow = inst.flowState; // LF-1: made by the first hold, so read it each time
     if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
       const limit = YIELD_EVERY - sinceYield;
       // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
@@ -323,7 +323,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       rec.handled(cell.lastHandler?.arm, t - mark, since);
       mark = t;
     }
-    const flow = inst.flowState; // IF-1: a handler's send may have made it
+    const flow = inst.flowState; // LF-1: a handler's send may have made it
     if (flow !== undefined) {
       flow.shrunk(work.size); // FC-1: under `low`, the senders it holds go free
       if (stopForControl && flow.holds > 0 && flow.held) break; // muted: no next item
