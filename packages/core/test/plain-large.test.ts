@@ -1,7 +1,7 @@
 /**
  * Large plain values on the payload fast paths (issue 16, "large structured messages"): the
- * encoder's grow-on-demand buffer (plain-pack.ts PP-5, PP-6) and the decoder's wide maps and
- * 32-bit headers (plain-unpack.ts PU-5, PU-6), held against msgpackr, the codec they stand in for.
+ * encoder's grow-on-demand buffer (plain-pack.ts PP-7, PP-8) and the decoder's wide maps and
+ * 32-bit headers (plain-unpack.ts PU-5, PU-7), held against msgpackr, the codec they stand in for.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -23,8 +23,8 @@ function wordCounts(n: number): Record<string, number> {
   return object;
 }
 
-describe('plain-pack: large values (PP-5, PP-6)', () => {
-  it('PP-5: an object of 70,000 keys is one map32, the bytes msgpackr writes with variableMapSize', T, () => {
+describe('plain-pack: large values (PP-7, PP-8)', () => {
+  it('PP-7: an object of 70,000 keys is one map32, the bytes msgpackr writes with variableMapSize', T, () => {
     const value = wordCounts(70_000);
     const fast = packPlain(value);
     assert.ok(fast !== undefined);
@@ -33,19 +33,19 @@ describe('plain-pack: large values (PP-5, PP-6)', () => {
     assert.throws(() => packr.pack(value)); // msgpackr's map16 writer (the one PP-1 matches) refuses it
   });
 
-  it('PP-5: msgpackr decodes a 70,000-key object to the value, keys in order', T, () => {
+  it('PP-7: msgpackr decodes a 70,000-key object to the value, keys in order', T, () => {
     const value = wordCounts(70_000);
     const decoded = packr.unpack(packPlain(value) as Uint8Array) as Record<string, number>;
     assert.deepEqual(decoded, value);
     assert.deepEqual(Object.keys(decoded), Object.keys(value));
   });
 
-  it('PP-5: an array of 70,000 elements and a string of 70,000 bytes are msgpackr\'s array32 and str32', T, () => {
+  it('PP-7: an array of 70,000 elements and a string of 70,000 bytes are msgpackr\'s array32 and str32', T, () => {
     const values: unknown[] = [Array.from({ length: 70_000 }, (_, i) => i * 3 - 1000), 'a'.repeat(70_000), { text: 'b'.repeat(65_536), list: Array.from({ length: 65_536 }, (_, i) => ({ i })) }];
     for (const value of values) assert.deepEqual(Buffer.from(packPlain(value) as Uint8Array), Buffer.from(packr.pack(value)));
   });
 
-  it('PP-5: a large value under compiled shapes writes msgpackr\'s bytes (the encoding moves mid-writer)', T, () => {
+  it('PP-7: a large value under compiled shapes writes msgpackr\'s bytes (the encoding moves mid-writer)', T, () => {
     const shaped = (items: unknown[], tail: string): unknown => ({ type: 'reply', items, tail, after: { n: items.length } });
     for (let i = 0; i < 30; i++) packPlain(shaped([{ word: 'a', count: i }], 'x')); // compiled at every level
     for (const size of [200, 5_000, 70_000]) {
@@ -54,7 +54,7 @@ describe('plain-pack: large values (PP-5, PP-6)', () => {
     }
   });
 
-  it('PP-5: a child that moves the encoding without passing the slab\'s bound keeps its parent\'s next key', T, () => {
+  it('PP-7: a child that moves the encoding without passing the slab\'s bound keeps its parent\'s next key', T, () => {
     // the number lands just before the 4 KiB bound (room reserved for a float64 moves the encoding)
     for (let pad = 4060; pad < 4100; pad++) {
       const value = { a: 'p'.repeat(pad), b: 1, c: 'end' };
@@ -75,10 +75,10 @@ describe('plain-pack: large values (PP-5, PP-6)', () => {
     assert.deepEqual(packr.unpack(big), wordCounts(20_000));
   });
 
-  it('PP-6: a circular large value is given up on, and the send names the cycle', T, () => {
+  it('PP-8: a circular large value is given up on, and the send names the cycle', T, () => {
     const loop: Record<string, unknown> = { text: 'y'.repeat(5000) };
     loop['left'] = loop;
-    loop['right'] = loop; // without PP-6 a fan-out of two would write 2^32 copies
+    loop['right'] = loop; // without PP-8 a fan-out of two would write 2^32 copies
     assert.equal(packPlain(loop), undefined);
     assert.throws(
       () => encodePayload(loop),
@@ -87,7 +87,7 @@ describe('plain-pack: large values (PP-5, PP-6)', () => {
     assert.deepEqual(packr.unpack(packPlain({ z: 1 }) as Uint8Array), { z: 1 }); // the slab is intact
   });
 
-  it('PP-6: a value shared twice (not circular) is written twice, as msgpackr does', T, () => {
+  it('PP-8: a value shared twice (not circular) is written twice, as msgpackr does', T, () => {
     const shared = { words: Array.from({ length: 3000 }, (_, i) => `s${i}`) };
     const value = { a: shared, b: [shared, shared] };
     assert.deepEqual(Buffer.from(packPlain(value) as Uint8Array), Buffer.from(packr.pack(value)));
@@ -109,8 +109,8 @@ describe('plain-pack: large values (PP-5, PP-6)', () => {
   });
 });
 
-describe('plain-unpack: large values (PU-5, PU-6)', () => {
-  it('PU-6: a 70,000-key map32 decodes to what msgpackr decodes, keys in order', T, () => {
+describe('plain-unpack: large values (PU-5, PU-7)', () => {
+  it('PU-7: a 70,000-key map32 decodes to what msgpackr decodes, keys in order', T, () => {
     const bytes = widePackr.pack(wordCounts(70_000));
     const decoded = unpackPlain(bytes);
     assert.notEqual(decoded, GIVE_UP);
@@ -118,7 +118,7 @@ describe('plain-unpack: large values (PU-5, PU-6)', () => {
     assert.deepEqual(Object.keys(decoded as object), Object.keys(wordCounts(70_000)));
   });
 
-  it('PU-6: a wide map keeps msgpackr\'s later-wins value and first position for a repeated key', T, () => {
+  it('PU-7: a wide map keeps msgpackr\'s later-wins value and first position for a repeated key', T, () => {
     const value = wordCounts(100);
     const bytes = Buffer.concat([Buffer.from([0xde, 0, 101]), packr.pack(value).subarray(3), packr.pack('w0x'), packr.pack(-5)]);
     const decoded = unpackPlain(bytes) as Record<string, number>;
@@ -127,13 +127,13 @@ describe('plain-unpack: large values (PU-5, PU-6)', () => {
     assert.equal(Object.keys(decoded)[0], 'w0x');
   });
 
-  it('PU-6: a wide map with the key __proto__ is given up on', T, () => {
+  it('PU-7: a wide map with the key __proto__ is given up on', T, () => {
     const value = wordCounts(100);
     const bytes = Buffer.concat([Buffer.from([0xde, 0, 101]), packr.pack(value).subarray(3), packr.pack('__proto__'), packr.pack(1)]);
     assert.equal(unpackPlain(bytes), GIVE_UP);
   });
 
-  it('PU-6: array32 and str32 decode to what msgpackr decodes', T, () => {
+  it('PU-7: array32 and str32 decode to what msgpackr decodes', T, () => {
     for (const value of [Array.from({ length: 70_000 }, (_, i) => i), 'z'.repeat(70_000), { list: Array.from({ length: 70_000 }, (_, i) => ({ i, s: 'k' })) }]) {
       const bytes = packr.pack(value);
       assert.deepEqual(unpackPlain(bytes), packr.unpack(bytes));

@@ -75,7 +75,7 @@ describe('plain-pack: the fast encoder of plain payloads', () => {
       const value = plainValue(rng(seed), 0);
       const fast = packPlain(value);
       const reference = packr.pack(value);
-      assert.ok(fast !== undefined, `seed ${seed}: plain value of ${reference.length} bytes not taken`); // large ones too (PP-5)
+      assert.ok(fast !== undefined, `seed ${seed}: plain value of ${reference.length} bytes not taken`); // large ones too (PP-7)
       assert.deepEqual(Buffer.from(fast), Buffer.from(reference), `seed ${seed}`);
     }
   });
@@ -151,7 +151,7 @@ describe('plain-pack: the fast encoder of plain payloads', () => {
     const proc = new ProcId(ChannelAddr.local(7), 'p');
     assert.equal(packPlain({ id: new ActorId(proc, 'a', 0), name: 'n' }), undefined);
     assert.equal(packPlain({ id: 1, name: 'ñ' }), undefined);
-    const long = { id: 1, name: 'x'.repeat(5000) }; // too large for the slab: written as a large value (PP-5)
+    const long = { id: 1, name: 'x'.repeat(5000) }; // too large for the slab: written as a large value (PP-7)
     assert.deepEqual(Buffer.from(packPlain(long) as Uint8Array), Buffer.from(packr.pack(long)));
   });
 

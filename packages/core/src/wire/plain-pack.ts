@@ -47,12 +47,12 @@
  *   when it has less than `MAX_FAST_BYTES` left, never reused (envelopes may hold views for as
  *   long as they like).
  * - PP-3: giving up leaves nothing behind: the slab's fill mark only moves on success.
- * - PP-5: a large value (see above) is written as the generic writer writes it, except that an
+ * - PP-7: a large value (see above) is written as the generic writer writes it, except that an
  *   object of over 65,535 keys is a map32 (0xdf), an array of over 65,535 elements an array32
  *   (0xdd) and a string of over 65,535 bytes a str32 (0xdb), as msgpackr writes them (its map16
  *   writer refuses such objects: `variableMapSize` writes map32 there). So msgpackr's `unpack`
  *   of the bytes equals the value, and where no count passes 65,535 the bytes are PP-1's.
- * - PP-6: a large value gives up on a circular reference as soon as it meets one (each container
+ * - PP-8: a large value gives up on a circular reference as soon as it meets one (each container
  *   is checked against those above it), so a cycle never grows the buffer; the walk after it
  *   names the path (SC-2). The buffer is at most `MAX_LARGE_BYTES`, then it gives up.
  * - PP-4: learning is bounded (`MAX_POSITIONS` positions, `SHAPES_PER_POSITION` writers each,
@@ -64,7 +64,7 @@
 const SLAB_BYTES = 64 * 1024;
 /** Largest encoding the fast path writes; larger values go to msgpackr. */
 const MAX_FAST_BYTES = 4096;
-/** First buffer of a large value (PP-5), and the largest it grows to (PP-6). */
+/** First buffer of a large value (PP-7), and the largest it grows to (PP-8). */
 const LARGE_START_BYTES = 256 * 1024;
 const MAX_LARGE_BYTES = 1024 * 1024 * 1024;
 /** Deepest nesting the fast path follows. */
@@ -138,17 +138,17 @@ let slabView = new DataView(slabBuffer);
 let slabAt = 0;
 /** The bound of the encoding in progress. */
 let limit = 0;
-/** Set once the encoding in progress outgrew the slab (PP-5): it continues in a buffer of its own. */
+/** Set once the encoding in progress outgrew the slab (PP-7): it continues in a buffer of its own. */
 let large = false;
 /** The slab, kept while a large value is written in a buffer of its own. */
 let smallBuffer: ArrayBuffer = slabBuffer;
-/** The containers above the one being written, once a value is large (PP-6). */
+/** The containers above the one being written, once a value is large (PP-8). */
 const ancestors: (object | undefined)[] = [];
 
 /**
  * Room for the bytes up to `needed`: true if they fit. An encoding that outgrows the slab's
  * `MAX_FAST_BYTES` moves, bytes so far included, to a buffer of its own that grows on demand
- * (PP-5); false (give up) past `MAX_LARGE_BYTES`.
+ * (PP-7); false (give up) past `MAX_LARGE_BYTES`.
  */
 function room(needed: number): boolean {
   if (needed <= limit) return true;
@@ -179,7 +179,7 @@ function endLarge(): void {
   slabView = new DataView(slabBuffer);
 }
 
-/** For compiled writers: the buffer now (a child value may have moved the encoding, PP-5). */
+/** For compiled writers: the buffer now (a child value may have moved the encoding, PP-7). */
 function currentBuffer(): Uint8Array {
   return slab;
 }
@@ -187,7 +187,7 @@ function currentBuffer(): Uint8Array {
 /**
  * The msgpack encoding of `value` if it is plain data the fast path covers (see the module doc),
  * else `undefined` (encode it with msgpackr). The bytes are a view of a private slab (PP-2), or
- * of a buffer of their own for a large value (PP-5).
+ * of a buffer of their own for a large value (PP-7).
  */
 export function packPlain(value: unknown): Uint8Array | undefined {
   if (large) endLarge(); // a getter threw during the last one
@@ -291,7 +291,7 @@ function writeNumber(value: number, p: number): number {
   return p + 9;
 }
 
-/** An ASCII string (fixstr, str8, str16, str32: PP-5); -1 for other text or no room. */
+/** An ASCII string (fixstr, str8, str16, str32: PP-7); -1 for other text or no room. */
 function writeAscii(text: string, p: number): number {
   const length = text.length;
   if (p + 5 + length > limit && !room(p + 5 + length)) return -1;
@@ -353,7 +353,7 @@ function writeObjectGeneric(object: Record<string, unknown>, depth: number, at: 
     count++;
   }
   if (count > 0xffff) {
-    // PP-5: an object begun in the slab that grew into a large value: a map32, its entries two bytes up
+    // PP-7: an object begun in the slab that grew into a large value: a map32, its entries two bytes up
     if (!room(p + 2)) return -1;
     slab.copyWithin(header + 5, header + 3, p);
     slab[header] = 0xdf;
@@ -376,7 +376,7 @@ function writeArray(array: unknown[], depth: number, elements: Position, p: numb
     out[p++] = length >>> 8;
     out[p++] = length & 0xff;
   } else {
-    out[p] = 0xdd; // PP-5: a large value only (the slab stops at 4 KiB)
+    out[p] = 0xdd; // PP-7: a large value only (the slab stops at 4 KiB)
     slabView.setUint32(p + 1, length);
     p += 5;
   }
@@ -388,8 +388,8 @@ function writeArray(array: unknown[], depth: number, elements: Position, p: numb
 }
 
 /**
- * An object or array of a large value (PP-5): the generic writers, nothing learned; -1 for
- * other objects and for a circular reference (PP-6).
+ * An object or array of a large value (PP-7): the generic writers, nothing learned; -1 for
+ * other objects and for a circular reference (PP-8).
  */
 function writeLargeContainer(value: object, depth: number, p: number): number {
   const ctor = (value as { constructor?: unknown }).constructor;
@@ -404,7 +404,7 @@ function writeLargeContainer(value: object, depth: number, p: number): number {
 /**
  * A plain object of a large value: its own enumerable keys (`Object.keys`: for-in's order and
  * msgpackr's `hasOwnProperty` filter, without for-in's per-key check), map16, or map32 above
- * 65,535 keys (PP-5).
+ * 65,535 keys (PP-7).
  */
 function writeLargeObject(object: Record<string, unknown>, depth: number, p: number): number {
   const keys = Object.keys(object);
@@ -487,7 +487,7 @@ function compileWriter(keys: readonly string[]): ShapeWriter | undefined {
     bytes.forEach((byte, k) => lines.push(`out[p + ${k}] = ${byte};`));
     lines.push(`p = writeValue(object[${JSON.stringify(key)}], depth, children[${i}], p + ${bytes.length});`);
     lines.push('if (p < 0) return -1;');
-    if (i < keys.length - 1) lines.push('out = currentBuffer();'); // PP-5: the child may have moved the encoding
+    if (i < keys.length - 1) lines.push('out = currentBuffer();'); // PP-7: the child may have moved the encoding
   });
   if (keys.length === 0) lines.push('if (p + 3 > limit) { if (!room(p + 3)) return -1; out = currentBuffer(); }', 'out[p] = 0xde; out[p + 1] = 0; out[p + 2] = 0;', 'p += 3;');
   const body = `return function write(object, depth, out, p, limit) {\n${lines.join('\n')}\nreturn p;\n};`;

@@ -35,10 +35,10 @@
  *   bytes left, a string only when its bytes are all there, nesting stops at `MAX_DEPTH`; it
  *   gives up otherwise. So plain data needs no walk
  *   before it (wire/limits.ts), whatever its origin.
- * - PU-6: a map of more than `MAX_LEARNED_KEYS` entries (600k word counts as one object) learns
+ * - PU-7: a map of more than `MAX_LEARNED_KEYS` entries (600k word counts as one object) learns
  *   nothing: no trie nodes, no stack slots, no builder; it is built with keyed stores as it is
  *   read, so one large value neither spends the budgets of PU-3 nor stays referenced by the
- *   stack. map32, array32 and str32 (plain-pack.ts PP-5) are read under PU-5's budget.
+ *   stack. map32, array32 and str32 (plain-pack.ts PP-7) are read under PU-5's budget.
  */
 
 /** Returned when the bytes hold something the fast path does not cover. */
@@ -55,7 +55,7 @@ const MAX_CHILDREN = 64;
 const MAX_NODES = 16_384;
 /** Consecutive keys found off the prediction before the prediction follows them. */
 const PROMOTE_AFTER = 16;
-/** Maps with more entries than this are built as they are read, learning nothing (PU-6). */
+/** Maps with more entries than this are built as they are read, learning nothing (PU-7). */
 const MAX_LEARNED_KEYS = 64;
 /** Deepest nesting followed. */
 const MAX_DEPTH = 32;
@@ -292,7 +292,7 @@ const fromCharCode = String.fromCharCode;
 const LONG_TEXT = 512;
 const utf8 = new TextDecoder();
 
-/** ASCII text from `start` to `stop`; undefined for other bytes. Short ones in one call (PU-6's keys). */
+/** ASCII text from `start` to `stop`; undefined for other bytes. Short ones in one call (PU-7's keys). */
 function asciiString(start: number, stop: number): string | undefined {
   const s = src;
   switch (stop - start) {
@@ -372,7 +372,7 @@ function readMap(length: number, depth: number, at: ShapeNode): Result {
   return object;
 }
 
-/** PU-6: a map of many entries, built with keyed stores as it is read (msgpackr's later-wins). */
+/** PU-7: a map of many entries, built with keyed stores as it is read (msgpackr's later-wins). */
 function readWideMap(length: number, depth: number): Result {
   const object: Record<string, unknown> = {};
   for (let i = 0; i < length; i++) {
