@@ -93,6 +93,15 @@ describe('plain-pack: large values (PP-7, PP-8)', () => {
     assert.deepEqual(Buffer.from(packPlain(value) as Uint8Array), Buffer.from(packr.pack(value)));
   });
 
+  it('a long text (written in one call) with one non-ASCII character or a lone surrogate is given up on, both ways', T, () => {
+    for (const text of ['x'.repeat(1000) + 'é' + 'x'.repeat(1000), 'y'.repeat(700) + '\ud800', '€'.repeat(600)]) {
+      const value = { text };
+      assert.equal(packPlain(value), undefined);
+      assert.equal(unpackPlain(packr.pack(value)), GIVE_UP);
+      assert.deepEqual(decodePayload(encodePayload(value)), packr.unpack(packr.pack(value))); // msgpackr's (a lone surrogate becomes U+FFFD)
+    }
+  });
+
   it('a large value with non-ASCII text goes to msgpackr and round-trips', T, () => {
     const value = { ...wordCounts(5000), café: 1 };
     assert.equal(packPlain(value), undefined);

@@ -15,13 +15,17 @@
  *
  * ## Large values
  *
- * A value that does not fit the slab's `MAX_FAST_BYTES` is written again into a buffer of its
- * own that grows on demand (`LARGE_START_BYTES`, doubling), without compiled writers or learning,
- * with map32/array32/str32 where a count or length passes 65,535 (`packLarge`). So a reply of
- * 600k word counts as one object (~10 MB) is written in one pass, with no sendable walk before it
+ * An encoding that outgrows the slab's `MAX_FAST_BYTES` moves, with the bytes written so far,
+ * to a buffer of its own (`LARGE_START_BYTES`, doubling on demand, `room`) and goes on there:
+ * from then on nothing is learned and no compiled writer starts (compiled writers already
+ * running re-read the buffer after each value), objects are written from `Object.keys`, and
+ * map32/array32/str32 are used where a count or length passes 65,535; texts over `LONG_TEXT`
+ * characters are written by `TextEncoder.encodeInto`. So a reply of 600k word counts as one
+ * object (~6 MB of msgpack) is written in one pass, one key enumeration, with no sendable walk
  * (wire/sendable.ts) and no msgpackr (whose map16 writer refuses objects of over 65,535 keys).
- * The small attempt stops at `MAX_FAST_BYTES`, so the retry costs at most that much again.
- *
+ * A large value that turns out not to be plain (a ref after a 5 MB text) is given up on where
+ * that is found: the bytes so far are wasted, and msgpackr writes it all again.
+
  * ## Compiled shapes
  *
  * Messages of one kind have the same keys in the same order. Each position a plain object can

@@ -300,6 +300,9 @@ function sameBytes(expected: Uint8Array, at: number): boolean {
 }
 
 const fromCharCode = String.fromCharCode;
+/** Texts longer than this are decoded in one call (ASCII: any decoder gives the same string). */
+const LONG_TEXT = 512;
+const utf8 = new TextDecoder();
 
 /** ASCII text from `start` to `stop`; undefined for other bytes. Short ones in one call (PU-7's keys). */
 function asciiString(start: number, stop: number): string | undefined {
@@ -332,9 +335,14 @@ function asciiString(start: number, stop: number): string | undefined {
     default:
       break;
   }
+  if (stop - start > LONG_TEXT) {
+    // a long text (a 5 MB one in a large value): checked, then decoded in one call
+    for (let i = start; i < stop; i++) if ((s[i] as number) >= 0x80) return undefined;
+    return utf8.decode(s.subarray(start, stop));
+  }
   let text = '';
   for (let i = start; i < stop; i++) {
-    const code = src[i] as number;
+    const code = s[i] as number;
     if (code >= 0x80) return undefined;
     text += String.fromCharCode(code);
   }
