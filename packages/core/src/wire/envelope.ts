@@ -5,23 +5,26 @@
  * carries envelopes as interned binary records instead (envelope-record.ts).
  */
 import type { MessageEnvelope } from '../mailbox/envelope.js';
+import { packEnvelope, unpackEnvelope } from './envelope-fast.js';
 import { CodecError } from './errors.js';
 import { checkMsgpack } from './limits.js';
 import { packr } from './msgpack.js';
 import type { Codec } from './payload.js';
 import { envelopeFromWire, envelopeToWire } from './tuple.js';
 
-/** Encode a whole envelope for a thread or process boundary. */
+/** Encode a whole envelope for a thread or process boundary (the common envelope by hand: envelope-fast.ts, EF-1). */
 export function encodeEnvelope(env: MessageEnvelope): Uint8Array {
-  return packr.pack(envelopeToWire(env));
+  return packEnvelope(env) ?? packr.pack(envelopeToWire(env));
 }
 
 /**
  * Decode an envelope (from another thread or process: it comes back `foreign`). The bytes are
- * walked before msgpackr reads them (wire/limits.ts DL-1, DL-2); malformed bytes throw
+ * read by the fast path when it covers them (envelope-fast.ts EF-2), else walked before msgpackr reads them (wire/limits.ts DL-1, DL-2); malformed bytes throw
  * `CodecError` `deserialize`, bytes over the limits `limit-exceeded` (CO-2, DL-4).
  */
 export function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
+  const fast = unpackEnvelope(bytes); // EF-2, EF-3: the common envelope, within the limits
+  if (fast !== undefined) return fast;
   let wire: unknown;
   try {
     checkMsgpack(bytes);

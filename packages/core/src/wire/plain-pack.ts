@@ -6,8 +6,10 @@
  * booleans and null. msgpackr's general `pack` spends ~250 ns on such a message here (its
  * dispatch covers every type it knows, and each result is a `Buffer` cut from its shared output
  * buffer); this encoder writes the same msgpack (plain maps, CO-1) into views of a private slab.
- * Anything else (ids, refs, typed arrays, `Map`, `Date`, `undefined`, non-ASCII text, class
- * instances, deep or large values) makes it give up, and the caller packs the value with
+ * Ids and refs (`ActorId`, `PortId`, `ActorRef`, `PortRef`, `OncePortRef`: a reply port in a
+ * request) are written by id-fast.ts, their bytes made once per id. Anything else (`ProcId`,
+ * typed arrays, `Map`, `Date`, `undefined`, non-ASCII text, other class instances, deep or
+ * large values) makes it give up, and the caller packs the value with
  * msgpackr instead: the fast path never decides what a value means, only how fast plain values
  * are written.
  *
@@ -38,7 +40,12 @@
  * - PP-4: learning is bounded (`MAX_POSITIONS` positions, `SHAPES_PER_POSITION` writers each,
  *   `MAX_SHAPES` in all); keys are compiled as bytes and property names quoted by
  *   `JSON.stringify`, so no key can be code.
+ * - PP-5: an id or ref is written as msgpackr writes its extension (id-fast.ts IF-1), so PP-1
+ *   holds for values holding them; the sending contract allows them as they are (sendable.ts
+ *   passes them through unchanged), so skipping its walk changes nothing.
  */
+
+import { isRefLike, writeRef } from './id-fast.js';
 
 /** Slab size: one retained payload view keeps at most this much memory alive. */
 const SLAB_BYTES = 64 * 1024;
@@ -158,6 +165,7 @@ function writeValue(value: unknown, depth: number, at: Position, p: number): num
       if (depth >= MAX_DEPTH) return -1;
       if ((value as { constructor?: unknown }).constructor === Object) return writeObject(value as Record<string, unknown>, depth + 1, at, p);
       if (Array.isArray(value) && (value as { constructor?: unknown }).constructor === Array) return writeArray(value as unknown[], depth + 1, at.elements(), p);
+      if (isRefLike((value as { constructor?: unknown }).constructor)) return writeRef(value, slab, p, limit); // PP-5
       return -1;
     default:
       return -1;

@@ -13,7 +13,8 @@
  * allocate nothing. The small message of the benchmarks decodes in ~150 ns.
  *
  * It covers maps with ASCII string keys, arrays, ASCII strings, integers up to 32 bits,
- * float64, booleans and nil. For anything else (extensions: ids, refs, typed arrays,
+ * float64, booleans, nil, and the ids and refs of id-fast.ts. For anything else (other
+ * extensions: `ProcId`, typed arrays,
  * `undefined`; binary; float32; 64-bit integers; non-ASCII text; the key `__proto__`;
  * truncated or trailing bytes) it gives up, and the caller decodes with msgpackr.
  *
@@ -35,7 +36,11 @@
  *   bytes left, a string only when its bytes are all there, nesting stops at `MAX_DEPTH`; it
  *   gives up otherwise. So plain data needs no walk
  *   before it (wire/limits.ts), whatever its origin.
+ * - PU-6: an id or ref reads as msgpackr's extension `read` makes it (id-fast.ts IF-2: a
+ *   fixext 1 of types 41..45, ASCII parts, within the bytes left), or it gives up.
  */
+
+import { decodedRef, readRef } from './id-fast.js';
 
 /** Returned when the bytes hold something the fast path does not cover. */
 export const GIVE_UP: unique symbol = Symbol('plain-unpack: give up');
@@ -209,6 +214,13 @@ function readValue(depth: number, at: ShapeNode): Result {
       return pos + 2 <= end ? readArray(readUint16(), depth, at) : GIVE_UP;
     case 0xde:
       return pos + 2 <= end ? readMap(readUint16(), depth, at) : GIVE_UP;
+    case 0xd4: {
+      // PU-6: an id or ref (id-fast.ts)
+      const after = readRef(src, pos - 1, end);
+      if (after < 0) return GIVE_UP;
+      pos = after;
+      return decodedRef;
+    }
     default:
       return GIVE_UP;
   }

@@ -20,6 +20,9 @@
  *   the session a message came by) is the flow sender of what it delivers: each envelope is
  *   posted with `flowContext.sender` set to it, so a gate the envelope puts over its bound holds
  *   that session (its socket stops being read) as a ring link's is (local-dial.ts LL-4).
+ * - SR-4: an Rx with `onDeliver(listener)` (channel/net/rx.ts) pushes each envelope into
+ *   `deliver` synchronously, in order, instead of the `recv()` loop, so a receipt it puts in the
+ *   ambient slot (channel/receipt.ts, NR-10) reaches the actor that queues the envelope.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
 import { encodeEnvelopePayload } from '../../wire/payload.js';
@@ -39,9 +42,14 @@ import { ChannelAddr } from '../../addr.js';
 import { ProcId } from '../../id.js';
 import { Sequencer } from '../../sequencing.js';
 
-/** An Rx that names the flow sender of the message it returned last (SR-3). */
+/** An Rx that names the flow sender of the message it returned or pushed last (SR-3). */
 interface FlowRx {
   readonly lastSender: FlowSender | undefined;
+}
+
+/** An Rx that pushes each message synchronously (SR-4). */
+interface PushRx<M> {
+  onDeliver(listener: (message: M) => void): void;
 }
 
 /** An Rx that can hand over a buffered message without a promise (SR-2). */
@@ -100,6 +108,23 @@ export class MailboxServer {
     const server = new MailboxServer(sender);
     server.rx = rx;
     const flowRx = 'lastSender' in rx ? (rx as unknown as FlowRx) : undefined; // SR-3
+    const onDeliver = (rx as Partial<PushRx<MessageEnvelope>>).onDeliver;
+    if (typeof onDeliver === 'function') {
+      // SR-4 (and SR-3: the Rx names the session of the envelope it pushes)
+      onDeliver.call(
+        rx,
+        flowRx === undefined
+          ? (envelope) => server.deliver(envelope)
+          : (envelope) => {
+              const outer = flowContext.sender;
+              flowContext.sender = flowRx.lastSender;
+              server.deliver(envelope); // SR-1: never throws
+              flowContext.sender = outer;
+            },
+      );
+      server.loop = rx.join();
+      return server;
+    }
     server.loop = (async () => {
       while (!server.stopped) {
         let envelope: MessageEnvelope;

@@ -1,0 +1,157 @@
+/**
+ * The fast path of the envelope tuple codec (wire/envelope-fast.ts, EF-1..EF-4): it writes
+ * msgpackr's own bytes, reads them into the envelope the general path makes, gives up (and the
+ * general path decides) on everything else, and stays within the decode limits.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ActorId, ChannelAddr, CodecError, DeliveryError, MessageEnvelope, PortId, ProcId } from '../src/index.js';
+import { SeqInfo, decodeEnvelope, encodeEnvelope } from '../src/transport.js';
+import type { Headers } from '../src/mailbox/envelope.js';
+import { packEnvelope, unpackEnvelope } from '../src/wire/envelope-fast.js';
+import { checkMsgpack, type DecodeLimits } from '../src/wire/limits.js';
+import { packr } from '../src/wire/msgpack.js';
+import { encodeEnvelopePayload } from '../src/wire/payload.js';
+import { envelopeFromWire, envelopeToWire } from '../src/wire/tuple.js';
+
+const T = { timeout: 20_000 };
+const sender = new ActorId(new ProcId(ChannelAddr.parse('tcp:127.0.0.1:40001'), 'fast_main'), 'client', 0);
+const longProc = new ProcId(ChannelAddr.parse('unix:@fast-path'), 'p'.repeat(40));
+const dests = [
+  new PortId(new ActorId(longProc, 'echo', 0), 5),
+  new PortId(new ActorId(longProc, 'n'.repeat(200), 127), 128),
+  new PortId(new ActorId(longProc, 'echo', 255), 65_535),
+  new PortId(new ActorId(longProc, 'echo', 65_536), 70_000),
+];
+const HEADERS = [
+  {},
+  { send_timestamp: 1_796_645_334_155, seq_info: SeqInfo.session('0123456789abcdef', 7) },
+  { seq_info: SeqInfo.direct },
+  { a: -5, b: -200, c: -70_000, d: 1.5, e: null, f: true, g: false, h: 'x'.repeat(40), i: { j: { k: 1 } }, l: 2 ** 40 },
+];
+const SIZES = [0, 1, 3, 254, 255, 256, 65_534, 65_535, 65_536, 70_000];
+
+/** Every combination of the shapes the fast path covers. */
+function* covered(): Generator<MessageEnvelope> {
+  let n = 0;
+  for (const size of SIZES) {
+    for (const buffer of [false, true]) {
+      for (const headers of HEADERS) {
+        const data = buffer ? Buffer.alloc(size, 7) : new Uint8Array(size).fill(9);
+        const dest = dests[n % dests.length] as PortId;
+        yield new MessageEnvelope(n % 2 === 0 ? sender : dest.actor, dest, data, headers, [0, 64, 300, 70_000][n % 4] as number, n % 3 !== 0);
+        n++;
+      }
+    }
+  }
+}
+
+/** What an envelope is made of, for comparing two of them. */
+function fields(env: MessageEnvelope): unknown[] {
+  return [String(env.sender), String(env.dest), Buffer.from(env.data).toString('hex'), env.headers, env.ttl, env.returnUndeliverable, env.errors.map(String), env.foreign];
+}
+
+/** The general path of `decodeEnvelope`: the walk, msgpackr, the tuple. */
+function general(bytes: Uint8Array): MessageEnvelope {
+  checkMsgpack(bytes);
+  return envelopeFromWire(packr.unpack(bytes));
+}
+
+describe('the envelope fast path (EF-1, EF-2)', () => {
+  it("EF-1: packEnvelope writes msgpackr's bytes for every covered shape", T, () => {
+    for (const env of covered()) {
+      const fast = packEnvelope(env);
+      assert.ok(fast !== undefined, `covered: ${env.data.length} bytes, ${JSON.stringify(env.headers)}`);
+      assert.deepEqual(Buffer.from(fast), Buffer.from(packr.pack(envelopeToWire(env))), `${env.data.length} bytes, ${env.data.constructor.name}`);
+    }
+  });
+
+  it('EF-2: unpackEnvelope reads the envelope the general path reads, foreign', T, () => {
+    for (const env of covered()) {
+      const bytes = packr.pack(envelopeToWire(env));
+      const fast = unpackEnvelope(bytes);
+      assert.ok(fast !== undefined, `covered: ${env.data.length} bytes, ${JSON.stringify(env.headers)}`);
+      assert.deepEqual(fields(fast), fields(general(bytes)));
+      assert.ok(fast.sender.equals(env.sender) && fast.dest.equals(env.dest));
+      assert.equal(fast.foreign, true);
+    }
+  });
+
+  it('EF-2: the payload is a copy: later writes to the input do not reach the envelope', T, () => {
+    const env = new MessageEnvelope(sender, dests[0] as PortId, encodeEnvelopePayload({ hello: 'world' }), {}, 5, true);
+    const bytes = Buffer.from(encodeEnvelope(env));
+    const back = unpackEnvelope(bytes);
+    assert.ok(back !== undefined);
+    const before = Buffer.from(back.data).toString('hex');
+    bytes.fill(0);
+    assert.equal(Buffer.from(back.data).toString('hex'), before);
+  });
+
+  it('EF-2, EF-4: many distinct ids decode to themselves through the bounded id cache', T, () => {
+    for (let i = 0; i < 2_000; i++) {
+      const actor = new ActorId(new ProcId(ChannelAddr.parse(`tcp:127.0.0.1:${1000 + (i % 50)}`), `proc${i % 7}`), `a${i}`, i % 300);
+      const env = new MessageEnvelope(actor, actor.portId(i), new Uint8Array([0xc0]), {}, 1, true);
+      const back = decodeEnvelope(encodeEnvelope(env));
+      assert.ok(back.sender.equals(actor) && back.dest.equals(actor.portId(i)), `id ${i}`);
+    }
+  });
+
+  it('EF-1: envelopes outside the covered shapes are left to msgpackr, and still round-trip', T, () => {
+    const dest = dests[0] as PortId;
+    const outside = [
+      new MessageEnvelope(sender, dest, new Uint8Array([1]), {}, 5, true, [DeliveryError.brokenLink('lost')]),
+      new MessageEnvelope(sender, dest, new Uint8Array([1]), { text: 'ünïcode' }, 5, true),
+      new MessageEnvelope(new ActorId(new ProcId(ChannelAddr.parse('unix:@fast'), 'prøc'), 'a', 0), dest, new Uint8Array([1]), {}, 5, true),
+      new MessageEnvelope(sender, dest, new Uint8Array([1]), {}, 2 ** 33, true),
+    ];
+    for (const env of outside) {
+      assert.equal(packEnvelope(env), undefined, JSON.stringify(env.headers));
+      const bytes = encodeEnvelope(env);
+      const fast = unpackEnvelope(bytes);
+      if (fast !== undefined) assert.deepEqual(fields(fast), fields(general(bytes)));
+      assert.deepEqual(fields(decodeEnvelope(bytes)), fields(general(bytes)));
+    }
+  });
+
+  it('EF-2: headers the reader does not cover (arrays) are written fast and read by the general path', T, () => {
+    const env = new MessageEnvelope(sender, dests[0] as PortId, new Uint8Array([1]), { list: [1, 2] }, 5, true);
+    const bytes = encodeEnvelope(env);
+    assert.deepEqual(Buffer.from(bytes), Buffer.from(packr.pack(envelopeToWire(env))));
+    assert.equal(unpackEnvelope(bytes), undefined);
+    assert.deepEqual(decodeEnvelope(bytes).headers, { list: [1, 2] });
+  });
+
+  it('EF-2: every truncation of an envelope gives up, and decodeEnvelope throws deserialize', T, () => {
+    const env = new MessageEnvelope(sender, dests[1] as PortId, encodeEnvelopePayload({ x: 1 }), HEADERS[1] as Headers, 9, true);
+    const bytes = encodeEnvelope(env);
+    for (let n = 0; n < bytes.length; n++) {
+      const cut = bytes.slice(0, n);
+      assert.equal(unpackEnvelope(cut), undefined, `prefix of ${n} bytes`);
+      assert.throws(() => decodeEnvelope(cut), (e: unknown) => e instanceof CodecError && e.code === 'deserialize', `prefix of ${n} bytes`);
+    }
+    const trailing = Buffer.concat([bytes, Buffer.of(0xc0)]);
+    assert.equal(unpackEnvelope(trailing), undefined, 'trailing bytes');
+    assert.throws(() => decodeEnvelope(trailing), (e: unknown) => e instanceof CodecError && e.code === 'deserialize');
+  });
+});
+
+describe('the envelope fast path and the decode limits (EF-3)', () => {
+  const env = new MessageEnvelope(sender, dests[0] as PortId, new Uint8Array(64), HEADERS[1] as Headers, 9, true);
+  const bytes = encodeEnvelope(env);
+  const roomy: DecodeLimits = { maxDepth: 16, maxElements: 100, maxBytes: 1024 };
+
+  it('EF-3: within the limits it reads the envelope', T, () => {
+    assert.ok(unpackEnvelope(bytes, roomy) !== undefined);
+  });
+
+  for (const [what, limits] of [
+    ['a payload above maxBytes', { ...roomy, maxBytes: 32 }],
+    ['more elements than maxElements', { ...roomy, maxElements: 12 }],
+    ['nesting deeper than maxDepth', { ...roomy, maxDepth: 2 }],
+  ] as const) {
+    it(`EF-3: ${what}: it gives up, and the walk says limit-exceeded`, T, () => {
+      assert.equal(unpackEnvelope(bytes, limits), undefined);
+      assert.throws(() => checkMsgpack(bytes, 0, bytes.length, limits), (e: unknown) => e instanceof CodecError && e.code === 'limit-exceeded');
+    });
+  }
+});
