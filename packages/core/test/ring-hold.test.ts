@@ -113,6 +113,21 @@ describe('held records (RING-15, RL-3)', () => {
     assert.equal(ring.usedBytes(), 0, 'past the wrap marker');
   });
 
+  it('RL-3a: the record after a wrap marker at the front is the front: markDone says its release is due (the missed release walk behind RL-3e warnings with unprotected 0)', T, () => {
+    const ring = RingBuffer.create({ capacity: 1024 });
+    const producer = new RingProducer(ring);
+    const consumer = new RingConsumer(ring, { hold: true });
+    writeAll(producer, [record(1, 200), record(2, 200), record(3, 200), record(4, 200)]);
+    for (const s of pollAll(consumer)) consumer.markDone(s.start, s.end);
+    assert.equal(consumer.releaseDone(), 832, 'caught up, released to where the next record wraps');
+    writeAll(producer, [record(5, 240)]); // 192 bytes before the end: a marker, then index 0
+    const [five] = pollAll(consumer) as [Seen];
+    assert.equal(five.start, 1024, 'the record is past the marker');
+    assert.equal(consumer.markDone(five.start, five.end), true, 'the oldest held record: release is due');
+    assert.equal(consumer.releaseDone(), 1024 + 248 - 832);
+    assert.equal(ring.usedBytes(), 0);
+  });
+
   it('RL-3a: a fragmented record is held until handled, every fragment', T, () => {
     const ring = RingBuffer.create({ capacity: 1024 });
     const producer = new RingProducer(ring);
@@ -232,6 +247,50 @@ describe('RingRx holding (RL-3c..RL-3e)', () => {
     });
     return rx;
   }
+
+  /** Records of the size their message names (a u32 of it, then padding): a ring with wrap markers. */
+  class SizedCodec implements RecordCodec<number> {
+    readonly minEncodeBytes = 8;
+    encodeInto(size: number, target: Uint8Array, start: number, end: number): number | Uint8Array {
+      if (end - start < size) {
+        const bytes = new Uint8Array(size);
+        new DataView(bytes.buffer).setUint32(0, size, true);
+        return bytes;
+      }
+      new DataView(target.buffer, target.byteOffset).setUint32(start, size, true);
+      target.fill(0, start + 4, start + size);
+      return start + size;
+    }
+    decode(bytes: Uint8Array, start: number): number {
+      return new DataView(bytes.buffer, bytes.byteOffset).getUint32(start, true);
+    }
+  }
+
+  it('RL-3c: records handled after a wrap that found the Rx caught up are released at once, not by the RL-3e escape (SimulatedClock: no time passes)', T, async () => {
+    const ring = RingBuffer.create({ capacity: 1024 });
+    const tx = new RingTx(ring, new SizedCodec());
+    const clock = new SimulatedClock(0);
+    const queue = new ReceiptQueue();
+    const got: number[] = [];
+    const rx = new RingRx(ring, new SizedCodec(), { hold: true, clock, stallMs: 1000, maxSpinMicros: 0 });
+    rx.onMessage((value) => {
+      got.push(value);
+      queue.take(got.length);
+    });
+    for (let i = 0; i < 4; i++) tx.post(200);
+    await condition(() => got.length === 4);
+    queue.settleAll();
+    await condition(() => ring.usedBytes() === 0);
+    tx.post(240); // 192 bytes before the end: a wrap marker, then the record at index 0
+    await condition(() => got.length === 5);
+    queue.settleAll();
+    await condition(() => ring.usedBytes() === 0 || clock.pending > 0);
+    await Promise.resolve();
+    await Promise.resolve();
+    assert.equal(ring.usedBytes(), 0, 'released by the walk the settle scheduled');
+    assert.equal(rx.stats.forcedReleases, 0);
+    rx.close();
+  });
 
   it('RL-3d: a receipt nobody takes is settled when the delivery returns', T, async () => {
     const ring = RingBuffer.create({ capacity: 1024 });

@@ -338,7 +338,13 @@ export class RingConsumer {
       i32[h + 1] = info | INFO_DONE;
       p = (p + align(RECORD_HEADER_BYTES + (i32[h] as number))) | 0;
     }
-    return start === this.released;
+    if (start === this.released) return true;
+    // RING-15: a wrap marker at the front (this consumer had read up to it before the producer
+    // wrapped) comes before the oldest record: that record is the front, its release is due
+    // (without this, nothing at the front ever said so and the records waited for RL-3e).
+    const at = this.released & this.mask;
+    const info = i32[((DATA_OFFSET + at) >> 2) + 1] as number;
+    return (info & KIND_MASK) === KIND_PAD && ((this.released + (this.capacity - at)) | 0) === start;
   }
 
   /**
