@@ -3,8 +3,10 @@
  * messages by `ActorRef` between actors on worker procs while the receiving worker is killed at
  * seeded messages, in each way a worker can go (`process.exit` in a handler, an uncaught error,
  * a failed handler whose proc the host's failure policy tears down, `worker.terminate` from
- * outside) and restarted by the restart policy (HO-3); and over a tcp link through a proxy that
- * cuts the connection at seeded bytes (`lib/cut-proxy.ts`), with and without kills. At the end
+ * outside) and restarted by the restart policy (HO-3); and over tcp links through a proxy that
+ * cuts the connection at seeded bytes (`lib/cut-proxy.ts`), with and without kills (the net
+ * session resumes on the restarted receiver: NR-10, NR-11; `tcp.links+exit`: a link per stream,
+ * handlers that await). At the end
  * every seq is accounted for: handled exactly once, or returned to its sender as undeliverable;
  * 0 lost, 0 duplicated, order kept per sender. Scenarios: `lib/chaos-scenario.ts`; actors:
  * `lib/chaos-actors.ts`.
@@ -67,6 +69,22 @@ const scenarios: ChaosScenario[] = [
     }),
   ),
   { name: 'tcp.cuts', link: 'tcp' as const, streams: STREAMS, perStream: perStream(TCP_MESSAGES), kills: [], awaits: false, seed: SEED + 10, cutMeanBytes: CUT_BYTES, window: WINDOW },
+  // NR-10, NR-11: a net session resumes on the restarted receiver, one link and several into one
+  // actor (a direct proc per stream), handlers that await
+  ...(['exit', 'links+exit'] as const).map(
+    (name, i): ChaosScenario => ({
+      name: `tcp.${name}`,
+      link: 'tcp',
+      streams: STREAMS,
+      perStream: perStream(Math.min(TCP_MESSAGES, MESSAGES)),
+      kills: Array.from({ length: KILLS }, () => 'exit' as const),
+      awaits: i === 1,
+      links: i === 1 ? STREAMS : 1,
+      seed: SEED + 12 + i,
+      cutMeanBytes: CUT_BYTES,
+      window: WINDOW,
+    }),
+  ),
   {
     name: 'tcp.cuts+terminate',
     link: 'tcp' as const,

@@ -149,7 +149,7 @@ async function runOnce(o: ChaosOptions, mode: ChaosRun['mode'], expected: { coun
     kills: counts.kills,
     idleTicks: counts.idleTicks,
     restarts: r.restarts,
-    meshFailures: r.failures.length,
+    meshFailures: r.meshFailures,
     resent: r.resent,
     returned: r.messages.returned,
     abandoned,

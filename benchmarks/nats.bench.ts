@@ -11,10 +11,21 @@
  *   in the message; `raw request/reply`: `nc.request()` of the message's msgpackr bytes to a
  *   subscriber that `respond`s them; `JetStream publish`: one `js.publish()` of the same bytes
  *   to a memory stream, awaiting its PubAck (what a persisted, acked message costs).
- * - one-way small: `procmesh actors`: N `ActorRef` sends to a sink actor that counts them;
- *   `raw publish`: N `nc.publish()` of the same msgpackr bytes to a subscriber that counts;
- *   `JetStream publish`: N `js.publish()` with 256 PubAcks in flight. msgs/s until the peer has
- *   all N (JetStream: until every PubAck arrived).
+ * - one-way small: `procmesh actors`: N `ActorRef` sends to a sink actor that checks each one's
+ *   `seq` (in order) and counts them; `raw publish`: N `nc.publish()` of the msgpackr bytes of the
+ *   small message, encoded once, to a subscriber that only counts (the floor: no encode, no
+ *   decode, the issue's target is against it); `raw publish + msgpack`: each message encoded with
+ *   msgpackr at the sender and decoded and checked in order by the subscriber (what an
+ *   application on the raw client does with the same message; for comparison, no target);
+ *   `JetStream publish`: N `js.publish()` with 256 PubAcks in flight.
+ *
+ * How one-way counts: the clock starts before the first send and stops when the peer (another
+ * thread) reports that it has all N (JetStream: when every PubAck arrived), so every contestant
+ * pays until its receiver has everything; every contestant yields to the event loop after each
+ * 1024 sends. The bytes per message are the server's `in_bytes` over the run (its monitoring
+ * port) divided by N: the payload bytes of every NATS message the server took in during the run
+ * (procmesh: envelopes, frame heads and acks; not the NATS protocol lines, which every
+ * contestant pays per NATS message: procmesh sends about one per 1 600 small messages).
  *
  * Targets (issue 15): actors round trip within 1.5x of raw request/reply; actors one-way at least
  * 0.8x raw publish. The JetStream rows are the figures behind tx.ts's choice of core NATS.
@@ -22,7 +33,7 @@
  * Run: `node benchmarks/dist/nats.bench.js [--runs N] [--quick]`; or call `runNatsBench()`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +46,7 @@ import { ActorId, ActorRef, Proc, type Actor, type Context, type PortRef } from 
 import { Packr } from 'msgpackr';
 import { gitCommit, median, percentile, roundTrips, small, type Small } from './lib/stats.js';
 
-export type NatsImpl = 'procmesh actors' | 'raw request/reply' | 'raw publish' | 'JetStream publish';
+export type NatsImpl = 'procmesh actors' | 'raw request/reply' | 'raw publish' | 'raw publish + msgpack' | 'JetStream publish';
 export type NatsScenario = 'ping-pong small' | 'one-way small';
 
 export interface NatsBenchRow {
@@ -46,6 +57,14 @@ export interface NatsBenchRow {
   readonly median: number;
   readonly p99?: number;
   readonly best: number;
+  /** One-way: bytes into the server per message (its `in_bytes` over the run / N; median). */
+  readonly bytesPerMessage?: number;
+  /**
+   * One-way: CPU µs per message of this process (sender and peer threads together; median) and
+   * of nats-server (Linux `/proc`; absent elsewhere): less noisy than msgs/s on a loaded machine.
+   */
+  readonly cpuPerMessage?: number;
+  readonly serverCpuPerMessage?: number;
 }
 
 export interface NatsBenchReport {
@@ -98,6 +117,14 @@ async function runPeer(url: string): Promise<void> {
   let rawTarget = Infinity;
   nc.subscribe('raw.sink', {
     callback: () => {
+      if (++rawCount === rawTarget) send({ type: 'done' });
+    },
+  });
+  const unpackr = new Packr({ useRecords: false });
+  nc.subscribe('raw.decode', {
+    callback: (_e, m) => {
+      const msg = unpackr.unpack(m.data) as Small;
+      if (msg.seq !== rawCount) throw new Error(`raw sink: got seq ${msg.seq}, expected ${rawCount}`);
       if (++rawCount === rawTarget) send({ type: 'done' });
     },
   });
@@ -162,10 +189,24 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startServer(): Promise<{ url: string; child: ChildProcess; dir: string }> {
+interface Server {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly dir: string;
+  /** The server's `in_bytes` so far (its monitoring endpoint). */
+  inBytes(): Promise<number>;
+  /** The server process's CPU µs so far (Linux `/proc`), or NaN. */
+  cpu(): number;
+}
+
+/** `/proc/<pid>/stat` counts CPU time in clock ticks (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+
+async function startServer(): Promise<Server> {
   const port = await freePort();
+  const monitor = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'procmesh-nats-bench-'));
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', dir], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   for (;;) {
     const up = await new Promise<boolean>((resolve) => {
@@ -177,7 +218,16 @@ async function startServer(): Promise<{ url: string; child: ChildProcess; dir: s
     if (Date.now() > deadline || child.exitCode !== null) throw new Error('nats-server did not start');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return { url: `nats://127.0.0.1:${port}`, child, dir };
+  const inBytes = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()) as { in_bytes: number }).in_bytes;
+  const cpu = (): number => {
+    try {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  return { url: `nats://127.0.0.1:${port}`, child, dir, inBytes, cpu };
 }
 
 // ---- contestants -----------------------------------------------------------------------------
@@ -223,7 +273,24 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: 'BENCH', subjects: ['js.bench'], storage: 'memory' as never, max_msgs: 200_000 });
   const js = jetstream(nc);
-  const bytes = new Packr({ useRecords: false }).pack(small(0));
+  const packr = new Packr({ useRecords: false });
+  const bytes = packr.pack(small(0));
+  /** One-way bytes into the server per message, per contestant and run. */
+  const wire = new Map<NatsImpl, { bytes: number[]; cpu: number[]; server: number[] }>();
+  const counted = async (impl: NatsImpl, body: () => Promise<void>): Promise<number> => {
+    const before = await server.inBytes();
+    const cpu0 = process.cpuUsage();
+    const server0 = server.cpu();
+    const rate = await timed(count, body);
+    const cpu = process.cpuUsage(cpu0);
+    const serverCpu = server.cpu() - server0;
+    const lists = wire.get(impl) ?? { bytes: [], cpu: [], server: [] };
+    lists.bytes.push(((await server.inBytes()) - before) / count);
+    lists.cpu.push((cpu.user + cpu.system) / count);
+    lists.server.push(serverCpu / count);
+    wire.set(impl, lists);
+    return rate;
+  };
   const rows: NatsBenchRow[] = [];
   try {
     const blocks = runs * 4;
@@ -250,7 +317,7 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
       {
         impl: 'procmesh actors',
         run: () =>
-          timed(count, async () => {
+          counted('procmesh actors', async () => {
             const done = peer.arm(count);
             for (let i = 0; i < count; i++) {
               sink.send(client, small(i));
@@ -262,10 +329,22 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
       {
         impl: 'raw publish',
         run: () =>
-          timed(count, async () => {
+          counted('raw publish', async () => {
             const done = peer.arm(count);
             for (let i = 0; i < count; i++) {
               nc.publish('raw.sink', bytes);
+              if ((i & 1023) === 1023) await yieldNow();
+            }
+            await done;
+          }),
+      },
+      {
+        impl: 'raw publish + msgpack',
+        run: () =>
+          counted('raw publish + msgpack', async () => {
+            const done = peer.arm(count);
+            for (let i = 0; i < count; i++) {
+              nc.publish('raw.decode', packr.pack(small(i)));
               if ((i & 1023) === 1023) await yieldNow();
             }
             await done;
@@ -287,7 +366,11 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
           }),
       },
     ]);
-    for (const [impl, values] of oneWay) rows.push({ scenario: 'one-way small', impl, runs: values, median: median(values), best: Math.max(...values) });
+    for (const [impl, values] of oneWay) {
+      const m = wire.get(impl);
+      const per = m === undefined ? {} : { bytesPerMessage: median(m.bytes), cpuPerMessage: median(m.cpu), ...(Number.isNaN(median(m.server)) ? {} : { serverCpuPerMessage: median(m.server) }) };
+      rows.push({ scenario: 'one-way small', impl, runs: values, median: median(values), best: Math.max(...values), ...per });
+    }
   } finally {
     await proc.flush();
     await proc.stopServing('bench over');
@@ -317,7 +400,13 @@ export function natsBenchMarkdown(report: NatsBenchReport): string {
   const ow = find('one-way small', 'procmesh actors');
   const rp = find('one-way small', 'raw publish');
   const jo = find('one-way small', 'JetStream publish');
-  lines.push(`| one-way small | ${fmt(ow?.median, 'msgs')} | publish ${fmt(rp?.median, 'msgs')} | ${ow && rp ? (ow.median / rp.median).toFixed(2) : '-'}x of raw (target >= 0.8x) | ${fmt(jo?.median, 'msgs')}, 256 in flight |`);
+  const re = find('one-way small', 'raw publish + msgpack');
+  const b = (row: NatsBenchRow | undefined): string =>
+    (row?.bytesPerMessage === undefined ? '' : `, ${row.bytesPerMessage.toFixed(0)} B/msg`) +
+    (row?.cpuPerMessage === undefined ? '' : `, CPU ${row.cpuPerMessage.toFixed(2)} µs/msg`) +
+    (row?.serverCpuPerMessage === undefined ? '' : ` + server ${row.serverCpuPerMessage.toFixed(2)}`);
+  lines.push(`| one-way small | ${fmt(ow?.median, 'msgs')}${b(ow)} | publish ${fmt(rp?.median, 'msgs')}${b(rp)} | ${ow && rp ? (ow.median / rp.median).toFixed(2) : '-'}x of raw (target >= 0.8x) | ${fmt(jo?.median, 'msgs')}, 256 in flight |`);
+  lines.push(`| one-way small, raw encoding + decoding each message | | publish + msgpack ${fmt(re?.median, 'msgs')}${b(re)} | ${ow && re ? (ow.median / re.median).toFixed(2) : '-'}x (no target) | |`);
   return lines.join('\n');
 }
 

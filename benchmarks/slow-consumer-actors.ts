@@ -82,7 +82,7 @@ export interface SinkParams extends CountersParams {
   readonly spinMicros: number;
 }
 
-class Sink implements Actor<SinkMsg> {
+export class Sink implements Actor<SinkMsg> {
   private counters: Int32Array<ArrayBufferLike> = new Int32Array(SC_COUNTERS);
   private next = 0;
   constructor(private readonly params: SinkParams) {}
@@ -102,7 +102,7 @@ class Sink implements Actor<SinkMsg> {
   }
 }
 
-class Producer implements Actor<ProducerMsg> {
+export class Producer implements Actor<ProducerMsg> {
   private counters: Int32Array<ArrayBufferLike> = new Int32Array(SC_COUNTERS);
   private target: ActorRef<SinkMsg> | undefined;
   private sent = 0;

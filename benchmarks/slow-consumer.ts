@@ -10,6 +10,11 @@
  *   workaround a user had to know about; the issue's reference for the consumer's own rate);
  * - `off`: flow control off (`flowControl: false`), no pacing: what the issue measured.
  *
+ * Two links (`--link ring,tcp`, default `ring`): `ring`, the two procs are workers of one
+ * `ProcHost` (a shared-memory ring between them); `tcp`, each is a `Proc.direct` on
+ * `tcp:127.0.0.1:0` in a worker thread of its own (slow-consumer-tcp.ts), so every item crosses a
+ * tcp connection and flow control works through the NetTx queue and the socket (NT-12, NR-9).
+ *
  * Every second it records: the process RSS, the V8 heap in use after a full GC of the main
  * thread and of each worker (a probe actor in each worker runs `gc()` and answers), the messages
  * sent and handled (shared counters the actors write), so the messages queued between them
@@ -24,7 +29,7 @@
  * `1e6 / spin` msgs/s (the busy-wait alone, no runtime cost per message: an upper bound).
  *
  * Run: `pnpm bench:slow-consumer` (60 s per mode) or `node benchmarks/dist/slow-consumer.js
- * [--seconds N] [--short] [--spin µs] [--chunk N] [--max-rss MiB] [--modes on,paced,off] [--json path]`.
+ * [--seconds N] [--short] [--spin µs] [--chunk N] [--max-rss MiB] [--modes on,paced,off] [--link ring,tcp] [--json path]`.
  * `--short` is 10 s per mode.
  */
 import { fork } from 'node:child_process';
@@ -32,11 +37,14 @@ import { writeFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import type { ActorRef, Instance } from '@procmesh/core';
+import { startTcpSetup, type SlowConsumerSetup } from './slow-consumer-tcp.js';
 import { ProcHost } from '@procmesh/worker-host';
 import { fullGc, serveCounters, SC_COUNTERS, SC_HANDLED, SC_ORDER_ERRORS, SC_SENT, SC_STOP, type ProbeMsg, type ProducerMsg, type SinkMsg } from './slow-consumer-actors.js';
 import { gitCommit, machine, median, type Machine } from './lib/stats.js';
 
 export type Mode = 'on' | 'paced' | 'off';
+/** Between the producer's proc and the consumer's: a ring (`ProcHost` workers) or a tcp connection (direct procs). */
+export type Link = 'ring' | 'tcp';
 
 /** `paced`: the producer awaits `proc.flush()` every this many sends. */
 const PACED_FLUSH_EVERY = 2000;
@@ -70,6 +78,7 @@ export interface Sample {
 
 export interface ModeResult {
   readonly mode: Mode;
+  readonly link: Link;
   readonly samples: readonly Sample[];
   /** Why the flood ended before `seconds` (the RSS cap), if it did. */
   readonly cutShort?: string;
@@ -107,12 +116,8 @@ async function probeHeap(client: Instance<never>, probe: ActorRef<ProbeMsg>, tim
   }
 }
 
-/** One mode, in this process (the child). */
-export async function runMode(mode: Mode, options: SlowConsumerOptions): Promise<ModeResult> {
-  const counters = new SharedArrayBuffer(SC_COUNTERS * 4);
-  const c = new Int32Array(counters);
-  const name = `slow-consumer-${mode}-${process.pid}`;
-  const closeCounters = serveCounters(name, counters);
+/** The ring setup: two workers of one `ProcHost`, probe actors for the heaps. */
+async function startRingSetup(mode: Mode, name: string, spinMicros: number): Promise<SlowConsumerSetup> {
   const host = await ProcHost.start({
     procs: 2,
     modules: [new URL('./slow-consumer-actors.js', import.meta.url)],
@@ -120,16 +125,38 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions): Promise
     // without flow control the millions queued at the end are abandoned at shutdown, one log line each
     logLevel: mode === 'off' ? 'fatal' : 'warn',
   });
+  const client = host.client;
+  const sink = (await host.spawn(2, 'SlowConsumerSink', 'sink', { counters: name, spinMicros })) as ActorRef<SinkMsg>;
+  const producer = (await host.spawn(1, 'SlowConsumerProducer', 'producer', { counters: name })) as ActorRef<ProducerMsg>;
+  const probes = [(await host.spawn(1, 'SlowConsumerProbe', 'probe', {})) as ActorRef<ProbeMsg>, (await host.spawn(2, 'SlowConsumerProbe', 'probe', {})) as ActorRef<ProbeMsg>] as const;
+  return {
+    async ping() {
+      const [pinged, ping] = client.openOncePort<number>();
+      producer.send(client, { type: 'ping', target: sink, reply: pinged.bind() });
+      await ping.recv();
+    },
+    flood(chunk, flushEvery) {
+      producer.send(client, { type: 'flood', target: sink, chunk, ...(flushEvery !== undefined ? { flushEvery } : {}) });
+    },
+    async heaps(timeoutMs) {
+      const [p, c] = await Promise.all(probes.map((probe) => probeHeap(client, probe, timeoutMs)));
+      return [(p as number) * MiB, (c as number) * MiB];
+    },
+    shutdown: () => host.shutdown(2_000).catch(() => {}),
+  };
+}
+
+/** One mode over one link, in this process (the child). */
+export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Link = 'ring'): Promise<ModeResult> {
+  const counters = new SharedArrayBuffer(SC_COUNTERS * 4);
+  const c = new Int32Array(counters);
+  const name = `slow-consumer-${mode}-${process.pid}`;
+  const closeCounters = serveCounters(name, counters);
+  const setup = link === 'tcp' ? await startTcpSetup(name, options.spinMicros, mode === 'on') : await startRingSetup(mode, name, options.spinMicros);
   try {
-    const client = host.client;
-    const sink = (await host.spawn(2, 'SlowConsumerSink', 'sink', { counters: name, spinMicros: options.spinMicros })) as ActorRef<SinkMsg>;
-    const producer = (await host.spawn(1, 'SlowConsumerProducer', 'producer', { counters: name })) as ActorRef<ProducerMsg>;
-    const probes = [(await host.spawn(1, 'SlowConsumerProbe', 'probe', {})) as ActorRef<ProbeMsg>, (await host.spawn(2, 'SlowConsumerProbe', 'probe', {})) as ActorRef<ProbeMsg>] as const;
     // the link exists before the flood (LZ-1: a link being made is not watched)
-    const [pinged, ping] = client.openOncePort<number>();
-    producer.send(client, { type: 'ping', target: sink, reply: pinged.bind() });
-    await ping.recv();
-    producer.send(client, { type: 'flood', target: sink, chunk: options.chunk, ...(mode === 'paced' ? { flushEvery: PACED_FLUSH_EVERY } : {}) });
+    await setup.ping();
+    setup.flood(options.chunk, mode === 'paced' ? PACED_FLUSH_EVERY : undefined);
     const t0 = performance.now();
     const samples: Sample[] = [];
     let lastHandled = 0;
@@ -139,7 +166,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions): Promise
     for (let second = 1; performance.now() - t0 < options.seconds * 1000; second++) {
       const wait = Math.min(t0 + second * 1000, t0 + options.seconds * 1000) - performance.now();
       if (wait > 0) await sleep(wait);
-      const [producerHeap, consumerHeap] = await Promise.all(probes.map((p) => probeHeap(client, p, 5_000)));
+      const [producerHeap, consumerHeap] = (await setup.heaps(5_000)).map((bytes) => bytes / MiB);
       fullGc();
       const t = (performance.now() - t0) / 1000;
       const sent = Atomics.load(c, SC_SENT);
@@ -158,7 +185,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions): Promise
       });
       lastHandled = handled;
       lastT = t;
-      process.stderr.write(`  ${mode} ${t.toFixed(1)} s: rss ${rss.toFixed(0)} MiB, queued ${sent - handled}, consumer ${samples.at(-1)?.consumerRate} msgs/s\n`);
+      process.stderr.write(`  ${link} ${mode} ${t.toFixed(1)} s: rss ${rss.toFixed(0)} MiB, queued ${sent - handled}, consumer ${samples.at(-1)?.consumerRate} msgs/s\n`);
       if (rss > options.maxRssMiB) {
         cutShort = `stopped at ${t.toFixed(0)} s: process RSS ${rss.toFixed(0)} MiB over the ${options.maxRssMiB} MiB cap`;
         break;
@@ -183,6 +210,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions): Promise
     const growth = (pick: (s: Sample) => number): number => (at5 === undefined ? Number.NaN : round1(Math.max(...steady.map(pick)) - pick(at5)));
     return {
       mode,
+      link,
       samples,
       ...(cutShort !== undefined ? { cutShort } : {}),
       lost,
@@ -194,14 +222,14 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions): Promise
     };
   } finally {
     closeCounters();
-    await host.shutdown(2_000).catch(() => {});
+    await setup.shutdown();
   }
 }
 
 /** Run `mode` in a child process (`--expose-gc`), killed after `limitMs`. */
-function runModeInChild(mode: Mode, options: SlowConsumerOptions, limitMs: number): Promise<ModeResult> {
+function runModeInChild(mode: Mode, link: Link, options: SlowConsumerOptions, limitMs: number): Promise<ModeResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(new URL(import.meta.url), ['--child', mode, JSON.stringify(options)], {
+    const child = fork(new URL(import.meta.url), ['--child', mode, JSON.stringify(options), link], {
       execArgv: ['--expose-gc'],
       serialization: 'advanced',
       stdio: ['ignore', 2, 2, 'ipc'],
@@ -219,14 +247,14 @@ function runModeInChild(mode: Mode, options: SlowConsumerOptions, limitMs: numbe
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (result !== undefined) resolve(result);
-      else reject(new Error(`slow-consumer ${mode}: ${error ?? `child exited (${signal ?? code})`}`));
+      else reject(new Error(`slow-consumer ${link} ${mode}: ${error ?? `child exited (${signal ?? code})`}`));
     });
   });
 }
 
-export async function runSlowConsumerBench(options: SlowConsumerOptions, modes: readonly Mode[] = ['on', 'paced', 'off']): Promise<SlowConsumerReport> {
+export async function runSlowConsumerBench(options: SlowConsumerOptions, modes: readonly Mode[] = ['on', 'paced', 'off'], links: readonly Link[] = ['ring']): Promise<SlowConsumerReport> {
   const results: ModeResult[] = [];
-  for (const mode of modes) results.push(await runModeInChild(mode, options, (options.seconds + 180) * 1000));
+  for (const link of links) for (const mode of modes) results.push(await runModeInChild(mode, link, options, (options.seconds + 180) * 1000));
   return { machine: machine(), commit: gitCommit(), options, ownRate: Math.round(1e6 / options.spinMicros), results };
 }
 
@@ -237,11 +265,11 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
   const lines = [
     `Slow consumer (benchmarks/slow-consumer.ts): ${o.seconds} s per mode, consumer ${o.spinMicros} µs per message (the spin alone: ${report.ownRate} msgs/s), producer ${o.chunk} sends per turn; ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, commit ${report.commit}, load at start ${report.machine.loadAtStart.join(' / ')}`,
     '',
-    '| mode | RSS at 5 s -> end, MiB | heap after GC at 5 s -> max after (main / producer / consumer), MiB | growth after 5 s, MiB | max queued | consumer msgs/s (median from 5 s) | vs paced | vs spin alone | lost | order errors |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| link | mode | RSS at 5 s -> end, MiB | heap after GC at 5 s -> max after (main / producer / consumer), MiB | growth after 5 s, MiB | max queued | consumer msgs/s (median from 5 s) | vs paced | vs spin alone | lost | order errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  const paced = report.results.find((r) => r.mode === 'paced')?.consumerRate;
   for (const r of report.results) {
+    const paced = report.results.find((p) => p.mode === 'paced' && p.link === r.link)?.consumerRate;
     const at5 = r.samples.find((s) => s.t >= 5) ?? r.samples.at(-1);
     const last = r.samples.at(-1);
     const steady = r.samples.filter((s) => s.t >= 5);
@@ -252,21 +280,21 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
         : `${fmt(at5.mainHeapMiB)} -> ${fmt(max((s) => s.mainHeapMiB))} / ${fmt(at5.producerHeapMiB)} -> ${fmt(max((s) => s.producerHeapMiB))} / ${fmt(at5.consumerHeapMiB)} -> ${fmt(max((s) => s.consumerHeapMiB))}`;
     const growth = `${fmt(r.heapGrowthMiB.main)} / ${fmt(r.heapGrowthMiB.producer)} / ${fmt(r.heapGrowthMiB.consumer)}`;
     lines.push(
-      `| ${r.mode}${r.cutShort !== undefined ? ` (${r.cutShort})` : ''} | ${at5?.rssMiB ?? '-'} -> ${last?.rssMiB ?? '-'} | ${heaps} | ${growth} | ${r.maxQueued} | ${r.consumerRate} | ${paced === undefined ? '-' : (r.consumerRate / paced).toFixed(2)} | ${(r.consumerRate / report.ownRate).toFixed(2)} | ${r.lost ?? 'not drained'} | ${r.orderErrors} |`,
+      `| ${r.link} | ${r.mode}${r.cutShort !== undefined ? ` (${r.cutShort})` : ''} | ${at5?.rssMiB ?? '-'} -> ${last?.rssMiB ?? '-'} | ${heaps} | ${growth} | ${r.maxQueued} | ${r.consumerRate} | ${paced === undefined ? '-' : (r.consumerRate / paced).toFixed(2)} | ${(r.consumerRate / report.ownRate).toFixed(2)} | ${r.lost ?? 'not drained'} | ${r.orderErrors} |`,
     );
   }
-  lines.push('', '| mode | t, s | RSS, MiB | heap main / producer / consumer, MiB | sent | handled | queued | consumer msgs/s |', '|---|---|---|---|---|---|---|---|');
+  lines.push('', '| link | mode | t, s | RSS, MiB | heap main / producer / consumer, MiB | sent | handled | queued | consumer msgs/s |', '|---|---|---|---|---|---|---|---|---|');
   for (const r of report.results) {
     const every = Math.max(1, Math.round(r.samples.length / 12));
     r.samples.forEach((s, i) => {
       if (i % every === every - 1 || i === r.samples.length - 1 || s.t < 1.5)
-        lines.push(`| ${r.mode} | ${s.t} | ${s.rssMiB} | ${fmt(s.mainHeapMiB)} / ${fmt(s.producerHeapMiB)} / ${fmt(s.consumerHeapMiB)} | ${s.sent} | ${s.handled} | ${s.queued} | ${s.consumerRate} |`);
+        lines.push(`| ${r.link} | ${r.mode} | ${s.t} | ${s.rssMiB} | ${fmt(s.mainHeapMiB)} / ${fmt(s.producerHeapMiB)} / ${fmt(s.consumerHeapMiB)} | ${s.sent} | ${s.handled} | ${s.queued} | ${s.consumerRate} |`);
     });
   }
   return lines.join('\n');
 }
 
-function parse(args: readonly string[]): { options: SlowConsumerOptions; modes: Mode[]; json: string | undefined } {
+function parse(args: readonly string[]): { options: SlowConsumerOptions; modes: Mode[]; links: Link[]; json: string | undefined } {
   const value = (flag: string): string | undefined => {
     const at = args.indexOf(flag);
     return at >= 0 ? args[at + 1] : undefined;
@@ -276,6 +304,7 @@ function parse(args: readonly string[]): { options: SlowConsumerOptions; modes: 
   return {
     options: { seconds, spinMicros: Number(value('--spin') ?? 10), chunk: Number(value('--chunk') ?? 256), maxRssMiB: Number(value('--max-rss') ?? 4096) },
     modes,
+    links: (value('--link') ?? 'ring').split(',').filter((l): l is Link => l === 'ring' || l === 'tcp'),
     json: args.includes('--json') ? (value('--json') ?? 'benchmarks/results/slow-consumer.json') : undefined,
   };
 }
@@ -286,13 +315,13 @@ if (invokedDirectly) {
   if (args[0] === '--child') {
     const mode = args[1] as Mode;
     const options = JSON.parse(args[2] as string) as SlowConsumerOptions;
-    runMode(mode, options).then(
+    runMode(mode, options, (args[3] ?? 'ring') as Link).then(
       (value) => process.send?.({ ok: true, value }, () => process.exit(0)),
       (err: unknown) => process.send?.({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, () => process.exit(1)),
     );
   } else {
-    const { options, modes, json } = parse(args);
-    const report = await runSlowConsumerBench(options, modes);
+    const { options, modes, links, json } = parse(args);
+    const report = await runSlowConsumerBench(options, modes, links);
     const md = slowConsumerMarkdown(report);
     console.log(md);
     if (json !== undefined) {

@@ -14,9 +14,6 @@ import type { Actor, Context, Point, PortRef } from '@procmesh/core';
 import { registerActor } from '@procmesh/worker-host';
 import { chunkRange, primesIn } from './primes.js';
 
-/** How an injected fault kills a mapper: it throws, or its worker runs out of memory. */
-export type MapperFault = 'throw' | 'oom';
-
 /** To the mappers (cast to all, or sent to one by its ref): map `chunks[rank]` if there is one. */
 export type MapperMsg = {
   type: 'map';
@@ -27,8 +24,8 @@ export type MapperMsg = {
   /** Chunk `c` is `chunkRange(c, total, size)`. */
   total: number;
   size: number;
-  /** Fault injection: the member that gets `chunk` fails by `kind` (the example sets it once). */
-  fault: { chunk: number; kind: MapperFault } | null;
+  /** Fault injection (set once): the member that gets `chunk` throws, or runs its worker out of memory. */
+  fault: { chunk: number; kind: 'throw' | 'oom' } | null;
   /** Where the result goes: the coordinator's accumulating port. */
   reply: PortRef<ChunkResult>;
 };
@@ -49,7 +46,12 @@ class Mapper implements Actor<MapperMsg> {
     const chunk = msg.chunks[rank] ?? -1;
     if (chunk < 0) return; // nothing for this rank in this round
     const [lo, hi] = chunkRange(chunk, msg.total, msg.size);
-    if (msg.fault?.chunk === chunk) fail(msg.fault.kind, chunk, lo, hi);
+    if (msg.fault?.chunk === chunk) {
+      if (msg.fault.kind === 'throw') throw new Error(`injected failure while mapping chunk ${chunk} [${lo}, ${hi})`);
+      // the worker's heap is bounded (`resourceLimits`): V8 ends the worker, not the process
+      const kept: number[][] = [];
+      for (;;) kept.push(new Array<number>(1 << 16).fill(chunk));
+    }
     const started = performance.now();
     const { count, sum } = primesIn(lo, hi);
     msg.reply.send(cx, { chunk, rank, count, sum, busyMs: performance.now() - started });
@@ -58,13 +60,6 @@ class Mapper implements Actor<MapperMsg> {
   displayName(): string {
     return 'mapper';
   }
-}
-
-function fail(kind: MapperFault, chunk: number, lo: number, hi: number): never {
-  if (kind === 'throw') throw new Error(`injected failure while mapping chunk ${chunk} [${lo}, ${hi})`);
-  // the worker's heap is bounded (`resourceLimits`): V8 ends the worker, not the process
-  const kept: number[][] = [];
-  for (;;) kept.push(new Array<number>(1 << 16).fill(chunk));
 }
 
 /** The registered type: `host.spawnMesh(MapperType, ...)` gives an `ActorMesh<MapperMsg>`. */

@@ -19,7 +19,6 @@ export interface ProcView {
 
 /** A snapshot of a run, taken by the display when it draws. */
 export interface RunView {
-  readonly label: string;
   readonly done: number;
   readonly total: number;
   readonly elapsedMs: number;

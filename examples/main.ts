@@ -12,7 +12,7 @@
  *   node examples/dist/main.js [--procs N] [--size N] [--chunks N] [--failure KIND] [--no-baseline]
  *
  * With `--nats` the same job runs across OS processes over a NATS system instead (nats-job.ts):
- * the coordinator and reducer here, `--procs` mapper processes (default 2: 3 OS processes), on a
+ * the coordinator and its accumulating port here, `--procs` mapper processes (default 2: 3 OS processes), on a
  * `nats-server` the example starts (or `--nats-url`); the fault is a mapper process SIGKILLed.
  */
 import { availableParallelism } from 'node:os';
@@ -23,7 +23,6 @@ import { runNatsJob } from './nats-job.js';
 import { runJob, type Fault, type JobSpec, type RunResult } from './run.js';
 
 const FAILURES = ['throw', 'oom', 'kill', 'none'] as const;
-type FailureKind = (typeof FAILURES)[number];
 
 const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js [options])
   --procs N       worker procs for the parallel run (default: os.availableParallelism() = ${availableParallelism()})
@@ -43,226 +42,159 @@ const USAGE = `usage: pnpm start -- [options]   (or: node examples/dist/main.js 
   --nats-url URL  the NATS server for --nats (default: start nats-server on a free loopback port)
   -h, --help      this text`;
 
-interface Options {
-  readonly procs: number;
-  readonly size: number;
-  readonly chunks: number;
-  readonly window: number;
-  readonly failure: FailureKind;
-  readonly heapMb: number;
-  readonly baseline: boolean;
-  readonly nats: boolean;
-  readonly natsUrl: string | undefined;
-}
+class UsageError extends Error {}
 
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
+type Options = ReturnType<typeof parseOptions>;
+
+function parseOptions(argv: string[]) {
+  const str = { type: 'string' } as const;
+  const flag = { type: 'boolean' } as const;
+  const { values: v } = parseArgs({
     args: argv,
-    options: {
-      procs: { type: 'string' },
-      size: { type: 'string' },
-      chunks: { type: 'string' },
-      window: { type: 'string' },
-      failure: { type: 'string', default: 'throw' },
-      'no-failure': { type: 'boolean', default: false },
-      'heap-mb': { type: 'string' },
-      'no-baseline': { type: 'boolean', default: false },
-      admin: { type: 'string' },
-      nats: { type: 'boolean', default: false },
-      'nats-url': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-    allowPositionals: false,
+    options: { procs: str, size: str, chunks: str, window: str, 'heap-mb': str, failure: str, 'no-failure': flag, 'no-baseline': flag, admin: str, nats: flag, 'nats-url': str, help: { ...flag, short: 'h' } },
   });
-  if (values.help) {
+  if (v.help === true) {
     console.log(USAGE);
     process.exit(0);
   }
   // ProcHost.start reads PROCMESH_ADMIN when no `admin` option is given.
-  if (values.admin !== undefined) process.env['PROCMESH_ADMIN'] = values.admin;
-  const int = (name: string, text: string | undefined, dflt: number, min: number, max: number): number => {
-    if (text === undefined) return dflt;
-    const n = Number(text.replaceAll('_', ''));
+  if (v.admin !== undefined) process.env['PROCMESH_ADMIN'] = v.admin;
+  const int = (name: 'procs' | 'size' | 'chunks' | 'window' | 'heap-mb', dflt: number, min: number, max: number): number => {
+    const text = v[name];
+    const n = text === undefined ? dflt : Number(text.replaceAll('_', ''));
     if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${text}'`);
     return n;
   };
-  const size = int('size', values.size, 30_000_000, 10, 2 ** 26);
-  const chunks = int('chunks', values.chunks, Math.min(1000, size), 1, Math.min(size, 1_000_000));
-  const failure = values['no-failure'] ? 'none' : values.failure;
-  if (!(FAILURES as readonly string[]).includes(failure)) throw new UsageError(`--failure must be one of ${FAILURES.join(', ')}, got '${failure}'`);
-  return {
-    procs: int('procs', values.procs, values.nats || values['nats-url'] !== undefined ? 2 : availableParallelism(), 1, 64),
-    size,
-    chunks,
-    window: int('window', values.window, 4, 1, 1000),
-    failure: failure as FailureKind,
-    heapMb: int('heap-mb', values['heap-mb'], 64, 16, 65_536),
-    baseline: !values['no-baseline'],
-    nats: values.nats || values['nats-url'] !== undefined,
-    natsUrl: values['nats-url'],
-  };
+  const failure = FAILURES.find((f) => f === (v['no-failure'] === true ? 'none' : (v.failure ?? 'throw')));
+  if (failure === undefined) throw new UsageError(`--failure must be one of ${FAILURES.join(', ')}, got '${v.failure}'`);
+  const nats = v.nats === true || v['nats-url'] !== undefined;
+  const size = int('size', 30_000_000, 10, 2 ** 26);
+  const chunks = int('chunks', Math.min(1000, size), 1, Math.min(size, 1_000_000));
+  const procs = int('procs', nats ? 2 : availableParallelism(), 1, 64);
+  return { procs, size, chunks, window: int('window', 4, 1, 1000), failure, heapMb: int('heap-mb', 64, 16, 65_536), baseline: v['no-baseline'] !== true, nats, natsUrl: v['nats-url'] };
 }
 
-/** The injected fault of `--failure`, and how the run describes it. */
+/** The injected fault of `--failure` (at 30% of the chunks), and how the run describes it. */
 function faultOf(o: Options): { fault: Fault; what: string } | undefined {
-  const chunk = Math.floor(o.chunks * 0.3);
-  switch (o.failure) {
-    case 'throw':
-      return { fault: { kind: 'throw', chunk }, what: `the mapper that gets chunk ${chunk} throws (once)` };
-    case 'oom':
-      return { fault: { kind: 'oom', chunk }, what: `the mapper that gets chunk ${chunk} allocates until its worker runs out of memory (heap bound ${o.heapMb} MB; once)` };
-    case 'kill':
-      return { fault: { kind: 'kill', atFraction: 0.3 }, what: 'at 30% of the job the busiest worker is terminated from outside (host.killProc)' };
-    case 'none':
-      return undefined;
-  }
+  const at = Math.floor(o.chunks * 0.3);
+  const what = {
+    throw: `the mapper that gets chunk ${at} throws (once)`,
+    oom: `the mapper that gets chunk ${at} allocates until its worker runs out of memory (heap bound ${o.heapMb} MB; once)`,
+    kill: 'at 30% of the job the busiest worker is terminated from outside (host.killProc)',
+  };
+  return o.failure === 'none' ? undefined : { fault: { kind: o.failure, at }, what: what[o.failure] };
 }
-
-class UsageError extends Error {}
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const secs = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+const check = (r: PrimeTally, expected: PrimeTally): boolean => r.count === expected.count && r.sum === expected.sum;
 
 function describeRun(r: RunResult): string {
-  const restarts = r.restarts > 0 ? `, ${r.restarts} proc restart${r.restarts === 1 ? '' : 's'}` : '';
-  const gone = r.givenUp.length > 0 ? `, proc ${r.givenUp.join(', ')} given up` : '';
-  return `${r.initialProcs} proc${r.initialProcs === 1 ? '' : 's'}${restarts}${gone}`;
-}
-
-function describeSupervision(r: RunResult): string {
-  if (r.failures.length === 0) return 'no failure';
-  return (
-    `${fmt(r.failures.length)} mesh failure(s); ${fmt(r.restarts)} proc restart(s) by the restart policy (same ProcId, mapper respawned with its rank); ` +
-    `${fmt(r.resent)} chunk(s) re-sent by the coordinator through the same mesh refs, ${fmt(r.duplicates)} duplicate result(s) counted once`
-  );
-}
-
-function check(r: RunResult, expected: PrimeTally): boolean {
-  return r.count === expected.count && r.sum === expected.sum;
+  return `${plural(r.initialProcs, 'proc')}${r.restarts > 0 ? `, ${plural(r.restarts, 'proc restart')}` : ''}${r.givenUp.length > 0 ? `, proc ${r.givenUp.join(', ')} given up` : ''}`;
 }
 
 async function main(): Promise<number> {
-  let opts: Options;
+  let o: Options;
   try {
-    opts = parseOptions(process.argv.slice(2));
+    // `pnpm start -- --flag` passes the `--` on: it is not the end of the options here
+    o = parseOptions(process.argv.slice(2).filter((arg, i) => i > 0 || arg !== '--'));
   } catch (err) {
     console.error(`${(err as Error).message}\n${USAGE}`);
     return 1;
   }
-  if (opts.nats) return mainNats(opts);
-  const injected = faultOf(opts);
-  const spec: JobSpec = {
-    size: opts.size,
-    chunks: opts.chunks,
-    window: opts.window,
-    fault: injected?.fault,
-    stallMs: 30_000,
-    restart: { maxRestarts: 3, withinMs: 10_000 },
-    heapMb: opts.heapMb,
-  };
-  console.log(`procmesh example: map-reduce over worker procs`);
-  console.log(
-    `  count the primes below ${fmt(opts.size)} by trial division, in ${fmt(opts.chunks)} chunks; a mesh of Mapper actors, one per worker proc;` +
-      ` each round of the map step is one cast; the results gathered by an accumulating port on the main thread`,
-  );
-  console.log(`  restart policy: a worker that fails or dies is restarted, at most ${spec.restart.maxRestarts} times in ${secs(spec.restart.withinMs)} per proc`);
-  if (injected !== undefined) console.log(`  fault injection: ${injected.what}`);
-
-  // The reference answer, by another algorithm (not timed).
-  const expected = sieve(opts.size);
-  const known = KNOWN_PI.get(opts.size);
+  const job = o.nats ? ['across OS processes over NATS', `one mapper OS process per --procs (${o.procs}), the coordinator and its accumulating port in this process`] : ['over worker procs', 'a mesh of Mapper actors, one per worker proc; each round of the map step is one cast; the results gathered by an accumulating port on the main thread'];
+  console.log(`procmesh example: map-reduce ${job[0]}`);
+  console.log(`  count the primes below ${fmt(o.size)} by trial division, in ${fmt(o.chunks)} chunks; ${job[1]}`);
+  // The reference answer, by another algorithm (not timed), checked against the literature.
+  const expected = sieve(o.size);
+  const known = KNOWN_PI.get(o.size);
   if (known !== undefined && known !== expected.count) {
-    console.log(`✘ the sieve disagrees with the known value of π(${fmt(opts.size)}) = ${fmt(known)}`);
+    console.log(`✘ the sieve disagrees with the known value of π(${fmt(o.size)}) = ${fmt(known)}`);
     return 1;
   }
-
-  const display = new Display();
-  const runs: RunResult[] = [];
-  const labels: [number, string, boolean][] = [];
-  if (opts.baseline && opts.procs !== 1) labels.push([1, 'baseline', false]);
-  labels.push([opts.procs, opts.procs === 1 ? 'baseline' : 'parallel', true]);
-  for (const [k, [procs, label, withTrees]] of labels.entries()) {
-    console.log(`\nrun ${k + 1}/${labels.length}: ${label}, ${procs} worker proc${procs === 1 ? '' : 's'}`);
-    const r = await runJob(spec, procs, display, label, withTrees);
-    runs.push(r);
-    const ok = check(r, expected);
-    console.log(
-      `  ${ok ? '✔' : '✘'} ${label}: ${fmt(r.count)} primes below ${fmt(opts.size)} (sum ${fmt(r.sum)}) in ${secs(r.wallMs)}` +
-        ` on ${describeRun(r)}${ok ? '' : `; expected ${fmt(expected.count)} (sum ${fmt(expected.sum)})`}`,
-    );
-  }
-
-  const parallel = runs[runs.length - 1] as RunResult;
-  const baseline = runs.length > 1 ? (runs[0] as RunResult) : undefined;
-
-  console.log(`\nactor trees (${parallel.label} run, at the end of the job)`);
-  for (const block of parallel.trees) console.log(block);
-  for (const i of parallel.givenUp) console.log(`  proc ${i}  given up: no tree`);
-
-  const allOk = runs.every((r) => check(r, expected));
-  const m = parallel.messages;
-  const rows: [string, string][] = [
-    ['result', `π(${fmt(opts.size)}) = ${fmt(parallel.count)}, sum of the primes ${fmt(parallel.sum)}`],
+  const { tally, rows, ok } = o.nats ? await mainNats(o, expected) : await mainWorkers(o, expected);
+  rows.unshift(
+    ['result', `π(${fmt(o.size)}) = ${fmt(tally.count)}, sum of the primes ${fmt(tally.sum)}`],
     ['check', `sieve of Eratosthenes: ${fmt(expected.count)} primes, sum ${fmt(expected.sum)}${known !== undefined ? ' (and the known π value)' : ''}`],
-    ['procs', describeRun(parallel)],
-    ['wall time', `${secs(parallel.wallMs)} (job), ${secs(parallel.startupMs)} to start the procs and spawn the mesh`],
-    [
-      'messages',
-      `${fmt(m.total)} exchanged: ${fmt(m.map)} map → mappers (${fmt(m.casts)} casts to the live ranks, ${fmt(parallel.resent)} re-sent to one rank), ` +
-        `${fmt(m.results)} results → accumulating port` +
-        (m.returned > 0 ? `, ${fmt(m.returned)} returned undeliverable` : ''),
-    ],
-    [
-      'throughput',
-      `${((opts.size / parallel.wallMs) * 1e-3).toFixed(2)} M numbers/s, ${fmt(Math.round(opts.chunks / (parallel.wallMs / 1000)))} chunks/s, ` +
-        `${fmt(Math.round(m.total / (parallel.wallMs / 1000)))} msgs/s`,
-    ],
-    ['supervision', describeSupervision(parallel)],
-  ];
-  if (baseline !== undefined) {
-    rows.push(['baseline', `${secs(baseline.wallMs)} on ${describeRun(baseline)} (same code path, same fault)`]);
-    rows.push(['speed-up', `${(baseline.wallMs / parallel.wallMs).toFixed(2)}× with ${parallel.initialProcs} procs over 1 proc`]);
-  }
+  );
   console.log('\nsummary');
   for (const [k, v] of rows) console.log(`  ${k.padEnd(12)} ${v}`);
-  console.log(allOk ? `\n✔ correct: every run found ${fmt(expected.count)} primes below ${fmt(opts.size)}` : `\n✘ wrong result`);
-  return allOk ? 0 : 1;
+  console.log(ok ? `\n✔ correct: every run found ${fmt(expected.count)} primes below ${fmt(o.size)}` : `\n✘ wrong result: expected ${fmt(expected.count)} (sum ${fmt(expected.sum)})`);
+  return ok ? 0 : 1;
+}
+
+/** What a job gives the summary: its answer, its rows after `result` and `check`, whether every run was right. */
+type Outcome = Promise<{ tally: PrimeTally; rows: [string, string][]; ok: boolean }>;
+
+/** The job over worker procs: a 1-proc baseline (unless `--no-baseline`), then `--procs`. */
+async function mainWorkers(o: Options, expected: PrimeTally): Outcome {
+  const injected = faultOf(o);
+  const restart = { maxRestarts: 3, withinMs: 10_000 };
+  const spec: JobSpec = { size: o.size, chunks: o.chunks, window: o.window, fault: injected?.fault, stallMs: 30_000, restart, heapMb: o.heapMb };
+  console.log(`  restart policy: a worker that fails or dies is restarted, at most ${restart.maxRestarts} times in ${secs(restart.withinMs)} per proc`);
+  if (injected !== undefined) console.log(`  fault injection: ${injected.what}`);
+  const display = new Display();
+  const runs: RunResult[] = [];
+  const plan = o.baseline && o.procs !== 1 ? [1, o.procs] : [o.procs];
+  for (const [k, procs] of plan.entries()) {
+    const label = procs === 1 ? 'baseline' : 'parallel';
+    console.log(`\nrun ${k + 1}/${plan.length}: ${label}, ${plural(procs, 'worker proc')}`);
+    const r = await runJob(spec, procs, display, label, k === plan.length - 1);
+    runs.push(r);
+    const ok = check(r, expected);
+    const wrong = ok ? '' : `; expected ${fmt(expected.count)} (sum ${fmt(expected.sum)})`;
+    console.log(`  ${ok ? '✔' : '✘'} ${label}: ${fmt(r.count)} primes below ${fmt(o.size)} (sum ${fmt(r.sum)}) in ${secs(r.wallMs)} on ${describeRun(r)}${wrong}`);
+  }
+  const p = runs[runs.length - 1] as RunResult;
+  console.log(`\nactor trees (${p.label} run, at the end of the job)`);
+  for (const block of p.trees) console.log(block);
+  for (const i of p.givenUp) console.log(`  proc ${i}  given up: no tree`);
+  const m = p.messages;
+  const perSec = (n: number): string => fmt(Math.round(n / (p.wallMs / 1000)));
+  const rows: [string, string][] = [
+    ['procs', describeRun(p)],
+    ['wall time', `${secs(p.wallMs)} (job), ${secs(p.startupMs)} to start the procs and spawn the mesh`],
+    [
+      'messages',
+      `${fmt(m.total)} exchanged: ${fmt(m.map)} map → mappers (${fmt(m.casts)} casts to the live ranks, ${fmt(p.resent)} re-sent to one rank), ` +
+        `${fmt(m.results)} results → accumulating port${m.returned > 0 ? `, ${fmt(m.returned)} returned undeliverable` : ''}`,
+    ],
+    ['throughput', `${((o.size / p.wallMs) * 1e-3).toFixed(2)} M numbers/s, ${perSec(o.chunks)} chunks/s, ${perSec(m.total)} msgs/s`],
+    [
+      'supervision',
+      p.meshFailures === 0
+        ? 'no failure'
+        : `${fmt(p.meshFailures)} mesh failure(s); ${fmt(p.restarts)} proc restart(s) by the restart policy (same ProcId, mapper respawned with its rank); ` +
+          `${fmt(p.resent)} chunk(s) re-sent by the coordinator through the same mesh refs, ${fmt(p.duplicates)} duplicate result(s) counted once`,
+    ],
+  ];
+  const base = runs.length > 1 ? (runs[0] as RunResult) : undefined;
+  if (base !== undefined) {
+    rows.push(['baseline', `${secs(base.wallMs)} on ${describeRun(base)} (same code path, same fault)`]);
+    rows.push(['speed-up', `${(base.wallMs / p.wallMs).toFixed(2)}× with ${p.initialProcs} procs over 1 proc`]);
+  }
+  return { tally: p, rows, ok: runs.every((r) => check(r, expected)) };
 }
 
 /** `--nats`: the job across OS processes over NATS (nats-job.ts). */
-async function mainNats(opts: Options): Promise<number> {
+async function mainNats(o: Options, expected: PrimeTally): Outcome {
   // a killed mapper makes the coordinator's channel to it log "connection lost": expected here
   process.env['PROCMESH_LOG'] ??= 'error';
-  console.log(`procmesh example: map-reduce across OS processes over NATS`);
-  console.log(
-    `  count the primes below ${fmt(opts.size)} by trial division, in ${fmt(opts.chunks)} chunks; one mapper OS process per --procs (${opts.procs}),` +
-      ` the coordinator and the Reducer actor in this process`,
-  );
-  if (opts.failure !== 'none') console.log(`  fault injection: one mapper process is SIGKILLed once 30% of the chunks are done`);
-  const expected = sieve(opts.size);
-  const r = await runNatsJob(
-    { size: opts.size, chunks: opts.chunks, window: opts.window, nodes: opts.procs, failure: opts.failure !== 'none', stallMs: 30_000, url: opts.natsUrl },
-    new Display(),
-  );
-  const ok = r.count === expected.count && r.sum === expected.sum;
+  if (o.failure !== 'none') console.log(`  fault injection: one mapper process is SIGKILLed once 30% of the chunks are done`);
+  const spec = { size: o.size, chunks: o.chunks, window: o.window, nodes: o.procs, failure: o.failure !== 'none', stallMs: 30_000, url: o.natsUrl };
+  const r = await runNatsJob(spec, new Display());
   const m = r.messages;
-  const total = m.map + m.partial + m.report;
-  const rows: [string, string][] = [
-    ['result', `π(${fmt(opts.size)}) = ${fmt(r.count)}, sum of the primes ${fmt(r.sum)}`],
-    ['check', `sieve of Eratosthenes: ${fmt(expected.count)} primes, sum ${fmt(expected.sum)}`],
-    ['nats', r.server],
-    ['processes', `${opts.procs + 1} OS processes at the start (this one + ${opts.procs} mapper processes)${r.killed !== undefined ? ', 1 replacement' : ''}`],
-    ['wall time', `${secs(r.wallMs)} (job), ${secs(r.startupMs)} to start the processes`],
-    ['messages', `${fmt(total)} exchanged over NATS: ${fmt(m.map)} map, ${fmt(m.partial)} partial, ${fmt(m.report)} reports` + (m.returned > 0 ? `, ${fmt(m.returned)} returned undeliverable` : '')],
-    ['fault', r.killed === undefined ? 'none injected' : `killed ${r.killed}; ${r.redispatched} chunk(s) re-dispatched, ${r.duplicates} duplicate partial(s) ignored`],
-  ];
   console.log('\nprocesses');
   for (const p of r.procs) console.log(`  mapper ${p.index}  ${p.procId}  ${p.chunks} chunks  ${p.state}`);
-  console.log('\nsummary');
-  for (const [k, v] of rows) console.log(`  ${k.padEnd(12)} ${v}`);
-  console.log(ok ? `\n✔ correct: every run found ${fmt(expected.count)} primes below ${fmt(opts.size)}` : `\n✘ wrong result: expected ${fmt(expected.count)} (sum ${fmt(expected.sum)})`);
-  return ok ? 0 : 1;
+  const rows: [string, string][] = [
+    ['nats', r.server],
+    ['processes', `${o.procs + 1} OS processes at the start (this one + ${o.procs} mapper processes)${r.killed !== undefined ? ', 1 replacement' : ''}`],
+    ['wall time', `${secs(r.wallMs)} (job), ${secs(r.startupMs)} to start the processes`],
+    ['messages', `${fmt(m.map + m.results + m.returned)} exchanged over NATS: ${fmt(m.map)} map, ${fmt(m.results)} results → accumulating port${m.returned > 0 ? `, ${fmt(m.returned)} returned undeliverable` : ''}`],
+    ['fault', r.killed === undefined ? 'none injected' : `killed ${r.killed}; ${r.redispatched} chunk(s) re-dispatched, ${r.duplicates} duplicate result(s) counted once`],
+  ];
+  return { tally: r, rows, ok: check(r, expected) };
 }
 
 main().then(

@@ -2,16 +2,17 @@
  * nats-job.ts: the map-reduce job across OS processes over NATS (`pnpm start --nats`).
  *
  * The same job as run.ts, with the procs in separate OS processes on one NATS system instead of
- * worker threads of one process: this process runs the coordinator and the `Reducer` on
+ * worker threads of one process: this process runs the coordinator on
  * `Proc.direct('nats://.../mapreduce', 'coordinator')`; each mapper is an OS process of its own
  * (nats-node.ts: `Proc.direct(..., 'mapper_N')`), found by name in the prefix's `NatsDirectory`.
- * Map messages carry the reducer's ref (a `nats:` id), so mappers answer it wherever it runs.
+ * Map messages carry the ref of the coordinator's accumulating port (a `nats:` id, tally.ts, as
+ * in the worker-proc job), so mappers answer it wherever it runs; the tally counts each chunk once.
  *
  * Fault injection: once 30% of the chunks are done, the coordinator SIGKILLs one mapper process.
  * Its outstanding chunks go back in the queue (the child's exit is the signal: NATS itself says
  * nothing about a subscriber that vanished) and a replacement process takes its place. Map
  * messages still on their way to the dead process come back undeliverable when the
- * coordinator stops serving; the reducer counts each chunk once.
+ * coordinator stops serving.
  *
  * Without `--nats-url` it starts a `nats-server` of its own on a free loopback port (the Debian
  * package) and stops it at the end.
@@ -20,13 +21,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ACTOR_PORT, NatsDirectory, Proc, type ActorRef, type Instance, type PortReceiver, type Undeliverable } from '@procmesh/core';
-import { Reducer, type ReducerMsg, type Report } from './reducer.js';
-import type { Display, ProcView } from './display.js';
+import { ACTOR_PORT, NatsDirectory, Proc, type ActorRef, type Instance, type PortRef, type PortReceiver, type Undeliverable } from '@procmesh/core';
+import type { ChunkResult } from './actors.js';
+import type { Display, ProcView, RunView } from './display.js';
 import { chunkRange } from './primes.js';
+import { tallyOf, type JobTally } from './tally.js';
 
-/** To a mapper process: count the primes in [lo, hi) and send the tally to `reducer`. */
-export type NatsMapperMsg = { type: 'map'; chunk: number; lo: number; hi: number; reducer: ActorRef<ReducerMsg> };
+/** To a mapper process: count the primes in [lo, hi) and send the result to `reply`. */
+export type NatsMapperMsg = { type: 'map'; chunk: number; lo: number; hi: number; reply: PortRef<ChunkResult> };
 
 export interface NatsJobSpec {
   readonly size: number;
@@ -47,7 +49,7 @@ export interface NatsRunResult {
   readonly wallMs: number;
   readonly count: number;
   readonly sum: number;
-  readonly messages: { readonly map: number; readonly partial: number; readonly report: number; readonly returned: number };
+  readonly messages: { readonly map: number; readonly results: number; readonly returned: number };
   readonly killed: string | undefined;
   readonly redispatched: number;
   readonly duplicates: number;
@@ -62,9 +64,7 @@ interface Node {
   readonly mapper: ActorRef<NatsMapperMsg>;
   readonly outstanding: Set<number>;
   state: string;
-  chunks: number;
   messages: number;
-  busyMs: number;
 }
 
 /** Start mapper process `index` and find its mapper by name once it says it is ready. */
@@ -79,7 +79,7 @@ async function startNode(prefix: string, index: number, directory: NatsDirectory
     child.once('exit', (code) => reject(new Error(`mapper process ${index} exited with code ${code} while starting`)));
   });
   const mapper = await directory.lookupActor<NatsMapperMsg>(`mapper_${index}`);
-  return { index, child, mapper, outstanding: new Set(), state: 'live', chunks: 0, messages: 0, busyMs: 0 };
+  return { index, child, mapper, outstanding: new Set(), state: 'live', messages: 0 };
 }
 
 /** A `nats-server` on a free loopback port, until `stop()`. */
@@ -115,30 +115,24 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
 
 class Coordinator {
   readonly nodes = new Map<number, Node>();
-  private readonly owner: Int32Array;
-  private readonly done: Uint8Array;
   private readonly retry: number[] = [];
   private next = 0;
-  private doneCount = 0;
-  readonly counts = { map: 0, partial: 0, report: 0, returned: 0 };
+  private seen = 0;
+  readonly counts = { map: 0, results: 0, returned: 0 };
   redispatched = 0;
   killed: string | undefined;
   started = 0;
   finished = 0;
-  private closed = false;
   private replacing: Promise<void> | undefined;
 
   constructor(
     private readonly spec: NatsJobSpec,
     private readonly display: Display,
     private readonly cx: Instance<never>,
-    private readonly reducer: ActorRef<ReducerMsg>,
-    private readonly reports: PortReceiver<Report>,
+    private readonly reply: PortRef<ChunkResult>,
+    private readonly tally: JobTally,
     private readonly replace: (index: number) => Promise<Node>,
-  ) {
-    this.owner = new Int32Array(spec.chunks).fill(-1);
-    this.done = new Uint8Array(spec.chunks);
-  }
+  ) {}
 
   add(node: Node): void {
     this.nodes.set(node.index, node);
@@ -146,69 +140,45 @@ class Coordinator {
     this.fill(node);
   }
 
-  view(): { label: string; done: number; total: number; elapsedMs: number; messages: number; procs: ProcView[] } {
-    const end = this.finished > 0 ? this.finished : performance.now();
-    const elapsed = this.started > 0 ? end - this.started : 0;
-    return {
-      label: 'nats',
-      done: this.doneCount,
-      total: this.spec.chunks,
-      elapsedMs: elapsed,
-      messages: this.counts.map + this.counts.partial + this.counts.report,
-      procs: [...this.nodes.values()].map((n) => ({
-        index: n.index,
-        procId: String(n.mapper.actorId.proc),
-        state: n.state,
-        chunks: n.chunks,
-        messages: n.messages,
-        inFlight: n.outstanding.size,
-        busy: n.busyMs / Math.max(1, elapsed),
-      })),
-    };
+  view(): RunView {
+    const elapsedMs = this.started === 0 ? 0 : (this.finished || performance.now()) - this.started;
+    const procs = [...this.nodes.values()].map((n) => ({
+      index: n.index,
+      procId: String(n.mapper.actorId.proc),
+      state: n.state,
+      chunks: this.tally.byRank[n.index]?.chunks ?? 0,
+      messages: n.messages,
+      inFlight: n.outstanding.size,
+      busy: (this.tally.byRank[n.index]?.busyMs ?? 0) / Math.max(1, elapsedMs),
+    }));
+    return { done: this.tally.order.length, total: this.spec.chunks, elapsedMs, messages: this.counts.map + this.tally.results, procs };
   }
 
-  async run(): Promise<{ count: number; sum: number; duplicates: number }> {
+  /** Dispatch, then follow the tally until every chunk is in. */
+  async run(results: PortReceiver<JobTally>): Promise<void> {
     this.started = performance.now();
     this.display.start(() => this.view());
     try {
       for (const node of this.nodes.values()) this.fill(node);
-      for (;;) {
-        const report = await withTimeout(this.reports.recv(), this.spec.stallMs, () => new Error(`no report for ${this.spec.stallMs} ms`));
-        this.counts.report++;
-        if (report.type === 'result') {
-          this.finished = performance.now();
-          this.closed = true;
-          await this.replacing;
-          return { count: report.count, sum: report.sum, duplicates: report.duplicates };
-        }
-        this.onProgress(report);
+      while (this.tally.order.length < this.spec.chunks) {
+        await withTimeout(results.recv(), this.spec.stallMs, () => new Error(`no result for ${this.spec.stallMs} ms`));
+        this.onTally();
       }
+      this.finished = performance.now();
+      this.counts.results = this.tally.results;
+      await this.replacing;
     } finally {
-      this.closed = true;
       if (this.finished === 0) this.finished = performance.now();
       this.display.stop();
     }
   }
 
-  private onProgress(r: Extract<Report, { type: 'progress' }>): void {
-    this.counts.partial++;
-    const node = this.nodes.get(r.proc);
-    if (node !== undefined) {
-      node.messages++;
-      node.chunks++;
-      node.busyMs += r.busyMs;
-    }
-    if (this.owner[r.chunk] === r.proc) {
-      this.owner[r.chunk] = -1;
-      node?.outstanding.delete(r.chunk);
-    }
-    if (!r.duplicate && this.done[r.chunk] === 0) {
-      this.done[r.chunk] = 1;
-      this.doneCount++;
-    }
+  /** New results in the tally: free their slots, maybe kill a mapper process, refill. */
+  private onTally(): void {
+    for (; this.seen < this.tally.order.length; this.seen++) for (const n of this.nodes.values()) n.outstanding.delete(this.tally.order[this.seen] as number);
     this.display.update();
-    if (this.spec.failure && this.killed === undefined && this.doneCount >= this.spec.chunks * 0.3) this.kill();
-    if (node !== undefined) this.fill(node);
+    if (this.spec.failure && this.killed === undefined && this.tally.order.length >= this.spec.chunks * 0.3) this.kill();
+    for (const n of this.nodes.values()) this.fill(n);
   }
 
   /** The fault: SIGKILL the mapper process holding the most chunks. */
@@ -222,23 +192,19 @@ class Coordinator {
 
   private onExit(node: Node, how: string): void {
     if (node.state !== 'live') return;
-    node.state = this.closed ? 'stopped' : `exited (${how})`;
-    if (this.closed) return;
-    const lost = [...node.outstanding].sort((a, b) => a - b);
+    const closed = this.finished > 0;
+    node.state = closed ? 'stopped' : `exited (${how})`;
+    if (closed) return;
+    const lost = [...node.outstanding].filter((c) => this.tally.done[c] === 0).sort((a, b) => a - b);
     node.outstanding.clear();
-    for (const c of lost) {
-      this.owner[c] = -1;
-      if (this.done[c] === 0) {
-        this.retry.push(c);
-        this.redispatched++;
-      }
-    }
+    this.retry.push(...lost);
+    this.redispatched += lost.length;
     this.display.note(`    mapper process ${node.index} is gone (${how}); its ${lost.length} chunk(s) go back in the queue, and a replacement process starts`);
     const index = Math.max(...this.nodes.keys()) + 1;
     this.replacing = this.replace(index).then(
       (fresh) => {
         this.display.note(`  ✚ replacement mapper process ${index} (pid ${fresh.child.pid}) is up: ${fresh.mapper.actorId}`);
-        if (this.closed) fresh.state = 'live (idle)';
+        if (this.finished > 0) fresh.state = 'live (idle)';
         this.add(fresh);
       },
       (err: unknown) => this.display.note(`  ✘ could not start a replacement process: ${(err as Error).message}`),
@@ -254,25 +220,20 @@ class Coordinator {
   private take(): number {
     while (this.retry.length > 0) {
       const c = this.retry.shift() as number;
-      if (this.done[c] === 0 && this.owner[c] === -1) return c;
+      if (this.tally.done[c] === 0) return c;
     }
-    while (this.next < this.spec.chunks) {
-      const c = this.next++;
-      if (this.done[c] === 0 && this.owner[c] === -1) return c;
-    }
-    return -1;
+    return this.next < this.spec.chunks ? this.next++ : -1;
   }
 
   private fill(node: Node): void {
-    while (!this.closed && node.state === 'live' && node.outstanding.size < this.spec.window) {
+    while (this.finished === 0 && node.state === 'live' && node.outstanding.size < this.spec.window) {
       const c = this.take();
       if (c < 0) return;
       const [lo, hi] = chunkRange(c, this.spec.chunks, this.spec.size);
-      this.owner[c] = node.index;
       node.outstanding.add(c);
       node.messages++;
       this.counts.map++;
-      node.mapper.send(this.cx, { type: 'map', chunk: c, lo, hi, reducer: this.reducer });
+      node.mapper.send(this.cx, { type: 'map', chunk: c, lo, hi, reply: this.reply });
     }
   }
 }
@@ -290,8 +251,8 @@ export async function runNatsJob(spec: NatsJobSpec, display: Display): Promise<N
     const [cx] = proc.instance('coordinator');
     let onReturned: (u: Undeliverable) => void = () => undefined;
     cx.mailbox.openEnqueuePort<Undeliverable>(ACTOR_PORT.UNDELIVERABLE, (u) => onReturned(u), 'Undeliverable').bind();
-    const [reportPort, reports] = cx.openPort<Report>('Report');
-    const reducer = proc.spawn('reducer', new Reducer({ chunks: spec.chunks, report: reportPort.bind() })).bind();
+    const [tally, accumulator] = tallyOf(spec.chunks);
+    const [reply, results] = cx.openAccumPort(accumulator);
     const launch = async (index: number): Promise<Node> => {
       const node = await startNode(prefix, index, directory);
       started.push(node);
@@ -299,20 +260,20 @@ export async function runNatsJob(spec: NatsJobSpec, display: Display): Promise<N
     };
     const nodes = await Promise.all(Array.from({ length: spec.nodes }, (_, i) => launch(i + 1)));
     const startupMs = performance.now() - t0;
-    const coordinator = new Coordinator(spec, display, cx, reducer, reports, launch);
+    const coordinator = new Coordinator(spec, display, cx, reply.bind(), tally, launch);
     onReturned = (u) => coordinator.onReturned(u);
     for (const node of nodes) coordinator.add(node);
     // no `proc.flush()`: map messages to the killed process would wait out their delivery
     // timeout; `stopServing` below returns them at once (counted as returned)
-    const { count, sum, duplicates } = await coordinator.run();
+    await coordinator.run(results);
     return {
       server: own !== undefined ? `${url} (nats-server started by the example)` : url,
       startupMs,
       wallMs: coordinator.finished - coordinator.started,
-      count,
-      sum,
-      duplicates,
-      messages: coordinator.counts,
+      count: tally.count,
+      sum: tally.sum,
+      duplicates: tally.duplicates,
+      messages: coordinator.counts, // returns counted until `stopServing` below
       killed: coordinator.killed,
       redispatched: coordinator.redispatched,
       procs: coordinator.view().procs,

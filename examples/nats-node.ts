@@ -11,7 +11,7 @@ import { NatsDirectory, Proc, type Actor, type Context } from '@procmesh/core';
 import type { NatsMapperMsg } from './nats-job.js';
 import { primesIn } from './primes.js';
 
-/** The mapper over NATS: as `Mapper` (actors.ts), tallies a chunk and sends it to the reducer by the ref in the message. */
+/** The mapper over NATS: as `Mapper` (actors.ts), tallies a chunk and sends it to the port ref in the message. */
 class NatsMapper implements Actor<NatsMapperMsg> {
   constructor(private readonly index: number) {}
 
@@ -19,7 +19,7 @@ class NatsMapper implements Actor<NatsMapperMsg> {
     const started = performance.now();
     const { count, sum } = primesIn(msg.lo, msg.hi);
     const busyMs = performance.now() - started;
-    msg.reducer.send(cx, { type: 'partial', chunk: msg.chunk, proc: this.index, count, sum, busyMs });
+    msg.reply.send(cx, { chunk: msg.chunk, rank: this.index, count, sum, busyMs });
   }
 
   displayName(): string {

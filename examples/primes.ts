@@ -63,14 +63,7 @@ export function sieve(n: number): PrimeTally {
 
 /** pi(x) for a few x, from the literature: a check of the checker. */
 export const KNOWN_PI: ReadonlyMap<number, number> = new Map([
-  [10, 4],
-  [100, 25],
-  [1_000, 168],
-  [10_000, 1_229],
-  [100_000, 9_592],
-  [1_000_000, 78_498],
-  [10_000_000, 664_579],
-  [100_000_000, 5_761_455],
+  [10, 4], [100, 25], [1_000, 168], [10_000, 1_229], [100_000, 9_592], [1_000_000, 78_498], [10_000_000, 664_579], [100_000_000, 5_761_455],
 ]);
 
 /** The half-open range [lo, hi) of chunk `i` of `chunks` equal slices of [0, size). */

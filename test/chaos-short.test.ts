@@ -5,67 +5,16 @@
  * (`process.exit` in its handler, an uncaught error, a failed handler whose proc the failure
  * policy tears down (LL-7), worker.terminate while a handler runs) and
  * restarted by the restart policy (HO-3); and over tcp through a proxy that cuts the connection
- * at seeded bytes (CP-1, CP-2; NT-3, NT-11, NR-1). Every seq must be handled exactly once or
+ * at seeded bytes (CP-1, CP-2; NT-3, NT-11, NR-1; with the receiving worker killed too:
+ * chaos-tcp-short.test.ts). Every seq must be handled exactly once or
  * returned to its source, in order per source (UM-1, RL-2, RL-3); the restarted sink must have
  * handled part of each stream. The long form's figures are in the README ("Reliability").
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { SHORT, assertAccounted, chaos } from './fixtures/chaos-run.js';
 
-// test/dist/chaos-short.test.js -> benchmarks/dist/chaos-streams.js
-const CHAOS = fileURLToPath(new URL('../../benchmarks/dist/chaos-streams.js', import.meta.url));
 const T = { timeout: 150_000 };
-
-interface Row {
-  readonly scenario: string;
-  readonly messages: number;
-  readonly handled: number;
-  readonly returned: number;
-  readonly lost: number;
-  readonly unsent: number;
-  readonly duplicated: number;
-  readonly reordered: number;
-  readonly killsScheduled: number;
-  readonly kills: number;
-  readonly restarts: number;
-  readonly incarnations: number;
-  readonly cuts: number;
-}
-
-async function chaos(args: string[]): Promise<{ code: number | null; output: string; rows: Row[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'procmesh-chaos-'));
-  const out = join(dir, 'chaos.json');
-  try {
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CHAOS, ...args, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let text = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (text += d));
-      child.on('error', reject);
-      child.on('close', (c) => resolve({ code: c, output: text }));
-    });
-    const rows = code === null ? [] : ((JSON.parse(readFileSync(out, 'utf8')) as { rows: Row[] }).rows);
-    return { code, output, rows };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const SHORT = ['--messages', '3000', '--kills', '2', '--window', '96', '--tcp-messages', '20000', '--cut-bytes', '8192', '--quiet-ms', '5000'];
-
-function assertAccounted(row: Row, output: string): void {
-  const where = `${row.scenario}: ${JSON.stringify(row)}\n${output}`;
-  assert.equal(row.lost, 0, `nothing lost: ${where}`);
-  assert.equal(row.unsent, 0, `every message was sent: ${where}`);
-  assert.equal(row.duplicated, 0, `nothing handled or returned twice: ${where}`);
-  assert.equal(row.reordered, 0, `order kept per source: ${where}`);
-  assert.equal(row.handled + row.returned, row.messages, where);
-}
 
 describe('chaos, short form (issue 11)', () => {
   for (const seed of [21, 22]) {

@@ -55,6 +55,12 @@ describe('example app (issue 6, rewritten for issue 12)', () => {
     assert.match(stdout, /supervision\s+no failure/);
   });
 
+  it('takes its flags after the `--` that `pnpm start -- --flag` passes on', { timeout: 60_000 }, async () => {
+    const { code, stdout, stderr } = await runExample(['--', '--procs', '1', '--size', '10000', '--failure', 'none', '--no-baseline']);
+    assert.equal(code, 0, `${stdout}\n${stderr}`);
+    assert.match(stdout, /✔ correct: every run found 1,229 primes below 10,000/);
+  });
+
   it('rejects a bad flag with a usage message and exit code 1', { timeout: 30_000 }, async () => {
     const { code, stderr } = await runExample(['--procs', 'zero']);
     assert.equal(code, 1);

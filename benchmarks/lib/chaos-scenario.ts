@@ -6,8 +6,9 @@
  *
  * - `ring`: `streams` sources, each on a worker proc of its own (one ring link each), into the
  *   sink on proc 1.
- * - `tcp`: `streams` sources on a `Proc.direct` on the driver's thread (one net session), into the
- *   sink on proc 1, which serves on tcp; the direct proc reaches it through a `CutProxy`.
+ * - `tcp`: `streams` sources on `links` `Proc.direct`s on the driver's thread (one net session
+ *   each, round robin), into the sink on proc 1, which serves on tcp; the direct procs reach it
+ *   through a `CutProxy`. A session resumes on the restarted sink proc (NR-10, NR-11).
  *
  * Kills follow a schedule in shared memory (chaos-actors.ts): when the sink's handled count
  * reaches a threshold, the sink dies in the scheduled way (`process.exit`, an uncaught error, a
@@ -54,6 +55,8 @@ export interface ChaosScenario {
   readonly seed: number;
   /** tcp: mean bytes per connection before the proxy cuts it. */
   readonly cutMeanBytes?: number;
+  /** tcp: direct procs the sources are spread over (one net session each; default 1). */
+  readonly links?: number;
   /** Messages of a stream in flight (neither handled nor returned) at most. */
   readonly window?: number;
   /** Give up when nothing moved for this long (only a failing run waits that long). */
@@ -176,18 +179,13 @@ export async function runChaosScenario(sc: ChaosScenario): Promise<ChaosRow> {
   let restarts = 0;
   host.supervisor.inspect((e: InspectionEvent) => {
     if (e.proc !== 1) return;
-    if (e.type === 'proc-stopped') {
-      deaths++;
-    }
-    if (e.type === 'proc-restarted') {
-      restarts++;
-      // tcp: the direct proc's client for the proxy closed when the old incarnation's session
-      // ended (DM-3 keeps it cached, as upstream); the application evicts it to dial a new session
-      if (proxy !== undefined && remote !== undefined) (remote.forwarder as DialMailboxRouter).evict(ChannelAddr.parse(proxy.addr));
-    }
+    if (e.type === 'proc-stopped') deaths++;
+    // tcp: nothing to do on a restart: each direct proc's session resumes on the restarted sink
+    // proc, which holds every session's handled seq (NR-11), so its client stays as it is
+    if (e.type === 'proc-restarted') restarts++;
   });
   let proxy: CutProxy | undefined;
-  let remote: Proc | undefined;
+  const remotes: Proc[] = [];
   // `terminate`: a sink handler parked itself (TERMINATE = 1); terminate its worker from outside
   const killer = setInterval(() => {
     if (Atomics.compareExchange(control, CTRL.TERMINATE, 1, 0) === 1) host.killProc(1).catch(() => undefined);
@@ -199,16 +197,19 @@ export async function runChaosScenario(sc: ChaosScenario): Promise<ChaosRow> {
     const sources: ActorRef<ChaosSourceMsg>[] = [];
     if (tcp) {
       proxy = await CutProxy.start({ target: () => hostPort(host.servedAddr(1)), seed: sc.seed ^ 0x5eed, meanBytes: sc.cutMeanBytes ?? 32_768, minBytes: 512 });
-      remote = await Proc.direct('tcp:127.0.0.1:0', 'chaos-remote');
-      const router = remote.forwarder;
-      if (!(router instanceof DialMailboxRouter)) throw new Error('a direct proc routes through a DialMailboxRouter');
-      router.bind(Reference.proc(sink.actorId.proc), ChannelAddr.parse(proxy.addr));
-      for (let s = 0; s < sc.streams; s++) sources.push(remote.spawn(`source${s}`, new ChaosSource(sourceParams, ledger)).bind());
+      for (let l = 0; l < Math.max(1, sc.links ?? 1); l++) {
+        const remote = await Proc.direct('tcp:127.0.0.1:0', `chaos-remote${l}`);
+        const router = remote.forwarder;
+        if (!(router instanceof DialMailboxRouter)) throw new Error('a direct proc routes through a DialMailboxRouter');
+        router.bind(Reference.proc(sink.actorId.proc), ChannelAddr.parse(proxy.addr));
+        remotes.push(remote);
+      }
+      for (let s = 0; s < sc.streams; s++) sources.push((remotes[s % remotes.length] as Proc).spawn(`source${s}`, new ChaosSource(sourceParams, ledger)).bind());
     } else {
       for (let s = 0; s < sc.streams; s++) sources.push(await host.spawn<ChaosSourceMsg>(2 + s, 'ChaosSource', `source${s}`, sourceParams));
     }
-    const client = remote !== undefined ? remote.instance('chaos-driver')[0] : host.client;
-    sources.forEach((source, s) => source.send(client, { type: 'start', target: sink, stream: s, count: sc.perStream }));
+    const clients = tcp ? remotes.map((r) => r.instance('chaos-driver')[0]) : [host.client];
+    sources.forEach((source, s) => source.send(clients[s % clients.length] as (typeof clients)[number], { type: 'start', target: sink, stream: s, count: sc.perStream }));
     // until every seq is settled, or nothing moved for quietMs
     const quietMs = sc.quietMs ?? 30_000;
     let last = -1;
@@ -245,7 +246,7 @@ export async function runChaosScenario(sc: ChaosScenario): Promise<ChaosRow> {
     clearInterval(killer);
     closeLedger();
     await host.shutdown(500);
-    if (remote !== undefined) await remote.stopServing('chaos over');
+    for (const remote of remotes) await remote.stopServing('chaos over');
     await proxy?.close();
   }
 }

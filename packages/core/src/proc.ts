@@ -160,7 +160,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     const nats = options.nats !== undefined ? { nats: options.nats } : {};
     const at = target.transport === 'nats' ? target.withSubject(`${target.subject}.${name}`) : target;
     const [bound, rx] = await serve<MessageEnvelope>(at, { ...clock, ...nats, ...options.serve, codec: envelopeTupleCodec });
-    const dialer = new MailboxDialer({ ...clock, ...nats, ...options.dial });
+    const dialer = new MailboxDialer({ ...clock, ...nats, ...options.dial, flow: flowLimits(withConfig(options.config ?? {})) }); // DM-4
     const proc = new Proc(ProcId.withName(bound, name), new DialMailboxRouter(dialer.dial), options);
     proc.serving = { server: MailboxServer.serve(proc, rx), dialer };
     return proc;

@@ -63,6 +63,8 @@ export {
 export {
   serveNet,
   NetRx,
+  NetSessionTable,
+  type SessionSlot,
   dialNet,
   NetTx,
   defaultCodec,
@@ -133,7 +135,7 @@ export { Sequencer, SequenceError } from './sequencing.js';
 export type { WorkQueue } from './actor/work-queue.js';
 export type { Fifo } from './actor/fifo.js';
 export type { ReceiptQueue, ReceiptSink } from './channel/receipt.js';
-export type { InstanceFlow } from './actor/flow.js';
+export type { FlowOwner, InstanceFlow } from './actor/flow.js';
 export type { FlowGate } from './mailbox/flow.js';
 
 // Spawning through a proc's spawner with untyped specs (a host respawning the roots it recorded).

@@ -17,7 +17,7 @@
  * - HO-3: with `restart` set, a worker torn down by the failure policy or crashed is replaced by
  *   a fresh worker with the same index and `ProcId`, its host-spawned roots spawned again (same
  *   names, so the same ids: refs keep working), within the restart intensity (RI-1); a proc
- *   stopped with `destroyProc` is not restarted.
+ *   stopped with `destroyProc` is not restarted. A serving worker's net sessions resume on its replacement (NR-11).
  * - HO-4: a restart never waits on a dead worker (each call is bounded by its exit); a worker
  *   that dies while restarted is restarted again by its own exit (it has the roots from the start).
  * - SV-3: the main proc's unhandled failures reach `supervisor` as a worker's do (`proc: 0`);
@@ -49,7 +49,7 @@ import {
   type IntrospectResult,
   type ProcmeshErrorCode,
 } from '@procmesh/core';
-import { LocalProc, RingBuffer, decodePayload, encodePayload, spawnSpecs, type LinkEnd, type NatsOptions } from '@procmesh/core/transport';
+import { LocalProc, NetSessionTable, RingBuffer, decodePayload, encodePayload, spawnSpecs, type LinkEnd, type NatsOptions } from '@procmesh/core/transport';
 import { resolveAdmin, type AdminOptions } from './admin/options.js';
 import { AdminServer, type AdminEndpoint } from './admin/server.js';
 import { portEndpoint } from './endpoint.js';
@@ -175,8 +175,9 @@ export class ProcHost {
     return this.adminServer;
   }
   private adminServer: AdminServer | undefined;
-  /** HO-3: the restart intensity of each proc index. */
+  /** HO-3: the restart intensity of each proc index; NR-11: the net sessions a serving worker hands to its replacement. */
   private readonly intensity = new Map<number, RestartIntensity>();
+  private readonly netSessions = new Map<number, SharedArrayBuffer>();
   /** The meshes spawned through the host, by member key (their failures: AM-2). */
   private readonly meshes = new Map<string, ActorMesh<unknown>>();
 
@@ -256,7 +257,7 @@ export class ProcHost {
     const { port1, port2 } = new MessageChannel();
     const serveAddr = typeof this.options.serve === 'function' ? this.options.serve(index) : this.options.serve;
     const init: WorkerInit = {
-      ...(serveAddr !== undefined ? { serve: serveAddr } : {}),
+      ...(serveAddr !== undefined ? { serve: serveAddr, netSessions: this.netSessions.get(index) ?? (this.netSessions.set(index, NetSessionTable.create().buffer).get(index) as SharedArrayBuffer) } : {}),
       ...(this.options.peerToken !== undefined ? { peerToken: this.options.peerToken } : {}),
       ...(this.options.nats !== undefined ? { nats: this.options.nats } : {}),
       index,

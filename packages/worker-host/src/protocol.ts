@@ -20,6 +20,8 @@ export interface WorkerInit {
   readonly logLevel: string;
   /** Also serve the proc on this socket address or NATS subject prefix (`ProcHostOptions.serve`). */
   readonly serve?: string;
+  /** NR-11: the `NetSessionTable` of a serving worker, kept by the host across restarts (HO-3). */
+  readonly netSessions?: SharedArrayBuffer;
   /** How a `nats:` serve address connects (`ProcHostOptions.nats`; plain data). */
   readonly nats?: NatsOptions;
   /** The shared token of `ProcHostOptions.peerToken`: required of peers, presented when dialing. */

@@ -23,6 +23,7 @@ import {
   LocalProc,
   MailboxDialer,
   MailboxServer,
+  NetSessionTable,
   decodePayload,
   encodePayload,
   envelopeTupleCodec,
@@ -71,8 +72,9 @@ if (init.serve !== undefined) {
   const at = target.transport === 'nats' ? target.withSubject(`${target.subject}.${init.procName}`) : target;
   const nats = init.nats !== undefined ? { nats: init.nats } : {};
   const auth = token !== undefined ? { auth: { token } } : {};
-  const [bound, rx] = await serve<MessageEnvelope>(at, { codec: envelopeTupleCodec, ...auth, ...nats });
-  const dialer = new MailboxDialer({ ...auth, ...nats });
+  const sessions = init.netSessions !== undefined ? { sessions: NetSessionTable.attach(init.netSessions) } : {}; // NR-11
+  const [bound, rx] = await serve<MessageEnvelope>(at, { codec: envelopeTupleCodec, ...auth, ...nats, ...sessions });
+  const dialer = new MailboxDialer({ ...auth, ...nats, flow: proc.flowLimits }); // DM-4
   node.links.remote = dialer.dial;
   served = { addr: String(bound), server: MailboxServer.serve(proc, rx), dialer };
 }

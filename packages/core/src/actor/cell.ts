@@ -49,8 +49,8 @@ export interface CellInstance {
   detach(): void;
   /** Drop a client instance. */
   [Symbol.dispose](): void;
-  /** Its flow control (mailbox/flow.ts), when on: `held` is whether it is muted now. */
-  readonly flow: { readonly held: boolean } | undefined;
+  /** Its flow control (mailbox/flow.ts, actor/flow.ts IF-1), once made: `held` is whether it is muted now. */
+  readonly flowState: { readonly held: boolean } | undefined;
 }
 
 const NO_CHILDREN: ReadonlyMap<number, InstanceCell> = new Map();
@@ -100,7 +100,7 @@ export class InstanceCell implements IntrospectCell {
 
   /** Muted by flow control now (introspection's `muted`, mailbox/flow.ts FC-1). */
   get muted(): boolean {
-    return this.instance.flow?.held === true;
+    return this.instance.flowState?.held === true;
   }
 
   constructor(

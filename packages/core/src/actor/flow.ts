@@ -4,15 +4,24 @@
  * not an actor loop (FC-7). Kept out of actor/instance.ts, which holds the types that refer to each
  * other; the loop (actor/run.ts) asks `held` before taking a work item.
  *
- * An instance has one only when its proc's flow control is on (FC-8); its gate is made on the
- * first push over the high watermark (an actor that never lags costs none).
+ * - IF-1 (lazy): an instance has one only when its proc's flow control is on (FC-8), and only once
+ *   it needs one: the first hold a gate puts on it (the instance itself is the `FlowSender` the
+ *   send paths name, so sending makes nothing) or the first push over the high watermark. An
+ *   actor that is never muted and never lags costs nothing here (issue 16: ~200 B an actor).
+ *   Its gate is made on that first push over `high`, with the instance as owner (FC-2).
  */
 import type { Clock } from '../clock.js';
 import { FlowGate, type FlowLimits, type FlowSender } from '../mailbox/flow.js';
 
+/** The instance an `InstanceFlow` belongs to (actor/instance.ts; structural, no import cycle). */
+export interface FlowOwner extends FlowSender {
+  readonly proc: { readonly clock: Clock };
+  readonly cell: { readonly messagesProcessed: number };
+}
+
 const RESOLVED = Promise.resolve();
 
-export class InstanceFlow implements FlowSender {
+export class InstanceFlow {
   /** Gates holding this instance now (FC-1). */
   holds = 0;
   /** The gate on this instance's own work queue, once it went over `high`. */
@@ -21,11 +30,7 @@ export class InstanceFlow implements FlowSender {
 
   constructor(
     readonly limits: FlowLimits,
-    private readonly clock: Clock,
-    /** What the instance handled so far (FC-5's stall check). */
-    private readonly handled: () => number,
-    /** Wake the instance's loop (a release, FC-1). */
-    private readonly wake: () => void,
+    private readonly owner: FlowOwner,
   ) {}
 
   /** Muted now: held by some gate, and its own queue not over its bound (FC-3). */
@@ -35,7 +40,8 @@ export class InstanceFlow implements FlowSender {
 
   /** The own work queue is over `high` after a push (FC-1; FC-2: the gate never holds its owner). */
   over(): void {
-    (this.gate ??= new FlowGate(this.limits, this, this.clock, this.handled)).over();
+    const owner = this.owner;
+    (this.gate ??= new FlowGate(this.limits, owner, owner.proc.clock, () => owner.cell.messagesProcessed)).over();
   }
 
   /** The own work queue is now `size` long (after items were taken). */
@@ -55,17 +61,19 @@ export class InstanceFlow implements FlowSender {
     return new Promise<void>((resolve) => (this.waiters ??= []).push(resolve));
   }
 
+  /** A gate holds the owner (its `FlowSender.flowHold`). */
   flowHold(): void {
     this.holds++;
   }
 
-  flowRelease(): void {
-    if (--this.holds > 0) return;
+  /** A gate that held the owner released it. True when that was the last hold: wake its loop (FC-1). */
+  flowRelease(): boolean {
+    if (--this.holds > 0) return false;
     this.holds = 0;
-    this.wake();
     const waiters = this.waiters;
-    if (waiters === undefined) return;
+    if (waiters === undefined) return true;
     this.waiters = undefined;
     for (const resolve of waiters) resolve();
+    return true;
   }
 }

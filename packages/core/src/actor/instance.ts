@@ -63,7 +63,7 @@ import type { ActorSpawnOptions } from './spawn-options.js';
 import { countUndeliverable } from '../telemetry/metrics.js';
 import { telemetry } from '../telemetry/switch.js';
 import { receipt, ReceiptQueue } from '../channel/receipt.js';
-import type { FlowLimits } from '../mailbox/flow.js';
+import type { FlowLimits, FlowSender } from '../mailbox/flow.js';
 import { InstanceFlow } from './flow.js';
 import { HandlerInfos } from './handler-info.js';
 
@@ -162,10 +162,14 @@ export class Instance<M> implements SendContext, AskContext {
   handlerTypeName = 'unknown';
   private log: Logger | undefined;
   private asks: AskTable | undefined;
-  /** @internal flow control (actor/flow.ts): undefined when the proc's is off (FC-8) */
-  readonly flow: InstanceFlow | undefined;
+  /** @internal flow control (actor/flow.ts), made on first need (IF-1); never when the proc's is off (FC-8) */
+  flowState: InstanceFlow | undefined;
   /** The work queue length over which a push mutes its sender (FC-1); Infinity when off. */
   private readonly flowHigh: number;
+  /** @internal the `FlowSender` of its sends (FC-1): itself while flow control is on; a gate holds / releases it (IF-1) */
+  get flow(): FlowSender | undefined { return this.proc.flowLimits === undefined ? undefined : this; }
+  /** @internal */ flowHold(): void { (this.flowState ??= new InstanceFlow(this.proc.flowLimits as FlowLimits, this)).flowHold(); }
+  /** @internal */ flowRelease(): void { if (this.flowState?.flowRelease() === true) this.notify(); }
 
   /** `proc`: the owning proc's services (upstream `Instance::proc()`); `recorderSize`: its flight recorder's events (default the proc's). */
   constructor(readonly proc: ProcServices, readonly mailbox: Mailbox, readonly kind: InstanceKind, typeName: string, parent: InstanceCell | undefined, recorderSize?: number) {
@@ -173,9 +177,7 @@ export class Instance<M> implements SendContext, AskContext {
     this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
-    const limits = proc.flowLimits;
-    this.flow = limits === undefined ? undefined : new InstanceFlow(limits, proc.clock, () => this.cell.messagesProcessed, () => this.notify());
-    this.flowHigh = limits?.high ?? Number.POSITIVE_INFINITY;
+    this.flowHigh = proc.flowLimits?.high ?? Number.POSITIVE_INFINITY;
     if (kind === 'actor') {
       const recorder = flightRecorder(recorderSize ?? proc.flightRecorderSize, proc.clock);
       this.cell.flightRecorder = recorder;
@@ -308,7 +310,7 @@ export class Instance<M> implements SendContext, AskContext {
 
   /** FC-7: resolves once this instance is not muted by flow control (mailbox/flow.ts); at once if it is not. */
   ready(): Promise<void> {
-    return this.flow === undefined ? Promise.resolve() : this.flow.ready();
+    return this.flowState === undefined ? Promise.resolve() : this.flowState.ready();
   }
 
   /** Send `message` to this actor after `delayMs` (errors are logged). */
@@ -422,7 +424,7 @@ export class Instance<M> implements SendContext, AskContext {
     this.cell.clearChildren();
     if (!this.cell.status.isTerminal) this.cell.status.set(ActorStatus.stopped('instance is dropped'));
     this.receipts?.settleAll(); // RC-1: nothing more will be handled
-    this.flow?.gone(); // FC-1: its queue is gone, whoever it held goes free
+    this.flowState?.gone(); // FC-1: its queue is gone, whoever it held goes free
     this.notify();
     this.proc.storeTerminatedSnapshot(this.cell);
     this.proc.releaseCell(this.cell);
@@ -474,7 +476,7 @@ export class Instance<M> implements SendContext, AskContext {
     work.push(tag, message, headers, sender);
     // RL-3: hold the channel's receipt until this item is handled (ticket: its push count, WQ-5)
     if (receipt.sink !== undefined && this.kind === 'actor') (this.receipts ??= new ReceiptQueue()).take(work.shifted + work.size);
-    if (work.size > this.flowHigh) (this.flow as InstanceFlow).over(); // FC-1
+    if (work.size > this.flowHigh) (this.flowState ??= new InstanceFlow(this.proc.flowLimits as FlowLimits, this)).over(); // FC-1, IF-1
     this.notify();
   }
 

@@ -89,7 +89,7 @@ async function serve<M>(inst: Instance<M>, actor: Actor<M>, ran: RunOutcome): Pr
   }
   inst.cell.leftover = retireWork(inst, status, inst.cell.keepsLeftover); // RT-1, RT-3
   inst.receipts?.settleAll(); // RC-1: returned or handed on, nothing more is handled here
-  inst.flow?.gone(); // FC-1: its queue is gone, whoever it held goes free
+  inst.flowState?.gone(); // FC-1: its queue is gone, whoever it held goes free
   inst.mailbox.close(status);
   inst.cell.supervisionEvent = event; // FI-1
   inst.cell.status.set(status);
@@ -187,7 +187,6 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
   }
   const cell = inst.cell;
   const work = inst.work;
-  const flow = inst.flow;
   let sinceYield = 0;
   let drainReason: string | undefined;
   for (;;) {
@@ -211,6 +210,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
       if (failure !== undefined) return { ok: false, kind: failure };
       continue;
     }
+    const flow = inst.flowState; // IF-1: made by the first hold, so read it each time
     if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
       const limit = YIELD_EVERY - sinceYield;
       // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
@@ -220,7 +220,7 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
         const failure = await pending;
         if (failure !== undefined) return { ok: false, kind: failure };
         sinceYield++;
-        flow?.shrunk(work.size);
+        inst.flowState?.shrunk(work.size);
       }
       if (sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
@@ -267,7 +267,6 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
   const start = clock.monotonic();
   const since = clock.now(); // wall clock, as upstream's `SystemTime`
   const rec = cell.flightRecorder; // FR-4: one test per item when off
-  const flow = inst.flow;
   let mark = start;
   let n = 0;
   inst.batchCount = 0;
@@ -324,6 +323,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       rec.handled(cell.lastHandler?.arm, t - mark, since);
       mark = t;
     }
+    const flow = inst.flowState; // IF-1: a handler's send may have made it
     if (flow !== undefined) {
       flow.shrunk(work.size); // FC-1: under `low`, the senders it holds go free
       if (stopForControl && flow.holds > 0 && flow.held) break; // muted: no next item

@@ -56,6 +56,7 @@
  */
 import type { Clock, Timer } from '../clock.js';
 import type { Config } from '../config.js';
+import type { QueueWatermarks } from '../channel/ring/tx.js';
 
 /** The watermarks of the gates of a proc (config.ts `flow*` keys). */
 export interface FlowLimits {
@@ -159,4 +160,14 @@ export class FlowGate {
     this.stalled = true;
     this.releaseAll();
   };
+}
+
+/**
+ * FC-6: the gate on a link's send queue, in the form a Tx takes it (a ring Tx's overflow queue,
+ * local-dial.ts LL-4; a NetTx's queue, channel/net/tx.ts NT-12): no owner, no stall of its own
+ * (the receiving actor's gate stalls, FC-5). One per Tx.
+ */
+export function linkWatermarks(limits: FlowLimits): QueueWatermarks {
+  const gate = new FlowGate(limits, undefined, undefined, undefined);
+  return { high: limits.high, low: limits.low, over: () => gate.over(), under: () => gate.under() };
 }

@@ -38,7 +38,7 @@ const widePackr = createPackr({ variableMapSize: true });
 
 function encode(value: unknown, outOfBand: boolean, transfer: readonly ArrayBuffer[] | undefined): Uint8Array {
   if (transfer === undefined && (!outOfBand || !transferPending())) {
-    const plain = packPlain(value); // gives up on binary values and on large values
+    const plain = packPlain(value); // plain data of any size (PP-7), no walk; gives up on binary values and other types
     if (plain !== undefined) return plain;
   }
   if (outOfBand) beginEncode(transfer); // OOB-2: throws CodecError('invalid-transfer') before anything moves

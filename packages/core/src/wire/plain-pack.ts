@@ -8,10 +8,19 @@
  * buffer); this encoder writes the same msgpack (plain maps, CO-1) into views of a private slab.
  * Ids and refs (`ActorId`, `PortId`, `ActorRef`, `PortRef`, `OncePortRef`: a reply port in a
  * request) are written by id-fast.ts, their bytes made once per id. Anything else (`ProcId`,
- * typed arrays, `Map`, `Date`, `undefined`, non-ASCII text, other class instances, deep or
- * large values) makes it give up, and the caller packs the value with
+ * typed arrays, `Map`, `Date`, `undefined`, non-ASCII text, other class instances, deep
+ * values) makes it give up, and the caller packs the value with
  * msgpackr instead: the fast path never decides what a value means, only how fast plain values
  * are written.
+ *
+ * ## Large values
+ *
+ * A value that does not fit the slab's `MAX_FAST_BYTES` is written again into a buffer of its
+ * own that grows on demand (`LARGE_START_BYTES`, doubling), without compiled writers or learning,
+ * with map32/array32/str32 where a count or length passes 65,535 (`packLarge`). So a reply of
+ * 600k word counts as one object (~10 MB) is written in one pass, with no sendable walk before it
+ * (wire/sendable.ts) and no msgpackr (whose map16 writer refuses objects of over 65,535 keys).
+ * The small attempt stops at `MAX_FAST_BYTES`, so the retry costs at most that much again.
  *
  * ## Compiled shapes
  *
@@ -37,6 +46,14 @@
  *   when it has less than `MAX_FAST_BYTES` left, never reused (envelopes may hold views for as
  *   long as they like).
  * - PP-3: giving up leaves nothing behind: the slab's fill mark only moves on success.
+ * - PP-7: a large value (see above) is written as the generic writer writes it, except that an
+ *   object of over 65,535 keys is a map32 (0xdf), an array of over 65,535 elements an array32
+ *   (0xdd) and a string of over 65,535 bytes a str32 (0xdb), as msgpackr writes them (its map16
+ *   writer refuses such objects: `variableMapSize` writes map32 there). So msgpackr's `unpack`
+ *   of the bytes equals the value, and where no count passes 65,535 the bytes are PP-1's.
+ * - PP-8: a large value gives up on a circular reference as soon as it meets one (each container
+ *   is checked against those above it), so a cycle never grows the buffer; the walk after it
+ *   names the path (SC-2). The buffer is at most `MAX_LARGE_BYTES`, then it gives up.
  * - PP-4: learning is bounded (`MAX_POSITIONS` positions, `SHAPES_PER_POSITION` writers each,
  *   `MAX_SHAPES` in all); keys are compiled as bytes and property names quoted by
  *   `JSON.stringify`, so no key can be code.
@@ -51,6 +68,9 @@ import { isRefLike, writeRef } from './id-fast.js';
 const SLAB_BYTES = 64 * 1024;
 /** Largest encoding the fast path writes; larger values go to msgpackr. */
 const MAX_FAST_BYTES = 4096;
+/** First buffer of a large value (PP-7), and the largest it grows to (PP-8). */
+const LARGE_START_BYTES = 256 * 1024;
+const MAX_LARGE_BYTES = 1024 * 1024 * 1024;
 /** Deepest nesting the fast path follows. */
 const MAX_DEPTH = 32;
 /** Worst-case bytes of one scalar (float64: tag + 8). */
@@ -108,7 +128,11 @@ const EMPTY = {};
 
 /** A slab's memory, not zeroed (a view only ever covers bytes written into it). */
 function newSlab(): ArrayBuffer {
-  return Buffer.allocUnsafeSlow(SLAB_BYTES).buffer as ArrayBuffer;
+  return newBuffer(SLAB_BYTES);
+}
+
+function newBuffer(bytes: number): ArrayBuffer {
+  return Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
 }
 
 let slabBuffer = newSlab();
@@ -118,12 +142,59 @@ let slabView = new DataView(slabBuffer);
 let slabAt = 0;
 /** The bound of the encoding in progress. */
 let limit = 0;
+/** Set once the encoding in progress outgrew the slab (PP-7): it continues in a buffer of its own. */
+let large = false;
+/** The slab, kept while a large value is written in a buffer of its own. */
+let smallBuffer: ArrayBuffer = slabBuffer;
+/** The containers above the one being written, once a value is large (PP-8). */
+const ancestors: (object | undefined)[] = [];
+
+/**
+ * Room for the bytes up to `needed`: true if they fit. An encoding that outgrows the slab's
+ * `MAX_FAST_BYTES` moves, bytes so far included, to a buffer of its own that grows on demand
+ * (PP-7); false (give up) past `MAX_LARGE_BYTES`.
+ */
+function room(needed: number): boolean {
+  if (needed <= limit) return true;
+  if (needed > MAX_LARGE_BYTES) return false;
+  if (!large) {
+    large = true;
+    smallBuffer = slabBuffer;
+    ancestors.length = 0;
+  }
+  let size = Math.max(LARGE_START_BYTES, limit * 2);
+  while (size < needed) size *= 2;
+  const grown = newBuffer(Math.min(size, MAX_LARGE_BYTES));
+  const bytes = new Uint8Array(grown);
+  bytes.set(slab.subarray(0, limit)); // same offsets: the encoding's start stays where it was
+  slabBuffer = grown;
+  slab = bytes;
+  slabView = new DataView(grown);
+  limit = bytes.length;
+  return true;
+}
+
+/** Back to the slab after a large value (PP-3: its fill mark did not move). */
+function endLarge(): void {
+  large = false;
+  ancestors.length = 0;
+  slabBuffer = smallBuffer;
+  slab = new Uint8Array(slabBuffer);
+  slabView = new DataView(slabBuffer);
+}
+
+/** For compiled writers: the buffer now (a child value may have moved the encoding, PP-7). */
+function currentBuffer(): Uint8Array {
+  return slab;
+}
 
 /**
  * The msgpack encoding of `value` if it is plain data the fast path covers (see the module doc),
- * else `undefined` (encode it with msgpackr). The bytes are a view of a private slab (PP-2).
+ * else `undefined` (encode it with msgpackr). The bytes are a view of a private slab (PP-2), or
+ * of a buffer of their own for a large value (PP-7).
  */
 export function packPlain(value: unknown): Uint8Array | undefined {
+  if (large) endLarge(); // a getter threw during the last one
   if (slabAt + MAX_FAST_BYTES > SLAB_BYTES) {
     slabBuffer = newSlab();
     slab = new Uint8Array(slabBuffer);
@@ -136,6 +207,11 @@ export function packPlain(value: unknown): Uint8Array | undefined {
   const start = slabAt;
   limit = start + MAX_FAST_BYTES;
   const end = writeValue(value, 0, topLevel, start);
+  if (large) {
+    const buffer = slabBuffer;
+    endLarge();
+    return end < 0 ? undefined : new Uint8Array(buffer, start, end - start);
+  }
   if (end < 0) return undefined;
   slabAt = (end + 7) & ~7;
   return new Uint8Array(slabBuffer, start, end - start);
@@ -148,7 +224,7 @@ function hasInheritedKeys(): boolean {
 
 /** `value` at `p`; the end, or -1 to give up. */
 function writeValue(value: unknown, depth: number, at: Position, p: number): number {
-  if (p + SCALAR_BYTES > limit) return -1;
+  if (p + SCALAR_BYTES > limit && !room(p + SCALAR_BYTES)) return -1;
   switch (typeof value) {
     case 'number':
       return writeNumber(value, p);
@@ -163,6 +239,7 @@ function writeValue(value: unknown, depth: number, at: Position, p: number): num
         return p + 1;
       }
       if (depth >= MAX_DEPTH) return -1;
+      if (large) return writeLargeContainer(value, depth, p);
       if ((value as { constructor?: unknown }).constructor === Object) return writeObject(value as Record<string, unknown>, depth + 1, at, p);
       if (Array.isArray(value) && (value as { constructor?: unknown }).constructor === Array) return writeArray(value as unknown[], depth + 1, at.elements(), p);
       if (isRefLike((value as { constructor?: unknown }).constructor)) return writeRef(value, slab, p, limit); // PP-5
@@ -219,20 +296,24 @@ function writeNumber(value: number, p: number): number {
   return p + 9;
 }
 
-/** An ASCII string (fixstr, str8, str16); -1 for other text or no room. */
+/** An ASCII string (fixstr, str8, str16, str32: PP-7); -1 for other text or no room. */
 function writeAscii(text: string, p: number): number {
   const length = text.length;
+  if (p + 5 + length > limit && !room(p + 5 + length)) return -1;
   const out = slab;
   if (length < 32) out[p++] = 0xa0 | length;
   else if (length < 0x100) {
     out[p++] = 0xd9;
     out[p++] = length;
-  } else {
+  } else if (length < 0x10000) {
     out[p++] = 0xda;
     out[p++] = length >>> 8;
     out[p++] = length & 0xff;
+  } else {
+    out[p] = 0xdb;
+    slabView.setUint32(p + 1, length);
+    p += 5;
   }
-  if (p + length > limit) return -1;
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
     if (code >= 0x80) return -1;
@@ -265,7 +346,7 @@ function writeObject(object: Record<string, unknown>, depth: number, at: Positio
 function writeObjectGeneric(object: Record<string, unknown>, depth: number, at: Position, p: number, filter: boolean): number {
   const header = p;
   p += 3; // map16, its count written at the end (as msgpackr writes plain objects)
-  const keys: string[] | undefined = at.learning ? [] : undefined;
+  let keys: string[] | undefined = at.learning ? [] : undefined;
   let count = 0;
   for (const key in object) {
     if (filter && !Object.hasOwn(object, key)) continue;
@@ -273,14 +354,21 @@ function writeObjectGeneric(object: Record<string, unknown>, depth: number, at: 
     if (p < 0) return -1;
     p = writeValue(object[key], depth, detached, p);
     if (p < 0) return -1;
-    keys?.push(key);
+    if (keys !== undefined && keys.push(key) > MAX_SHAPE_KEYS) keys = undefined; // never compiled: keep no list
     count++;
   }
-  if (count > 0xffff) return -1;
+  if (count > 0xffff) {
+    // PP-7: an object begun in the slab that grew into a large value: a map32, its entries two bytes up
+    if (!room(p + 2)) return -1;
+    slab.copyWithin(header + 5, header + 3, p);
+    slab[header] = 0xdf;
+    slabView.setUint32(header + 1, count);
+    return p + 2;
+  }
   slab[header] = 0xde;
   slab[header + 1] = count >>> 8;
   slab[header + 2] = count & 0xff;
-  if (keys !== undefined) learn(at, keys);
+  if (keys !== undefined && !large) learn(at, keys);
   return p;
 }
 
@@ -292,9 +380,55 @@ function writeArray(array: unknown[], depth: number, elements: Position, p: numb
     out[p++] = 0xdc;
     out[p++] = length >>> 8;
     out[p++] = length & 0xff;
-  } else return -1;
+  } else {
+    out[p] = 0xdd; // PP-7: a large value only (the slab stops at 4 KiB)
+    slabView.setUint32(p + 1, length);
+    p += 5;
+  }
   for (let i = 0; i < length; i++) {
     p = writeValue(array[i], depth, elements, p);
+    if (p < 0) return -1;
+  }
+  return p;
+}
+
+/**
+ * An object or array of a large value (PP-7): the generic writers, nothing learned; -1 for
+ * other objects and for a circular reference (PP-8).
+ */
+function writeLargeContainer(value: object, depth: number, p: number): number {
+  const ctor = (value as { constructor?: unknown }).constructor;
+  const isObject = ctor === Object;
+  if (!isObject && !(ctor === Array && Array.isArray(value))) return -1;
+  for (let i = 0; i < depth; i++) if (ancestors[i] === value) return -1;
+  ancestors[depth] = value;
+  ancestors[depth + 1] = undefined;
+  return isObject ? writeLargeObject(value as Record<string, unknown>, depth + 1, p) : writeArray(value as unknown[], depth + 1, detached, p);
+}
+
+/**
+ * A plain object of a large value: its own enumerable keys (`Object.keys`: for-in's order and
+ * msgpackr's `hasOwnProperty` filter, without for-in's per-key check), map16, or map32 above
+ * 65,535 keys (PP-7).
+ */
+function writeLargeObject(object: Record<string, unknown>, depth: number, p: number): number {
+  const keys = Object.keys(object);
+  const count = keys.length;
+  if (count <= 0xffff) {
+    slab[p] = 0xde;
+    slab[p + 1] = count >>> 8;
+    slab[p + 2] = count & 0xff;
+    p += 3;
+  } else {
+    slab[p] = 0xdf;
+    slabView.setUint32(p + 1, count);
+    p += 5;
+  }
+  for (let i = 0; i < count; i++) {
+    const key = keys[i] as string;
+    p = writeAscii(key, p);
+    if (p < 0) return -1;
+    p = writeValue(object[key], depth, detached, p);
     if (p < 0) return -1;
   }
   return p;
@@ -354,14 +488,15 @@ function compileWriter(keys: readonly string[]): ShapeWriter | undefined {
   keys.forEach((key, i) => {
     const bytes = [...header, ...(encoded[i] as number[])];
     header = [];
-    lines.push(`if (p + ${bytes.length} > limit) return -1;`);
+    lines.push(`if (p + ${bytes.length} > limit) { if (!room(p + ${bytes.length})) return -1; out = currentBuffer(); }`);
     bytes.forEach((byte, k) => lines.push(`out[p + ${k}] = ${byte};`));
     lines.push(`p = writeValue(object[${JSON.stringify(key)}], depth, children[${i}], p + ${bytes.length});`);
     lines.push('if (p < 0) return -1;');
+    if (i < keys.length - 1) lines.push('out = currentBuffer();'); // PP-7: the child may have moved the encoding
   });
-  if (keys.length === 0) lines.push('if (p + 3 > limit) return -1;', 'out[p] = 0xde; out[p + 1] = 0; out[p + 2] = 0;', 'p += 3;');
+  if (keys.length === 0) lines.push('if (p + 3 > limit) { if (!room(p + 3)) return -1; out = currentBuffer(); }', 'out[p] = 0xde; out[p + 1] = 0; out[p + 2] = 0;', 'p += 3;');
   const body = `return function write(object, depth, out, p, limit) {\n${lines.join('\n')}\nreturn p;\n};`;
   // one writer per key sequence, as msgpackr compiles its record readers
-  const factory = new Function('writeValue', 'children', body) as (write: typeof writeValue, positions: readonly Position[]) => ShapeWriter;
-  return factory(writeValue, children);
+  const factory = new Function('writeValue', 'children', 'room', 'currentBuffer', body) as (write: typeof writeValue, positions: readonly Position[], fits: typeof room, buffer: typeof currentBuffer) => ShapeWriter;
+  return factory(writeValue, children, room, currentBuffer);
 }

@@ -38,6 +38,10 @@
  *   before it (wire/limits.ts), whatever its origin.
  * - PU-6: an id or ref reads as msgpackr's extension `read` makes it (id-fast.ts IF-2: a
  *   fixext 1 of types 41..45, ASCII parts, within the bytes left), or it gives up.
+ * - PU-7: a map of more than `MAX_LEARNED_KEYS` entries (600k word counts as one object) learns
+ *   nothing: no trie nodes, no stack slots, no builder; it is built with keyed stores as it is
+ *   read, so one large value neither spends the budgets of PU-3 nor stays referenced by the
+ *   stack. map32, array32 and str32 (plain-pack.ts PP-7) are read under PU-5's budget.
  */
 
 import { decodedRef, readRef } from './id-fast.js';
@@ -56,6 +60,8 @@ const MAX_CHILDREN = 64;
 const MAX_NODES = 16_384;
 /** Consecutive keys found off the prediction before the prediction follows them. */
 const PROMOTE_AFTER = 16;
+/** Maps with more entries than this are built as they are read, learning nothing (PU-7). */
+const MAX_LEARNED_KEYS = 64;
 /** Deepest nesting followed. */
 const MAX_DEPTH = 32;
 /** String cache: slots and the longest string cached. */
@@ -210,8 +216,12 @@ function readValue(depth: number, at: ShapeNode): Result {
       return pos < end ? readAscii(src[pos++] as number, at) : GIVE_UP;
     case 0xda:
       return pos + 2 <= end ? readAscii(readUint16(), at) : GIVE_UP;
+    case 0xdb:
+      return pos + 4 <= end ? readAscii(readUint32(), at) : GIVE_UP;
     case 0xdc:
       return pos + 2 <= end ? readArray(readUint16(), depth, at) : GIVE_UP;
+    case 0xdd:
+      return pos + 4 <= end ? readArray(readUint32(), depth, at) : GIVE_UP;
     case 0xde:
       return pos + 2 <= end ? readMap(readUint16(), depth, at) : GIVE_UP;
     case 0xd4: {
@@ -221,6 +231,8 @@ function readValue(depth: number, at: ShapeNode): Result {
       pos = after;
       return decodedRef;
     }
+    case 0xdf:
+      return pos + 4 <= end ? readMap(readUint32(), depth, at) : GIVE_UP;
     default:
       return GIVE_UP;
   }
@@ -287,7 +299,39 @@ function sameBytes(expected: Uint8Array, at: number): boolean {
   return true;
 }
 
+const fromCharCode = String.fromCharCode;
+
+/** ASCII text from `start` to `stop`; undefined for other bytes. Short ones in one call (PU-7's keys). */
 function asciiString(start: number, stop: number): string | undefined {
+  const s = src;
+  switch (stop - start) {
+    case 1: {
+      const a = s[start] as number;
+      return a < 0x80 ? fromCharCode(a) : undefined;
+    }
+    case 2: {
+      const a = s[start] as number, b = s[start + 1] as number;
+      return (a | b) < 0x80 ? fromCharCode(a, b) : undefined;
+    }
+    case 3: {
+      const a = s[start] as number, b = s[start + 1] as number, c = s[start + 2] as number;
+      return (a | b | c) < 0x80 ? fromCharCode(a, b, c) : undefined;
+    }
+    case 4: {
+      const a = s[start] as number, b = s[start + 1] as number, c = s[start + 2] as number, d = s[start + 3] as number;
+      return (a | b | c | d) < 0x80 ? fromCharCode(a, b, c, d) : undefined;
+    }
+    case 5: {
+      const a = s[start] as number, b = s[start + 1] as number, c = s[start + 2] as number, d = s[start + 3] as number, e = s[start + 4] as number;
+      return (a | b | c | d | e) < 0x80 ? fromCharCode(a, b, c, d, e) : undefined;
+    }
+    case 6: {
+      const a = s[start] as number, b = s[start + 1] as number, c = s[start + 2] as number, d = s[start + 3] as number, e = s[start + 4] as number, f = s[start + 5] as number;
+      return (a | b | c | d | e | f) < 0x80 ? fromCharCode(a, b, c, d, e, f) : undefined;
+    }
+    default:
+      break;
+  }
   let text = '';
   for (let i = start; i < stop; i++) {
     const code = src[i] as number;
@@ -310,6 +354,7 @@ function readArray(length: number, depth: number, at: ShapeNode): Result {
 
 function readMap(length: number, depth: number, at: ShapeNode): Result {
   if (depth >= MAX_DEPTH || length > end - pos || (budget -= 2 * length) < 0) return GIVE_UP;
+  if (length > MAX_LEARNED_KEYS) return readWideMap(length, depth);
   const base = top;
   if (base + length > stack.length) {
     const grow = Math.max(256, length);
@@ -329,6 +374,35 @@ function readMap(length: number, depth: number, at: ShapeNode): Result {
   const object = build(node, base, length);
   top = base;
   return object;
+}
+
+/** PU-7: a map of many entries, built with keyed stores as it is read (msgpackr's later-wins). */
+function readWideMap(length: number, depth: number): Result {
+  const object: Record<string, unknown> = {};
+  for (let i = 0; i < length; i++) {
+    const key = readWideKey();
+    if (key === undefined) return GIVE_UP;
+    const value = readValue(depth + 1, detached);
+    if (value === GIVE_UP) return GIVE_UP;
+    object[key] = value;
+  }
+  return object;
+}
+
+/** A key (fixstr or str8 of ASCII, not `__proto__`) at `pos`; undefined to give up. */
+function readWideKey(): string | undefined {
+  if (pos >= end) return undefined;
+  const token = src[pos] as number;
+  let start: number;
+  if (token >= 0xa0 && token < 0xc0) start = pos + 1;
+  else if (token === 0xd9 && pos + 1 < end) start = pos + 2;
+  else return undefined;
+  const stop = start + (token === 0xd9 ? (src[pos + 1] as number) : token & 0x1f);
+  if (stop > end) return undefined;
+  const key = asciiString(start, stop);
+  if (key === undefined || key === '__proto__') return undefined;
+  pos = stop;
+  return key;
 }
 
 /**

@@ -14,18 +14,28 @@
  * - OB-2 An item that `opens` a frame has `DATA_HEAD_LEN` unwritten bytes before it, written
  *   once, when its run is first published (the Tx checks it is a first write).
  * - OB-3 `seal()` after everything so far was published: the next item opens a new frame.
+ * - OB-4 A slab is written again (taken from the pool by a later `fresh`) only once every item in
+ *   it was acked: items fill slabs in seq order, so the slabs before the one holding the oldest
+ *   pending item are free (`recycle`). An ack means the receiver has the bytes, so the client has
+ *   written them to its socket and holds no view of the slab any more.
  */
 import { DATA_HEAD_LEN, ITEM_HEAD_LEN, writeU32 } from './wire.js';
 
 const FIRST_SLAB = 4 * 1024;
 /** Below this much room after a seal, the next item goes to a new slab. */
 const MIN_TAIL = 256;
+/** OB-4: full-size slabs kept for reuse. */
+const POOL_SLABS = 4;
 
 export class Outbox {
-  private slab = new Uint8Array(0);
+  private slab: Uint8Array = new Uint8Array(0);
   private at = 0;
   private frameStart = 0;
   private nextSlab = FIRST_SLAB;
+  /** Slabs holding items, oldest first (the last is `slab`). */
+  private readonly inUse: Uint8Array[] = [];
+  /** OB-4: free full-size slabs. */
+  private readonly pool: Uint8Array[] = [];
   /** The slab, start, end and `opens` of the item put last (no object per item). */
   lastBuf: Uint8Array = this.slab;
   lastStart = 0;
@@ -92,11 +102,24 @@ export class Outbox {
     this.at = end;
   }
 
+  /**
+   * OB-4: every item before `oldest` (the slab of the oldest pending item; undefined when none is
+   * pending) was acked: the slabs before it are free.
+   */
+  recycle(oldest: Uint8Array | undefined): void {
+    const inUse = this.inUse;
+    while (inUse.length > 1 && inUse[0] !== oldest) {
+      const free = inUse.shift()!;
+      if (free.length === this.frameBytes && this.pool.length < POOL_SLABS) this.pool.push(free);
+    }
+  }
+
   /** A new slab, at least `bytes` long; slabs grow to `frameBytes` as they fill. */
   private fresh(bytes: number): void {
     const size = Math.max(bytes, Math.min(this.nextSlab, this.frameBytes));
     this.nextSlab = Math.min(this.nextSlab * 2, this.frameBytes);
-    this.slab = new Uint8Array(size);
+    this.slab = size === this.frameBytes && this.pool.length > 0 ? this.pool.pop()! : new Uint8Array(size); // OB-4
+    this.inUse.push(this.slab);
     this.frameStart = 0;
     this.at = DATA_HEAD_LEN;
   }

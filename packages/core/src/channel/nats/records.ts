@@ -22,11 +22,14 @@
  *   server takes: NX-7) would leave a gap in the record numbers and possibly definitions the
  *   decoder never sees: the encoder resets (EC-3) and the next record it sends carries the
  *   reset flag (bit 31 of its item length), on which the decoder resets before decoding it.
+ * - NR-4 On the wire a record's fixed header is packed (record-head.ts, RH-1..3): `pack` once the
+ *   Tx keeps the record (after NR-3's checks), `unpack` right before the codec decodes it.
  */
 import type { MessageEnvelope } from '../../mailbox/envelope.js';
 import { envelopeTupleCodec } from '../../wire/envelope.js';
 import { EnvelopeRecordCodec } from '../../wire/envelope-record.js';
 import type { Codec } from '../net/options.js';
+import { HeadPacker, HeadUnpacker } from './record-head.js';
 
 /** Bit 31 of a DATA item's length: reset the record decoder before this item (NR-3). */
 export const ITEM_RESET = 0x8000_0000;
@@ -41,6 +44,7 @@ export function carriesRecords(codec: Codec<unknown>): boolean {
 /** The sending side of one session's records (NR-2, NR-3). */
 export class RecordEncoder {
   private readonly codec = new EnvelopeRecordCodec();
+  private readonly packer = new HeadPacker();
   private resetPending = false;
   /** Room a record may need in place (the codec's own minimum). */
   readonly minEncodeBytes = this.codec.minEncodeBytes;
@@ -65,6 +69,16 @@ export class RecordEncoder {
     return out;
   }
 
+  /** NR-4: the record `encodeInto` wrote into `target[start, end)` is kept: its packed end. */
+  packInPlace(target: Uint8Array, start: number, end: number): number {
+    return this.packer.packInPlace(target, start, end);
+  }
+
+  /** NR-4: the record `encodeInto` returned (outside the target) is kept: packed. */
+  pack(record: Uint8Array): Uint8Array {
+    return this.packer.pack(record);
+  }
+
   /** NR-3: the record `encodeInto` returned last is not sent. */
   drop(): void {
     this.codec.resetEncoder();
@@ -75,10 +89,15 @@ export class RecordEncoder {
 /** The receiving side of one session's records. */
 export class RecordDecoder {
   private readonly codec = new EnvelopeRecordCodec();
+  private readonly unpacker = new HeadUnpacker();
 
-  /** Decode the record `data[start, end)`; `reset`: the item's NR-3 flag. Throws `CodecError`. */
+  /**
+   * Decode the packed record `data[start, end)` (NR-4); `reset`: the item's NR-3 flag. Throws
+   * `CodecError`, or `ChannelError('protocol')` for a packed header that overruns its item.
+   */
   decode(data: Uint8Array, start: number, end: number, reset: boolean): MessageEnvelope {
     if (reset) this.codec.resetDecoder();
-    return this.codec.decode(data, start, end);
+    const length = this.unpacker.unpack(data, start, end);
+    return this.codec.decode(this.unpacker.bytes, 0, length);
   }
 }

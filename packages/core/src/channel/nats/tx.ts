@@ -11,11 +11,12 @@
  *
  * One `NatsTx` is one session: a random id in every message (wire.ts), sequence numbers from 0
  * assigned at post (the envelope is encoded then: the receiver never sees a later mutation). The
- * queue is the net Tx's: `queue[head..sent)` written, `queue[sent..)` not yet; messages posted in
- * one synchronous run go out together in DATA messages of up to 128 KiB (the server's
- * `max_payload` at most), published with the Tx's inbox as reply subject; their bytes are kept
- * in the outbox (outbox.ts), from which a first write is published without a copy. A channel of envelopes
- * (`envelopeTupleCodec`) carries them as interned records of the session instead (records.ts).
+ * pending messages are a ring indexed by seq (pending.ts): seqs `[head, sent)` written,
+ * `[sent, tail)` not yet; messages posted in one synchronous run go out together in DATA messages
+ * of up to 128 KiB (the server's `max_payload` at most), published with the Tx's inbox as reply
+ * subject; their bytes are kept in the outbox (outbox.ts), from which a first write is published
+ * without a copy. A channel of envelopes (`envelopeTupleCodec`) carries them as interned records
+ * of the session instead (records.ts).
  *
  * ## Invariants
  *
@@ -44,7 +45,8 @@
  * - NX-7 A message the codec cannot encode is returned at once (`protocol`); one larger than the
  *   server's `max_payload` allows is returned at once (`frame-too-large`); the Tx stays open.
  * - NX-8 Time (delivery timer, probes, the NAK hold) comes from `DialOptions.clock`; timers keep
- *   the process alive only while messages are pending.
+ *   the process alive only while messages are pending. The clock is read once per synchronous
+ *   run of posts (the first post's time stamps the run: NX-5 counts from at most one run early).
  * - NX-9 Backpressure: `post` never refuses a message, but once more than `natsMaxPending`
  *   (default 4 x `natsWindow`) are pending (posted, not acked: NX-4's written ones and those
  *   waiting for the window) the Tx is over: `natsWatermarks.over()` on each such post, and
@@ -63,6 +65,7 @@ import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, ty
 import { acquireLink, type NatsLink } from './client.js';
 import type { NatsChannelOptions, NatsOptions, PendingWatermarks } from './options.js';
 import { Outbox } from './outbox.js';
+import { PendingRing } from './pending.js';
 import { ITEM_RESET, RecordEncoder, carriesRecords } from './records.js';
 import {
   DATA_HEAD_LEN,
@@ -85,8 +88,6 @@ import {
 
 /** Upper bound of one DATA message (the server's max_payload when smaller). */
 const BATCH_BYTES = 128 * 1024;
-/** Compact the queue once this many acked entries sit before `head`. */
-const COMPACT_AT = 4096;
 /** NX-3: the first probe delay, and its cap. */
 const PROBE_FIRST_MS = 50;
 const PROBE_MAX_MS = 1_000;
@@ -94,20 +95,6 @@ const PROBE_MAX_MS = 1_000;
 export const NAK_HOLD_MS = 50;
 /** The default of `NatsChannelOptions.natsWindow` (NX-4). */
 export const DEFAULT_NATS_WINDOW = 8192;
-
-interface Entry<M> {
-  readonly seq: number;
-  /** The item (`[len][payload]`) is `buf[start, end)` of the outbox (OB-1). */
-  readonly buf: Uint8Array;
-  readonly start: number;
-  readonly end: number;
-  /** OB-2: a DATA head fits before it. */
-  readonly opens: boolean;
-  readonly message: M;
-  readonly onReturn: ReturnCallback<M> | undefined;
-  readonly onAck: (() => void) | undefined;
-  readonly postedAt: number;
-}
 
 export type NatsDialOptions<M> = DialOptions<M> & NatsChannelOptions;
 
@@ -133,10 +120,11 @@ export class NatsTx<M> implements Tx<M> {
   /** Items below this seq were written at least once (OB-2: a resend is copied). */
   private written = 0;
 
-  private queue: Entry<M>[] = [];
-  private head = 0;
+  /** PR-1: seqs `[q.head, sent)` are written, `[sent, q.tail)` not yet. */
+  private readonly q = new PendingRing<M>();
   private sent = 0;
-  private nextSeq = 0;
+  /** NX-8: the clock as of this synchronous run of posts (-1: read it at the next post). */
+  private stamp = -1;
 
   private link: NatsLink | undefined;
   private linking = false;
@@ -196,7 +184,7 @@ export class NatsTx<M> implements Tx<M> {
 
   /** Messages posted and neither acked nor returned yet. */
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.q.size;
   }
 
   /** The most messages pending at once so far (NX-9). */
@@ -232,9 +220,9 @@ export class NatsTx<M> implements Tx<M> {
 
   /** Resolves once everything posted so far was acked or returned; asks for an ack at once. */
   flush(): Promise<void> {
-    if (this.closed !== undefined || this.head === this.queue.length) return Promise.resolve();
-    const seq = this.nextSeq - 1;
-    if (this.sent > this.head) this.probe();
+    if (this.closed !== undefined || this.q.size === 0) return Promise.resolve();
+    const seq = this.q.tail - 1;
+    if (this.sent > this.q.head) this.probe();
     return new Promise((resolve) => this.flushWaiters.push({ seq, resolve }));
   }
 
@@ -268,29 +256,25 @@ export class NatsTx<M> implements Tx<M> {
       return;
     }
     const flags = records !== undefined && records.lastReset ? ITEM_RESET : 0;
-    if (typeof encoded === 'number') box.commit(encoded, flags);
-    else box.append(encoded, flags);
-    const wasIdle = this.head === this.queue.length;
-    this.queue.push({
-      seq: this.nextSeq++,
-      buf: box.lastBuf,
-      start: box.lastStart,
-      end: box.lastEnd,
-      opens: box.lastOpens,
-      message,
-      onReturn,
-      onAck,
-      postedAt: this.clock.monotonic(),
-    });
-    const pending = this.queue.length - this.head;
+    if (records === undefined) {
+      if (typeof encoded === 'number') box.commit(encoded, flags);
+      else box.append(encoded, flags);
+    } else if (typeof encoded === 'number') box.commit(records.packInPlace(box.target, box.payloadAt, encoded), flags); // NR-4
+    else box.append(records.pack(encoded), flags);
+    const q = this.q;
+    const wasIdle = q.size === 0;
+    let stamp = this.stamp;
+    if (stamp < 0) stamp = this.stamp = this.clock.monotonic(); // NX-8
+    q.push(message, onReturn, onAck, box.lastBuf, box.lastStart, box.lastEnd, box.lastOpens, stamp);
+    const pending = q.size;
     if (pending > this.peak) this.peak = pending;
     if (pending > this.maxPending) {
       this.over = true; // NX-9
       this.watermarks?.over();
     }
     if (wasIdle) this.armDeliveryTimer();
-    if (this.link !== undefined) this.scheduleFlush();
-    else if (!this.linking) this.startLink();
+    this.scheduleFlush();
+    if (this.link === undefined && !this.linking) this.startLink();
   }
 
   private startLink(): void {
@@ -330,35 +314,34 @@ export class NatsTx<M> implements Tx<M> {
 
   private flushOutbox(): void {
     this.flushScheduled = false;
+    this.stamp = -1; // NX-8: the run of posts is over
     const link = this.link;
     if (link === undefined || this.closed !== undefined) return;
-    const q = this.queue;
-    const end = Math.min(q.length, this.head + this.window); // NX-4
+    const q = this.q;
+    const end = Math.min(q.tail, q.head + this.window); // NX-4
     const batchBytes = Math.min(BATCH_BYTES, this.maxPayload);
     let i = this.sent;
     if (i >= end) return;
     const subject = this.addr.subject;
     while (i < end) {
-      const first = q[i]!;
       let j = i + 1;
       let frame: Uint8Array;
-      if (first.opens && first.seq >= this.written) {
+      if (q.opensFrame(i) && i >= this.written) {
         // OB-2: a first write of a run of items in one slab: published from the outbox itself
-        const buf = first.buf;
-        const from = first.start - DATA_HEAD_LEN;
-        let to = first.end;
+        const buf = q.buf(i);
+        const from = q.start(i) - DATA_HEAD_LEN;
+        let to = q.end(i);
         while (j < end) {
-          const e = q[j]!;
-          if (e.opens || e.buf !== buf || e.start !== to || e.end - from > batchBytes) break;
-          to = e.end;
+          if (q.opensFrame(j) || q.buf(j) !== buf || q.start(j) !== to || q.end(j) - from > batchBytes) break;
+          to = q.end(j);
           j++;
         }
         frame = buf.subarray(from, to);
         if (this.outbox.isTail(buf, to)) this.outbox.seal(); // OB-3
       } else {
-        let bytes = DATA_HEAD_LEN + first.end - first.start;
+        let bytes = DATA_HEAD_LEN + q.end(i) - q.start(i);
         while (j < end) {
-          const next = bytes + q[j]!.end - q[j]!.start;
+          const next = bytes + q.end(j) - q.start(j);
           if (next > batchBytes) break;
           bytes = next;
           j++;
@@ -366,13 +349,14 @@ export class NatsTx<M> implements Tx<M> {
         frame = new Uint8Array(bytes);
         let o = DATA_HEAD_LEN;
         for (let k = i; k < j; k++) {
-          const e = q[k]!;
-          frame.set(e.buf.subarray(e.start, e.end), o);
-          o += e.end - e.start;
+          const start = q.start(k);
+          const len = q.end(k) - start;
+          frame.set(q.buf(k).subarray(start, start + len), o);
+          o += len;
         }
       }
       writeHead(frame, this.dataKind, this.sessionId, this.incarnation);
-      writeU64(frame, 13, first.seq);
+      writeU64(frame, 13, i);
       writeU32(frame, 21, j - i);
       try {
         link.nc.publish(subject, frame, { reply: this.inbox });
@@ -382,11 +366,10 @@ export class NatsTx<M> implements Tx<M> {
         break;
       }
       i = j;
-      const top = q[j - 1]!.seq + 1;
-      if (top > this.written) this.written = top;
+      if (j > this.written) this.written = j;
     }
     this.sent = i;
-    if (i === q.length) this.outbox.seal(); // OB-3: the next post opens a frame
+    if (i === q.tail) this.outbox.seal(); // OB-3: the next post opens a frame
     this.armProbe();
   }
 
@@ -437,57 +420,51 @@ export class NatsTx<M> implements Tx<M> {
 
   /** NX-2: everything below `next` arrived. */
   private acked(next: number): void {
-    const q = this.queue;
-    if (this.head >= q.length || q[this.head]!.seq >= next) return;
-    while (this.head < q.length && q[this.head]!.seq < next) {
-      const entry = q[this.head++]!;
-      entry.onAck?.();
-      if (this.closed !== undefined) return;
-    }
-    if (this.sent < this.head) this.sent = this.head;
-    if (this.over && this.queue.length - this.head <= this.maxPending >> 1) this.underHalf();
+    const q = this.q;
+    if (q.head >= q.tail || q.head >= next) return;
+    q.shiftTo(next); // PR-2
+    if (this.closed !== undefined) return;
+    if (this.sent < q.head) this.sent = q.head;
+    this.outbox.recycle(q.size > 0 ? q.buf(q.head) : undefined); // OB-4
+    if (this.over && q.size <= this.maxPending >> 1) this.underHalf();
     if (this.closed !== undefined) return;
     this.probeDelay = PROBE_FIRST_MS;
     this.probeTimer?.cancel();
     this.probeTimer = undefined;
-    if (this.head >= COMPACT_AT && this.head * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.sent -= this.head;
-      this.head = 0;
-    }
     this.settleFlushWaiters();
-    if (this.head === this.queue.length) {
+    if (q.size === 0) {
       this.deliveryTimer?.cancel();
       this.deliveryTimer = undefined;
       return;
     }
     this.armProbe();
-    if (this.sent < this.queue.length) this.scheduleFlush(); // the window moved (NX-4)
+    if (this.sent < q.tail) this.scheduleFlush(); // the window moved (NX-4)
   }
 
   /** NX-3: write everything from the first unacked message again. */
   private rewind(next: number): void {
-    if (this.head >= this.queue.length || this.sent === this.head) return;
+    const head = this.q.head;
+    if (head >= this.q.tail || this.sent === head) return;
     const now = this.clock.monotonic();
     if (next === this.lastRewindSeq && now - this.lastRewindAt < NAK_HOLD_MS) return;
     this.lastRewindSeq = next;
     this.lastRewindAt = now;
-    this.resent += this.sent - this.head;
-    this.log.debug({ from: next, count: this.sent - this.head }, 'resending');
-    this.sent = this.head;
+    this.resent += this.sent - head;
+    this.log.debug({ from: next, count: this.sent - head }, 'resending');
+    this.sent = head;
     this.scheduleFlush();
   }
 
   private onReconnect(): void {
     this.probeDelay = PROBE_FIRST_MS;
-    if (this.sent > this.head) this.probe();
+    if (this.sent > this.q.head) this.probe();
   }
 
   private armProbe(): void {
-    if (this.probeTimer !== undefined || this.sent === this.head || this.closed !== undefined) return;
+    if (this.probeTimer !== undefined || this.sent === this.q.head || this.closed !== undefined) return;
     this.probeTimer = this.clock.setTimeout(() => {
       this.probeTimer = undefined;
-      if (this.sent === this.head || this.closed !== undefined) return;
+      if (this.sent === this.q.head || this.closed !== undefined) return;
       this.probe();
       this.probeDelay = Math.min(this.probeDelay * 2, PROBE_MAX_MS);
       this.armProbe();
@@ -498,7 +475,7 @@ export class NatsTx<M> implements Tx<M> {
   private probe(): void {
     const link = this.link;
     if (link === undefined || this.closed !== undefined) return;
-    const upTo = this.sent > this.head ? this.queue[this.sent - 1]!.seq + 1 : this.nextSeq;
+    const upTo = this.sent > this.q.head ? this.sent : this.q.tail;
     try {
       link.nc.publish(this.addr.subject, encodeWithSeq(KIND_PROBE, this.sessionId, this.incarnation, upTo), { reply: this.inbox });
     } catch (error) {
@@ -509,7 +486,7 @@ export class NatsTx<M> implements Tx<M> {
   private settleFlushWaiters(): void {
     const waiters = this.flushWaiters;
     if (waiters.length === 0) return;
-    const firstPending = this.head < this.queue.length ? this.queue[this.head]!.seq : Infinity;
+    const firstPending = this.q.size > 0 ? this.q.head : Infinity;
     let n = 0;
     while (n < waiters.length && waiters[n]!.seq < firstPending) n++;
     if (n === 0) return;
@@ -517,26 +494,24 @@ export class NatsTx<M> implements Tx<M> {
   }
 
   private armDeliveryTimer(): void {
-    if (this.deliveryTimer !== undefined || this.head === this.queue.length) return;
-    const oldest = this.queue[this.head]!;
-    const wait = oldest.postedAt + this.timings.deliveryTimeoutMs - this.clock.monotonic();
+    if (this.deliveryTimer !== undefined || this.q.size === 0) return;
+    const wait = this.q.postedAt(this.q.head) + this.timings.deliveryTimeoutMs - this.clock.monotonic();
     this.deliveryTimer = this.clock.setTimeout(() => this.onDeliveryTimer(), Math.max(0, wait));
   }
 
   /** NX-5. */
   private onDeliveryTimer(): void {
     this.deliveryTimer = undefined;
-    if (this.closed !== undefined || this.head === this.queue.length) return;
-    const oldest = this.queue[this.head]!;
+    if (this.closed !== undefined || this.q.size === 0) return;
     const timeout = this.timings.deliveryTimeoutMs;
-    if (this.clock.monotonic() - oldest.postedAt < timeout) {
+    if (this.clock.monotonic() - this.q.postedAt(this.q.head) < timeout) {
       this.armDeliveryTimer();
       return;
     }
     const d = formatDuration(timeout);
     const state = this.link?.connected === true ? (this.noReceiver ? 'connected, no receiver on the subject' : 'connected') : 'broken';
     const message =
-      this.head < this.sent || this.resent > 0
+      this.q.head < this.sent || this.resent > 0
         ? `failed to receive ack within timeout ${d}; link is currently ${state}`
         : `failed to deliver message within timeout ${d}`;
     this.log.error(message);
@@ -568,10 +543,8 @@ export class NatsTx<M> implements Tx<M> {
     const link = this.link;
     this.link = undefined;
     if (link !== undefined) void link.release();
-    const pending = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    this.sent = 0;
+    const pending = this.q.drain();
+    this.sent = this.q.head;
     this.log.info({ reason, returned: pending.length }, 'NatsTx closed');
     for (const entry of pending) entry.onReturn?.(new SendError('closed', entry.message, reason));
     const waiters = this.flushWaiters;

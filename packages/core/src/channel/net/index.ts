@@ -19,6 +19,7 @@
 export { serve, dial } from '../serve.js';
 export { serveNet, NetRx } from './rx.js';
 export { dialNet, NetTx } from './tx.js';
+export { NetSessionTable, type SessionSlot } from './resume-table.js';
 export { MAX_TOKEN_BYTES } from './admission.js';
 export {
   defaultCodec,

@@ -5,8 +5,10 @@
  * `admission.ts`, NA-1 ...), the logger, and the clock. Everything is optional; defaults follow
  * upstream (spec §1.14, §7.3); without `auth` a server admits whoever reaches its address.
  */
+import type { NetSessionTable } from './resume-table.js';
 import type { ChannelTransport } from '../../addr.js';
 import type { Clock } from '../../clock.js';
+import type { QueueWatermarks } from '../ring/tx.js';
 import { config } from '../../config.js';
 import { rootLogger, type Logger } from '../../log.js';
 import { payloadCodec, type Codec } from '../../wire/payload.js';
@@ -134,6 +136,11 @@ export interface DialOptions<M> extends NetTimings {
   readonly logger?: Logger;
   /** Time for the delivery timeout and the reconnect backoff (default `realClock`). */
   readonly clock?: Clock;
+  /**
+   * Told when the Tx's queue (unacked and not yet written) is over `high`, and when it is back at
+   * or under `low` (flow control, NT-12); one object per Tx.
+   */
+  readonly watermarks?: QueueWatermarks;
 }
 
 export interface ServeOptions<M> extends NetTimings {
@@ -149,6 +156,14 @@ export interface ServeOptions<M> extends NetTimings {
    * a 1024-message delivery queue). Reading resumes once half of them were taken.
    */
   readonly rxBufferSize?: number;
+  /**
+   * Sessions that outlive this server (NR-11, rx.ts): each session's handled seq is kept in the
+   * table, and frames are acked only once handled (NR-10); a server built on a table that holds
+   * sessions resumes them. A worker host gives each serving worker one (worker-host HO-3).
+   */
+  readonly sessions?: NetSessionTable;
+  /** NR-10d: how long a delivered frame may stay unhandled before it is acked anyway (default: half the delivery timeout). */
+  readonly holdMs?: number;
 }
 
 export interface ResolvedTimings {

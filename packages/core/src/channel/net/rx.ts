@@ -27,24 +27,60 @@
  *   with the reason and ends the connection. No peer can stop the server or affect another
  *   session.
  * - NR-5 Backpressure: when `rxBufferSize` messages wait in the Rx, the server stops reading the
- *   sockets that deliver; reading resumes when the Rx is half drained. Delivered = acked-able.
+ *   sockets that deliver; reading resumes when the Rx is half drained. Delivered = acked-able
+ *   (NR-10: handled = acked-able). In `onDeliver` mode nothing waits in the Rx: each message
+ *   goes to the listener as its frame is decoded (a `MailboxServer`, SR-4).
  * - NR-6 `close()` stops accepting, flushes each session's ack, sends `Closed` (the sender's Tx
  *   closes) and ends every connection; messages already received can still be taken with
  *   `recv()`, which then rejects with `closed` (CH-5). `join()` resolves when the listener and
  *   every connection are closed.
  * - NR-7 Sessions are kept for the life of the Rx (as upstream), so a sender may reconnect at any
  *   time within its delivery timeout.
- * - NR-8 Time: the ack interval (`lastAckAt`, the ack timer) and the linger timer come from
- *   `ServeOptions.clock` (default `realClock`); under a `SimulatedClock` an interval ack is sent
- *   only during `advance` (CK-2).
+ * - NR-8 Time: the ack interval (`lastAckAt`, the ack timer), the hold escape (NR-10d) and the
+ *   linger timer come from `ServeOptions.clock` (default `realClock`); under a `SimulatedClock`
+ *   an interval ack is sent only during `advance` (CK-2).
+ * - NR-9 Flow control (mailbox/flow.ts FC-6 over sockets): each session is a flow sender, its
+ *   `SessionHold` (hold.ts); `lastSender` is the hold of the session whose message `recv()`
+ *   returned (or `onDeliver` pushed) last, which the mailbox server sets as `flowContext.sender`
+ *   while it delivers that message. Held (the delivery put an actor over its bound), the session's connection stops being
+ *   read until released, also across a reconnect; NR-5's resume leaves a held session paused.
+ *   Messages of the session already buffered here are still delivered (at most `rxBufferSize`).
+ *
+ * ## Acks after handling (procmesh; `ServeOptions.sessions`)
+ *
+ * Upstream acks a frame once it is delivered (NR-2), so a receiver whose thread dies loses what
+ * it had received and not yet handled. A server given a `NetSessionTable` (a worker host gives
+ * each serving worker one, worker-host HO-3) holds every frame until its envelope is handled:
+ *
+ * - NR-10 Ack after handling: in `onDeliver` mode each delivery carries a receipt (RC-1,
+ *   channel/receipt.ts; held.ts): (a) the ack point of a session is `handled`, the seq below
+ *   which every frame's receipt was settled (its handler ran, or it was returned, or nobody took
+ *   the receipt during the delivery call), not `next`; cumulative acks as NR-2, sent from one
+ *   microtask per burst of settlements; (b) NR-3's join ack is `Ack(handled - 1)`, so a
+ *   reconnecting sender (NT-11) resends from the first frame not handled, and the frames received
+ *   but not handled are dropped as retransmits (NR-1); (c) a message taken by `recv()` counts as
+ *   handled when it is buffered (there is no receipt to carry); (d) escape: held frames delivered
+ *   `holdMs` ago or earlier (default half the delivery timeout) and still unhandled are acked
+ *   anyway, logged and counted in `unprotectedFrames`, so a slow actor with a long queue does not
+ *   make the sender's delivery timeout (NT-4) fire and its link fail; (e) `close()` acks every delivered frame
+ *   (the proc has them, as upstream).
+ * - NR-11 Sessions that outlive the thread: each session's `handled` is stored in the table as
+ *   it advances (TB-1, TB-2, resume-table.ts), before the next handler runs; a server built on a
+ *   table that holds sessions (a worker restarted with the same `ProcId`) starts each at
+ *   `next = handled`: resent frames it handled are dropped (NR-1), the rest are accepted; a
+ *   session rejected before the restart stays rejected.
  */
 import type net from 'node:net';
 import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, type Rx } from '../types.js';
+import { receipt } from '../receipt.js';
 import { AdmissionGate } from './admission.js';
 import { FrameReader } from './framed.js';
+import { SessionHold } from './hold.js';
+import { HeldFrames } from './held.js';
+import { REJECTED, type NetSessionTable } from './resume-table.js';
 import { defaultCodec, netLogger, resolveTimings, type Codec, type ResolvedTimings, type ServeOptions } from './options.js';
 import { listen } from './transport.js';
 import { SEQ_LEN, TAG_SIMPLEX, encodeResponse, readU64 } from './wire.js';
@@ -58,6 +94,10 @@ interface Session {
   ackedNext: number;
   conn: Conn | undefined;
   rejected: string | undefined;
+  /** NR-9 */
+  readonly hold: SessionHold;
+  /** NR-10: the frames delivered and not yet handled (a server with a session table). */
+  readonly held: HeldFrames | undefined;
 }
 
 interface Conn {
@@ -67,6 +107,8 @@ interface Conn {
   session: Session | undefined;
   lastAckAt: number;
   ackTimer: Timer | undefined;
+  /** When `ackTimer` fires. */
+  ackTimerAt: number;
   /** Nothing more is read or acked: a terminal response was sent, or the peer was cut off. */
   done: boolean;
 }
@@ -80,7 +122,10 @@ export class NetRx<M> implements Rx<M> {
   private readonly log: Logger;
 
   private queue: M[] = [];
+  /** NR-9: the session of each queued message (parallel to `queue`). */
+  private queueFrom: Session[] = [];
   private qhead = 0;
+  private lastFrom: Session | undefined;
   private waiter: { resolve: (m: M) => void; reject: (e: Error) => void } | undefined;
   private closedReason: string | undefined;
   private readonly sessions = new Map<bigint, Session>();
@@ -89,6 +134,14 @@ export class NetRx<M> implements Rx<M> {
   private serverClosed = false;
   private readonly joined: Promise<void>;
   private resolveJoined!: () => void;
+  /** `onDeliver` mode: every message goes here, synchronously, with its receipt (NR-10). */
+  private listener: ((message: M) => void) | undefined;
+  /** NR-11: where the sessions' handled seqs are kept across restarts. */
+  private readonly table: NetSessionTable | undefined;
+  private readonly holdMs: number;
+  private unprotected = 0;
+  private resumed = 0;
+  private tableFullLogged = false;
 
   /** @internal use `serveNet`. */
   constructor(
@@ -101,6 +154,46 @@ export class NetRx<M> implements Rx<M> {
     this.rxBufferSize = Math.max(1, options.rxBufferSize ?? 1024);
     this.log = netLogger(options.logger, { addr: String(addr) });
     this.joined = new Promise((resolve) => (this.resolveJoined = resolve));
+    this.table = options.sessions;
+    this.holdMs = Math.max(1, options.holdMs ?? Math.floor(this.timings.deliveryTimeoutMs / 2));
+    for (const { slot, id, handled } of this.table?.entries() ?? []) {
+      // NR-11: a session of the server this one replaces
+      const next = handled === REJECTED ? 0 : handled;
+      const rejected = handled === REJECTED ? 'session was rejected before the server restarted' : undefined;
+      this.sessions.set(id, { id, next, ackedNext: 0, conn: undefined, rejected, hold: new SessionHold(this.pausedSocket), held: this.heldFrames(id, next, slot) });
+      this.resumed++;
+    }
+    if (this.resumed > 0) this.log.info({ sessions: this.resumed }, 'resuming the sessions of the server this one replaces (NR-11)');
+  }
+
+  private heldFrames(id: bigint, start: number, slot: number): HeldFrames {
+    return new HeldFrames(start, this.table, slot, () => {
+      const conn = this.sessions.get(id)?.conn;
+      if (conn !== undefined && !conn.done) this.maybeAck(conn);
+    });
+  }
+
+  /**
+   * Deliver every message to `listener`, synchronously, as its frame is decoded (those already
+   * buffered first); with a session table each delivery carries a receipt (NR-10). `recv()` is
+   * not used after this.
+   */
+  onDeliver(listener: (message: M) => void): void {
+    this.listener = listener;
+    while (this.qhead < this.queue.length) listener(this.queue[this.qhead++] as M);
+    this.queue = [];
+    this.qhead = 0;
+    this.resumeAll();
+  }
+
+  /** Frames acked before they were handled by the hold escape (NR-10d). */
+  get unprotectedFrames(): number {
+    return this.unprotected;
+  }
+
+  /** Sessions taken over from the table at construction (NR-11). */
+  get resumedSessions(): number {
+    return this.resumed;
   }
 
   /** @internal `onClose`: NA-7 (the admission gate lets go of the connections it holds). */
@@ -129,20 +222,29 @@ export class NetRx<M> implements Rx<M> {
     return this.queue.length - this.qhead;
   }
 
+  /** @internal NR-9: the flow sender of the message `recv()` returned last (its session's hold). */
+  get lastSender(): { flowHold(): void; flowRelease(): void } | undefined {
+    return this.lastFrom?.hold;
+  }
+
   recv(): Promise<M> {
     if (this.qhead < this.queue.length) {
+      this.lastFrom = this.queueFrom[this.qhead];
       const message = this.queue[this.qhead++] as M;
       if (this.qhead === this.queue.length) {
         this.queue = [];
+        this.queueFrom = [];
         this.qhead = 0;
       } else if (this.qhead >= 1024 && this.qhead * 2 >= this.queue.length) {
         this.queue = this.queue.slice(this.qhead);
+        this.queueFrom = this.queueFrom.slice(this.qhead);
         this.qhead = 0;
       }
       if (this.paused.size > 0 && this.queue.length - this.qhead <= this.rxBufferSize >> 1) this.resumeAll();
       return Promise.resolve(message);
     }
     if (this.closedReason !== undefined) return Promise.reject(this.closedError());
+    if (this.listener !== undefined) return Promise.reject(new ChannelError('protocol', 'recv on an Rx in onDeliver mode'));
     if (this.waiter !== undefined) return Promise.reject(new ChannelError('protocol', 'concurrent recv on one Rx'));
     return new Promise<M>((resolve, reject) => {
       this.waiter = { resolve, reject };
@@ -162,6 +264,7 @@ export class NetRx<M> implements Rx<M> {
     } else {
       this.serverClosed = true;
     }
+    for (const session of this.sessions.values()) session.held?.force(); // NR-10e
     for (const conn of this.conns) {
       if (conn.session !== undefined && !conn.done) {
         this.flushAck(conn);
@@ -196,6 +299,7 @@ export class NetRx<M> implements Rx<M> {
       session: undefined,
       lastAckAt: this.clock.monotonic(),
       ackTimer: undefined,
+      ackTimerAt: 0,
       done: false,
     };
     conn.reader = new FrameReader(this.timings.maxFrameLength, true, {
@@ -228,7 +332,7 @@ export class NetRx<M> implements Rx<M> {
   private onPreamble(conn: Conn, id: bigint): void {
     let session = this.sessions.get(id);
     if (session === undefined) {
-      session = { id, next: 0, ackedNext: 0, conn: undefined, rejected: undefined };
+      session = this.newSession(id);
       this.sessions.set(id, session);
     }
     if (session.rejected !== undefined) {
@@ -246,8 +350,20 @@ export class NetRx<M> implements Rx<M> {
     }
     session.conn = conn;
     conn.session = session;
+    session.hold.attach(conn.socket); // NR-9: paused at once while the session is held
     conn.lastAckAt = this.clock.monotonic();
-    if (session.next > 0) this.sendAck(conn); // NR-3
+    if (ackPoint(session) > 0) this.sendAck(conn); // NR-3, NR-10b
+    if (session.held !== undefined && session.held.held > 0) this.maybeAck(conn); // NR-10d: the hold clock
+  }
+
+  private newSession(id: bigint): Session {
+    const slot = this.table?.add(id) ?? -1;
+    if (this.table !== undefined && slot < 0 && !this.tableFullLogged) {
+      this.tableFullLogged = true;
+      this.log.warn({ capacity: this.table.capacity }, 'session table full: new sessions are not resumed after a restart (TB-3)');
+    }
+    const held = this.table !== undefined ? this.heldFrames(id, 0, slot) : undefined;
+    return { id, next: 0, ackedNext: 0, conn: undefined, rejected: undefined, hold: new SessionHold(this.pausedSocket), held };
   }
 
   private onFrame(conn: Conn, tag: number, body: Buffer): boolean {
@@ -278,19 +394,44 @@ export class NetRx<M> implements Rx<M> {
       return false;
     }
     session.next = seq + 1;
-    this.deliver(message, conn);
-    if (session.next - session.ackedNext >= this.timings.ackEveryN) this.sendAck(conn);
+    const held = session.held;
+    const listener = this.listener;
+    if (listener === undefined) {
+      if (held !== undefined) held.settle(held.deliver(seq), 0); // NR-10c
+      this.deliver(message, conn, session);
+    } else if (held === undefined) {
+      this.lastFrom = session; // NR-9
+      listener(message);
+    } else {
+      // RC-2: the receipt of this frame, for whoever queues the envelope (NR-10a)
+      const start = held.deliver(seq);
+      this.lastFrom = session; // NR-9
+      receipt.sink = held;
+      receipt.start = start;
+      receipt.end = 0;
+      try {
+        listener(message);
+      } finally {
+        if (receipt.sink === held) {
+          receipt.sink = undefined;
+          held.settle(start, 0); // nobody took it
+        }
+      }
+    }
+    if (ackPoint(session) - session.ackedNext >= this.timings.ackEveryN) this.sendAck(conn);
     return true;
   }
 
-  private deliver(message: M, conn: Conn): void {
+  private deliver(message: M, conn: Conn, session: Session): void {
     const waiter = this.waiter;
     if (waiter !== undefined) {
       this.waiter = undefined;
+      this.lastFrom = session; // NR-9
       waiter.resolve(message);
       return;
     }
     this.queue.push(message);
+    this.queueFrom.push(session);
     if (this.queue.length - this.qhead >= this.rxBufferSize && !this.paused.has(conn)) {
       conn.socket.pause();
       this.paused.add(conn);
@@ -298,41 +439,64 @@ export class NetRx<M> implements Rx<M> {
   }
 
   private resumeAll(): void {
-    for (const conn of this.paused) conn.socket.resume();
+    const paused = [...this.paused];
     this.paused.clear();
+    for (const conn of paused) if (conn.session?.hold.held !== true) conn.socket.resume(); // NR-9
   }
 
-  /** NR-2: ack now if far enough behind or the interval passed; else make sure a timer will. */
+  /** NR-9: NR-5 paused `socket` (a released session stays paused then). */
+  private readonly pausedSocket = (socket: net.Socket): boolean => [...this.paused].some((conn) => conn.socket === socket);
+
+  /**
+   * NR-2: ack now if far enough behind or the interval passed; else make sure a timer will.
+   * NR-10d: release the held frames of a session stuck for `holdMs`, else time that too.
+   */
   private maybeAck(conn: Conn): void {
     const session = conn.session;
-    if (session === undefined || session.ackedNext >= session.next) return;
+    if (session === undefined) return;
+    const held = session.held;
+    if (ackPoint(session) <= session.ackedNext && (held === undefined || held.held === 0)) return;
     const now = this.clock.monotonic();
-    if (session.next - session.ackedNext >= this.timings.ackEveryN || now - conn.lastAckAt >= this.timings.ackIntervalMs) {
-      this.sendAck(conn);
-      return;
+    let due = Number.POSITIVE_INFINITY;
+    if (held !== undefined && held.held > 0) {
+      held.mark(now);
+      if (now - held.oldestAt() >= this.holdMs) {
+        const released = held.force(now - this.holdMs);
+        this.unprotected += released;
+        this.log.warn({ session: session.id.toString(16), frames: released, holdMs: this.holdMs }, 'frames unhandled for holdMs acked anyway: a thread that dies now loses them (NR-10d)');
+      }
+      if (held.held > 0) due = held.oldestAt() + this.holdMs;
     }
-    if (conn.ackTimer === undefined) {
-      conn.ackTimer = this.clock.setTimeout(() => {
-        conn.ackTimer = undefined;
-        if (!conn.done) this.maybeAck(conn);
-      }, conn.lastAckAt + this.timings.ackIntervalMs - now);
-      conn.ackTimer.unref();
+    if (ackPoint(session) > session.ackedNext) {
+      if (ackPoint(session) - session.ackedNext >= this.timings.ackEveryN || now - conn.lastAckAt >= this.timings.ackIntervalMs) this.sendAck(conn);
+      else due = Math.min(due, conn.lastAckAt + this.timings.ackIntervalMs);
     }
+    if (due === Number.POSITIVE_INFINITY) return;
+    if (conn.ackTimer !== undefined) {
+      if (conn.ackTimerAt <= due) return;
+      conn.ackTimer.cancel();
+    }
+    conn.ackTimerAt = due;
+    conn.ackTimer = this.clock.setTimeout(() => {
+      conn.ackTimer = undefined;
+      if (!conn.done) this.maybeAck(conn);
+    }, due - now);
+    conn.ackTimer.unref();
   }
 
   private sendAck(conn: Conn): void {
     const session = conn.session;
-    if (session === undefined || session.next === 0 || !conn.socket.writable) return;
-    conn.socket.write(encodeResponse({ kind: 'ack', seq: session.next - 1 }));
-    session.ackedNext = session.next;
+    if (session === undefined || !conn.socket.writable) return;
+    const point = ackPoint(session);
+    if (point === 0) return;
+    conn.socket.write(encodeResponse({ kind: 'ack', seq: point - 1 }));
+    session.ackedNext = point;
     conn.lastAckAt = this.clock.monotonic();
-    conn.ackTimer?.cancel();
-    conn.ackTimer = undefined;
   }
 
   private flushAck(conn: Conn): void {
     const session = conn.session;
-    if (session !== undefined && session.ackedNext < session.next) this.sendAck(conn);
+    if (session !== undefined && session.ackedNext < ackPoint(session)) this.sendAck(conn);
   }
 
   /** NR-1/NR-4: answer `Reject(reason)`, end the session and the connection. */
@@ -341,6 +505,7 @@ export class NetRx<M> implements Rx<M> {
     this.log.error({ peer: conn.peer, session: session?.id.toString(16) }, reason);
     if (session !== undefined) {
       session.rejected = reason;
+      session.held?.reject(); // TB-2
       this.flushAck(conn);
     }
     conn.socket.write(encodeResponse({ kind: 'reject', reason }));
@@ -387,7 +552,10 @@ export class NetRx<M> implements Rx<M> {
     conn.done = true;
     this.conns.delete(conn);
     this.paused.delete(conn);
-    if (conn.session !== undefined && conn.session.conn === conn) conn.session.conn = undefined;
+    if (conn.session !== undefined && conn.session.conn === conn) {
+      conn.session.conn = undefined;
+      conn.session.hold.attach(undefined); // NR-9
+    }
     this.checkJoined();
   }
 
@@ -398,6 +566,11 @@ export class NetRx<M> implements Rx<M> {
   private closedError(): ChannelError {
     return new ChannelError('closed', `channel ${this.addr} is closed: ${this.closedReason ?? ''}`);
   }
+}
+
+/** NR-2, NR-10a: what a session's acks may cover. */
+function ackPoint(session: Session): number {
+  return session.held !== undefined ? session.held.handled : session.next;
 }
 
 /**

@@ -57,6 +57,11 @@
  *   TLS alert refusing the client certificate) closes the Tx with code `unauthorized`, for good
  *   (NA-6): the credentials cannot change, so a reconnect would only be refused again. An
  *   unusable token (empty, over 1024 bytes) makes `dialNet` throw `invalid-auth`.
+ * - NT-12 Flow control (`DialOptions.watermarks`, mailbox/flow.ts FC-6): the queue (unacked and
+ *   not yet written) is watched like a ring Tx's overflow queue: `over()` on each post while more
+ *   than `high` are queued, `under()` once at most `low` are (after an ack prunes) or the Tx
+ *   closed. The queue grows when the receiver stops reading the socket (NR-9: its proc is over
+ *   bound): the kernel's buffers fill, the flush waits for `drain`, acks stop.
  */
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
@@ -64,6 +69,7 @@ import { realClock, type Clock, type Timer } from '../../clock.js';
 import type { Logger } from '../../log.js';
 import type { ChannelAddr } from '../../addr.js';
 import { ChannelError, SendError, type ChannelErrorCode, type ReturnCallback, type Tx, type TxStatus } from '../types.js';
+import type { QueueWatermarks } from '../ring/tx.js';
 import { TAG_ADMISSION, decodeRefusal, encodeHello, isCertificateRefusal } from './admission.js';
 import { FrameReader } from './framed.js';
 import {
@@ -141,6 +147,9 @@ export class NetTx<M> implements Tx<M> {
   private everWritten = false;
   /** NT-11: the resend of the current connection waits for the server's join ack until this fires. */
   private resumeTimer: Timer | undefined;
+  /** NT-12: flow control's view of the queue, and whether `over()` was called since `under()`. */
+  private readonly watermarks: QueueWatermarks | undefined;
+  private overHigh = false;
 
   constructor(
     readonly addr: ChannelAddr,
@@ -154,6 +163,7 @@ export class NetTx<M> implements Tx<M> {
     this.backoffMs = this.backoff.initialMs;
     this.tlsOptions = options.tls;
     this.hello = options.auth?.token !== undefined ? encodeHello(options.auth.token) : undefined;
+    this.watermarks = options.watermarks;
     this.logId = `session ${addr}.${this.sessionId.toString(16).padStart(16, '0')}`;
     this.log = netLogger(options.logger, { dest: String(addr), session: this.sessionId.toString(16) });
   }
@@ -214,6 +224,11 @@ export class NetTx<M> implements Tx<M> {
     }
     const wasIdle = this.head === this.queue.length;
     this.queue.push({ seq: this.nextSeq++, payload, message, onReturn, onAck, postedAt: this.clock.monotonic() });
+    const marks = this.watermarks;
+    if (marks !== undefined && this.queue.length - this.head > marks.high) {
+      this.overHigh = true; // NT-12
+      marks.over();
+    }
     const bodyLen = SEQ_LEN + payload.length;
     if (bodyLen > this.timings.maxFrameLength) {
       const reason =
@@ -447,6 +462,7 @@ export class NetTx<M> implements Tx<M> {
       this.sent -= this.head;
       this.head = 0;
     }
+    if (this.overHigh && this.queue.length - this.head <= (this.watermarks as QueueWatermarks).low) this.underLow(); // NT-12
     this.settleFlushWaiters();
     if (this.head === this.queue.length) {
       this.deliveryTimer?.cancel();
@@ -503,6 +519,11 @@ export class NetTx<M> implements Tx<M> {
     }
   }
 
+  private underLow(): void {
+    this.overHigh = false;
+    (this.watermarks as QueueWatermarks).under();
+  }
+
   private closeWith(reason: string, code: ChannelErrorCode): void {
     if (this.closed !== undefined) return;
     this.closed = new ChannelError(code, reason);
@@ -526,6 +547,7 @@ export class NetTx<M> implements Tx<M> {
     this.sent = 0;
     this.refed = false;
     this.log.info({ reason, returned: pending.length }, 'NetTx closed');
+    if (this.overHigh) this.underLow(); // NT-12: the muted senders go free, their envelopes come back
     for (const entry of pending) entry.onReturn?.(new SendError('closed', entry.message, reason));
     const waiters = this.flushWaiters;
     this.flushWaiters = [];

@@ -251,6 +251,20 @@ export class RingConsumer {
   }
 
   /**
+   * SPIN-5 (spin-policy.ts): wait up to `micros` for a record or a STATE change without holding a
+   * core: C1-C3 with `Atomics.wait` and a timeout, so a producer's P3 wakes this thread through the
+   * kernel (~5-10 µs) while the peer thread can run on the core this one gave up. Blocks this
+   * thread's event loop meanwhile, like `spin`. True if a record may have arrived (poll).
+   */
+  park(micros: number): boolean {
+    if (!this.prepareSleep()) return true;
+    Atomics.wait(this.i32, CONSUMER_SLEEPING_INDEX, 1, micros / 1000);
+    // Lower the flag if no waker did (a P3 racing with this store only sends a notify nobody waits for).
+    if (Atomics.load(this.i32, CONSUMER_SLEEPING_INDEX) !== 0) Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 0);
+    return Atomics.load(this.i32, WRITE_INDEX) !== this.read;
+  }
+
+  /**
    * C1-C2: advertise sleep, then re-check WRITE and STATE. True: the caller may `sleep()`;
    * false: something arrived (the flag is cleared again) and the caller should poll.
    */

@@ -25,8 +25,9 @@
  * 2. Spin: when the ring is empty, busy-wait in microtask steps (`SPIN_SLICE_MICROS` each) up
  *    to the spin budget, so handlers keep running while it waits. The budget adapts to the idle
  *    gaps seen (how long after the ring went empty the waker came, from the NOTIFY_TIME word):
- *    twice the gap when a spin of at most `maxSpinMicros` would have caught it, halved after a
- *    few that it would not have, 0 when spinning does not pay. A spin holds the event loop, and
+ *    spin-policy.ts, SPIN-1..SPIN-4: twice the gap while gaps stay within a band of `maxSpinMicros`
+ *    (2 ms: wide enough for a peer's own wake-up, so a hop chain does not settle into both sides
+ *    sleeping), 0 after a few gaps beyond it (an idle link costs no CPU). A spin holds the event loop, and
  *    another Rx of this thread that sleeps, or that yielded the turn, goes on in a task of that
  *    loop: a spin step that sees records waiting in such an Rx's ring yields the turn.
  * 3. Sleep: the C1-C3 protocol of ring.ts on `Atomics.waitAsync`, so the event loop stays free;
@@ -94,12 +95,13 @@ import type { RecordCodec } from '../../wire/record.js';
 import { RingConsumer } from './consumer.js';
 import { RecordHold } from './hold.js';
 import { RECORD_TAG_CODEC_RESET, RECORD_TAG_MESSAGE, nowMicros, STATE_CONSUMER_END, type RingBuffer } from './ring.js';
+import { HOT_SPIN_MICROS, PARK_SLICE_MICROS, SpinPolicy } from './spin-policy.js';
 import { KeepAlive } from './wait.js';
 
 export interface RingRxOptions {
   /** Records per poll (one READ store each). Default 256. */
   readonly maxBatch?: number;
-  /** Upper bound of the adaptive spin before sleeping, in µs; 0 never spins. Default 200. */
+  /** Upper bound of the adaptive spin before sleeping, and its band (SPIN-1, SPIN-2), in µs; 0 never spins. Default 2000. */
   readonly maxSpinMicros?: number;
   /** Messages decoded ahead of `recv()` calls. Default 1024. */
   readonly prefetch?: number;
@@ -136,18 +138,14 @@ export interface RingRxStats {
 }
 
 export const DEFAULT_MAX_BATCH = 256;
-export const DEFAULT_MAX_SPIN_MICROS = 200;
+export const DEFAULT_MAX_SPIN_MICROS = 2000;
 export const DEFAULT_PREFETCH = 1024;
 export const DEFAULT_TURN_RECORDS = 256;
 export const DEFAULT_TURN_MS = 1;
 export const DEFAULT_STALL_MS = 1000;
-/** Below this the spin budget drops to 0. */
-const MIN_SPIN_MICROS = 2;
-/** Consecutive idle gaps longer than `maxSpinMicros` before the budget halves (one GC pause or
- * preemption should not cost the next hundred round trips a sleep). */
-const LONG_GAPS_TO_SHRINK = 4;
 /** Busy-wait of one spin step (one microtask), µs. */
 const SPIN_SLICE_MICROS = 2;
+const HOT_SPIN_MS = HOT_SPIN_MICROS / 1000;
 
 /**
  * Continue in a microtask. Not `queueMicrotask`: Node wraps each callback in an
@@ -184,21 +182,22 @@ export class RingRx<M> implements Rx<M> {
   private readonly codec: RecordCodec<M>;
   private readonly clock: Clock;
   private readonly maxBatch: number;
-  private readonly maxSpin: number;
   private readonly prefetch: number;
   private readonly turnRecordsMax: number;
   private readonly turnMs: number;
   private readonly keepAlive = new KeepAlive();
-  private spinBudget: number;
+  /** RING-4 spin budget (SPIN-1..SPIN-4). */
+  private readonly spin: SpinPolicy;
   private phase = IDLE;
   /** When this event-loop turn began for the loop (`clock.monotonic()`), and what it delivered. */
   private turnStart = 0;
   private turnRecords = 0;
   private spinUntil = 0;
   private spinState = 0;
+  /** When this spin began (`performance.now()`, real: SPIN-5 is about the CPU, not the injected clock). */
+  private spinStart = 0;
   /** When the ring last went empty (µs, `nowMicros`), or -1 while records flow. */
   private idleSince = -1;
-  private longGaps = 0;
   private listener: ((message: M) => void) | undefined;
   private queue: M[] = [];
   private head = 0;
@@ -222,8 +221,7 @@ export class RingRx<M> implements Rx<M> {
     this.clock = options.clock ?? realClock;
     this.hold = holding ? new RecordHold(this.consumer, ring, this.clock, options.stallMs ?? DEFAULT_STALL_MS, this.stats) : undefined;
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
-    this.maxSpin = options.maxSpinMicros ?? DEFAULT_MAX_SPIN_MICROS;
-    this.spinBudget = this.maxSpin;
+    this.spin = new SpinPolicy(options.maxSpinMicros ?? DEFAULT_MAX_SPIN_MICROS);
     this.prefetch = Math.max(1, options.prefetch ?? DEFAULT_PREFETCH);
     this.turnRecordsMax = options.turnRecords ?? DEFAULT_TURN_RECORDS;
     this.turnMs = options.turnMs ?? DEFAULT_TURN_MS;
@@ -382,10 +380,12 @@ export class RingRx<M> implements Rx<M> {
     }
     this.hold?.idle(); // RL-3e
     if (this.idleSince < 0) this.idleSince = nowMicros();
-    if (this.spinBudget > 0) {
+    const budget = this.spin.budget;
+    if (budget > 0) {
       this.phase = SPINNING;
       this.spinState = state;
-      this.spinUntil = this.clock.monotonic() + this.spinBudget / 1000;
+      this.spinUntil = this.clock.monotonic() + budget / 1000;
+      this.spinStart = performance.now();
       microtask(this.spinStep);
       return;
     }
@@ -407,8 +407,11 @@ export class RingRx<M> implements Rx<M> {
   private readonly spinStep = (): void => {
     if (this.phase !== SPINNING) return;
     // (`spin` sees STATE change only within its slice: compare with the spin's start too)
-    if (this.consumer.spin(SPIN_SLICE_MICROS) || this.ring.state() !== this.spinState) {
-      if (this.consumer.available()) this.stats.spinHits++;
+    const consumer = this.consumer;
+    // SPIN-5: busy-wait while the spin is young, then wait parked (the core goes to the peer)
+    const parked = performance.now() - this.spinStart >= HOT_SPIN_MS;
+    if ((parked ? consumer.park(PARK_SLICE_MICROS) : consumer.spin(SPIN_SLICE_MICROS)) || this.ring.state() !== this.spinState) {
+      if (consumer.available()) this.stats.spinHits++;
       this.run();
       return;
     }
@@ -460,14 +463,7 @@ export class RingRx<M> implements Rx<M> {
     const notifiedAt = this.consumer.awake();
     this.keepAlive.release();
     if (this.phase !== SLEEPING) return;
-    const gap = notifiedAt - this.idleSince;
-    if (gap >= 0 && gap <= this.maxSpin) {
-      this.longGaps = 0;
-      this.spinBudget = Math.min(this.maxSpin, Math.max(this.spinBudget, gap * 2, MIN_SPIN_MICROS));
-    } else if (gap > this.maxSpin && ++this.longGaps >= LONG_GAPS_TO_SHRINK) {
-      this.longGaps = 0;
-      this.spinBudget = this.spinBudget / 2 < MIN_SPIN_MICROS ? 0 : this.spinBudget / 2;
-    }
+    this.spin.observeGap(notifiedAt - this.idleSince); // SPIN-1, SPIN-3
     this.runTask();
   };
 

@@ -9,6 +9,10 @@
  *   envelope object (its payload is already bytes).
  * - DM-2 The envelope is encoded when posted (NT-1): later changes to it by the sender (TTL,
  *   errors) do not travel.
+ * - DM-4 Flow control (`MailboxDialOptions.flow`, a proc's limits): each dialed net Tx's queue is
+ *   a gate (mailbox/flow.ts FC-6, channel/net/tx.ts NT-12) that mutes the actors whose sends put
+ *   it over the high watermark, until acks bring it back under the low one or the Tx closes
+ *   (its envelopes then come back, DM-3). NATS Txs have their own bound (NS-8).
  * - DM-3 A Tx that closes (delivery timeout, server `Closed`, `Reject`) returns every pending
  *   and later envelope as `BrokenLink("failed to enqueue in MailboxClient when processing buffer:
  *   ...")`; the router keeps the dead client cached until the address is rebound (as upstream).
@@ -26,15 +30,24 @@ import type { NatsChannelOptions } from '../../channel/nats/options.js';
 import { dial } from '../../channel/serve.js';
 import { envelopeTupleCodec } from '../../wire/envelope.js';
 import type { MessageEnvelope } from '../envelope.js';
+import { linkWatermarks, type FlowLimits } from '../flow.js';
 import { MailboxClient } from './client.js';
 import type { Dialer } from './router.js';
 
-/** Options of a dialed mailbox channel: the net and nats ones except the codec (always `envelopeTupleCodec`). */
-export type MailboxDialOptions = Omit<DialOptions<MessageEnvelope> & NatsChannelOptions, 'codec'>;
+/**
+ * Options of a dialed mailbox channel: the net and nats ones except the codec (always
+ * `envelopeTupleCodec`) and the watermarks (one gate per Tx, made from `flow`: DM-4).
+ */
+export type MailboxDialOptions = Omit<DialOptions<MessageEnvelope> & NatsChannelOptions, 'codec' | 'watermarks'> & {
+  /** Flow control's limits (a proc's `flowLimits`); unset, the dialed queues are not watched (FC-8). */
+  readonly flow?: FlowLimits | undefined;
+};
 
-/** A `MailboxClient` over `dial(addr)` with the envelope codec (DM-1). */
+/** A `MailboxClient` over `dial(addr)` with the envelope codec (DM-1), its queue watched with `flow` (DM-4). */
 export function dialMailbox(addr: ChannelAddr | string, options: MailboxDialOptions = {}): MailboxClient {
-  return new MailboxClient(dial<MessageEnvelope>(addr, { ...options, codec: envelopeTupleCodec }));
+  const { flow, ...rest } = options;
+  const watermarks = flow !== undefined ? { watermarks: linkWatermarks(flow) } : {};
+  return new MailboxClient(dial<MessageEnvelope>(addr, { ...rest, ...watermarks, codec: envelopeTupleCodec }));
 }
 
 /** A `Dialer` that keeps the clients it made, to close them together. */

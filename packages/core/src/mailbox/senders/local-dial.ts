@@ -49,7 +49,7 @@ import { LazyTx } from '../../channel/lazy.js';
 import type { MessagePort } from 'node:worker_threads';
 import { READ_INDEX, RingBuffer } from '../../channel/ring/ring.js';
 import { RingRx, type RingRxOptions } from '../../channel/ring/rx.js';
-import { RingTx, type QueueWatermarks } from '../../channel/ring/tx.js';
+import { RingTx } from '../../channel/ring/tx.js';
 import { ChannelError, type Rx } from '../../channel/types.js';
 import type { Clock } from '../../clock.js';
 import type { ProcId } from '../../id.js';
@@ -58,7 +58,7 @@ import { EnvelopeRecordCodec } from '../../wire/envelope-record.js';
 import { SideChannel } from '../../wire/side-channel.js';
 import type { MessageEnvelope } from '../envelope.js';
 import { DeliveryError } from '../errors.js';
-import { FlowGate, flowContext, type FlowLimits, type FlowSender } from '../flow.js';
+import { flowContext, linkWatermarks, type FlowLimits, type FlowSender } from '../flow.js';
 import { returnUndeliverable } from '../sender.js';
 import { MailboxClient } from './client.js';
 import type { Dialer } from './router.js';
@@ -106,12 +106,6 @@ class InboundLink implements FlowSender {
       this.rx.resume();
     }
   }
-}
-
-/** FC-6: the gate on a ring Tx's overflow queue (no owner, no stall of its own). */
-function linkWatermarks(limits: FlowLimits): QueueWatermarks {
-  const gate = new FlowGate(limits, undefined, undefined, undefined);
-  return { high: limits.high, low: limits.low, over: () => gate.over(), under: () => gate.under() };
 }
 
 export class LocalLinkDialer {

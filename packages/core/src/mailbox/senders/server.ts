@@ -16,6 +16,13 @@
  *   the envelope abandoned), so no input from a peer ends the receive loop or the process.
  * - SR-2: an Rx with `poll()` (channel/nats/rx.ts: one NATS message carries many envelopes) is
  *   drained synchronously after each `recv()`, in the same order.
+ * - SR-3 (flow control, mailbox/flow.ts FC-6): an Rx with `lastSender` (channel/net/rx.ts NR-9:
+ *   the session a message came by) is the flow sender of what it delivers: each envelope is
+ *   posted with `flowContext.sender` set to it, so a gate the envelope puts over its bound holds
+ *   that session (its socket stops being read) as a ring link's is (local-dial.ts LL-4).
+ * - SR-4: an Rx with `onDeliver(listener)` (channel/net/rx.ts) pushes each envelope into
+ *   `deliver` synchronously, in order, instead of the `recv()` loop, so a receipt it puts in the
+ *   ambient slot (channel/receipt.ts, NR-10) reaches the actor that queues the envelope.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
 import { encodeEnvelopePayload } from '../../wire/payload.js';
@@ -26,6 +33,7 @@ import { config } from '../../config.js';
 import { rootLogger } from '../../log.js';
 import { MessageEnvelope, Undeliverable, type Headers } from '../envelope.js';
 import { DeliveryError } from '../errors.js';
+import { flowContext, type FlowSender } from '../flow.js';
 import { Mailbox } from '../mailbox.js';
 import { PortHandle } from '../ports.js';
 import { abandon, RETURN_MARK, type MailboxSender, type ReturnHandle } from '../sender.js';
@@ -33,6 +41,16 @@ import { PanickingMailboxSender } from './simple.js';
 import { ChannelAddr } from '../../addr.js';
 import { ProcId } from '../../id.js';
 import { Sequencer } from '../../sequencing.js';
+
+/** An Rx that names the flow sender of the message it returned or pushed last (SR-3). */
+interface FlowRx {
+  readonly lastSender: FlowSender | undefined;
+}
+
+/** An Rx that pushes each message synchronously (SR-4). */
+interface PushRx<M> {
+  onDeliver(listener: (message: M) => void): void;
+}
 
 /** An Rx that can hand over a buffered message without a promise (SR-2). */
 interface PollRx<M> {
@@ -89,6 +107,24 @@ export class MailboxServer {
   static serve(sender: MailboxSender, rx: Rx<MessageEnvelope>): MailboxServer {
     const server = new MailboxServer(sender);
     server.rx = rx;
+    const flowRx = 'lastSender' in rx ? (rx as unknown as FlowRx) : undefined; // SR-3
+    const onDeliver = (rx as Partial<PushRx<MessageEnvelope>>).onDeliver;
+    if (typeof onDeliver === 'function') {
+      // SR-4 (and SR-3: the Rx names the session of the envelope it pushes)
+      onDeliver.call(
+        rx,
+        flowRx === undefined
+          ? (envelope) => server.deliver(envelope)
+          : (envelope) => {
+              const outer = flowContext.sender;
+              flowContext.sender = flowRx.lastSender;
+              server.deliver(envelope); // SR-1: never throws
+              flowContext.sender = outer;
+            },
+      );
+      server.loop = rx.join();
+      return server;
+    }
     server.loop = (async () => {
       while (!server.stopped) {
         let envelope: MessageEnvelope;
@@ -98,7 +134,12 @@ export class MailboxServer {
           if (!(err instanceof ChannelError && err.code === 'closed')) rootLogger().error({ err }, 'mailbox server: channel error');
           break;
         }
-        server.deliver(envelope);
+        if (flowRx !== undefined) {
+          const outer = flowContext.sender;
+          flowContext.sender = flowRx.lastSender; // SR-3
+          server.deliver(envelope); // SR-1: never throws
+          flowContext.sender = outer;
+        } else server.deliver(envelope);
         // SR-2: what the Rx has buffered already, without a promise each
         const poll = (rx as Partial<PollRx<MessageEnvelope>>).poll;
         if (poll === undefined) continue;
