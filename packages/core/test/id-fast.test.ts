@@ -1,5 +1,5 @@
 /**
- * Ids and refs on the plain-data fast paths (wire/id-fast.ts IF-1..IF-3, plain-pack.ts PP-5,
+ * Ids and refs on the plain-data fast paths (wire/id-fast.ts IDF-1..IDF-3, plain-pack.ts PP-5,
  * plain-unpack.ts PU-6): a request carrying its reply `PortRef` is written in msgpackr's bytes
  * without the general encoder, and read back as msgpackr reads it.
  */
@@ -30,8 +30,8 @@ const VALUES: unknown[] = [
   [new ActorRef(far), { to: new OncePortRef(far.portId(0)) }],
 ];
 
-describe('ids and refs on the plain fast paths (IF-1, IF-2)', () => {
-  it("IF-1, PP-5: packPlain writes msgpackr's bytes for ids and refs anywhere in a value", T, () => {
+describe('ids and refs on the plain fast paths (IDF-1, IDF-2)', () => {
+  it("IDF-1, PP-5: packPlain writes msgpackr's bytes for ids and refs anywhere in a value", T, () => {
     VALUES.forEach((value, i) => {
       const fast = packPlain(value);
       assert.ok(fast !== undefined, `value #${i} is covered`);
@@ -39,7 +39,7 @@ describe('ids and refs on the plain fast paths (IF-1, IF-2)', () => {
     });
   });
 
-  it('IF-2, PU-6: unpackPlain reads them as msgpackr reads them', T, () => {
+  it('IDF-2, PU-6: unpackPlain reads them as msgpackr reads them', T, () => {
     VALUES.forEach((value, i) => {
       const bytes = packr.pack(value);
       const fast = unpackPlain(bytes);
@@ -49,7 +49,7 @@ describe('ids and refs on the plain fast paths (IF-1, IF-2)', () => {
     });
   });
 
-  it('IF-2: refs come back as new objects of their class, with their options', T, () => {
+  it('IDF-2: refs come back as new objects of their class, with their options', T, () => {
     const back = unpackPlain(packr.pack(new PortRef(far.portId(300), 'sum', false)));
     assert.ok(back instanceof PortRef);
     assert.ok(back.portId.equals(far.portId(300)));
@@ -57,7 +57,7 @@ describe('ids and refs on the plain fast paths (IF-1, IF-2)', () => {
     assert.equal(back.returnUndeliverable, false);
   });
 
-  it('IF-1: ids with non-ASCII parts are left to msgpackr, and still round-trip', T, () => {
+  it('IDF-1: ids with non-ASCII parts are left to msgpackr, and still round-trip', T, () => {
     const odd = new ActorId(new ProcId(ChannelAddr.parse('unix:@ids'), 'prøc'), 'wörker', 0);
     for (const value of [odd, new PortRef(odd.portId(1)), new PortRef(actor.portId(1), 'sümme')]) {
       assert.equal(packPlain(value), undefined);
@@ -67,7 +67,7 @@ describe('ids and refs on the plain fast paths (IF-1, IF-2)', () => {
     }
   });
 
-  it('IF-2: every truncation of an id or ref gives up, never reading past the end', T, () => {
+  it('IDF-2: every truncation of an id or ref gives up, never reading past the end', T, () => {
     for (const value of VALUES.slice(0, 7)) {
       const bytes = packr.pack(value);
       for (let n = 0; n < bytes.length; n++) assert.equal(readRef(bytes, 0, n), -1, `${String(value)}: ${n} of ${bytes.length} bytes`);
@@ -75,7 +75,7 @@ describe('ids and refs on the plain fast paths (IF-1, IF-2)', () => {
     }
   });
 
-  it('IF-3: many distinct ids decode to themselves through the bounded id cache', T, () => {
+  it('IDF-3: many distinct ids decode to themselves through the bounded id cache', T, () => {
     for (let i = 0; i < 2_000; i++) {
       const id = new ActorId(new ProcId(ChannelAddr.parse(`tcp:127.0.0.1:${1000 + (i % 50)}`), `proc${i % 7}`), `a${i}`, i % 300).portId(i);
       const back = unpackPlain(packr.pack(id));

@@ -30,7 +30,7 @@
  * - EF-3: it returns an envelope only for input within the decode limits (wire/limits.ts
  *   DL-2: depth, elements, bytes); above them it gives up, and the general path throws
  *   `limit-exceeded`.
- * - EF-4: the caches are bounded: the ids' (id-fast.ts IF-3), `STRING_SLOTS` header strings; a payload copy of up to
+ * - EF-4: the caches are bounded: the ids' (id-fast.ts IDF-3), `STRING_SLOTS` header strings; a payload copy of up to
  *   4 KiB is a view of a 64 KiB slab (filled once, front to back), and keeps that slab alive.
  */
 import { ActorId, PortId } from '../id.js';

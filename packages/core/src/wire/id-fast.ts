@@ -18,12 +18,12 @@
  *
  * ## Invariants
  *
- * - IF-1: `writeRef` writes the bytes msgpackr writes for the same value (exact classes only:
+ * - IDF-1: `writeRef` writes the bytes msgpackr writes for the same value (exact classes only:
  *   a subclass gives up).
- * - IF-2: `readRef` returns the value msgpackr's extension `read` returns for the same bytes
+ * - IDF-2: `readRef` returns the value msgpackr's extension `read` returns for the same bytes
  *   (ids by value: a cached id object may be shared, ids are immutable; refs are new objects);
  *   it never reads outside `[start, stop)`, and gives up (-1) on any other form.
- * - IF-3: the caches are bounded: `ID_SLOTS` decoded ids (direct-mapped by a hash of their
+ * - IDF-3: the caches are bounded: `ID_SLOTS` decoded ids (direct-mapped by a hash of their
  *   bytes); an id's encoded bytes live as long as the id object (`WeakMap`).
  */
 import { ActorId, PortId } from '../id.js';
@@ -38,7 +38,7 @@ const EXT_PORT_REF = 44;
 const EXT_ONCE_PORT_REF = 45;
 /** Longest id string covered (fixstr or str8). */
 const MAX_ID_STRING = 0xff;
-/** Decoded-id cache slots (IF-3; a power of two). */
+/** Decoded-id cache slots (IDF-3; a power of two). */
 const ID_SLOTS = 256;
 
 // ---- writing -------------------------------------------------------------------------------
@@ -46,7 +46,7 @@ const ID_SLOTS = 256;
 const idBytes = new WeakMap<ActorId | PortId, Uint8Array>();
 let scratch = new Uint8Array(256);
 
-/** The extension bytes of an `ActorId` or `PortId` (IF-1), made once per id object; undefined when not covered. */
+/** The extension bytes of an `ActorId` or `PortId` (IDF-1), made once per id object; undefined when not covered. */
 export function encodedId(id: ActorId | PortId): Uint8Array | undefined {
   let bytes = idBytes.get(id);
   if (bytes !== undefined) return bytes;
@@ -110,7 +110,7 @@ export function writeUint(out: Uint8Array, p: number, value: number): number {
   return p;
 }
 
-/** Whether `value` is an id or ref of a class `writeRef` covers (exact classes, IF-1). */
+/** Whether `value` is an id or ref of a class `writeRef` covers (exact classes, IDF-1). */
 export function isRefLike(ctor: unknown): boolean {
   return ctor === ActorId || ctor === PortId || ctor === ActorRef || ctor === PortRef || ctor === OncePortRef;
 }
@@ -173,7 +173,7 @@ const cacheIds: (ActorId | PortId | undefined)[] = new Array<ActorId | PortId | 
 
 /**
  * Read the id (`ActorId` or `PortId`) whose extension starts at `bytes[start]`, within `stop`
- * (IF-2); the offset after it, or -1. The id is in `decodedRef`.
+ * (IDF-2); the offset after it, or -1. The id is in `decodedRef`.
  */
 export function readId(bytes: Uint8Array, start: number, stop: number): number {
   if (start + 4 > stop || bytes[start] !== 0xd4 || bytes[start + 2] !== 0) return -1;
@@ -226,7 +226,7 @@ export function readId(bytes: Uint8Array, start: number, stop: number): number {
 }
 
 /**
- * Read the id or ref whose extension starts at `bytes[start]` (IF-2): the offset after it, or
+ * Read the id or ref whose extension starts at `bytes[start]` (IDF-2): the offset after it, or
  * -1 (not one of the forms covered). The value is in `decodedRef`.
  */
 export function readRef(bytes: Uint8Array, start: number, stop: number): number {

@@ -61,7 +61,7 @@
  * - PP-4: learning is bounded (`MAX_POSITIONS` positions, `SHAPES_PER_POSITION` writers each,
  *   `MAX_SHAPES` in all); keys are compiled as bytes and property names quoted by
  *   `JSON.stringify`, so no key can be code.
- * - PP-5: an id or ref is written as msgpackr writes its extension (id-fast.ts IF-1), so PP-1
+ * - PP-5: an id or ref is written as msgpackr writes its extension (id-fast.ts IDF-1), so PP-1
  *   holds for values holding them; the sending contract allows them as they are (sendable.ts
  *   passes them through unchanged), so skipping its walk changes nothing.
  */

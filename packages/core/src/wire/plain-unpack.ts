@@ -36,7 +36,7 @@
  *   bytes left, a string only when its bytes are all there, nesting stops at `MAX_DEPTH`; it
  *   gives up otherwise. So plain data needs no walk
  *   before it (wire/limits.ts), whatever its origin.
- * - PU-6: an id or ref reads as msgpackr's extension `read` makes it (id-fast.ts IF-2: a
+ * - PU-6: an id or ref reads as msgpackr's extension `read` makes it (id-fast.ts IDF-2: a
  *   fixext 1 of types 41..45, ASCII parts, within the bytes left), or it gives up.
  * - PU-7: a map of more than `MAX_LEARNED_KEYS` entries (600k word counts as one object) learns
  *   nothing: no trie nodes, no stack slots, no builder; it is built with keyed stores as it is
