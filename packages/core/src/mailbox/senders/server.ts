@@ -107,21 +107,20 @@ export class MailboxServer {
   static serve(sender: MailboxSender, rx: Rx<MessageEnvelope>): MailboxServer {
     const server = new MailboxServer(sender);
     server.rx = rx;
-    const flowRx = 'lastSender' in rx ? (rx as unknown as FlowRx) : undefined; // SR-3
+    const flowRx = 'lastSender' in rx ? (rx as unknown as FlowRx) : undefined;
+    // SR-3: posted with the Rx's sender of the envelope (returned or pushed last) as the flow sender
+    const deliver =
+      flowRx === undefined
+        ? (envelope: MessageEnvelope): void => server.deliver(envelope)
+        : (envelope: MessageEnvelope): void => {
+            const outer = flowContext.sender;
+            flowContext.sender = flowRx.lastSender;
+            server.deliver(envelope); // SR-1: never throws
+            flowContext.sender = outer;
+          };
     const onDeliver = (rx as Partial<PushRx<MessageEnvelope>>).onDeliver;
     if (typeof onDeliver === 'function') {
-      // SR-4 (and SR-3: the Rx names the session of the envelope it pushes)
-      onDeliver.call(
-        rx,
-        flowRx === undefined
-          ? (envelope) => server.deliver(envelope)
-          : (envelope) => {
-              const outer = flowContext.sender;
-              flowContext.sender = flowRx.lastSender;
-              server.deliver(envelope); // SR-1: never throws
-              flowContext.sender = outer;
-            },
-      );
+      onDeliver.call(rx, deliver); // SR-4
       server.loop = rx.join();
       return server;
     }
@@ -134,12 +133,7 @@ export class MailboxServer {
           if (!(err instanceof ChannelError && err.code === 'closed')) rootLogger().error({ err }, 'mailbox server: channel error');
           break;
         }
-        if (flowRx !== undefined) {
-          const outer = flowContext.sender;
-          flowContext.sender = flowRx.lastSender; // SR-3
-          server.deliver(envelope); // SR-1: never throws
-          flowContext.sender = outer;
-        } else server.deliver(envelope);
+        deliver(envelope);
         // SR-2: what the Rx has buffered already, without a promise each
         const poll = (rx as Partial<PollRx<MessageEnvelope>>).poll;
         if (poll === undefined) continue;
