@@ -37,6 +37,15 @@ import { returnFailedAsk, retireWork } from './retire.js';
 
 /** AC-6 */
 const YIELD_EVERY = 1024;
+/**
+ * AC-6: the handling time (ms of the proc's clock) after which the loop yields even before
+ * `YIELD_EVERY` items: a handler that does much per item (hundreds of sends) must not keep the
+ * thread's sockets unserved for `YIELD_EVERY` of them (a NetTx writes on `drain`, an event-loop
+ * turn: a producer sending 256 per item starved its socket for 262,144 sends at a time).
+ */
+export const YIELD_AFTER_MS = 10;
+/** AC-6: a batch reads the clock every this many items (mask), to be cut at `YIELD_AFTER_MS`. */
+const YIELD_CHECK_MASK = 63;
 
 /** Resolve after the event loop had a turn (I/O, timers). */
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -188,6 +197,8 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
   const cell = inst.cell;
   const work = inst.work;
   let sinceYield = 0;
+  /** AC-6: µs handled since the last yield (the batches' elapsed time). */
+  let busyUs = 0;
   let drainReason: string | undefined;
   for (;;) {
     status.markIdle();
@@ -212,18 +223,25 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
     }
     const flow = inst.flowState; // LF-1: made by the first hold, so read it each time
     if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
-      const limit = YIELD_EVERY - sinceYield;
+      // AC-6: at most what fits the time left, at the previous batch's time per item (ST-4)
+      const perItemUs = cell.lastHandlerTimeUs;
+      const byTime = perItemUs > 0 ? Math.ceil((YIELD_AFTER_MS * 1000 - busyUs) / perItemUs) : YIELD_EVERY;
+      const limit = Math.max(1, Math.min(YIELD_EVERY - sinceYield, byTime));
+      const spentBefore = cell.totalProcessingTimeUs;
       // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
       const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, limit, true);
       sinceYield += inst.batchCount;
+      busyUs += cell.totalProcessingTimeUs - spentBefore; // the synchronous part: an await lets the loop turn
       if (pending !== undefined) {
         const failure = await pending;
         if (failure !== undefined) return { ok: false, kind: failure };
         sinceYield++;
         inst.flowState?.shrunk(work.size);
       }
-      if (sinceYield >= YIELD_EVERY) {
+      if (sinceYield >= YIELD_EVERY || busyUs >= YIELD_AFTER_MS * 1000) {
         sinceYield = 0;
+        busyUs = 0;
+        status.markIdle(); // not processing while the event loop has its turn
         await yieldMacrotask();
       }
       continue;
@@ -329,6 +347,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       if (stopForControl && flow.holds > 0 && flow.held) break; // muted: no next item
     }
     if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
+    if ((n & YIELD_CHECK_MASK) === 0 && clock.monotonic() - start >= YIELD_AFTER_MS) break; // AC-6: items heavier than the last batch's
   }
   inst.batchCount = n;
   const receipts = inst.receipts;
