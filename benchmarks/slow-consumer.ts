@@ -148,8 +148,8 @@ async function startRingSetup(mode: Mode, name: string, spinMicros: number): Pro
       producer.send(client, { type: 'ping', target: sink, reply: pinged.bind() });
       await ping.recv();
     },
-    flood(chunk, flushEvery) {
-      producer.send(client, { type: 'flood', target: sink, chunk, ...(flushEvery !== undefined ? { flushEvery } : {}) });
+    flood(chunk, flushEvery, limit) {
+      producer.send(client, { type: 'flood', target: sink, chunk, ...(flushEvery !== undefined ? { flushEvery } : {}), ...(limit !== undefined ? { limit } : {}) });
     },
     async heaps(timeoutMs) {
       const [p, c] = await Promise.all(probes.map((probe) => probeHeap(client, probe, timeoutMs)));
