@@ -225,7 +225,7 @@ describe('net admission: raw peers (NA-1, NA-4, NA-5, NA-7)', () => {
     assert.equal(await served.rx.recv(), 11);
   });
 
-  it('without auth, bytes that only start like a hello go to the session protocol: a bad preamble is still cut (FR-1, NR-4)', T, async () => {
+  it('without auth, bytes that only start like a hello go to the session protocol: a bad preamble is still cut (NF-1, NR-4)', T, async () => {
     const served = await serveWith('tcp:127.0.0.1:0', undefined);
     const peer = await RawPeer.connect(served.addr);
     peer.socket.write(Buffer.from('AUTX0123456789'));

@@ -261,7 +261,7 @@ describe('properties: the net frame decoder', () => {
     );
   });
 
-  it('FR-3: a stream cut inside a frame is reported as mid-frame', T, () => {
+  it('NF-3: a stream cut inside a frame is reported as mid-frame', T, () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 100 }), fc.nat(), (payload, cut) => {
         const frame = encodeMessageFrame(1, payload);

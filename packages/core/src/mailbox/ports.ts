@@ -24,10 +24,10 @@
  * - PT-6: a port opened with a `PayloadGuard` (the system ports, SP-1) checks every delivered
  *   payload after decoding it; one it refuses throws `MailboxSenderError` `invalid` and never
  *   reaches the sink.
- * - SN-1: a send (ref or handle) from an instance with a flight recorder records its
+ * - PSR-1: a send (ref or handle) from an instance with a flight recorder records its
  *   destination (the `PortId`, or the unbound port's location) and message type (FR-2: no
  *   string is built); with none, the cost is one `undefined` test (FR-4).
- * - SN-2: while an SDK is registered (`telemetry.active`, TS-3) a send is counted
+ * - PSR-2: while an SDK is registered (`telemetry.active`, TS-3) a send is counted
  *   (`procmesh.messages.sent`) and, while tracing, carries the sender's trace context (TR-1);
  *   without one, the cost is that one test.
  * - PT-7: a receiver leaves its mailbox once it cannot receive any more (a once port that got its
@@ -54,7 +54,7 @@ import { telemetry } from '../telemetry/switch.js';
 import { tracedHeaders, traceSend } from '../telemetry/tracing.js';
 import { flowContext, type FlowSender } from './flow.js';
 
-/** What a send context may have (an `Instance` does): its flight recorder (FR-4, SN-1). */
+/** What a send context may have (an `Instance` does): its flight recorder (FR-4, PSR-1). */
 interface RecordingContext {
   readonly flightRecorder?: FlightRecorder | undefined;
 }
@@ -148,10 +148,10 @@ export class PortHandle<T> implements ReturnHandle {
     }
     const portId = this.portId;
     const rec = (cx as RecordingContext).flightRecorder;
-    if (rec !== undefined) rec.sent(portId ?? this, messageArm(message) ?? this.typeName); // SN-1
+    if (rec !== undefined) rec.sent(portId ?? this, messageArm(message) ?? this.typeName); // PSR-1
     let headers: Headers =
       portId === undefined ? DIRECT_HEADERS : { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) };
-    if (telemetry.active) headers = observeHandleSend(cx, headers); // TS-3, SN-2
+    if (telemetry.active) headers = observeHandleSend(cx, headers); // TS-3, PSR-2
     // FC-1 (mailbox/flow.ts): a gate the sink pushes over its bound holds the sender
     const flow = flowContext;
     const outer = flow.sender;
@@ -256,7 +256,7 @@ export class PortHandle<T> implements ReturnHandle {
 /** What a local envelope's `data` is until read (EN-2). */
 const NO_BYTES = new Uint8Array(0);
 
-/** SN-2: a handle send while an SDK is registered: counted, and its headers carry the trace context (TR-1). */
+/** PSR-2: a handle send while an SDK is registered: counted, and its headers carry the trace context (TR-1). */
 function observeHandleSend(cx: SendContext, headers: Headers): Headers {
   countSent(cx.selfId.proc);
   return telemetry.tracing ? tracedHeaders(cx, headers) : headers;
@@ -319,12 +319,12 @@ export function postSerialized(
     headers.seq_info = once ? SeqInfo.direct : cx.sequencer.assignSeq(dest);
   }
   if (telemetry.active) {
-    // TS-3, SN-2: the one test of the send path while no SDK is registered
+    // TS-3, PSR-2: the one test of the send path while no SDK is registered
     countSent(cx.selfId.proc);
     if (telemetry.tracing) traceSend(cx, headers);
   }
   const rec = (cx as RecordingContext).flightRecorder;
-  if (rec !== undefined) rec.sent(dest, headers.message_type); // SN-1
+  if (rec !== undefined) rec.sent(dest, headers.message_type); // PSR-1
   const ttl = cx.messageTtl ?? config().messageTtlDefault;
   const envelope =
     local === NOT_PLAIN ? new MessageEnvelope(cx.selfId, dest, data, headers, ttl, returnUndeliverable) : MessageEnvelope.local(cx.selfId, dest, local, encodePayload, headers, ttl, returnUndeliverable);

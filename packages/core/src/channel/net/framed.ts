@@ -10,10 +10,10 @@
  *
  * ## Errors (fatal for the stream: the caller cuts the connection)
  *
- * - FR-1 a preamble whose first 4 bytes are not `LNK\0` -> `ChannelError('protocol')`.
- * - FR-2 a length above `maxFrameLength` -> `ChannelError('frame-too-large')`, raised as soon as
+ * - NF-1 a preamble whose first 4 bytes are not `LNK\0` -> `ChannelError('protocol')`.
+ * - NF-2 a length above `maxFrameLength` -> `ChannelError('frame-too-large')`, raised as soon as
  *   the header is read, before any body byte is buffered (a 2^50 length prefix costs nothing).
- * - FR-3 `midFrame` tells whether the stream ended inside a preamble or frame (upstream: EOF on a
+ * - NF-3 `midFrame` tells whether the stream ended inside a preamble or frame (upstream: EOF on a
  *   frame boundary is a clean close; EOF mid-frame is `UnexpectedEof`).
  */
 import { ChannelError } from '../types.js';
@@ -45,7 +45,7 @@ export class FrameReader {
     this.preamblePending = expectPreamble;
   }
 
-  /** Whether the stream so far ends inside a preamble, a header or a body (FR-3). */
+  /** Whether the stream so far ends inside a preamble, a header or a body (NF-3). */
   get midFrame(): boolean {
     return this.headLen > 0 || this.body !== undefined;
   }
@@ -56,7 +56,7 @@ export class FrameReader {
     this.body = undefined;
   }
 
-  /** Consume one chunk. Throws `ChannelError` (FR-1, FR-2); the stream is then unusable. */
+  /** Consume one chunk. Throws `ChannelError` (NF-1, NF-2); the stream is then unusable. */
   feed(chunk: Buffer): void {
     let off = 0;
     const len = chunk.length;

@@ -534,7 +534,7 @@ export class NetRx<M> implements Rx<M> {
     if (this.paused.delete(conn)) conn.socket.resume();
   }
 
-  /** The peer ended its side: flush the final ack, then end ours (NR-2, FR-3). */
+  /** The peer ended its side: flush the final ack, then end ours (NR-2, NF-3). */
   private onEnd(conn: Conn): void {
     if (!conn.done) {
       if (conn.reader.midFrame) {
