@@ -430,6 +430,9 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
   /** @internal Items handled synchronously by the last `processBatch` call (actor/run.ts). */
   batchCount = 0;
 
+  /** @internal PT-8 (mailbox/ports.ts): the wall-clock start of the batch being handled (actor/run.ts `processBatch`), else undefined. */
+  batchNow: number | undefined = undefined;
+
   /** @internal TR-1 (telemetry/tracing.ts): the span of the message being handled, while tracing. */
   traceSpan: Span | undefined = undefined;
 
