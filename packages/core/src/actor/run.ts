@@ -1,15 +1,11 @@
 /**
  * actor/run.ts: the actor loop of a spawned actor (spec §4.1): `startActor` -> `drive` -> `run`
- * (until idle or done) -> `serve` -> `runActorTree`, and the batches of work it handles (`processBatch`).
+ * (until idle or done) -> `serve` (actor/stop.ts: children, cleanup, the terminal status and the
+ * supervision event), and the batches of work it handles (`processBatch`).
  *
  * ```
  * run:          initializing -> init() -> loop { idle (returns: `wake` drives it again, AC-10);
  *               next of: signal | supervision event | work }
- * runActorTree: run; stopping; Stop("parent stopping") to every child; wait for children
- *               (`childStopWaitMs` per round, then unlink the rest); cleanup() (bounded)
- * serve:        status = stopped(reason) | child's status (propagated) | failed(error);
- *               queued work returned or kept (RT-1, RT-3); close mailbox; store event (FI-1: before status); set status;
- *               event to parent (+ ChildStopped) or to proc.handleUnhandledSupervisionEvent
  * ```
  *
  * Signals are checked first, then supervision events, then work (upstream picks fairly at
@@ -36,19 +32,23 @@
  *   batch of the same clock with nothing but the scheduler between them (no hook, no failure, no
  *   suspended handler) starts at that batch's end reading: a turn costs one clock read. Any
  *   other batch reads the clock (the carried reading is consumed by the next batch).
+ * - AC-12: a supervision event whose hook (`handleSupervisionEvent`) returns a plain value is
+ *   handled without a promise or a microtask (issue 16: a parent of 40,000 children awaited one
+ *   per child's event); a hook that returns a thenable is awaited as before.
  */
-import { realClock, type Clock, type Timer } from '../clock.js';
+import { realClock, type Clock } from '../clock.js';
 import type { ActorId } from '../id.js';
-import { ActorSupervisionEvent } from '../supervision.js';
+import type { ActorSupervisionEvent } from '../supervision.js';
 import { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, Undeliverable, type Headers } from '../mailbox/envelope.js';
-import { ActorError, ActorErrorKind, describeThrown } from './errors.js';
+import { ActorErrorKind, describeThrown } from './errors.js';
 import type { InstanceCell } from './cell.js';
 import type { Actor, Instance } from './instance.js';
-import { Signal } from './signal.js';
+import type { Signal } from './signal.js';
 import { telemetry } from '../telemetry/switch.js';
 import { observedActor } from './observed.js';
-import { returnFailedAsk, retireWork } from './retire.js';
+import { returnFailedAsk } from './retire.js';
+import { serve, type RunOutcome } from './stop.js';
 import { ReadyQueue } from './scheduler.js';
 import type { InstanceIntake } from './intake.js';
 
@@ -67,7 +67,6 @@ const YIELD_CHECK_MASK = 63;
 /** Resolve after the event loop had a turn (I/O, timers). */
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-type RunOutcome = { ok: true; reason: string } | { ok: false; kind: ActorErrorKind } | { ok: 'detached' };
 
 /** AC-10: what `run` returns when the actor went idle (its `wake` drives it again). */
 const IDLE = Symbol('idle');
@@ -146,114 +145,10 @@ export function startActor<M>(inst: Instance<M>, actor: Actor<M>): void {
 function drive<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): void {
   run(inst, actor, resumed).then(
     (ran) => {
-      if (ran !== IDLE) void serve(inst, actor, ran);
+      if (ran !== IDLE) serve(inst, actor, ran);
     },
-    (err: unknown) => void serve(inst, actor, { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) }),
+    (err: unknown) => serve(inst, actor, { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) }),
   );
-}
-
-async function serve<M>(inst: Instance<M>, actor: Actor<M>, ran: RunOutcome): Promise<void> {
-  const outcome = await runActorTree(inst, actor, ran);
-  inst.loopFinished = true;
-  if (outcome.ok === 'detached' || inst.aborted) return;
-  const displayName = safeDisplayName(actor);
-  let status: ActorStatus;
-  let event: ActorSupervisionEvent;
-  if (outcome.ok) {
-    status = ActorStatus.stopped(outcome.reason);
-    event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now());
-  } else if (outcome.kind.kind === 'unhandled-supervision-event') {
-    event = outcome.kind.event;
-    status = event.actorStatus;
-  } else {
-    status = ActorStatus.failed(ActorErrorKind.display(outcome.kind));
-    const caused = outcome.kind.kind === 'error-during-handling-supervision' ? outcome.kind.event : undefined;
-    event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now(), caused);
-  }
-  inst.cell.leftover = retireWork(inst, status, inst.cell.keepsLeftover); // RT-1, RT-3
-  inst.receipts?.settleAll(); // RC-1: returned or handed on, nothing more is handled here
-  inst.flowState?.gone(); // FC-1: its queue is gone, whoever it held goes free
-  inst.mailbox.close(status);
-  inst.cell.supervisionEvent = event; // FI-1
-  inst.cell.status.set(status);
-  inst.proc.storeTerminatedSnapshot(inst.cell);
-  const parent = inst.cell.unlinkFromParent();
-  if (parent !== undefined) {
-    const delivered = parent.instance.deliverSupervisionEvent(event);
-    if (!delivered) {
-      if (event.isError()) {
-        inst.proc.crash(`failed to send supervision event to actor ${parent.actorId}: ${event}. Crash the process.`);
-      } else {
-        inst.logger.debug({ event: String(event) }, 'supervision event dropped: parent cannot receive it');
-      }
-    }
-    try {
-      parent.instance.signal(Signal.childStopped(inst.selfId.pid));
-    } catch {
-      // the parent has no loop (client) or finished: nothing to tell
-    }
-  } else {
-    inst.proc.handleUnhandledSupervisionEvent(inst, event);
-  }
-  inst.proc.releaseCell(inst.cell);
-}
-
-async function runActorTree<M>(inst: Instance<M>, actor: Actor<M>, outcome: RunOutcome): Promise<RunOutcome> {
-  if (outcome.ok === 'detached' || inst.aborted) return { ok: 'detached' };
-  inst.cell.status.set(ActorStatus.stopping);
-  await stopChildren(inst);
-  if (inst.aborted) return { ok: 'detached' };
-  const error = outcome.ok ? undefined : new ActorError(inst.selfId, outcome.kind);
-  const cleanupError = await runCleanup(inst, actor, error);
-  if (outcome.ok && cleanupError !== undefined) return { ok: false, kind: ActorErrorKind.generic(`cleanup error: ${cleanupError}`) };
-  if (!outcome.ok && cleanupError !== undefined) inst.logger.warn({ cleanupError }, 'cleanup failed after an actor error');
-  return outcome;
-}
-
-/** AC-4: Stop every child, wait for them (a bounded wait per round), unlink stragglers. */
-async function stopChildren<M>(inst: Instance<M>): Promise<void> {
-  for (const child of [...inst.cell.children.values()]) {
-    try {
-      child.instance.signal(Signal.stop('parent stopping'));
-    } catch {
-      child.unlinkFromParent();
-      // a client child: dropping the parent drops it
-      child.instance[Symbol.dispose]();
-    }
-  }
-  while (inst.cell.children.size > 0) {
-    const emptied = new Promise<boolean>((resolve) => {
-      inst.childWaiter = () => resolve(true);
-    });
-    let timer: Timer | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = inst.clock.setTimeout(() => resolve(false), inst.proc.childStopWaitMs);
-    });
-    const ok = await Promise.race([emptied, timedOut]);
-    timer?.cancel();
-    inst.childWaiter = undefined;
-    if (!ok && inst.cell.children.size > 0) {
-      inst.logger.warn({ children: inst.cell.children.size }, 'children did not stop in time; unlinking them');
-      for (const child of [...inst.cell.children.values()]) child.unlinkFromParent();
-    }
-  }
-}
-
-async function runCleanup<M>(inst: Instance<M>, actor: Actor<M>, error: ActorError | undefined): Promise<string | undefined> {
-  if (actor.cleanup === undefined) return undefined;
-  let timer: Timer | undefined;
-  try {
-    const result = actor.cleanup(inst, error);
-    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return undefined;
-    const timeout = new Promise<string>((resolve) => {
-      timer = inst.clock.setTimeout(() => resolve(`timed out after ${inst.proc.cleanupTimeoutMs}ms`), inst.proc.cleanupTimeoutMs);
-    });
-    return await Promise.race([(result as Promise<void>).then(() => undefined), timeout]);
-  } catch (err) {
-    return describeThrown(err);
-  } finally {
-    timer?.cancel();
-  }
 }
 
 async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Promise<RunOutcome | typeof IDLE> {
@@ -290,7 +185,8 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
     }
     if (inst.supervisionEvents.length > 0) {
       const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
-      const failure = await handleSupervisionEvent(inst, actor, event);
+      let failure = handleSupervisionEvent(inst, actor, event);
+      if (failure instanceof Promise) failure = await failure; // AC-12
       cell.messagesProcessed++;
       if (failure !== undefined) return { ok: false, kind: failure };
       continue;
@@ -486,7 +382,8 @@ async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown
   returnFailedAsk(inst, message, headers, sender, err instanceof Error ? err.message : String(err)); // RT-2
   while (inst.supervisionEvents.length > 0) {
     const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
-    const failure = await handleSupervisionEvent(inst, actor, event);
+    let failure = handleSupervisionEvent(inst, actor, event);
+    if (failure instanceof Promise) failure = await failure; // AC-12
     if (failure !== undefined) return failure;
   }
   // the message, what was handled, then the stack frames (describeThrown's layout)
@@ -508,21 +405,22 @@ function handlingWhat(message: unknown, headers: Headers, sender: ActorId | unde
   return type !== undefined ? `while handling '${type}'${from}` : `while handling a message${from}`;
 }
 
-async function handleSupervisionEvent<M>(inst: Instance<M>, actor: Actor<M>, event: ActorSupervisionEvent): Promise<ActorErrorKind | undefined> {
+/** AC-12: a promise only when the hook returned a thenable. */
+function handleSupervisionEvent<M>(inst: Instance<M>, actor: Actor<M>, event: ActorSupervisionEvent): ActorErrorKind | undefined | Promise<ActorErrorKind | undefined> {
   inst.headers = DIRECT_HEADERS;
   inst.cell.flightRecorder?.supervision(event, event.isError());
+  let absorbed: boolean | Promise<boolean>;
   try {
-    const absorbed = actor.handleSupervisionEvent !== undefined ? await actor.handleSupervisionEvent(inst, event) : !event.isError();
-    return absorbed ? undefined : { kind: 'unhandled-supervision-event', event };
+    absorbed = actor.handleSupervisionEvent !== undefined ? actor.handleSupervisionEvent(inst, event) : !event.isError();
   } catch (err) {
     return { kind: 'error-during-handling-supervision', message: describeThrown(err), event };
   }
-}
-
-function safeDisplayName<M>(actor: Actor<M>): string | undefined {
-  try {
-    return actor.displayName?.();
-  } catch {
-    return undefined;
+  const value: unknown = absorbed;
+  if (value === null || typeof value !== 'object' || typeof (value as { then?: unknown }).then !== 'function') {
+    return value ? undefined : { kind: 'unhandled-supervision-event', event };
   }
+  return Promise.resolve(absorbed).then(
+    (a): ActorErrorKind | undefined => (a ? undefined : { kind: 'unhandled-supervision-event', event }),
+    (err: unknown): ActorErrorKind => ({ kind: 'error-during-handling-supervision', message: describeThrown(err), event }),
+  );
 }
