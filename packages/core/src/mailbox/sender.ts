@@ -49,7 +49,7 @@ export interface MailboxSender {
 /** MB-8: the hops `resolveLocal` saves (a mailbox's forwarder, its proc, the proc's muxer). */
 export const LOCAL_HOPS = 3;
 
-/** @internal MB-8: what `resolveLocal` gives: a mailbox, open or closed. */
+/** MB-8: what `resolveLocal` gives: a mailbox, open or closed. */
 export interface LocalRoute extends MailboxSender {
   readonly isClosed: boolean;
 }
