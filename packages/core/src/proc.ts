@@ -493,7 +493,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     }
   }
 
-  /** MB-8 (mailbox/mailbox.ts): the mailbox of an actor of this proc, as `postUnchecked` routes it (PD-5). */
+  /** @internal MB-8 (mailbox/mailbox.ts): the mailbox of an actor of this proc, as `postUnchecked` routes it (PD-5). */
   resolveLocal(actor: ActorId): Mailbox | undefined { return actor.proc === this.procId || actor.proc.key === this.procId.key ? this.muxer.get(actor) : undefined; }
 
   override async flush(): Promise<void> {

@@ -108,6 +108,7 @@ export {
   abandonedMessages,
   type MailboxSender,
   type ReturnHandle,
+  type LocalRoute,
 } from './mailbox/sender.js';
 export { Mailbox } from './mailbox/mailbox.js';
 export type { PortEntry, Sink, PayloadGuard } from './mailbox/ports.js';

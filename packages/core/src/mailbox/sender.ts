@@ -40,7 +40,7 @@ export interface MailboxSender {
   /** Resolves once previously posted envelopes were delivered (wire-acked) or returned. */
   flush(): Promise<void>;
   /**
-   * MB-8 (mailbox.ts): the mailbox of `actor` when this sender would reach it in `LOCAL_HOPS`
+   * @internal MB-8 (mailbox.ts): the mailbox of `actor` when this sender would reach it in `LOCAL_HOPS`
    * hops inside one proc (a `WeakProc`, its proc, its muxer); undefined otherwise.
    */
   resolveLocal?(actor: ActorId): LocalRoute | undefined;
