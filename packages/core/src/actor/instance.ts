@@ -26,6 +26,11 @@
  * - IC-1 (memory): what only a sending or handling actor needs is made on first use: the
  *   sequencer (first ref send, or `instanceId`), the handler infos (first item handled); the
  *   instance is itself its mailbox's binder of the lazy system ports (MB-6: no closure).
+ * - IC-2 (memory): `bind()` binds the handler port now and the Undeliverable port on its first
+ *   use (MB-6): the first envelope addressed to it, or the first read of the return handle (a
+ *   ref send from the actor, `returnHandle()`); until then it counts as bound. A bound actor that
+ *   never sends and never gets a return (fjcreate's children) pays for neither its handle nor
+ *   its entry (~600 bytes).
  *
  * Handles: `handle.send(cx, msg)` enqueues into the work queue, unserialized, and throws
  * `MailboxSenderError` (`owner-terminated`) on a stopped actor; `handle.bind()` is the `ActorRef<M>`
@@ -117,6 +122,9 @@ export interface ProcServices {
 
 export type { InstanceKind, InstanceIntake };
 
+/** IC-2: the lazily bound port of `bind()`. */
+const RETURNS_PORT: readonly number[] = [ACTOR_PORT.UNDELIVERABLE];
+
 /** A unit of work for inverted actors (`Proc.actorInstance`): the caller runs it. */
 export class WorkCell<M> {
   constructor(private readonly instance: Instance<M>, readonly tag: number, readonly message: unknown, readonly headers: Headers) {}
@@ -178,7 +186,8 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
 
   /** @internal MB-6 (`LazyPortBinder`, IC-1): its proc binds the system port at `index` (system-ports.ts). */
   bindLazyPort(index: number): void {
-    this.proc.bindSystemPort(this, index);
+    if (index === ACTOR_PORT.UNDELIVERABLE) this.bindReturns((u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h)); // IC-2
+    else this.proc.bindSystemPort(this, index);
   }
 
   // ---- identity and accessors -----------------------------------------------------------
@@ -241,7 +250,8 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
   bind(): ActorRef<M> {
     if (this.selfRef === undefined) {
       this.handlerPort.bind();
-      this.bindReturns((u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h));
+      // IC-2: the Undeliverable port binds on its first use (a return, or a send that needs its handle)
+      if (!this.mailbox.isBound(ACTOR_PORT.UNDELIVERABLE)) this.mailbox.bindLazily(RETURNS_PORT, this);
       this.selfRef = new ActorRef<M>(this.selfId);
     }
     return this.selfRef;

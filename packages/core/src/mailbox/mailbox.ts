@@ -244,6 +244,9 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
 
   /** This mailbox's bound `Undeliverable` port, if any (upstream `bound_return_handle`). */
   boundReturnHandle(): PortHandle<Undeliverable> | undefined {
+    const port = this.returnPort;
+    if (port !== undefined || (this.lazyMask & (1 << ACTOR_PORT.UNDELIVERABLE)) === 0 || this.closedStatus !== undefined) return port;
+    this.entryAt(ACTOR_PORT.UNDELIVERABLE); // MB-6: a lazy Undeliverable port binds now (IC-2, actor/instance.ts)
     return this.returnPort;
   }
 
