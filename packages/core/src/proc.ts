@@ -498,6 +498,9 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     }
   }
 
+  /** @internal MB-8 (mailbox/mailbox.ts): the mailbox of an actor of this proc, as `postUnchecked` routes it (PD-5). */
+  resolveLocal(actor: ActorId): Mailbox | undefined { return actor.proc === this.procId || actor.proc.key === this.procId.key ? this.muxer.get(actor) : undefined; }
+
   override async flush(): Promise<void> {
     await Promise.all([this.muxer.flush(), this.forwarder.flush()]);
   }

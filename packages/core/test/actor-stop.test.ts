@@ -1,5 +1,5 @@
 /**
- * The end of an actor (actor/stop.ts STOP-1, actor/run.ts AC-11): a stop with nothing to await
+ * The end of an actor (actor/stop.ts STOP-1, actor/run.ts AC-12): a stop with nothing to await
  * ends in the turns its loop takes, and one with an asynchronous cleanup or supervision hook still
  * waits for it and turns its outcome into the actor's (spec §1.10, §4.1).
  */
@@ -125,20 +125,20 @@ async function parentAfterChildEvent(answer: (event: ActorSupervisionEvent) => b
   return String(await parent.join());
 }
 
-describe('supervision hooks (AC-11)', () => {
+describe('supervision hooks (AC-12)', () => {
   // The child stops cleanly; a parent that does not absorb the event ends with it (upstream's
   // unhandled supervision event: the parent takes the child's status), else it would stay idle.
-  it('AC-11: a hook that returns false synchronously ends the parent with the child event', T, async () => {
+  it('AC-12: a hook that returns false synchronously ends the parent with the child event', T, async () => {
     assert.equal(await parentAfterChildEvent(() => false), 'stopped: done');
   });
 
-  it('AC-11: a hook that returns a promise of false fails the parent the same way', T, async () => {
+  it('AC-12: a hook that returns a promise of false fails the parent the same way', T, async () => {
     const sync = await parentAfterChildEvent(() => false);
     const async = await parentAfterChildEvent(() => new Promise<boolean>((r) => setImmediate(() => r(false))));
     assert.equal(async, sync);
   });
 
-  it('AC-11: a hook that throws fails the parent with "error during handling supervision"', T, async () => {
+  it('AC-12: a hook that throws fails the parent with "error during handling supervision"', T, async () => {
     assert.match(
       await parentAfterChildEvent(() => {
         throw new Error('hook broke');
@@ -147,7 +147,7 @@ describe('supervision hooks (AC-11)', () => {
     );
   });
 
-  it('AC-11: a hook whose promise rejects fails the parent the same way as one that throws', T, async () => {
+  it('AC-12: a hook whose promise rejects fails the parent the same way as one that throws', T, async () => {
     const thrown = await parentAfterChildEvent(() => {
       throw new Error('hook broke');
     });

@@ -16,7 +16,7 @@
  * - AC-4: children stop before their parent turns terminal (children-before-parent).
  * - AC-5: a failure propagates unchanged (same event, same `actorId`) to the nearest ancestor
  *   that absorbs it, else to the proc's coordinator.
- * - AC-6: the loop yields every `YIELD_EVERY` consecutive items: a busy actor starves no I/O or timer.
+ * - AC-6: the loop yields every `YIELD_EVERY` items, or `YIELD_AFTER_MS` of handling (run.ts): a busy actor starves no I/O or timer.
  * - AC-7: `Context` is the instance itself, with `headers` set to the current message's headers
  *   for the duration of the handler call (read them before awaiting if a detached task needs them).
  * - AC-8: an instance reads time only from its proc's clock (`ProcServices.clock`).
@@ -453,6 +453,9 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
 
   /** @internal Items handled synchronously by the last `processBatch` call (actor/run.ts). */
   batchCount = 0;
+
+  /** @internal PT-8 (mailbox/ports.ts): the wall-clock start of the batch being handled (actor/run.ts `processBatch`), else undefined. */
+  batchNow: number | undefined = undefined;
 
   /** @internal TR-1 (telemetry/tracing.ts): the span of the message being handled, while tracing. */
   traceSpan: Span | undefined = undefined;
