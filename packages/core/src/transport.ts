@@ -110,7 +110,7 @@ export {
   type ReturnHandle,
   type LocalRoute,
 } from './mailbox/sender.js';
-export { Mailbox } from './mailbox/mailbox.js';
+export { Mailbox, type LazyPortBinder } from './mailbox/mailbox.js';
 export type { PortEntry, Sink, PayloadGuard } from './mailbox/ports.js';
 export { MailboxMuxer } from './mailbox/senders/muxer.js';
 export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders/router.js';

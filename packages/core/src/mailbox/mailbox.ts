@@ -31,7 +31,8 @@
  *   proc's signal and introspect ports (`bindLazily`) are bound by their first envelope: until
  *   then they cost a bit each, yet count as bound (`isBound`, PT-3's `already-bound`).
  * - MB-7 (memory): closing keeps which ports were bound, not their entries: a stopped actor's
- *   mailbox, which the proc's muxer keeps for MB-2, does not keep its instance alive.
+ *   mailbox, which the proc's muxer keeps for MB-2, does not keep its instance alive, and keeps
+ *   its well-known ports (index < 31) as bits, not a map (a map of two was ~180 bytes a stopped actor).
  * - MB-8 (local route): an envelope for another actor of the same proc goes straight to that
  *   actor's mailbox, found through the forwarder (`resolveLocal`: its `WeakProc`, the proc, the
  *   muxer) and kept for the last destination while that mailbox is open (a supervised child's
@@ -76,12 +77,17 @@ interface Closable {
   ownerClosed(): void;
 }
 
+/** MB-6: who binds a mailbox's lazy well-known ports when the first envelope for one arrives (an `Instance`). */
+export interface LazyPortBinder {
+  bindLazyPort(index: number): void;
+}
+
 export class Mailbox extends BaseMailboxSender implements PortOwner {
   /** MB-6: made on the first bound port. */
   private ports: Map<number, PortEntry> | undefined;
   /** MB-6: the well-known ports bound on their first delivery (bit `index`), and who binds them. */
   private lazyMask = 0;
-  private lazyBinder: ((index: number) => void) | undefined;
+  private lazyBinder: LazyPortBinder | undefined;
   /** The last other `ActorId` object found equal to `actorId` (`postUnchecked`). */
   private actorIdAlias: ActorId | undefined;
   /** MB-8: the last destination actor of another mailbox of this proc, and its mailbox. */
@@ -136,7 +142,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     return this.receivers?.size ?? 0;
   }
 
-  /** @internal The ports bound in this mailbox (a bound once port leaves after its delivery). */
+  /** @internal The ports bound in this mailbox (a bound once port leaves after its delivery; a closed mailbox counts its user ports only, MB-7). */
   get boundPortCount(): number {
     return this.ports?.size ?? 0;
   }
@@ -204,9 +210,9 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
 
   /**
    * @internal MB-6: ports at these well-known indices (each < 31) count as bound now, and
-   * `bind(index)` binds one (`bindEntry`) when the first envelope for it arrives.
+   * `bind.bindLazyPort(index)` binds one (`bindEntry`) when the first envelope for it arrives.
    */
-  bindLazily(indices: readonly number[], bind: (index: number) => void): void {
+  bindLazily(indices: readonly number[], bind: LazyPortBinder): void {
     for (const index of indices) {
       if (this.isBound(index)) throw new ProcError('already-bound', `port ${this.actorId}[${index}] is already bound`);
       this.lazyMask |= 1 << index;
@@ -220,7 +226,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     if (entry !== undefined || index >= 31 || (this.lazyMask & (1 << index)) === 0) return entry;
     if (this.closedStatus !== undefined) return CLOSED_PORT; // MB-7: bound, and closed
     this.lazyMask &= ~(1 << index);
-    this.lazyBinder?.(index);
+    this.lazyBinder?.bindLazyPort(index);
     return this.ports?.get(index);
   }
 
@@ -247,6 +253,9 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
 
   /** This mailbox's bound `Undeliverable` port, if any (upstream `bound_return_handle`). */
   boundReturnHandle(): PortHandle<Undeliverable> | undefined {
+    const port = this.returnPort;
+    if (port !== undefined || (this.lazyMask & (1 << ACTOR_PORT.UNDELIVERABLE)) === 0 || this.closedStatus !== undefined) return port;
+    this.entryAt(ACTOR_PORT.UNDELIVERABLE); // MB-6: a lazy Undeliverable port binds now (IC-2, actor/instance.ts)
     return this.returnPort;
   }
 
@@ -254,9 +263,18 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
   close(status: ActorStatus): void {
     if (this.closedStatus !== undefined) throw new MailboxError(this.actorId, 'already-closed', 'mailbox is already closed');
     this.closedStatus = status;
-    // MB-7: the bound indices stay (MB-2 answers by them), their sinks (and the instance) go
+    // MB-7: the bound indices stay (MB-2 answers by them), their sinks (and the instance) go;
+    // the well-known ones as bits of `lazyMask` (read as bound and closed, as lazy ones are)
     const ports = this.ports;
-    if (ports !== undefined) for (const index of ports.keys()) ports.set(index, CLOSED_PORT);
+    if (ports !== undefined) {
+      for (const index of ports.keys()) {
+        if (index < 31) {
+          this.lazyMask |= 1 << index;
+          ports.delete(index);
+        } else ports.set(index, CLOSED_PORT);
+      }
+      if (ports.size === 0) this.ports = undefined;
+    }
     this.returnPort = undefined;
     this.lazyBinder = undefined; // the lazy ports stay bound (MB-6), as closed ones
     const receivers = this.receivers;
