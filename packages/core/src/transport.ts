@@ -107,6 +107,7 @@ export {
   onAbandoned,
   abandonedMessages,
   type MailboxSender,
+  type LocalRoute,
   type ReturnHandle,
 } from './mailbox/sender.js';
 export { Mailbox } from './mailbox/mailbox.js';
