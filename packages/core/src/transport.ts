@@ -107,6 +107,7 @@ export {
   onAbandoned,
   abandonedMessages,
   type MailboxSender,
+  type LocalRoute,
   type ReturnHandle,
   type LocalRoute,
 } from './mailbox/sender.js';

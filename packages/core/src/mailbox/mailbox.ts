@@ -39,6 +39,14 @@
  *   next incarnation has a new mailbox, SU-2: the closed one is resolved again). It takes the
  *   `LOCAL_HOPS` TTL the hops would have taken, and only when the TTL allows them all: an
  *   envelope that would expire on the way takes the hops and expires where it did.
+ * - MB-9 (local value): a local envelope (EN-2: a ref send's copy inside one proc) for another
+ *   actor goes as its parts (`postLocal` -> MB-8's route -> `deliverLocal`): its value reaches the
+ *   port's sink with the same headers and sender, and the envelope is built only when something
+ *   goes wrong (no such port, a closed mailbox, a once port, a guarded port, a failed enqueue),
+ *   then with the TTL it would have had there, and handled by MB-1..MB-5 as any other. Like the
+ *   hops it replaces it is synchronous: the value is in the receiver's queue when the send
+ *   returns, so one sender's handle and ref sends keep their order (§3.2). The value is the copy
+ *   PT-5 made (mailbox/local-copy.ts LC-1), so the receiver never sees a later change by the sender.
  *
  * ## Deviation from upstream (MB-4)
  *
@@ -52,13 +60,14 @@
  * about the message, not the port: the message goes back, the port stays.
  */
 import { realClock, type Clock } from '../clock.js';
-import { ACTOR_PORT, USER_PORT_OFFSET, type ActorId } from '../id.js';
+import { ACTOR_PORT, USER_PORT_OFFSET, type ActorId, type PortId } from '../id.js';
 import { ProcError } from '../errors.js';
 import { Sequencer } from '../sequencing.js';
 import type { ActorStatus } from '../status.js';
 import { CodecError } from '../wire/errors.js';
 import { rootLogger } from '../log.js';
-import type { MessageEnvelope, Undeliverable } from './envelope.js';
+import { MessageEnvelope, type Headers, type Undeliverable } from './envelope.js';
+import { encodePayload } from '../wire/payload.js';
 import { DeliveryError, MailboxError, MailboxSenderError } from './errors.js';
 import {
   OncePortHandle,
@@ -337,6 +346,38 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
       }
     }
     this.forwarder.post(envelope, returnHandle);
+  }
+
+  /** MB-9 (`MailboxSender.postLocal`): the first hop of a local value, then MB-8's route. */
+  postLocal(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): boolean {
+    const destActor = dest.actor;
+    // this hop, the route's and the destination's must all find TTL left (MS-1, MB-8)
+    if (ttl <= LOCAL_HOPS + 1 || destActor === this.actorId || destActor === this.actorIdAlias || destActor.key === this.actorId.key) return false;
+    let route = this.routeActor === destActor ? this.route : undefined;
+    if (route === undefined || route.isClosed) {
+      route = this.forwarder.resolveLocal?.(destActor);
+      this.routeActor = route === undefined ? undefined : destActor;
+      this.route = route;
+    }
+    if (route?.deliverLocal === undefined) return false;
+    route.deliverLocal(sender, dest, value, headers, ttl - 1 - LOCAL_HOPS, returnUndeliverable, returnHandle);
+    return true;
+  }
+
+  /** MB-9 (`LocalRoute.deliverLocal`): the last hop of a local value (`ttl` before its decrement). */
+  deliverLocal(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): void {
+    const entry = this.closedStatus === undefined ? this.ports?.get(dest.index) : undefined;
+    const sink = entry?.deliverValue;
+    if (sink === undefined || entry === undefined || entry.once) {
+      // anything but the plain case: the envelope, as it would have arrived here
+      this.post(MessageEnvelope.local(sender, dest, value, encodePayload, headers, ttl, returnUndeliverable), returnHandle);
+      return;
+    }
+    try {
+      sink(value, headers, sender);
+    } catch (err) {
+      this.deliveryFailed(MessageEnvelope.local(sender, dest, value, encodePayload, headers, ttl - 1, returnUndeliverable), entry, err, returnHandle);
+    }
   }
 
   /** MB-3, MB-4, MB-5: unbind or keep the port, then return the envelope. */
