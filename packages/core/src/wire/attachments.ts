@@ -350,17 +350,27 @@ let decoding: readonly Attachment[] | undefined;
 /** Per attachment of the payload being decoded: the memory its views use (OOB-3). */
 let bases: (Uint8Array | undefined)[] = [];
 
+type DecodeState = { readonly attachments: readonly Attachment[] | undefined; readonly bases: (Uint8Array | undefined)[] };
+/** The state outside any decode (no attachments, no bases): what `enterDecode` returns there, so a decode allocates nothing to restore it. */
+const OUTSIDE: DecodeState = { attachments: undefined, bases: [] };
+
 /** Decode with `attachments` (from the bytes); returns what to restore afterwards. */
-export function enterDecode(bytes: Uint8Array): { readonly attachments: readonly Attachment[] | undefined; readonly bases: (Uint8Array | undefined)[] } {
+export function enterDecode(bytes: Uint8Array): DecodeState {
+  if (decoding === undefined && bases.length === 0) {
+    // not inside another decode: `leaveDecode(OUTSIDE)` restores this state (bases only grow while attachments are set)
+    decoding = attachmentsOf(bytes);
+    return OUTSIDE;
+  }
   const saved = { attachments: decoding, bases };
   decoding = attachmentsOf(bytes);
   bases = [];
   return saved;
 }
 
-export function leaveDecode(saved: { readonly attachments: readonly Attachment[] | undefined; readonly bases: (Uint8Array | undefined)[] }): void {
+export function leaveDecode(saved: DecodeState): void {
   decoding = saved.attachments;
-  bases = saved.bases;
+  if (saved !== OUTSIDE) bases = saved.bases;
+  else if (bases.length !== 0) bases = [];
 }
 
 /** The `BinaryRef` extension's decoder: the value it stands for (OOB-1, OOB-3, OOB-4). */
