@@ -18,7 +18,10 @@
  * Two links (`--link ring,tcp`, default `ring`): `ring`, the two procs are workers of one
  * `ProcHost` (a shared-memory ring between them); `tcp`, each is a `Proc.direct` on
  * `tcp:127.0.0.1:0` in a worker thread of its own (slow-consumer-tcp.ts), so every item crosses a
- * tcp connection and flow control works through the NetTx queue and the socket (NT-12, NR-9).
+ * tcp connection and flow control works through the NetTx queue and the socket (NT-12, NR-9);
+ * `nats`, each is a `Proc.direct` on a real `nats-server` this run starts (slow-consumer-nats.ts):
+ * flow control works through the NatsTx's pending messages and the receiver's session hold
+ * (channel/nats NX-10, NS-9).
  *
  * Every second it records: the process RSS, the V8 heap in use after a full GC of the main
  * thread and of each worker (a probe actor in each worker runs `gc()` and answers), the messages
@@ -34,7 +37,7 @@
  * `1e6 / spin` msgs/s (the busy-wait alone, no runtime cost per message: an upper bound).
  *
  * Run: `pnpm bench:slow-consumer` (60 s per mode) or `node benchmarks/dist/slow-consumer.js
- * [--seconds N] [--short] [--spin µs] [--chunk N] [--max-rss MiB] [--alone N] [--modes on,alone,paced,off] [--link ring,tcp] [--json path]`.
+ * [--seconds N] [--short] [--spin µs] [--chunk N] [--max-rss MiB] [--alone N] [--modes on,alone,paced,off] [--link ring,tcp,nats] [--json path]`.
  * `--short` is 10 s per mode.
  */
 import { fork } from 'node:child_process';
@@ -43,13 +46,14 @@ import { getHeapStatistics } from 'node:v8';
 import { pathToFileURL } from 'node:url';
 import type { ActorRef, Instance } from '@procmesh/core';
 import { startTcpSetup, type SlowConsumerSetup } from './slow-consumer-tcp.js';
+import { startNatsSetup } from './slow-consumer-nats.js';
 import { ProcHost } from '@procmesh/worker-host';
 import { fullGc, NO_BUSY, serveCounters, SC_COUNTERS, SC_HANDLED, SC_ORDER_ERRORS, SC_SENT, SC_STOP, type Busy, type ProbeMsg, type ProducerMsg, type SinkMsg } from './slow-consumer-actors.js';
 import { gitCommit, machine, median, type Machine } from './lib/stats.js';
 
 export type Mode = 'on' | 'paced' | 'off' | 'alone';
-/** Between the producer's proc and the consumer's: a ring (`ProcHost` workers) or a tcp connection (direct procs). */
-export type Link = 'ring' | 'tcp';
+/** Between the producer's proc and the consumer's: a ring (`ProcHost` workers), a tcp connection or a NATS server (direct procs). */
+export type Link = 'ring' | 'tcp' | 'nats';
 
 /** `paced`: the producer awaits `proc.flush()` every this many sends. */
 const PACED_FLUSH_EVERY = 2000;
@@ -166,7 +170,12 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
   const c = new Int32Array(counters);
   const name = `slow-consumer-${mode}-${process.pid}`;
   const closeCounters = serveCounters(name, counters);
-  const setup = link === 'tcp' ? await startTcpSetup(name, options.spinMicros, mode === 'on') : await startRingSetup(mode, name, options.spinMicros);
+  const setup =
+    link === 'tcp'
+      ? await startTcpSetup(name, options.spinMicros, mode === 'on')
+      : link === 'nats'
+        ? await startNatsSetup(name, options.spinMicros, mode === 'on')
+        : await startRingSetup(mode, name, options.spinMicros);
   try {
     // the link exists before the flood (LZ-1: a link being made is not watched)
     await setup.ping();
@@ -344,7 +353,7 @@ function parse(args: readonly string[]): { options: SlowConsumerOptions; modes: 
   return {
     options: { seconds, spinMicros: Number(value('--spin') ?? 10), chunk: Number(value('--chunk') ?? 256), maxRssMiB: Number(value('--max-rss') ?? 4096), aloneItems: Number(value('--alone') ?? 400_000) },
     modes,
-    links: (value('--link') ?? 'ring').split(',').filter((l): l is Link => l === 'ring' || l === 'tcp'),
+    links: (value('--link') ?? 'ring').split(',').filter((l): l is Link => l === 'ring' || l === 'tcp' || l === 'nats'),
     json: args.includes('--json') ? (value('--json') ?? 'benchmarks/results/slow-consumer.json') : undefined,
   };
 }

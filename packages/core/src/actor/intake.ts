@@ -42,8 +42,8 @@ export abstract class InstanceIntake implements FlowSender {
   readonly signals = new Fifo<Signal>();
   /** @internal the loop's queues (actor/run.ts) */
   readonly supervisionEvents = new Fifo<ActorSupervisionEvent>();
-  /** @internal */
-  wake: (() => void) | undefined;
+  /** @internal AC-10: set while the loop is idle; a push, a signal or a release calls it once (actor/run.ts: a turn on the ready queue). */
+  wake: ((self: InstanceIntake) => void) | undefined;
   /** @internal */
   loopRunning = false;
   /** @internal */
@@ -130,12 +130,12 @@ export abstract class InstanceIntake implements FlowSender {
     this.notify();
   }
 
-  /** Wake an idle loop (AC-10, actor/run.ts: it runs again on a microtask). */
+  /** Wake an idle loop (AC-10, actor/run.ts: it gets a turn on the thread's ready queue, RQ-1). */
   protected notify(): void {
     const wake = this.wake;
     if (wake !== undefined) {
       this.wake = undefined;
-      wake();
+      wake(this);
     }
   }
 }

@@ -109,6 +109,8 @@ const BATCH_BYTES = 256 * 1024;
 const COMPACT_AT = 4096;
 /** NT-11: the longest a reconnection waits for the server's join ack before it resends. */
 const RESUME_WAIT_MS = 100;
+/** What `scheduleFlush` chains the flush on. */
+const RESOLVED: Promise<void> = Promise.resolve();
 
 interface Entry<M> {
   readonly seq: number;
@@ -260,7 +262,9 @@ export class NetTx<M> implements Tx<M> {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(this.flushBound);
+    // A reaction of a settled promise: the same microtask queue as `queueMicrotask`, without the
+    // `AsyncResource` Node makes for each of those (~100 ns against ~40 here, twice a round trip).
+    RESOLVED.then(this.flushBound);
   }
 
   private connect(): void {
@@ -278,7 +282,7 @@ export class NetTx<M> implements Tx<M> {
     this.link = socket;
     this.linkUp = false;
     const reader = new FrameReader(this.timings.maxFrameLength, false, {
-      onFrame: (tag, body) => this.onResponse(socket, tag, body),
+      onFrame: (tag, bytes, start, end) => this.onResponse(socket, tag, bytes.subarray(start, end)),
     });
     socket.once(readyEvent, () => {
       if (this.link !== socket) return;
