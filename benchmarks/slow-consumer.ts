@@ -20,10 +20,9 @@
  * consumer's work queue) and the consumer's rate; every `--heap-every` seconds (default 5, and at
  * 5 s) also the V8 heap in use after a full GC of the main thread and of each worker (a probe
  * actor in each worker runs `gc()` and answers). The consumer's rate is the median over the
- * seconds without such a probe: a forced full GC stops the consumer's thread (10-25 ms on a quiet
- * machine, 250-350 ms at load 25), so a probe every second took 1-3% (quiet) to 13% (loaded) off
- * the very rate it was measuring. At the end
- * of a flow-controlled run the producer stops and the stream drains: every message sent must be
+ * seconds without such a probe: a forced full GC stops the consumer's thread (250-350 ms each at
+ * load 25, `--trace-gc`: 13% of the consumer's profile), so a probe every second took part of the
+ * very rate it was measuring. At the end of a flow-controlled run the producer stops and the stream drains: every message sent must be
  * handled, in order (lost = sent - handled after the drain). The run without flow control is cut
  * short when the process RSS passes `--max-rss` (MiB; it grows without bound) and is not drained.
  *
@@ -43,7 +42,7 @@ import { pathToFileURL } from 'node:url';
 import type { ActorRef, Instance } from '@procmesh/core';
 import { startTcpSetup, type SlowConsumerSetup } from './slow-consumer-tcp.js';
 import { ProcHost } from '@procmesh/worker-host';
-import { fullGc, serveCounters, SC_COUNTERS, SC_HANDLED, SC_ORDER_ERRORS, SC_SENT, SC_STOP, type ProbeMsg, type ProducerMsg, type SinkMsg } from './slow-consumer-actors.js';
+import { fullGc, NO_BUSY, serveCounters, SC_COUNTERS, SC_HANDLED, SC_ORDER_ERRORS, SC_SENT, SC_STOP, type Busy, type ProbeMsg, type ProducerMsg, type SinkMsg } from './slow-consumer-actors.js';
 import { gitCommit, machine, median, type Machine } from './lib/stats.js';
 
 export type Mode = 'on' | 'paced' | 'off';
@@ -82,6 +81,8 @@ export interface Sample {
   readonly consumerRate: number;
   /** The heaps were probed (a full GC of every thread) in this second: its rate is not in the median. */
   readonly probed: boolean;
+  /** Where the consumer's thread's time went since the previous sample (slow-consumer-actors.ts `Busy`). */
+  readonly consumerBusy: Busy;
 }
 
 export interface ModeResult {
@@ -95,6 +96,8 @@ export interface ModeResult {
   readonly orderErrors: number;
   /** Median consumer rate over the samples from 5 s on. */
   readonly consumerRate: number;
+  /** Medians over the samples from 5 s on of the consumer thread's busy (not idle), on-core and waiting-for-a-core fractions. */
+  readonly consumerBusy: Busy;
   /** Per thread: the largest heap after 5 s minus the heap at 5 s, MiB. */
   readonly heapGrowthMiB: { readonly main: number; readonly producer: number; readonly consumer: number };
   readonly rssGrowthMiB: number;
@@ -112,6 +115,7 @@ export interface SlowConsumerReport {
 
 const MiB = 2 ** 20;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The heap a probe reports after its GC, MiB; NaN when it does not answer within `timeoutMs`. */
@@ -137,6 +141,7 @@ async function startRingSetup(mode: Mode, name: string, spinMicros: number): Pro
   const sink = (await host.spawn(2, 'SlowConsumerSink', 'sink', { counters: name, spinMicros })) as ActorRef<SinkMsg>;
   const producer = (await host.spawn(1, 'SlowConsumerProducer', 'producer', { counters: name })) as ActorRef<ProducerMsg>;
   const probes = [(await host.spawn(1, 'SlowConsumerProbe', 'probe', {})) as ActorRef<ProbeMsg>, (await host.spawn(2, 'SlowConsumerProbe', 'probe', {})) as ActorRef<ProbeMsg>] as const;
+  const busy = async (timeoutMs: number): Promise<Busy> => probes[1].ask(client, { type: 'busy' }, { timeoutMs }).catch(() => NO_BUSY);
   return {
     async ping() {
       const [pinged, ping] = client.openOncePort<number>();
@@ -150,6 +155,7 @@ async function startRingSetup(mode: Mode, name: string, spinMicros: number): Pro
       const [p, c] = await Promise.all(probes.map((probe) => probeHeap(client, probe, timeoutMs)));
       return [(p as number) * MiB, (c as number) * MiB];
     },
+    consumerBusy: busy,
     shutdown: () => host.shutdown(2_000).catch(() => {}),
   };
 }
@@ -175,6 +181,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
     for (let second = 1; performance.now() - t0 < options.seconds * 1000; second++) {
       const wait = Math.min(t0 + second * 1000, t0 + options.seconds * 1000) - performance.now();
       if (wait > 0) await sleep(wait);
+      const consumerBusy = await setup.consumerBusy(5_000);
       const probed = second === 5 || second % heapEvery === 0 || performance.now() - t0 >= options.seconds * 1000;
       let producerHeap = Number.NaN;
       let consumerHeap = Number.NaN;
@@ -199,10 +206,11 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
         queued: sent - handled,
         consumerRate: Math.round((handled - lastHandled) / (t - lastT)),
         probed,
+        consumerBusy: { busy: round3(consumerBusy.busy), cpu: round3(consumerBusy.cpu), wait: round3(consumerBusy.wait) },
       });
       lastHandled = handled;
       lastT = t;
-      process.stderr.write(`  ${link} ${mode} ${t.toFixed(1)} s: rss ${rss.toFixed(0)} MiB, queued ${sent - handled}, consumer ${samples.at(-1)?.consumerRate} msgs/s\n`);
+      process.stderr.write(`  ${link} ${mode} ${t.toFixed(1)} s: rss ${rss.toFixed(0)} MiB, queued ${sent - handled}, consumer ${samples.at(-1)?.consumerRate} msgs/s, consumer busy ${consumerBusy.busy.toFixed(2)} on a core ${consumerBusy.cpu.toFixed(2)} waiting ${consumerBusy.wait.toFixed(2)}\n`);
       if (rss > options.maxRssMiB) {
         cutShort = `stopped at ${t.toFixed(0)} s: process RSS ${rss.toFixed(0)} MiB over the ${options.maxRssMiB} MiB cap`;
         break;
@@ -238,6 +246,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
       lost,
       orderErrors: Atomics.load(c, SC_ORDER_ERRORS),
       consumerRate: median((unprobed.length > 0 ? unprobed : steady).map((s) => s.consumerRate)),
+      consumerBusy: { busy: median(steady.map((s) => s.consumerBusy.busy)), cpu: median(steady.map((s) => s.consumerBusy.cpu)), wait: median(steady.map((s) => s.consumerBusy.wait)) },
       heapGrowthMiB: { main: growth((s) => s.mainHeapMiB), producer: growth((s) => s.producerHeapMiB), consumer: growth((s) => s.consumerHeapMiB) },
       rssGrowthMiB: growth((s) => s.rssMiB),
       maxQueued: Math.max(...samples.map((s) => s.queued)),
@@ -287,8 +296,8 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
   const lines = [
     `Slow consumer (benchmarks/slow-consumer.ts): ${o.seconds} s per mode, consumer ${o.spinMicros} µs per message (the spin alone: ${report.ownRate} msgs/s), producer ${o.chunk} sends per turn; ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, commit ${report.commit}, load at start ${report.machine.loadAtStart.join(' / ')}`,
     '',
-    '| link | mode | RSS at 5 s -> end, MiB | heap after GC at 5 s -> max after (main / producer / consumer), MiB | growth after 5 s, MiB | max queued | consumer msgs/s (median from 5 s, seconds without a heap probe) | vs paced | vs spin alone | lost | order errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| link | mode | RSS at 5 s -> end, MiB | heap after GC at 5 s -> max after (main / producer / consumer), MiB | growth after 5 s, MiB | max queued | consumer msgs/s (median from 5 s, seconds without a heap probe) | vs paced | vs spin alone | consumer busy / on a core / waiting for one | lost | order errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of report.results) {
     const paced = report.results.find((p) => p.mode === 'paced' && p.link === r.link)?.consumerRate;
@@ -304,7 +313,7 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
         : `${fmt(probedAt5.mainHeapMiB)} -> ${fmt(max((s) => s.mainHeapMiB))} / ${fmt(probedAt5.producerHeapMiB)} -> ${fmt(max((s) => s.producerHeapMiB))} / ${fmt(probedAt5.consumerHeapMiB)} -> ${fmt(max((s) => s.consumerHeapMiB))}`;
     const growth = `${fmt(r.heapGrowthMiB.main)} / ${fmt(r.heapGrowthMiB.producer)} / ${fmt(r.heapGrowthMiB.consumer)}`;
     lines.push(
-      `| ${r.link} | ${r.mode}${r.cutShort !== undefined ? ` (${r.cutShort})` : ''} | ${at5?.rssMiB ?? '-'} -> ${last?.rssMiB ?? '-'} | ${heaps} | ${growth} | ${r.maxQueued} | ${r.consumerRate} | ${paced === undefined ? '-' : (r.consumerRate / paced).toFixed(2)} | ${(r.consumerRate / report.ownRate).toFixed(2)} | ${r.lost ?? 'not drained'} | ${r.orderErrors} |`,
+      `| ${r.link} | ${r.mode}${r.cutShort !== undefined ? ` (${r.cutShort})` : ''} | ${at5?.rssMiB ?? '-'} -> ${last?.rssMiB ?? '-'} | ${heaps} | ${growth} | ${r.maxQueued} | ${r.consumerRate} | ${paced === undefined ? '-' : (r.consumerRate / paced).toFixed(2)} | ${(r.consumerRate / report.ownRate).toFixed(2)} | ${fmt(r.consumerBusy.busy)} / ${fmt(r.consumerBusy.cpu)} / ${fmt(r.consumerBusy.wait)} | ${r.lost ?? 'not drained'} | ${r.orderErrors} |`,
     );
   }
   lines.push('', '| link | mode | t, s | RSS, MiB | heap main / producer / consumer, MiB | sent | handled | queued | consumer msgs/s |', '|---|---|---|---|---|---|---|---|---|');

@@ -39,7 +39,7 @@ export type { NatsOptions, NatsTlsOptions, NatsChannelOptions, PendingWatermarks
 export { WeakProc } from './weak-proc.js';
 
 // Actors.
-export { Instance, ActorHandle, type Actor, type Context, type ProcServices, type InstanceKind, type WorkCell } from './actor/instance.js';
+export { Instance, ActorHandle, type Actor, type Context, type ProcServices, type InstanceKind, type InstanceIntake, type WorkCell } from './actor/instance.js';
 export type { ActorSpawnOptions } from './actor/spawn-options.js';
 export type { ActorHooks } from './actor/actor.js';
 export type { InstanceCell, CellInstance } from './actor/cell.js';

@@ -5,7 +5,8 @@
  */
 import { DeliveryError } from './mailbox/errors.js';
 import type { MessageEnvelope } from './mailbox/envelope.js';
-import { BaseMailboxSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
+import { BaseMailboxSender, returnUndeliverable, type LocalRoute, type MailboxSender, type ReturnHandle } from './mailbox/sender.js';
+import type { ActorId } from './id.js';
 
 /**
  * A weak reference to a proc; the forwarder of every mailbox a proc creates.
@@ -41,6 +42,11 @@ export class WeakProc<P extends MailboxSender & object> extends BaseMailboxSende
     const proc = this.upgrade();
     if (proc === undefined) returnUndeliverable(envelope, DeliveryError.brokenLink('fail to upgrade WeakProc'), returnHandle);
     else proc.post(envelope, returnHandle);
+  }
+
+  /** @internal MB-8: the proc's own resolution (a WeakProc is the first of its `LOCAL_HOPS`). */
+  resolveLocal(actor: ActorId): LocalRoute | undefined {
+    return this.upgrade()?.resolveLocal?.(actor);
   }
 
   override flush(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * What the flight recorder records besides handled messages and status changes (issue 14):
- * sends by ref and by handle (SN-1), envelopes that come back undeliverable, children's
+ * sends by ref and by handle (PSR-1), envelopes that come back undeliverable, children's
  * supervision events; and the per-actor size (`ActorSpawnOptions.flightRecorder`) over the
  * proc's `config.flightRecorder`, with a typed error for a size out of range.
  */
@@ -34,7 +34,7 @@ async function inHandler(proc: Proc, actor: ActorHandle<TestMsg>, fn: Extract<Te
 }
 
 describe('flight recorder: sends, undeliverables, supervision events', () => {
-  it('SN-1: a ref send and a handle send are recorded with their destination and message type', T, async () => {
+  it('PSR-1: a ref send and a handle send are recorded with their destination and message type', T, async () => {
     const proc = Proc.local({ config: { flightRecorder: 16 } });
     const a = proc.spawn('a', new TestActor());
     const b = proc.spawn('b', new TestActor());

@@ -211,7 +211,7 @@ describe('hops and TTL (§3.3, MS-1)', () => {
     return new MessageEnvelope(client.selfId, dest.bind().port().portId, data, {}, ttl);
   }
 
-  it('a local ref send takes 5 hops: TTL 5 arrives, TTL 4 expires (§3.1)', T, async () => {
+  it('a local ref send takes 5 hops: TTL 5 arrives, TTL 4 expires (§3.1; MB-8: the direct route counts them too)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
     const [returnHandle, returns] = client.openPort<Undeliverable>();

@@ -2,7 +2,7 @@
  * The packed record header of a `nats:` session (channel/nats/record-head.ts): a stream of record
  * headers, ordinary and extreme, comes back byte for byte and is never longer packed (RH-1), with
  * the deltas following the records in order (RH-2); real envelope records of the record codec
- * decode to the same envelope after packing (NR-4); a packed header cut short is a `protocol`
+ * decode to the same envelope after packing (NRC-4); a packed header cut short is a `protocol`
  * error, not a wrong record (RH-3).
  */
 import assert from 'node:assert/strict';
@@ -90,7 +90,7 @@ describe('nats packed record header', () => {
     assert.ok(ordinary >= 1500, `only ${ordinary} ordinary headers packed to at most 20 bytes`);
   });
 
-  it('NR-4: envelope records of the record codec decode to the same envelopes after packing', T, () => {
+  it('NRC-4: envelope records of the record codec decode to the same envelopes after packing', T, () => {
     const proc = new ProcId(ChannelAddr.parse('nats://127.0.0.1:4222/app.a'), 'a');
     const encoder = new EnvelopeRecordCodec();
     const decoder = new EnvelopeRecordCodec();

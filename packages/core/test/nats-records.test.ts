@@ -1,9 +1,9 @@
 /**
  * Envelopes over a `nats:` session as interned records (channel/nats/records.ts) against a real
  * `nats-server`: every field survives and ids interned once per session stay in step when frames
- * are lost and resent (NR-1, NS-1); a record encoded and then not sent (too large) resets the
- * decoder before the next one (NR-3); records sent to a receiver whose codec is not the envelope
- * codec reject the session (NR-1, NS-4).
+ * are lost and resent (NRC-1, NS-1); a record encoded and then not sent (too large) resets the
+ * decoder before the next one (NRC-3); records sent to a receiver whose codec is not the envelope
+ * codec reject the session (NRC-1, NS-4).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -63,7 +63,7 @@ describe('nats envelope records', { skip: natsServerMissing }, () => {
     await server.dispose();
   });
 
-  it('keeps the interning tables in step across lost and resent frames (NR-1, NS-1)', T, async () => {
+  it('keeps the interning tables in step across lost and resent frames (NRC-1, NS-1)', T, async () => {
     // A relay drops ~10% of the Tx's frames (seeded): resends start in the middle of what the
     // decoder has seen, and only items not yet delivered are decoded again.
     const relayed = subject().split('/').pop() as string;
@@ -98,7 +98,7 @@ describe('nats envelope records', { skip: natsServerMissing }, () => {
     await nc.close();
   });
 
-  it('resets the decoder after a record that was encoded and not sent (NR-3)', T, async () => {
+  it('resets the decoder after a record that was encoded and not sent (NRC-3)', T, async () => {
     const [addr, rx] = await serve<MessageEnvelope>(subject(), { logger: quiet, codec: envelopeTupleCodec });
     const tx = dial<MessageEnvelope>(addr, { logger: quiet, codec: envelopeTupleCodec, codecMaxFrameLength: 4_096 }) as NatsTx<MessageEnvelope>;
     for (let n = 0; n < 10; n++) tx.post(envelope(n));
@@ -121,7 +121,7 @@ describe('nats envelope records', { skip: natsServerMissing }, () => {
     await rx.join();
   });
 
-  it('rejects a session of records at a receiver of another codec (NR-1, NS-4)', T, async () => {
+  it('rejects a session of records at a receiver of another codec (NRC-1, NS-4)', T, async () => {
     const [addr, rx] = await serve<unknown>(subject(), { logger: quiet });
     const tx = dial<MessageEnvelope>(addr, { logger: quiet, codec: envelopeTupleCodec }) as NatsTx<MessageEnvelope>;
     const back = await new Promise<SendError<MessageEnvelope>>((resolve) => tx.post(envelope(0), resolve));

@@ -83,7 +83,7 @@ class RawPeer {
   readonly frames: { tag: number; body: Buffer }[] = [];
   closed = false;
   private constructor(readonly socket: net.Socket) {
-    const reader = new FrameReader(1 << 20, false, { onFrame: (tag, body) => void this.frames.push({ tag, body: Buffer.from(body) }) });
+    const reader = new FrameReader(1 << 20, false, { onFrame: (tag, bytes, start, end) => void this.frames.push({ tag, body: Buffer.from(bytes.subarray(start, end)) }) });
     socket.on('data', (chunk: Buffer) => reader.feed(chunk));
     socket.on('error', () => {});
     socket.on('close', () => (this.closed = true));
@@ -225,7 +225,7 @@ describe('net admission: raw peers (NA-1, NA-4, NA-5, NA-7)', () => {
     assert.equal(await served.rx.recv(), 11);
   });
 
-  it('without auth, bytes that only start like a hello go to the session protocol: a bad preamble is still cut (FR-1, NR-4)', T, async () => {
+  it('without auth, bytes that only start like a hello go to the session protocol: a bad preamble is still cut (NF-1, NR-4)', T, async () => {
     const served = await serveWith('tcp:127.0.0.1:0', undefined);
     const peer = await RawPeer.connect(served.addr);
     peer.socket.write(Buffer.from('AUTX0123456789'));

@@ -1,5 +1,5 @@
 /**
- * Peers that do not speak the protocol (NR-4, FR-1..3): random bytes, a wrong-magic preamble, a
+ * Peers that do not speak the protocol (NR-4, NF-1..3): random bytes, a wrong-magic preamble, a
  * 2^50 length prefix, a truncated frame, an unknown tag, a frame without a seq, an undecodable
  * payload. Each is cut off or rejected with a logged reason, and the server keeps serving a
  * well-behaved client afterwards.

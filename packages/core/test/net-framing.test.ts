@@ -1,5 +1,5 @@
 /**
- * The net wire format and the incremental frame reader (channel/net/wire.ts, framed.ts; FR-1..3).
+ * The net wire format and the incremental frame reader (channel/net/wire.ts, framed.ts; NF-1..3).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -24,8 +24,8 @@ function collect(expectPreamble: boolean, max = 1 << 20): { reader: FrameReader;
   const sessions: bigint[] = [];
   const reader = new FrameReader(max, expectPreamble, {
     onPreamble: (id) => sessions.push(id),
-    onFrame: (tag, body) => {
-      frames.push([tag, body.toString('hex')]);
+    onFrame: (tag, bytes, start, end) => {
+      frames.push([tag, bytes.toString('hex', start, end)]);
     },
   });
   return { reader, frames, sessions };
@@ -89,21 +89,21 @@ describe('FrameReader', () => {
     assert.deepEqual(bytewise.sessions, [9n]);
   });
 
-  it('reports a stream that ends inside a frame as mid-frame (FR-3)', () => {
+  it('reports a stream that ends inside a frame as mid-frame (NF-3)', () => {
     const { reader, frames } = collect(false);
     reader.feed(encodeMessageFrame(0, Buffer.alloc(100)).subarray(0, 40));
     assert.equal(reader.midFrame, true);
     assert.equal(frames.length, 0);
   });
 
-  it('rejects a wrong-magic preamble with code protocol (FR-1)', () => {
+  it('rejects a wrong-magic preamble with code protocol (NF-1)', () => {
     const { reader } = collect(true);
     const bad = encodePreamble(1n);
     bad[0] = 0x58;
     assert.throws(() => reader.feed(bad), (e: unknown) => e instanceof ChannelError && e.code === 'protocol' && /bad preamble/.test(e.message));
   });
 
-  it('rejects a 2^50 length prefix from the header alone (FR-2)', () => {
+  it('rejects a 2^50 length prefix from the header alone (NF-2)', () => {
     const { reader } = collect(false, 1 << 20);
     const header = Buffer.alloc(FRAME_HEADER_LEN);
     writeFrameHeader(header, 0, 0, 2 ** 50);

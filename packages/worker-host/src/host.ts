@@ -20,8 +20,8 @@
  *   stopped with `destroyProc` is not restarted. A serving worker's net sessions resume on its replacement (NR-11).
  * - HO-4: a restart never waits on a dead worker (each call is bounded by its exit); a worker
  *   that dies while restarted is restarted again by its own exit (it has the roots from the start).
- * - SV-3: the main proc's unhandled failures reach `supervisor` as a worker's do (`proc: 0`);
- *   the process exits with code 1 only when nobody listens (SV-1).
+ * - HO-5: the main proc's unhandled failures reach `supervisor` as a worker's do (`proc: 0`,
+ *   supervisor.ts SV-3); the process exits with code 1 only when nobody listens (SV-1).
  */
 import { Worker, MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
@@ -195,7 +195,7 @@ export class ProcHost {
   }
 
   /**
-   * The main proc is supervised like every worker's (SV-3): its coordinator hands unhandled
+   * The main proc is supervised like every worker's (HO-5, SV-3): its coordinator hands unhandled
    * supervision events to `supervisor` (a failure to `reportFailure`, which ends the process
    * only when nobody listens), never to the proc's no-coordinator crash. The main proc is not
    * torn down on a failure: it is the host's own.

@@ -1,8 +1,10 @@
 /**
  * actor/instance.ts: `Instance<M>`, a running actor's capability object (its context: spec §1.6,
  * §4.1), the `Actor<M>` it runs, its local `ActorHandle<M>`, and `ProcServices`, what it asks of
- * its proc. These types refer to each other, so they live in one module; the loop that drives a
- * spawned actor is actor/run.ts, its tree node actor/cell.ts, the hooks' documentation actor/actor.ts.
+ * its proc. These types refer to each other, so they live in one module; how work reaches the
+ * loop (queues, reorder buffer, flow checks of a push, wake) is its base class `InstanceIntake`
+ * (actor/intake.ts), the loop that drives a spawned actor actor/run.ts, its tree node
+ * actor/cell.ts, the hooks' documentation actor/actor.ts.
  *
  * ## Invariants
  *
@@ -14,7 +16,7 @@
  * - AC-4: children stop before their parent turns terminal (children-before-parent).
  * - AC-5: a failure propagates unchanged (same event, same `actorId`) to the nearest ancestor
  *   that absorbs it, else to the proc's coordinator.
- * - AC-6: the loop yields every `YIELD_EVERY` consecutive items: a busy actor starves no I/O or timer.
+ * - AC-6: the loop yields every `YIELD_EVERY` items, or `YIELD_AFTER_MS` of handling (run.ts): a busy actor starves no I/O or timer.
  * - AC-7: `Context` is the instance itself, with `headers` set to the current message's headers
  *   for the duration of the handler call (read them before awaiting if a detached task needs them).
  * - AC-8: an instance reads time only from its proc's clock (`ProcServices.clock`).
@@ -30,7 +32,7 @@ import type { Logger } from 'pino';
 import { ACTOR_PORT, ActorId, type PortId } from '../id.js';
 import { ProcError } from '../errors.js';
 import type { Headers } from '../mailbox/envelope.js';
-import { DIRECT_HEADERS, SeqInfo, Undeliverable } from '../mailbox/envelope.js';
+import { DIRECT_HEADERS, Undeliverable } from '../mailbox/envelope.js';
 import { MailboxSenderError } from '../mailbox/errors.js';
 import type { Mailbox } from '../mailbox/mailbox.js';
 import {
@@ -47,24 +49,21 @@ import { ActorRef, type AskContext, type AskOptions, type LocalActorHandle, type
 import { ask, AskTable } from './ask.js';
 import type { Clock } from '../clock.js';
 import type { ReturnHandle } from '../mailbox/sender.js';
-import { ReorderBuffer, Sequencer } from '../sequencing.js';
+import { Sequencer } from '../sequencing.js';
 import { ActorSupervisionEvent } from '../supervision.js';
 import type { ActorHooks } from './actor.js';
 import { InstanceCell } from './cell.js';
 import { UndeliverableMessageError } from './errors.js';
 import { Signal } from './signal.js';
 import { ActorStatus, type StatusWatch } from '../status.js';
-import { MESSAGE_TAG, WorkQueue } from './work-queue.js';
-import { Fifo } from './fifo.js';
 import type { IntrospectResult } from '../introspect.js';
 import type { Span } from '@opentelemetry/api';
 import { flightRecorder, type FlightRecorder } from '../flight-recorder.js';
 import type { ActorSpawnOptions } from './spawn-options.js';
 import { countUndeliverable } from '../telemetry/metrics.js';
 import { telemetry } from '../telemetry/switch.js';
-import { receipt, ReceiptQueue } from '../channel/receipt.js';
-import type { FlowLimits, FlowSender } from '../mailbox/flow.js';
-import { InstanceFlow } from './flow.js';
+import type { FlowLimits } from '../mailbox/flow.js';
+import { InstanceIntake, WORK_MESSAGE, WORK_UNDELIVERABLE, type InstanceKind } from './intake.js';
 import { HandlerInfos } from './handler-info.js';
 
 /** What user code implements (actor/actor.ts documents the hooks), with the instance as context. */
@@ -111,12 +110,7 @@ export interface ProcServices {
   destroyAndWaitExceptCurrent(timeoutMs: number, cx: SendContext | undefined, exceptCurrent: boolean, reason?: string): Promise<{ stopped: ActorId[]; aborted: ActorId[] }>;
 }
 
-/** How an instance is driven. */
-export type InstanceKind = 'actor' | 'client' | 'inverted';
-
-/** Work queue entry tags. */
-const WORK_MESSAGE = MESSAGE_TAG;
-const WORK_UNDELIVERABLE = 1;
+export type { InstanceKind, InstanceIntake };
 
 /** A unit of work for inverted actors (`Proc.actorInstance`): the caller runs it. */
 export class WorkCell<M> {
@@ -128,29 +122,13 @@ export class WorkCell<M> {
   }
 }
 
-export class Instance<M> implements SendContext, AskContext {
-  readonly cell: InstanceCell;
+export class Instance<M> extends InstanceIntake implements SendContext, AskContext {
+  override readonly cell: InstanceCell;
   readonly sequencer: Sequencer;
   /** AC-7: headers of the message being handled. */
   headers: Headers = DIRECT_HEADERS;
   /** The actor's handler port (`M`). */
   readonly handlerPort: PortHandle<M>;
-  /** @internal the loop's queues (actor/run.ts) */
-  readonly work = new WorkQueue();
-  /** @internal RL-3: receipts of queued items that came over a holding channel (actor/run.ts settles them). */
-  receipts: ReceiptQueue | undefined;
-  /** @internal the loop's queues (actor/run.ts) */
-  readonly signals = new Fifo<Signal>();
-  /** @internal the loop's queues (actor/run.ts) */
-  readonly supervisionEvents = new Fifo<ActorSupervisionEvent>();
-  /** @internal */
-  wake: (() => void) | undefined;
-  /** @internal */
-  loopRunning = false;
-  /** @internal */
-  loopFinished = false;
-  /** @internal */
-  aborted = false;
   private disposed = false;
   /** @internal */
   childWaiter: (() => void) | undefined;
@@ -162,22 +140,13 @@ export class Instance<M> implements SendContext, AskContext {
   handlerTypeName = 'unknown';
   private log: Logger | undefined;
   private asks: AskTable | undefined;
-  /** @internal flow control (actor/flow.ts), made on first need (LF-1); never when the proc's is off (FC-8) */
-  flowState: InstanceFlow | undefined;
-  /** The work queue length over which a push mutes its sender (FC-1); Infinity when off. */
-  private readonly flowHigh: number;
-  /** @internal the `FlowSender` of its sends (FC-1): itself while flow control is on; a gate holds / releases it (LF-1) */
-  get flow(): FlowSender | undefined { return this.proc.flowLimits === undefined ? undefined : this; }
-  /** @internal */ flowHold(): void { (this.flowState ??= new InstanceFlow(this.proc.flowLimits as FlowLimits, this)).flowHold(); }
-  /** @internal */ flowRelease(): void { if (this.flowState?.flowRelease() === true) this.notify(); }
 
   /** `proc`: the owning proc's services (upstream `Instance::proc()`); `recorderSize`: its flight recorder's events (default the proc's). */
-  constructor(readonly proc: ProcServices, readonly mailbox: Mailbox, readonly kind: InstanceKind, typeName: string, parent: InstanceCell | undefined, recorderSize?: number) {
+  constructor(override readonly proc: ProcServices, readonly mailbox: Mailbox, readonly kind: InstanceKind, typeName: string, parent: InstanceCell | undefined, recorderSize?: number) {
+    super(proc.flowLimits, proc.reorderBuffer, kind);
     this.sequencer = new Sequencer();
-    this.reorder = proc.reorderBuffer ? new ReorderBuffer(([tag, message, headers, sender]) => this.enqueueInOrder(tag, message, headers, sender)) : undefined;
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
-    this.flowHigh = proc.flowLimits?.high ?? Number.POSITIVE_INFINITY;
     if (kind === 'actor') {
       const recorder = flightRecorder(recorderSize ?? proc.flightRecorderSize, proc.clock);
       this.cell.flightRecorder = recorder;
@@ -194,13 +163,14 @@ export class Instance<M> implements SendContext, AskContext {
       const [, signal] = mailbox.openPort<Signal>('Signal');
       const [, supervision] = mailbox.openPort<ActorSupervisionEvent>('ActorSupervisionEvent');
       this.inverted = { work, signal, supervision };
+      this.invertedWork = (tag, message, headers) => work.push(new WorkCell(this, tag, message, headers));
     }
   }
 
   // ---- identity and accessors -----------------------------------------------------------
 
   /** This actor's logger (a child of the proc's with an `actor` field), made on first use. */
-  get logger(): Logger {
+  override get logger(): Logger {
     return (this.log ??= this.proc.logger.child({ actor: String(this.mailbox.actorId) }));
   }
 
@@ -306,11 +276,6 @@ export class Instance<M> implements SendContext, AskContext {
 
   openReducePort<U, S>(accum: Accumulator<U, S>, count: number): [PortHandle<U>, OncePortReceiver<S>] {
     return this.mailbox.openReducePort(accum, count);
-  }
-
-  /** FC-7: resolves once this instance is not muted by flow control (mailbox/flow.ts); at once if it is not. */
-  ready(): Promise<void> {
-    return this.flowState === undefined ? Promise.resolve() : this.flowState.ready();
   }
 
   /** Send `message` to this actor after `delayMs` (errors are logged). */
@@ -441,52 +406,11 @@ export class Instance<M> implements SendContext, AskContext {
     this.proc.releaseCell(this.cell);
   }
 
-  // ---- the loop ---------------------------------------------------------------------------
+  // ---- the loop (actor/intake.ts queues the work, actor/run.ts handles it) ----------------
 
-  private enqueue(tag: number, message: unknown, headers: Headers, sender?: ActorId): void {
-    if (this.aborted) throw new MailboxSenderError(this.handlerPort.location(), 'other', 'send error: receiver gone');
-    const reorder = this.reorder;
-    if (reorder !== undefined && headers.seq_info !== SeqInfo.direct) {
-      let outcome: string;
-      // RL-3d: what waits in the reorder buffer holds no receipt (its channel settles it)
-      const held = receipt.sink;
-      receipt.sink = undefined;
-      try {
-        outcome = reorder.accept(headers.seq_info, [tag, message, headers, sender]);
-      } catch (err) {
-        throw new MailboxSenderError(this.handlerPort.location(), 'invalid', (err as Error).message, { cause: err });
-      } finally {
-        receipt.sink = held;
-      }
-      if (outcome === 'duplicate') this.logger.warn({ seq: SeqInfo.display(headers.seq_info as SeqInfo) }, 'duplicate message dropped by the reorder buffer');
-      return;
-    }
-    this.enqueueInOrder(tag, message, headers, sender);
-  }
-
-  /** SQ-3: the reorder buffer, when the proc enables it. */
-  private readonly reorder: ReorderBuffer<[number, unknown, Headers, ActorId | undefined]> | undefined;
-
-  private enqueueInOrder(tag: number, message: unknown, headers: Headers, sender: ActorId | undefined): void {
-    if (this.inverted !== undefined) {
-      this.inverted.work.push(new WorkCell(this, tag, message, headers));
-      return;
-    }
-    const work = this.work;
-    work.push(tag, message, headers, sender);
-    // RL-3: hold the channel's receipt until this item is handled (ticket: its push count, WQ-5)
-    if (receipt.sink !== undefined && this.kind === 'actor') (this.receipts ??= new ReceiptQueue()).take(work.shifted + work.size);
-    if (work.size > this.flowHigh) (this.flowState ??= new InstanceFlow(this.proc.flowLimits as FlowLimits, this)).over(); // FC-1, LF-1
-    this.notify();
-  }
-
-  /** Wake an idle loop (AC-10, actor/run.ts: it runs again on a microtask). */
-  private notify(): void {
-    const wake = this.wake;
-    if (wake !== undefined) {
-      this.wake = undefined;
-      wake();
-    }
+  /** @internal */
+  protected override intakeLocation(): string {
+    return this.handlerPort.location();
   }
 
   /** @internal The receivers of an inverted actor. */
@@ -503,13 +427,11 @@ export class Instance<M> implements SendContext, AskContext {
   /** The actor object (spawned actors), for `resolveActorRef` type checks. */
   actor: Actor<M> | undefined;
 
-  /** Items waiting in the work queue (introspection's `queue_depth`). */
-  get queueDepth(): number {
-    return this.work.size;
-  }
-
   /** @internal Items handled synchronously by the last `processBatch` call (actor/run.ts). */
   batchCount = 0;
+
+  /** @internal PT-8 (mailbox/ports.ts): the wall-clock start of the batch being handled (actor/run.ts `processBatch`), else undefined. */
+  batchNow: number | undefined = undefined;
 
   /** @internal TR-1 (telemetry/tracing.ts): the span of the message being handled, while tracing. */
   traceSpan: Span | undefined = undefined;

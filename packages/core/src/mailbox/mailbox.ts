@@ -32,6 +32,12 @@
  *   then they cost a bit each, yet count as bound (`isBound`, PT-3's `already-bound`).
  * - MB-7 (memory): closing keeps which ports were bound, not their entries: a stopped actor's
  *   mailbox, which the proc's muxer keeps for MB-2, does not keep its instance alive.
+ * - MB-8 (local route): an envelope for another actor of the same proc goes straight to that
+ *   actor's mailbox, found through the forwarder (`resolveLocal`: its `WeakProc`, the proc, the
+ *   muxer) and kept for the last destination while that mailbox is open (a supervised child's
+ *   next incarnation has a new mailbox, SU-2: the closed one is resolved again). It takes the
+ *   `LOCAL_HOPS` TTL the hops would have taken, and only when the TTL allows them all: an
+ *   envelope that would expire on the way takes the hops and expires where it did.
  *
  * ## Deviation from upstream (MB-4)
  *
@@ -64,7 +70,7 @@ import {
   type PortOwner,
   type Sink,
 } from './ports.js';
-import { BaseMailboxSender, returnUndeliverable, type MailboxSender, type ReturnHandle } from './sender.js';
+import { BaseMailboxSender, LOCAL_HOPS, returnUndeliverable, type LocalRoute, type MailboxSender, type ReturnHandle } from './sender.js';
 
 interface Closable {
   ownerClosed(): void;
@@ -78,6 +84,9 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
   private lazyBinder: ((index: number) => void) | undefined;
   /** The last other `ActorId` object found equal to `actorId` (`postUnchecked`). */
   private actorIdAlias: ActorId | undefined;
+  /** MB-8: the last destination actor of another mailbox of this proc, and its mailbox. */
+  private routeActor: ActorId | undefined;
+  private route: LocalRoute | undefined;
   /** The handle bound at `ACTOR_PORT.UNDELIVERABLE`, kept by `bindEntry`/`unbindEntry` (read on every send). */
   private returnPort: PortHandle<Undeliverable> | undefined;
   /** MS-2: numbers the returns sent to this mailbox's bound ports (created on the first). */
@@ -265,7 +274,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     const destActor = dest.actor;
     if (destActor !== this.actorId && destActor !== this.actorIdAlias) {
       if (destActor.key !== this.actorId.key) {
-        this.forwarder.post(envelope, returnHandle);
+        this.forward(envelope, destActor, returnHandle);
         return;
       }
       // an equal id decoded elsewhere (a link's decoder keeps one object per actor): later
@@ -292,6 +301,24 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     } catch (err) {
       this.deliveryFailed(envelope, entry, err, returnHandle);
     }
+  }
+
+  /** MB-8: to another actor: straight to its mailbox when it is in this proc, else the forwarder. */
+  private forward(envelope: MessageEnvelope, destActor: ActorId, returnHandle: ReturnHandle): void {
+    if (envelope.ttl > LOCAL_HOPS) {
+      let route = this.routeActor === destActor ? this.route : undefined;
+      if (route === undefined || route.isClosed) {
+        route = this.forwarder.resolveLocal?.(destActor);
+        this.routeActor = route === undefined ? undefined : destActor;
+        this.route = route;
+      }
+      if (route !== undefined) {
+        envelope.ttl -= LOCAL_HOPS;
+        route.post(envelope, returnHandle);
+        return;
+      }
+    }
+    this.forwarder.post(envelope, returnHandle);
   }
 
   /** MB-3, MB-4, MB-5: unbind or keep the port, then return the envelope. */

@@ -24,15 +24,20 @@
  * - PT-6: a port opened with a `PayloadGuard` (the system ports, SP-1) checks every delivered
  *   payload after decoding it; one it refuses throws `MailboxSenderError` `invalid` and never
  *   reaches the sink.
- * - SN-1: a send (ref or handle) from an instance with a flight recorder records its
+ * - PSR-1: a send (ref or handle) from an instance with a flight recorder records its
  *   destination (the `PortId`, or the unbound port's location) and message type (FR-2: no
  *   string is built); with none, the cost is one `undefined` test (FR-4).
- * - SN-2: while an SDK is registered (`telemetry.active`, TS-3) a send is counted
+ * - PSR-2: while an SDK is registered (`telemetry.active`, TS-3) a send is counted
  *   (`procmesh.messages.sent`) and, while tracing, carries the sender's trace context (TR-1);
  *   without one, the cost is that one test.
  * - PT-7: a receiver leaves its mailbox once it cannot receive any more (a once port that got its
  *   value or was closed, a closed port): a mailbox holds only receivers still open (issue 11:
  *   a requester kept every once port's receiver until it stopped).
+ * - PT-8: the `send_timestamp` of a send made by a handler is the wall-clock start of the batch
+ *   it runs in (`SendContext.batchNow`, actor/run.ts ST-3: every item of a batch is `processing`
+ *   since then): not after the send, not before its message was taken. A clock read costs ~100 ns
+ *   on this machine, a third of a local message (issue 16). Outside a batch (a client, a handler's
+ *   continuation after an await) it is the sender's clock when it sends.
  */
 import type { Clock } from '../clock.js';
 import { config } from '../config.js';
@@ -54,7 +59,7 @@ import { telemetry } from '../telemetry/switch.js';
 import { tracedHeaders, traceSend } from '../telemetry/tracing.js';
 import { flowContext, type FlowSender } from './flow.js';
 
-/** What a send context may have (an `Instance` does): its flight recorder (FR-4, SN-1). */
+/** What a send context may have (an `Instance` does): its flight recorder (FR-4, PSR-1). */
 interface RecordingContext {
   readonly flightRecorder?: FlightRecorder | undefined;
 }
@@ -76,6 +81,8 @@ export interface SendContext extends PostContext {
   readonly messageTtl?: number;
   /** @internal What flow control holds for its sends (mailbox/flow.ts FC-1); none: never held. */
   readonly flow?: FlowSender | undefined;
+  /** @internal PT-8: the wall-clock start of the handler batch it is in (actor/run.ts), else undefined. */
+  readonly batchNow?: number | undefined;
 }
 
 /**
@@ -148,10 +155,10 @@ export class PortHandle<T> implements ReturnHandle {
     }
     const portId = this.portId;
     const rec = (cx as RecordingContext).flightRecorder;
-    if (rec !== undefined) rec.sent(portId ?? this, messageArm(message) ?? this.typeName); // SN-1
+    if (rec !== undefined) rec.sent(portId ?? this, messageArm(message) ?? this.typeName); // PSR-1
     let headers: Headers =
-      portId === undefined ? DIRECT_HEADERS : { send_timestamp: cx.clock.now(), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) };
-    if (telemetry.active) headers = observeHandleSend(cx, headers); // TS-3, SN-2
+      portId === undefined ? DIRECT_HEADERS : { send_timestamp: sendTime(cx), message_type: this.typeName, seq_info: cx.sequencer.assignSeq(portId) };
+    if (telemetry.active) headers = observeHandleSend(cx, headers); // TS-3, PSR-2
     // FC-1 (mailbox/flow.ts): a gate the sink pushes over its bound holds the sender
     const flow = flowContext;
     const outer = flow.sender;
@@ -253,10 +260,15 @@ export class PortHandle<T> implements ReturnHandle {
   }
 }
 
+/** PT-8: a send's `send_timestamp`: its handler batch's start, else the sender's clock now. */
+function sendTime(cx: SendContext): number {
+  return cx.batchNow ?? cx.clock.now();
+}
+
 /** What a local envelope's `data` is until read (EN-2). */
 const NO_BYTES = new Uint8Array(0);
 
-/** SN-2: a handle send while an SDK is registered: counted, and its headers carry the trace context (TR-1). */
+/** PSR-2: a handle send while an SDK is registered: counted, and its headers carry the trace context (TR-1). */
 function observeHandleSend(cx: SendContext, headers: Headers): Headers {
   countSent(cx.selfId.proc);
   return telemetry.tracing ? tracedHeaders(cx, headers) : headers;
@@ -307,24 +319,24 @@ export function postSerialized(
     const seq = once ? SeqInfo.direct : cx.sequencer.assignSeq(dest); // RF-4 (ref.ts)
     headers =
       messageType === undefined
-        ? { send_timestamp: cx.clock.now(), seq_info: seq }
-        : { send_timestamp: cx.clock.now(), message_type: messageType, seq_info: seq };
+        ? { send_timestamp: sendTime(cx), seq_info: seq }
+        : { send_timestamp: sendTime(cx), message_type: messageType, seq_info: seq };
   } else {
     if (extra.seq_info !== undefined) {
       throw new MailboxSenderError(String(dest), 'invalid', 'SEQ_INFO must not be set by the caller');
     }
     headers = { ...extra };
-    headers.send_timestamp ??= cx.clock.now();
+    headers.send_timestamp ??= sendTime(cx);
     if (messageType !== undefined) headers.message_type ??= messageType;
     headers.seq_info = once ? SeqInfo.direct : cx.sequencer.assignSeq(dest);
   }
   if (telemetry.active) {
-    // TS-3, SN-2: the one test of the send path while no SDK is registered
+    // TS-3, PSR-2: the one test of the send path while no SDK is registered
     countSent(cx.selfId.proc);
     if (telemetry.tracing) traceSend(cx, headers);
   }
   const rec = (cx as RecordingContext).flightRecorder;
-  if (rec !== undefined) rec.sent(dest, headers.message_type); // SN-1
+  if (rec !== undefined) rec.sent(dest, headers.message_type); // PSR-1
   const ttl = cx.messageTtl ?? config().messageTtlDefault;
   const envelope =
     local === NOT_PLAIN ? new MessageEnvelope(cx.selfId, dest, data, headers, ttl, returnUndeliverable) : MessageEnvelope.local(cx.selfId, dest, local, encodePayload, headers, ttl, returnUndeliverable);

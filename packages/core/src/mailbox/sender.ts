@@ -21,6 +21,7 @@
 import { rootLogger } from '../log.js';
 import { DeliveryError } from './errors.js';
 import type { MessageEnvelope } from './envelope.js';
+import type { ActorId } from '../id.js';
 
 /**
  * Where a failed envelope goes: the sender's bound `Undeliverable` port (a
@@ -38,6 +39,19 @@ export interface MailboxSender {
   postUnchecked(envelope: MessageEnvelope, returnHandle: ReturnHandle): void;
   /** Resolves once previously posted envelopes were delivered (wire-acked) or returned. */
   flush(): Promise<void>;
+  /**
+   * @internal MB-8 (mailbox.ts): the mailbox of `actor` when this sender would reach it in `LOCAL_HOPS`
+   * hops inside one proc (a `WeakProc`, its proc, its muxer); undefined otherwise.
+   */
+  resolveLocal?(actor: ActorId): LocalRoute | undefined;
+}
+
+/** MB-8: the hops `resolveLocal` saves (a mailbox's forwarder, its proc, the proc's muxer). */
+export const LOCAL_HOPS = 3;
+
+/** @internal MB-8: what `resolveLocal` gives: a mailbox, open or closed. */
+export interface LocalRoute extends MailboxSender {
+  readonly isClosed: boolean;
 }
 
 /** Implements `post` once for every sender (MS-1). */

@@ -9,12 +9,12 @@
  *
  * ## Invariants
  *
- * - OB-1 Bytes of an item never change after it was written (a resend reads what was sent
+ * - OX-1 Bytes of an item never change after it was written (a resend reads what was sent
  *   first); a slab is never written again below its `at`.
- * - OB-2 An item that `opens` a frame has `DATA_HEAD_LEN` unwritten bytes before it, written
+ * - OX-2 An item that `opens` a frame has `DATA_HEAD_LEN` unwritten bytes before it, written
  *   once, when its run is first published (the Tx checks it is a first write).
- * - OB-3 `seal()` after everything so far was published: the next item opens a new frame.
- * - OB-4 A slab is written again (taken from the pool by a later `fresh`) only once every item in
+ * - OX-3 `seal()` after everything so far was published: the next item opens a new frame.
+ * - OX-4 A slab is written again (taken from the pool by a later `fresh`) only once every item in
  *   it was acked: items fill slabs in seq order, so the slabs before the one holding the oldest
  *   pending item are free (`recycle`). An ack means the receiver has the bytes, so the client has
  *   written them to its socket and holds no view of the slab any more.
@@ -24,7 +24,7 @@ import { DATA_HEAD_LEN, ITEM_HEAD_LEN, writeU32 } from './wire.js';
 const FIRST_SLAB = 4 * 1024;
 /** Below this much room after a seal, the next item goes to a new slab. */
 const MIN_TAIL = 256;
-/** OB-4: full-size slabs kept for reuse. */
+/** OX-4: full-size slabs kept for reuse. */
 const POOL_SLABS = 4;
 
 export class Outbox {
@@ -34,7 +34,7 @@ export class Outbox {
   private nextSlab = FIRST_SLAB;
   /** Slabs holding items, oldest first (the last is `slab`). */
   private readonly inUse: Uint8Array[] = [];
-  /** OB-4: free full-size slabs. */
+  /** OX-4: free full-size slabs. */
   private readonly pool: Uint8Array[] = [];
   /** The slab, start, end and `opens` of the item put last (no object per item). */
   lastBuf: Uint8Array = this.slab;
@@ -83,7 +83,7 @@ export class Outbox {
     return buf === this.slab && end === this.at;
   }
 
-  /** OB-3. */
+  /** OX-3. */
   seal(): void {
     if (this.at === this.frameStart + DATA_HEAD_LEN) return; // nothing in the open frame
     if (this.slab.length - this.at < DATA_HEAD_LEN + ITEM_HEAD_LEN + MIN_TAIL) {
@@ -103,7 +103,7 @@ export class Outbox {
   }
 
   /**
-   * OB-4: every item before `oldest` (the slab of the oldest pending item; undefined when none is
+   * OX-4: every item before `oldest` (the slab of the oldest pending item; undefined when none is
    * pending) was acked: the slabs before it are free.
    */
   recycle(oldest: Uint8Array | undefined): void {
@@ -118,7 +118,7 @@ export class Outbox {
   private fresh(bytes: number): void {
     const size = Math.max(bytes, Math.min(this.nextSlab, this.frameBytes));
     this.nextSlab = Math.min(this.nextSlab * 2, this.frameBytes);
-    this.slab = size === this.frameBytes && this.pool.length > 0 ? this.pool.pop()! : new Uint8Array(size); // OB-4
+    this.slab = size === this.frameBytes && this.pool.length > 0 ? this.pool.pop()! : new Uint8Array(size); // OX-4
     this.inUse.push(this.slab);
     this.frameStart = 0;
     this.at = DATA_HEAD_LEN;

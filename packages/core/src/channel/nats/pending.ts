@@ -16,7 +16,7 @@
  *   `s & (capacity - 1)`; the ring holds exactly the seqs `[head, tail)`, oldest first.
  * - PR-2 Taking messages off the head (`shift`) clears their message and ack callback: an acked
  *   or returned message is not kept alive by the ring (a return callback is one per sender and a
- *   slab is reused, OB-4: they stay in the slot until it is written again).
+ *   slab is reused, OX-4: they stay in the slot until it is written again).
  * - PR-3 Growing keeps every pending message at its seq (capacity doubles, a power of two).
  */
 import type { ReturnCallback } from '../types.js';
@@ -44,7 +44,7 @@ export class PendingRing<M> {
     return this.tail - this.head;
   }
 
-  /** Append the message of seq `tail`; its item is `buf[start, end)` of the outbox (OB-1). */
+  /** Append the message of seq `tail`; its item is `buf[start, end)` of the outbox (OX-1). */
   push(message: M, onReturn: ReturnCallback<M> | undefined, onAck: (() => void) | undefined, buf: Uint8Array, start: number, end: number, opens: boolean, postedAt: number): void {
     if (this.tail - this.head > this.mask) this.grow(); // PR-3
     const i = this.tail++ & this.mask;
@@ -71,7 +71,7 @@ export class PendingRing<M> {
     return this.ends[seq & this.mask]!;
   }
 
-  /** OB-2: the item has a DATA head's room before it. */
+  /** OX-2: the item has a DATA head's room before it. */
   opensFrame(seq: number): boolean {
     return this.opens[seq & this.mask] === 1;
   }

@@ -27,7 +27,7 @@
  * - RH-2 The deltas (record number, time, seq) are taken from the previous record of the same
  *   session that was sent: `pack` runs only for a record that goes into the outbox (after NX-7's
  *   checks), `unpack` only for the item NS-1 decodes, so both sides see the same records in the
- *   same order (the same property NR-1 rests on).
+ *   same order (the same property NRC-1 rests on).
  * - RH-3 An unpacked record is written into the unpacker's own shared scratch, whose view the
  *   record codec keeps (the codec copies the payload out: nothing refers to the scratch after
  *   `decode`); a packed header that runs past its item throws `ChannelError('protocol')`.

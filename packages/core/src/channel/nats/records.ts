@@ -13,17 +13,17 @@
  *
  * ## Invariants
  *
- * - NR-1 A session carries records (DATA kind `KIND_RECORDS`) exactly when the Tx's codec is
+ * - NRC-1 A session carries records (DATA kind `KIND_RECORDS`) exactly when the Tx's codec is
  *   `envelopeTupleCodec`; the Rx decodes them with one `EnvelopeRecordCodec` per session, and
  *   only when its own codec is `envelopeTupleCodec` too (else the session is rejected, NS-4).
- * - NR-2 Records are encoded at post, in seq order (NX-1), in place into the Tx's outbox
- *   (outbox.ts), which keeps them unchanged until acked (OB-1).
- * - NR-3 A record that is encoded and then not sent (the encode threw, or it is larger than the
+ * - NRC-2 Records are encoded at post, in seq order (NX-1), in place into the Tx's outbox
+ *   (outbox.ts), which keeps them unchanged until acked (OX-1).
+ * - NRC-3 A record that is encoded and then not sent (the encode threw, or it is larger than the
  *   server takes: NX-7) would leave a gap in the record numbers and possibly definitions the
  *   decoder never sees: the encoder resets (EC-3) and the next record it sends carries the
  *   reset flag (bit 31 of its item length), on which the decoder resets before decoding it.
- * - NR-4 On the wire a record's fixed header is packed (record-head.ts, RH-1..3): `pack` once the
- *   Tx keeps the record (after NR-3's checks), `unpack` right before the codec decodes it.
+ * - NRC-4 On the wire a record's fixed header is packed (record-head.ts, RH-1..3): `pack` once the
+ *   Tx keeps the record (after NRC-3's checks), `unpack` right before the codec decodes it.
  */
 import type { MessageEnvelope } from '../../mailbox/envelope.js';
 import { envelopeTupleCodec } from '../../wire/envelope.js';
@@ -31,24 +31,24 @@ import { EnvelopeRecordCodec } from '../../wire/envelope-record.js';
 import type { Codec } from '../net/options.js';
 import { HeadPacker, HeadUnpacker } from './record-head.js';
 
-/** Bit 31 of a DATA item's length: reset the record decoder before this item (NR-3). */
+/** Bit 31 of a DATA item's length: reset the record decoder before this item (NRC-3). */
 export const ITEM_RESET = 0x8000_0000;
 /** The item length without the reset flag. */
 export const ITEM_LENGTH_MASK = 0x7fff_ffff;
 
-/** NR-1: whether a channel with `codec` carries interned envelope records. */
+/** NRC-1: whether a channel with `codec` carries interned envelope records. */
 export function carriesRecords(codec: Codec<unknown>): boolean {
   return codec === (envelopeTupleCodec as Codec<unknown>);
 }
 
-/** The sending side of one session's records (NR-2, NR-3). */
+/** The sending side of one session's records (NRC-2, NRC-3). */
 export class RecordEncoder {
   private readonly codec = new EnvelopeRecordCodec();
   private readonly packer = new HeadPacker();
   private resetPending = false;
   /** Room a record may need in place (the codec's own minimum). */
   readonly minEncodeBytes = this.codec.minEncodeBytes;
-  /** Whether the record `encodeInto` wrote last must reset the decoder first (NR-3). */
+  /** Whether the record `encodeInto` wrote last must reset the decoder first (NRC-3). */
   lastReset = false;
 
   /**
@@ -69,17 +69,17 @@ export class RecordEncoder {
     return out;
   }
 
-  /** NR-4: the record `encodeInto` wrote into `target[start, end)` is kept: its packed end. */
+  /** NRC-4: the record `encodeInto` wrote into `target[start, end)` is kept: its packed end. */
   packInPlace(target: Uint8Array, start: number, end: number): number {
     return this.packer.packInPlace(target, start, end);
   }
 
-  /** NR-4: the record `encodeInto` returned (outside the target) is kept: packed. */
+  /** NRC-4: the record `encodeInto` returned (outside the target) is kept: packed. */
   pack(record: Uint8Array): Uint8Array {
     return this.packer.pack(record);
   }
 
-  /** NR-3: the record `encodeInto` returned last is not sent. */
+  /** NRC-3: the record `encodeInto` returned last is not sent. */
   drop(): void {
     this.codec.resetEncoder();
     this.resetPending = true;
@@ -92,7 +92,7 @@ export class RecordDecoder {
   private readonly unpacker = new HeadUnpacker();
 
   /**
-   * Decode the packed record `data[start, end)` (NR-4); `reset`: the item's NR-3 flag. Throws
+   * Decode the packed record `data[start, end)` (NRC-4); `reset`: the item's NRC-3 flag. Throws
    * `CodecError`, or `ChannelError('protocol')` for a packed header that overruns its item.
    */
   decode(data: Uint8Array, start: number, end: number, reset: boolean): MessageEnvelope {

@@ -5,12 +5,12 @@
  *
  * ## Invariants
  *
- * - NS-1 Exactly once, in order, per session (NR-1): a message with `seq < next` is a resend and
+ * - NS-1 Exactly once, in order, per session (as net/rx.ts NR-1): a message with `seq < next` is a resend and
  *   is dropped; `seq == next` is delivered and `next` advances; `seq > next` is a gap (core NATS
  *   lost something): the rest of that DATA is dropped and the Tx is told `NAK next`, once per
  *   `next` within `NAK_HOLD_MS` (NX-3 rewinds it). Unlike the net channel a gap is not fatal:
  *   NATS, not the sender, lost the message.
- * - NS-2 Acks are cumulative `ACK next` (NR-2): once `next - ackedNext >= ackEveryN`, or when
+ * - NS-2 Acks are cumulative `ACK next` (as net/rx.ts NR-2): once `next - ackedNext >= ackEveryN`, or when
  *   behind and `ackIntervalMs` passed since the last ack (a timer makes sure it happens). A
  *   PROBE is answered at once: `NAK next` when the probe says something below its seq was
  *   written and `next` is below it, else `ACK next`.
@@ -19,7 +19,7 @@
  *   messages: its first messages may have been lost, NS-1 recovers them); a Tx that heard from
  *   another incarnation (this subject's receiver restarted and lost its sessions) is answered
  *   `REJECT` (as upstream answers a reconnecting session the restarted server does not know).
- * - NS-4 Bad input is dropped with a log line and never stops the Rx (NR-4): a frame too short,
+ * - NS-4 Bad input is dropped with a log line and never stops the Rx (as net/rx.ts NR-4): a frame too short,
  *   of an unknown kind, or without a reply subject; a DATA whose item lengths overrun it, or a
  *   payload the codec cannot decode, rejects its session (`REJECT reason`).
  * - NS-5 `close()` flushes each session's ack, answers `CLOSED` (the Tx closes), unsubscribes and
@@ -37,7 +37,7 @@
  *   session is sent `NAK next` and resends from there (NX-3). Nothing is lost: what was dropped
  *   is still in the sender's queue, unacked.
  *
- * A session of envelopes sends RECORDS frames (records.ts, NR-1..3): NS-1 decodes each item once
+ * A session of envelopes sends RECORDS frames (records.ts, NRC-1..3): NS-1 decodes each item once
  * and in seq order, which is what keeps the session's record decoder in step with its encoder.
  */
 import type { Msg, Subscription } from '@nats-io/transport-node';
@@ -88,7 +88,7 @@ interface Session {
   nakFor: number;
   nakAt: number;
   rejected: string | undefined;
-  /** NR-1: the session's record decoder, from its first RECORDS frame. */
+  /** NRC-1: the session's record decoder, from its first RECORDS frame. */
   records: RecordDecoder | undefined;
   /** NS-8: items were dropped because the buffer was full; NAKed once it is half empty. */
   starved: boolean;
@@ -100,7 +100,7 @@ export class NatsRx<M> implements Rx<M> {
   /** NS-3: random per Rx, in every answer. */
   readonly incarnation = randomIncarnation();
   private readonly codec: Codec<M>;
-  /** NR-1: the codec is the envelope codec, so sessions may send records. */
+  /** NRC-1: the codec is the envelope codec, so sessions may send records. */
   private readonly recordsAllowed: boolean;
   private readonly timings: ResolvedTimings;
   /** NS-8. */
@@ -327,7 +327,7 @@ export class NatsRx<M> implements Rx<M> {
     let decoder: RecordDecoder | undefined;
     if (records) {
       if (!this.recordsAllowed) {
-        this.reject(session, 'envelope records sent to a channel whose codec is not the envelope codec'); // NR-1
+        this.reject(session, 'envelope records sent to a channel whose codec is not the envelope codec'); // NRC-1
         return;
       }
       decoder = session.records ??= new RecordDecoder();
@@ -365,7 +365,7 @@ export class NatsRx<M> implements Rx<M> {
       try {
         message =
           decoder !== undefined
-            ? (decoder.decode(data, start, off, (raw & ITEM_RESET) !== 0) as M) // NR-3
+            ? (decoder.decode(data, start, off, (raw & ITEM_RESET) !== 0) as M) // NRC-3
             : this.codec.decode(data.subarray(start, off));
       } catch (error) {
         this.reject(session, `failed to decode message seq ${seq}: ${errorText(error)}`);

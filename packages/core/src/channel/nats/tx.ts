@@ -113,11 +113,11 @@ export class NatsTx<M> implements Tx<M> {
   private readyWaiters: (() => void)[] = [];
   private peak = 0;
   private readonly natsOptions: NatsOptions | undefined;
-  /** NR-1: envelopes go as interned records of this session. */
+  /** NRC-1: envelopes go as interned records of this session. */
   private readonly records: RecordEncoder | undefined;
   private readonly dataKind: number;
   private readonly outbox = new Outbox(BATCH_BYTES);
-  /** Items below this seq were written at least once (OB-2: a resend is copied). */
+  /** Items below this seq were written at least once (OX-2: a resend is copied). */
   private written = 0;
 
   /** PR-1: seqs `[q.head, sent)` are written, `[sent, q.tail)` not yet. */
@@ -241,7 +241,7 @@ export class NatsTx<M> implements Tx<M> {
     try {
       if (records !== undefined) {
         box.place(records.minEncodeBytes);
-        encoded = records.encodeInto(message as MessageEnvelope, box.target, box.payloadAt, box.target.length); // NR-2
+        encoded = records.encodeInto(message as MessageEnvelope, box.target, box.payloadAt, box.target.length); // NRC-2
       } else encoded = this.codec.encode(message);
     } catch (error) {
       onReturn?.(new SendError('protocol', message, `serialization error: ${errorText(error)}`)); // NX-7
@@ -250,7 +250,7 @@ export class NatsTx<M> implements Tx<M> {
     const size = typeof encoded === 'number' ? encoded - box.payloadAt : encoded.length;
     const limit = this.maxPayload - DATA_HEAD_LEN - ITEM_HEAD_LEN;
     if (size > limit || size > this.timings.maxFrameLength) {
-      records?.drop(); // NR-3
+      records?.drop(); // NRC-3
       const max = Math.min(limit, this.timings.maxFrameLength);
       onReturn?.(new SendError('frame-too-large', message, `message of ${size} bytes exceeds the nats limit of ${max} bytes`));
       return;
@@ -259,7 +259,7 @@ export class NatsTx<M> implements Tx<M> {
     if (records === undefined) {
       if (typeof encoded === 'number') box.commit(encoded, flags);
       else box.append(encoded, flags);
-    } else if (typeof encoded === 'number') box.commit(records.packInPlace(box.target, box.payloadAt, encoded), flags); // NR-4
+    } else if (typeof encoded === 'number') box.commit(records.packInPlace(box.target, box.payloadAt, encoded), flags); // NRC-4
     else box.append(records.pack(encoded), flags);
     const q = this.q;
     const wasIdle = q.size === 0;
@@ -327,7 +327,7 @@ export class NatsTx<M> implements Tx<M> {
       let j = i + 1;
       let frame: Uint8Array;
       if (q.opensFrame(i) && i >= this.written) {
-        // OB-2: a first write of a run of items in one slab: published from the outbox itself
+        // OX-2: a first write of a run of items in one slab: published from the outbox itself
         const buf = q.buf(i);
         const from = q.start(i) - DATA_HEAD_LEN;
         let to = q.end(i);
@@ -337,7 +337,7 @@ export class NatsTx<M> implements Tx<M> {
           j++;
         }
         frame = buf.subarray(from, to);
-        if (this.outbox.isTail(buf, to)) this.outbox.seal(); // OB-3
+        if (this.outbox.isTail(buf, to)) this.outbox.seal(); // OX-3
       } else {
         let bytes = DATA_HEAD_LEN + q.end(i) - q.start(i);
         while (j < end) {
@@ -369,7 +369,7 @@ export class NatsTx<M> implements Tx<M> {
       if (j > this.written) this.written = j;
     }
     this.sent = i;
-    if (i === q.tail) this.outbox.seal(); // OB-3: the next post opens a frame
+    if (i === q.tail) this.outbox.seal(); // OX-3: the next post opens a frame
     this.armProbe();
   }
 
@@ -425,7 +425,7 @@ export class NatsTx<M> implements Tx<M> {
     q.shiftTo(next); // PR-2
     if (this.closed !== undefined) return;
     if (this.sent < q.head) this.sent = q.head;
-    this.outbox.recycle(q.size > 0 ? q.buf(q.head) : undefined); // OB-4
+    this.outbox.recycle(q.size > 0 ? q.buf(q.head) : undefined); // OX-4
     if (this.over && q.size <= this.maxPending >> 1) this.underHalf();
     if (this.closed !== undefined) return;
     this.probeDelay = PROBE_FIRST_MS;

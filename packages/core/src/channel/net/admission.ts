@@ -28,7 +28,7 @@
  * An admitted connection hears nothing from the gate: the session goes on (acks as usual).
  * Compatibility: a server without `auth` admits a client that sends no hello exactly as before
  * this gate existed (a first byte other than "A" goes to the session protocol untouched, bad
- * preambles included, FR-1), and strips a hello it does not need (NA-3). A procmesh client from
+ * preambles included, NF-1), and strips a hello it does not need (NA-3). A procmesh client from
  * before the gate, refused by a server that requires a token, sees an unknown frame tag and
  * reconnects until its delivery timeout (NT-4); a current client sees `unauthorized` (NA-6).
  *

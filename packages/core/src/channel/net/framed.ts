@@ -3,17 +3,17 @@
  * `net/framed.rs` `FrameReader`). Layout in `wire.ts`.
  *
  * Feed it the chunks a socket emits; it calls `onPreamble` once (server side) and `onFrame` per
- * complete frame, in order. A frame that lies wholly inside one chunk is handed out as a view of
- * that chunk (no copy); a frame split across chunks is assembled into one buffer allocated once
- * its length is known. Bodies are only valid to read synchronously inside `onFrame` if the
- * caller keeps no reference; the reader itself never reuses a chunk.
+ * complete frame, in order. A frame that lies wholly inside one chunk is handed out as its range
+ * of that chunk (no copy, and no view made: the receiver makes the one it needs, e.g. of the
+ * payload after the seq); a frame split across chunks is assembled into one buffer allocated once
+ * its length is known, handed out whole. The reader itself never reuses a chunk.
  *
  * ## Errors (fatal for the stream: the caller cuts the connection)
  *
- * - FR-1 a preamble whose first 4 bytes are not `LNK\0` -> `ChannelError('protocol')`.
- * - FR-2 a length above `maxFrameLength` -> `ChannelError('frame-too-large')`, raised as soon as
+ * - NF-1 a preamble whose first 4 bytes are not `LNK\0` -> `ChannelError('protocol')`.
+ * - NF-2 a length above `maxFrameLength` -> `ChannelError('frame-too-large')`, raised as soon as
  *   the header is read, before any body byte is buffered (a 2^50 length prefix costs nothing).
- * - FR-3 `midFrame` tells whether the stream ended inside a preamble or frame (upstream: EOF on a
+ * - NF-3 `midFrame` tells whether the stream ended inside a preamble or frame (upstream: EOF on a
  *   frame boundary is a clean close; EOF mid-frame is `UnexpectedEof`).
  */
 import { ChannelError } from '../types.js';
@@ -22,8 +22,8 @@ import { FRAME_HEADER_LEN, PREAMBLE_LEN, hasMagic, readFrameLength } from './wir
 export interface FrameHandlers {
   /** Called once with the session id when the reader expects a preamble. */
   onPreamble?(sessionId: bigint): void;
-  /** Called per frame; return `false` to stop reading (the rest of the stream is ignored). */
-  onFrame(tag: number, body: Buffer): boolean | void;
+  /** Called per frame with its body `bytes[start, end)`; return `false` to stop reading (the rest of the stream is ignored). */
+  onFrame(tag: number, bytes: Buffer, start: number, end: number): boolean | void;
 }
 
 export class FrameReader {
@@ -45,7 +45,7 @@ export class FrameReader {
     this.preamblePending = expectPreamble;
   }
 
-  /** Whether the stream so far ends inside a preamble, a header or a body (FR-3). */
+  /** Whether the stream so far ends inside a preamble, a header or a body (NF-3). */
   get midFrame(): boolean {
     return this.headLen > 0 || this.body !== undefined;
   }
@@ -56,7 +56,7 @@ export class FrameReader {
     this.body = undefined;
   }
 
-  /** Consume one chunk. Throws `ChannelError` (FR-1, FR-2); the stream is then unusable. */
+  /** Consume one chunk. Throws `ChannelError` (NF-1, NF-2); the stream is then unusable. */
   feed(chunk: Buffer): void {
     let off = 0;
     const len = chunk.length;
@@ -69,7 +69,7 @@ export class FrameReader {
         off += n;
         if (this.bodyFilled === body.length) {
           this.body = undefined;
-          if (this.handlers.onFrame(this.bodyTag, body) === false) this.stop();
+          if (this.handlers.onFrame(this.bodyTag, body, 0, body.length) === false) this.stop();
         }
         continue;
       }
@@ -104,9 +104,9 @@ export class FrameReader {
         throw new ChannelError('frame-too-large', `frame length ${frameLen} exceeds the maximum ${this.maxFrameLength}`);
       }
       if (len - off >= frameLen) {
-        const frame = chunk.subarray(off, off + frameLen);
+        const start = off;
         off += frameLen;
-        if (this.handlers.onFrame(tag, frame) === false) this.stop();
+        if (this.handlers.onFrame(tag, chunk, start, off) === false) this.stop();
       } else {
         this.body = Buffer.allocUnsafe(frameLen);
         this.bodyFilled = 0;
