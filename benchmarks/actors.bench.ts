@@ -29,6 +29,9 @@
  *   second `ProcHost` of 2 workers whose actors each keep a flight recorder of
  *   `BENCH_FLIGHT_RECORDER` events (`config.flightRecorder`): what recording every send and
  *   handled message costs (issue 14).
+ * - `procmesh actors, flow control off` (one-way, 2 procs only): the same blaster and sink in a
+ *   third `ProcHost` of 2 workers with `config.flowControl` false (FC-8), so the `procmesh actors`
+ *   row beside it says what flow control costs when nobody is slow (issue 11: within 5%).
  * - `ring channel, msgpackr records` (2 procs only): `RingTx`/`RingRx` of `@procmesh/core/transport`
  *   with their default msgpackr codec, between the same plain workers: the bare ring the actor
  *   round trip is held against (issue 4: within 2x).
@@ -47,7 +50,13 @@ import { ProcHost, portEndpoint } from '@procmesh/worker-host';
 import type { BlasterMsg, PingMsg, PingResult, PongMsg, SinkDone, SinkMsg } from './bench-actors.js';
 import { gitCommit, median, now, percentile } from './lib/stats.js';
 
-export type ActorsImpl = 'procmesh actors' | 'procmesh actors, flight recorder on' | 'postMessage' | 'comlink' | 'ring channel, msgpackr records';
+export type ActorsImpl =
+  | 'procmesh actors'
+  | 'procmesh actors, flight recorder on'
+  | 'procmesh actors, flow control off'
+  | 'postMessage'
+  | 'comlink'
+  | 'ring channel, msgpackr records';
 
 /** Events each actor's flight recorder keeps in `procmesh actors, flight recorder on` (its own 2-proc host). */
 export const BENCH_FLIGHT_RECORDER = 64;
@@ -403,13 +412,13 @@ interface ActorSet {
   readonly blasters: Map<number, ActorRef<BlasterMsg>>;
 }
 
-async function actorSet(procs: number, flightRecorder: number): Promise<ActorSet> {
+async function actorSet(procs: number, flightRecorder: number, flowControl = true): Promise<ActorSet> {
   const host = await ProcHost.start({
     procs,
     modules: [new URL('./bench-actors.js', import.meta.url)],
     logLevel: 'error',
     ringCapacity: RING_CAPACITY,
-    config: { flightRecorder },
+    config: { flightRecorder, ...(flowControl ? {} : { flowControl: false }) },
   });
   const set: ActorSet = { host, sinks: new Map(), blasters: new Map() };
   for (let i = 1; i <= procs; i++) {
@@ -429,15 +438,18 @@ class Driver {
     readonly main: ActorSet,
     /** `procmesh actors, flight recorder on`: started only when measured. */
     readonly recorded: ActorSet | undefined,
+    /** `procmesh actors, flow control off`: started only when measured. */
+    readonly unflowed: ActorSet | undefined,
     readonly peers: Map<number, Peer>,
   ) {
     this.host = main.host;
   }
 
-  static async start(withRecorder: boolean): Promise<Driver> {
+  static async start(withRecorder: boolean, withFlowOff: boolean): Promise<Driver> {
     const main = await actorSet(PEERS, 0);
     const recorded = withRecorder ? await actorSet(2, BENCH_FLIGHT_RECORDER) : undefined;
-    const driver = new Driver(main, recorded, startPeers());
+    const unflowed = withFlowOff ? await actorSet(2, 0, false) : undefined;
+    const driver = new Driver(main, recorded, unflowed, startPeers());
     const host = main.host;
     driver.pinger = await host.spawn<PingMsg>(1, 'ActorsBenchPinger', 'pinger');
     driver.ponger = await host.spawn<PongMsg>(2, 'ActorsBenchPonger', 'ponger');
@@ -530,6 +542,7 @@ class Driver {
   async stop(): Promise<void> {
     await this.host.shutdown();
     await this.recorded?.host.shutdown();
+    await this.unflowed?.host.shutdown();
     await Promise.all([...this.peers.values()].map((p) => p.worker.terminate()));
   }
 }
@@ -562,6 +575,13 @@ export async function runActorsBench(options: ActorsBenchOptions = {}): Promise<
       count: n(1_000_000),
       run: (d, k) => d.actorsOneWay(FLOWS['2'], k, d.recorded),
     },
+    {
+      scenario: 'one-way small',
+      procs: 2,
+      impl: 'procmesh actors, flow control off',
+      count: n(1_000_000),
+      run: (d, k) => d.actorsOneWay(FLOWS['2'], k, d.unflowed),
+    },
     { scenario: 'one-way small', procs: 2, impl: 'ring channel, msgpackr records', count: n(1_000_000), run: (d, k) => d.peersOneWay('ring', FLOWS['2'], k) },
     { scenario: 'one-way small', procs: 2, impl: 'postMessage', count: n(200_000), run: (d, k) => d.peersOneWay('pm', FLOWS['2'], k) },
     { scenario: 'one-way small', procs: 2, impl: 'comlink', count: n(50_000), run: (d, k) => d.comlinkOneWay(FLOWS['2'], k) },
@@ -579,7 +599,10 @@ export async function runActorsBench(options: ActorsBenchOptions = {}): Promise<
     measures.splice(0, measures.length, ...kept);
   }
   const load = loadavg().map((l) => Math.round(l * 100) / 100);
-  const driver = await Driver.start(measures.some((m) => m.impl === 'procmesh actors, flight recorder on'));
+  const driver = await Driver.start(
+    measures.some((m) => m.impl === 'procmesh actors, flight recorder on'),
+    measures.some((m) => m.impl === 'procmesh actors, flow control off'),
+  );
   const results = measures.map(() => [] as (number | PingResult)[]);
   try {
     // A primer first: links are created on first use, and a burst sent before its link exists

@@ -23,11 +23,14 @@
  * flow control works through the NatsTx's pending messages and the receiver's session hold
  * (channel/nats NX-10, NS-9).
  *
- * Every second it records: the process RSS, the V8 heap in use after a full GC of the main
- * thread and of each worker (a probe actor in each worker runs `gc()` and answers), the messages
- * sent and handled (shared counters the actors write), so the messages queued between them
- * (sent - handled: link queue, ring, consumer's work queue) and the consumer's rate. At the end
- * of a flow-controlled run the producer stops and the stream drains: every message sent must be
+ * Every second it records: the process RSS, the messages sent and handled (shared counters the
+ * actors write), so the messages queued between them (sent - handled: link queue, ring,
+ * consumer's work queue) and the consumer's rate; every `--heap-every` seconds (default 5, and at
+ * 5 s) also the V8 heap in use after a full GC of the main thread and of each worker (a probe
+ * actor in each worker runs `gc()` and answers). The consumer's rate is the median over the
+ * seconds without such a probe: a forced full GC stops the consumer's thread (250-350 ms each at
+ * load 25, `--trace-gc`: 13% of the consumer's profile), so a probe every second took part of the
+ * very rate it was measuring. At the end of a flow-controlled run the producer stops and the stream drains: every message sent must be
  * handled, in order (lost = sent - handled after the drain). The run without flow control is cut
  * short when the process RSS passes `--max-rss` (MiB; it grows without bound) and is not drained.
  *
@@ -37,7 +40,7 @@
  * `1e6 / spin` msgs/s (the busy-wait alone, no runtime cost per message: an upper bound).
  *
  * Run: `pnpm bench:slow-consumer` (60 s per mode) or `node benchmarks/dist/slow-consumer.js
- * [--seconds N] [--short] [--spin µs] [--chunk N] [--max-rss MiB] [--alone N] [--modes on,alone,paced,off] [--link ring,tcp,nats] [--json path]`.
+ * [--seconds N] [--short] [--spin µs] [--chunk N] [--max-rss MiB] [--alone N] [--heap-every s] [--modes on,alone,paced,off] [--link ring,tcp,nats] [--json path]`.
  * `--short` is 10 s per mode.
  */
 import { fork } from 'node:child_process';
@@ -69,6 +72,8 @@ export interface SlowConsumerOptions {
   readonly maxRssMiB: number;
   /** `alone`: how many items the producer sends before it stops (default 400,000). */
   readonly aloneItems?: number;
+  /** Seconds between heap probes (full GCs), besides the one at 5 s (default 5; 1: every sample). */
+  readonly heapEvery?: number;
 }
 
 export interface Sample {
@@ -85,6 +90,8 @@ export interface Sample {
   readonly queued: number;
   /** Messages the consumer handled per second since the previous sample. */
   readonly consumerRate: number;
+  /** The heaps were probed (a full GC of every thread) in this second: its rate is not in the median. */
+  readonly probed: boolean;
   /** Where the consumer's thread's time went since the previous sample (slow-consumer-actors.ts `Busy`). */
   readonly consumerBusy: Busy;
 }
@@ -183,6 +190,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
     setup.flood(options.chunk, mode === 'paced' ? PACED_FLUSH_EVERY : undefined, limit);
     const t0 = performance.now();
     const samples: Sample[] = [];
+    const heapEvery = Math.max(1, Math.floor(options.heapEvery ?? 5));
     let lastHandled = 0;
     let lastT = 0;
     let cutShort: string | undefined;
@@ -205,9 +213,16 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
     for (let second = 1; performance.now() - t0 < runMs; second++) {
       await watch(Math.min(t0 + second * 1000, t0 + runMs));
       const consumerBusy = await setup.consumerBusy(5_000);
-      // alone: no heaps (a full GC of the consumer's long queue each second would slow the rate it measures)
-      const [producerHeap, consumerHeap] = limit !== undefined ? [Number.NaN, Number.NaN] : (await setup.heaps(5_000)).map((bytes) => bytes / MiB);
-      fullGc();
+      // alone: no heaps (a full GC of the consumer's long queue would slow the rate it measures)
+      const probed = limit === undefined && (second === 5 || second % heapEvery === 0 || performance.now() - t0 >= options.seconds * 1000);
+      let producerHeap = Number.NaN;
+      let consumerHeap = Number.NaN;
+      let mainHeap = Number.NaN;
+      if (probed) {
+        [producerHeap, consumerHeap] = (await setup.heaps(5_000)).map((bytes) => bytes / MiB) as [number, number];
+        fullGc();
+        mainHeap = getHeapStatistics().used_heap_size / MiB;
+      }
       const t = (performance.now() - t0) / 1000;
       const sent = Atomics.load(c, SC_SENT);
       const handled = Atomics.load(c, SC_HANDLED);
@@ -215,13 +230,14 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
       samples.push({
         t: round1(t),
         rssMiB: round1(rss),
-        mainHeapMiB: round1(getHeapStatistics().used_heap_size / MiB),
-        producerHeapMiB: round1(producerHeap as number),
-        consumerHeapMiB: round1(consumerHeap as number),
+        mainHeapMiB: round1(mainHeap),
+        producerHeapMiB: round1(producerHeap),
+        consumerHeapMiB: round1(consumerHeap),
         sent,
         handled,
         queued: sent - handled,
         consumerRate: Math.round((handled - lastHandled) / (t - lastT)),
+        probed,
         consumerBusy: { busy: round3(consumerBusy.busy), cpu: round3(consumerBusy.cpu), wait: round3(consumerBusy.wait) },
       });
       lastHandled = handled;
@@ -251,10 +267,15 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
       lost = Atomics.load(c, SC_SENT) - Atomics.load(c, SC_HANDLED);
     }
     const steady = samples.filter((s) => s.t >= 5);
-    // alone: the seconds after the producer stopped, until the consumer was done
-    const rated = limit === undefined ? steady : samples.filter((s) => (s.t * 1000 + t0) > alone.stopAt);
-    const at5 = steady[0] ?? samples.at(-1);
-    const growth = (pick: (s: Sample) => number): number => (at5 === undefined ? Number.NaN : round1(Math.max(...steady.map(pick)) - pick(at5)));
+    // heaps are known only in the probed seconds (NaN in the others)
+    const growth = (pick: (s: Sample) => number): number => {
+      const known = steady.filter((s) => !Number.isNaN(pick(s)));
+      const first = known[0];
+      return first === undefined ? Number.NaN : round1(Math.max(...known.map(pick)) - pick(first));
+    };
+    const unprobed = steady.filter((s) => !s.probed);
+    // alone: the seconds after the producer stopped, until the consumer was done; otherwise the seconds without a heap probe
+    const rated = limit === undefined ? (unprobed.length > 0 ? unprobed : steady) : samples.filter((s) => s.t * 1000 + t0 > alone.stopAt);
     return {
       mode,
       link,
@@ -313,7 +334,7 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
   const lines = [
     `Slow consumer (benchmarks/slow-consumer.ts): ${o.seconds} s per mode, consumer ${o.spinMicros} µs per message (the spin alone: ${report.ownRate} msgs/s), producer ${o.chunk} sends per turn; ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, commit ${report.commit}, load at start ${report.machine.loadAtStart.join(' / ')}`,
     '',
-    '| link | mode | RSS at 5 s -> end, MiB | heap after GC at 5 s -> max after (main / producer / consumer), MiB | growth after 5 s, MiB | max queued | consumer msgs/s (median from 5 s) | vs alone | vs paced | vs spin alone | consumer busy / on a core / waiting for one | lost | order errors |',
+    '| link | mode | RSS at 5 s -> end, MiB | heap after GC at 5 s -> max after (main / producer / consumer), MiB | growth after 5 s, MiB | max queued | consumer msgs/s (median from 5 s, seconds without a heap probe; alone: after the producer stopped) | vs alone | vs paced | vs spin alone | consumer busy / on a core / waiting for one | lost | order errors |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of report.results) {
@@ -322,11 +343,13 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
     const at5 = r.samples.find((s) => s.t >= 5) ?? r.samples.at(-1);
     const last = r.samples.at(-1);
     const steady = r.samples.filter((s) => s.t >= 5);
-    const max = (pick: (s: Sample) => number): number => Math.max(...steady.map(pick));
+    // heaps: the probed seconds only (the others are NaN)
+    const probedAt5 = steady.find((s) => s.probed) ?? at5;
+    const max = (pick: (s: Sample) => number): number => Math.max(...steady.map(pick).filter((x) => !Number.isNaN(x)));
     const heaps =
-      at5 === undefined
+      probedAt5 === undefined
         ? '-'
-        : `${fmt(at5.mainHeapMiB)} -> ${fmt(max((s) => s.mainHeapMiB))} / ${fmt(at5.producerHeapMiB)} -> ${fmt(max((s) => s.producerHeapMiB))} / ${fmt(at5.consumerHeapMiB)} -> ${fmt(max((s) => s.consumerHeapMiB))}`;
+        : `${fmt(probedAt5.mainHeapMiB)} -> ${fmt(max((s) => s.mainHeapMiB))} / ${fmt(probedAt5.producerHeapMiB)} -> ${fmt(max((s) => s.producerHeapMiB))} / ${fmt(probedAt5.consumerHeapMiB)} -> ${fmt(max((s) => s.consumerHeapMiB))}`;
     const growth = `${fmt(r.heapGrowthMiB.main)} / ${fmt(r.heapGrowthMiB.producer)} / ${fmt(r.heapGrowthMiB.consumer)}`;
     lines.push(
       `| ${r.link} | ${r.mode}${r.cutShort !== undefined ? ` (${r.cutShort})` : ''} | ${at5?.rssMiB ?? '-'} -> ${last?.rssMiB ?? '-'} | ${heaps} | ${growth} | ${r.maxQueued} | ${r.consumerRate} | ${alone === undefined ? '-' : (r.consumerRate / alone).toFixed(2)} | ${paced === undefined ? '-' : (r.consumerRate / paced).toFixed(2)} | ${(r.consumerRate / report.ownRate).toFixed(2)} | ${fmt(r.consumerBusy.busy)} / ${fmt(r.consumerBusy.cpu)} / ${fmt(r.consumerBusy.wait)} | ${r.lost ?? 'not drained'} | ${r.orderErrors} |`,
@@ -351,7 +374,7 @@ function parse(args: readonly string[]): { options: SlowConsumerOptions; modes: 
   const seconds = args.includes('--short') ? 10 : Number(value('--seconds') ?? 60);
   const modes = (value('--modes') ?? 'on,alone,paced,off').split(',').filter((m): m is Mode => m === 'on' || m === 'paced' || m === 'off' || m === 'alone');
   return {
-    options: { seconds, spinMicros: Number(value('--spin') ?? 10), chunk: Number(value('--chunk') ?? 256), maxRssMiB: Number(value('--max-rss') ?? 4096), aloneItems: Number(value('--alone') ?? 400_000) },
+    options: { seconds, spinMicros: Number(value('--spin') ?? 10), chunk: Number(value('--chunk') ?? 256), maxRssMiB: Number(value('--max-rss') ?? 4096), aloneItems: Number(value('--alone') ?? 400_000), heapEvery: Number(value('--heap-every') ?? 5) },
     modes,
     links: (value('--link') ?? 'ring').split(',').filter((l): l is Link => l === 'ring' || l === 'tcp' || l === 'nats'),
     json: args.includes('--json') ? (value('--json') ?? 'benchmarks/results/slow-consumer.json') : undefined,

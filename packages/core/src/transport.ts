@@ -109,7 +109,6 @@ export {
   type MailboxSender,
   type LocalRoute,
   type ReturnHandle,
-  type LocalRoute,
 } from './mailbox/sender.js';
 export { Mailbox, type LazyPortBinder } from './mailbox/mailbox.js';
 export type { PortEntry, Sink, PayloadGuard } from './mailbox/ports.js';

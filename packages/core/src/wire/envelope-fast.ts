@@ -74,7 +74,12 @@ export function packEnvelope(env: MessageEnvelope): Uint8Array | undefined {
   const headers = packPlain(env.headers);
   if (headers === undefined) return undefined;
   const length = data.length;
-  const out = Buffer.allocUnsafe(1 + sender.length + dest.length + 7 + length + headers.length + 5 + 1 + 1);
+  // the exact size (a view of an oversized buffer would be one more object per envelope)
+  const dataHead = isBuffer ? (length < 0x100 ? 2 : length < 0x10000 ? 3 : 5) : length + 1 < 0x100 ? 4 : length + 1 < 0x10000 ? 5 : 7;
+  const ttl = env.ttl;
+  const ttlSize = ttl < 0x80 ? 1 : ttl < 0x100 ? 2 : ttl < 0x10000 ? 3 : 5;
+  const size = 1 + sender.length + dest.length + dataHead + length + headers.length + ttlSize + 2;
+  const out = Buffer.allocUnsafe(size);
   out[0] = 0x97;
   out.set(sender, 1);
   let p = 1 + sender.length;
@@ -116,10 +121,10 @@ export function packEnvelope(env: MessageEnvelope): Uint8Array | undefined {
   p += length;
   out.set(headers, p);
   p += headers.length;
-  p = writeUint(out, p, env.ttl);
+  p = writeUint(out, p, ttl);
   out[p++] = env.returnUndeliverable ? 0xc3 : 0xc2;
   out[p++] = 0x90; // no errors
-  return out.subarray(0, p);
+  return out;
 }
 
 // ---- decoding ------------------------------------------------------------------------------
