@@ -81,6 +81,7 @@ function findings(): Uint8Array[] {
     Uint8Array.of(0xc9, 0x7f, 0xff, 0xff, 0xff, 0x74, 0x00),
     Uint8Array.of(0x92, 0xd4, 0x72, 0x00, 0x01),
     Uint8Array.of(0x92, 0xd4, 0x62, 0x00, 0x01),
+    Uint8Array.of(0xd4, 0x2f, 0x00, 0xdd, 0xff, 0xff, 0xff, 0xfe, 0x00), // a Map (plain-unpack.ts PU-8) claiming 2^32 entries
     chain,
     deep,
   ];
@@ -102,6 +103,8 @@ function payloads(): unknown[] {
     Signal.drainAndStop('x'),
     'x'.repeat(300),
     { nested: { deeper: [[[{ k: 'v' }]]] } },
+    { counts: new Map<unknown, unknown>([['a', 1], [2, { k: 'v' }], ['m', new Map([[0, 'x']])]]) }, // plain-pack.ts PP-9
+    new Map(Array.from({ length: 70 }, (_, i) => [`w${i}`, i] as const)), // a wide Map (PU-8: no interning)
   ];
 }
 

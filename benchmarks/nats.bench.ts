@@ -19,6 +19,10 @@
  *   application on the raw client does with the same message; for comparison, no target);
  *   `JetStream publish`: N `js.publish()` with 256 PubAcks in flight.
  *
+ * The actors' sender is a client (main-thread code), so flow control mutes it without stopping
+ * its loop (FC-7): it awaits `client.ready()` at each yield, which waits only while its NatsTx
+ * holds more than the proc's high watermark of unacked envelopes (channel/nats/tx.ts NX-10).
+ *
  * How one-way counts: the clock starts before the first send and stops when the peer (another
  * thread) reports that it has all N (JetStream: when every PubAck arrived), so every contestant
  * pays until its receiver has everything; every contestant yields to the event loop after each
@@ -32,11 +36,8 @@
  *
  * Run: `node benchmarks/dist/nats.bench.js [--runs N] [--quick]`; or call `runNatsBench()`.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -44,6 +45,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ActorId, ActorRef, Proc, type Actor, type Context, type PortRef } from '@procmesh/core';
 import { Packr } from 'msgpackr';
+import { startNatsServer } from './lib/nats-server.js';
 import { gitCommit, median, percentile, roundTrips, small, type Small } from './lib/stats.js';
 
 export type NatsImpl = 'procmesh actors' | 'raw request/reply' | 'raw publish' | 'raw publish + msgpack' | 'JetStream publish';
@@ -179,57 +181,6 @@ async function startPeer(url: string): Promise<Peer> {
   };
 }
 
-// ---- the server ------------------------------------------------------------------------------
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-interface Server {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly dir: string;
-  /** The server's `in_bytes` so far (its monitoring endpoint). */
-  inBytes(): Promise<number>;
-  /** The server process's CPU µs so far (Linux `/proc`), or NaN. */
-  cpu(): number;
-}
-
-/** `/proc/<pid>/stat` counts CPU time in clock ticks (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS = 100;
-
-async function startServer(): Promise<Server> {
-  const port = await freePort();
-  const monitor = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'procmesh-nats-bench-'));
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-js', '-sd', dir], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port });
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('nats-server did not start');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  const inBytes = async (): Promise<number> => ((await (await fetch(`http://127.0.0.1:${monitor}/varz`)).json()) as { in_bytes: number }).in_bytes;
-  const cpu = (): number => {
-    try {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-    } catch {
-      return Number.NaN;
-    }
-  };
-  return { url: `nats://127.0.0.1:${port}`, child, dir, inBytes, cpu };
-}
-
 // ---- contestants -----------------------------------------------------------------------------
 
 interface Contestant<R> {
@@ -261,7 +212,7 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
 
   const iterations = quick ? 300 : 2_000;
   const count = quick ? 20_000 : 100_000;
-  const server = await startServer();
+  const server = await startNatsServer({ jetstream: true });
   const peer = await startPeer(server.url);
   const proc = await Proc.direct(`${server.url}/bench`, 'main');
   const [client] = proc.instance('client');
@@ -321,7 +272,10 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
             const done = peer.arm(count);
             for (let i = 0; i < count; i++) {
               sink.send(client, small(i));
-              if ((i & 1023) === 1023) await yieldNow();
+              if ((i & 1023) === 1023) {
+                await yieldNow();
+                await client.ready(); // FC-7: muted while the NatsTx is over its high watermark (NX-10)
+              }
             }
             await done;
           }),
@@ -376,8 +330,7 @@ export async function runNatsBench(options: NatsBenchOptions = {}): Promise<Nats
     await proc.stopServing('bench over');
     await peer.stop();
     await nc.close();
-    server.child.kill('SIGTERM');
-    rmSync(server.dir, { recursive: true, force: true });
+    server.stop();
   }
   return { machine, runs, rows };
 }

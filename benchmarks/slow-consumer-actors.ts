@@ -7,7 +7,7 @@
  *   which takes effect between handlers, can hold it). No user-level pacing, unless `flushEvery`
  *   is set: then it awaits `proc.flush()` every that many sends (the workaround a user had to
  *   know about before flow control; the issue's reference run). It stops when the driver sets
- *   the `STOP` counter.
+ *   the `STOP` counter, or after `limit` sends (the `alone` mode).
  * - `SlowConsumerSink`: busy-waits `spinMicros` per message (the slow stage), checks the order.
  * - `SlowConsumerProbe`: answers its thread's V8 heap in use after a full GC, or how busy its
  *   thread's event loop was since the last ask (`busy`, `Busy`: a consumer that waits for input is
@@ -71,7 +71,7 @@ export type SinkMsg = { type: 'item'; seq: number; payload: { x: number; y: stri
 
 export type ProducerMsg =
   | { type: 'ping'; target: ActorRef<SinkMsg>; reply: OncePortRef<number> }
-  | { type: 'flood'; target: ActorRef<SinkMsg>; chunk: number; flushEvery?: number }
+  | { type: 'flood'; target: ActorRef<SinkMsg>; chunk: number; flushEvery?: number; limit?: number }
   | { type: 'more' };
 
 export type ProbeMsg = { type: 'heap'; reply: OncePortRef<number> } | { type: 'busy'; reply: OncePortRef<Busy> };
@@ -152,6 +152,7 @@ export class Producer implements Actor<ProducerMsg> {
   private sent = 0;
   private chunk = 0;
   private flushEvery = 0;
+  private limit = Number.POSITIVE_INFINITY;
   constructor(private readonly params: CountersParams) {}
   async init(cx: Instance<ProducerMsg>): Promise<void> {
     cx.bind();
@@ -166,16 +167,17 @@ export class Producer implements Actor<ProducerMsg> {
         this.target = msg.target;
         this.chunk = msg.chunk;
         this.flushEvery = msg.flushEvery ?? 0;
+        this.limit = msg.limit ?? Number.POSITIVE_INFINITY;
         return this.sendChunk(cx);
       case 'more':
         return this.sendChunk(cx);
     }
   }
   private sendChunk(cx: Context<ProducerMsg>): void | Promise<void> {
-    if (Atomics.load(this.counters, SC_STOP) !== 0) return;
+    if (Atomics.load(this.counters, SC_STOP) !== 0 || this.sent >= this.limit) return;
     if (this.flushEvery > 0) return this.sendPaced(cx);
     const target = this.target as ActorRef<SinkMsg>;
-    const end = this.sent + this.chunk;
+    const end = Math.min(this.sent + this.chunk, this.limit);
     for (; this.sent < end; this.sent++) target.send(cx, { type: 'item', seq: this.sent, payload: { x: 1, y: 'hello' } });
     Atomics.store(this.counters, SC_SENT, this.sent);
     cx.handle().send(cx, { type: 'more' });

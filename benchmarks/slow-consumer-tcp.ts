@@ -20,8 +20,8 @@ import { busySince, fullGc, NO_BUSY, Producer, Sink, type Busy, type ProducerMsg
 export interface SlowConsumerSetup {
   /** Make the link (a ping through the producer to the consumer and back). */
   ping(): Promise<void>;
-  /** Start the flood (`flushEvery`: the `paced` mode). */
-  flood(chunk: number, flushEvery: number | undefined): void;
+  /** Start the flood (`flushEvery`: the `paced` mode; `limit`: the `alone` mode). */
+  flood(chunk: number, flushEvery: number | undefined, limit?: number): void;
   /** Heap in use after a full GC in the producer's and the consumer's thread, bytes (NaN: no answer within `timeoutMs`). */
   heaps(timeoutMs: number): Promise<[number, number]>;
   /** Where the consumer's thread's time went since the last ask (NaN: no answer within `timeoutMs`). */
@@ -36,7 +36,7 @@ interface TcpInit {
   readonly flowControl: boolean;
 }
 
-type ToWorker = { type: 'ping'; sink: string } | { type: 'flood'; sink: string; chunk: number; flushEvery?: number } | { type: 'heap' } | { type: 'busy' } | { type: 'stop' };
+type ToWorker = { type: 'ping'; sink: string } | { type: 'flood'; sink: string; chunk: number; flushEvery?: number; limit?: number } | { type: 'heap' } | { type: 'busy' } | { type: 'stop' };
 type FromWorker = { type: 'ready'; sink?: string } | { type: 'pinged' } | { type: 'heap'; bytes: number } | { type: 'busy'; busy: Busy } | { type: 'stopped' };
 
 /** One worker and a way to ask it one thing at a time of each kind. */
@@ -93,8 +93,8 @@ export async function startTcpSetup(counters: string, spinMicros: number, flowCo
       producer.post({ type: 'ping', sink });
       await pinged;
     },
-    flood(chunk, flushEvery) {
-      producer.post({ type: 'flood', sink, chunk, ...(flushEvery !== undefined ? { flushEvery } : {}) });
+    flood(chunk, flushEvery, limit) {
+      producer.post({ type: 'flood', sink, chunk, ...(flushEvery !== undefined ? { flushEvery } : {}), ...(limit !== undefined ? { limit } : {}) });
     },
     async heaps(timeoutMs) {
       return Promise.all([producer.heap(timeoutMs), consumer.heap(timeoutMs)]);
@@ -134,7 +134,7 @@ async function workerMain(init: TcpInit): Promise<void> {
         return;
       }
       case 'flood':
-        producer?.send(client, { type: 'flood', target: target(m.sink), chunk: m.chunk, ...(m.flushEvery !== undefined ? { flushEvery: m.flushEvery } : {}) });
+        producer?.send(client, { type: 'flood', target: target(m.sink), chunk: m.chunk, ...(m.flushEvery !== undefined ? { flushEvery: m.flushEvery } : {}), ...(m.limit !== undefined ? { limit: m.limit } : {}) });
         return;
       case 'heap':
         fullGc();

@@ -62,7 +62,7 @@ import type { StatusWatch } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
 import type { IntrospectResult } from './introspect.js';
 import { ActorTable } from './actor-table.js';
-import { bindSystemPort, INTROSPECT_ONLY, SIGNAL_AND_INTROSPECT } from './system-ports.js';
+import { bindSystemPort as bindSystemPortOf, INTROSPECT_ONLY, SIGNAL_AND_INTROSPECT } from './system-ports.js';
 
 export type { ProcOptions, DirectProcOptions } from './proc-options.js';
 
@@ -339,7 +339,12 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** MB-6: the signal port (actors) and introspect port (actors, introspectable clients) bind on their first envelope (system-ports.ts). */
   private bindSystemPorts<M>(instance: Instance<M>, withSignal: boolean): void {
     instance.cell.introspectable = true;
-    instance.mailbox.bindLazily(withSignal ? SIGNAL_AND_INTROSPECT : INTROSPECT_ONLY, (index) => bindSystemPort(instance, index, this.logger));
+    instance.mailbox.bindLazily(withSignal ? SIGNAL_AND_INTROSPECT : INTROSPECT_ONLY, instance);
+  }
+
+  /** @internal MB-6 (ProcServices): an instance's system port got its first envelope. */
+  bindSystemPort<M>(instance: Instance<M>, index: number): void {
+    bindSystemPortOf(instance, index, this.logger);
   }
 
   private createMailbox(id: ActorId, rebind = false): Mailbox {

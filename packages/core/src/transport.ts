@@ -107,9 +107,10 @@ export {
   onAbandoned,
   abandonedMessages,
   type MailboxSender,
+  type LocalRoute,
   type ReturnHandle,
 } from './mailbox/sender.js';
-export { Mailbox } from './mailbox/mailbox.js';
+export { Mailbox, type LazyPortBinder } from './mailbox/mailbox.js';
 export type { PortEntry, Sink, PayloadGuard } from './mailbox/ports.js';
 export { MailboxMuxer } from './mailbox/senders/muxer.js';
 export { MailboxRouter, DialMailboxRouter, type Dialer } from './mailbox/senders/router.js';

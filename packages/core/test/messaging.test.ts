@@ -24,7 +24,7 @@ import {
   type Headers,
   type Instance,
 } from '../src/index.js';
-import { MailboxRouter, abandonedMessages, encodePayload, onAbandoned, returnUndeliverable } from '../src/transport.js';
+import { MailboxRouter, abandonedMessages, decodePayload, encodePayload, onAbandoned, returnUndeliverable } from '../src/transport.js';
 import { DEFAULT_CONFIG } from '../src/config.js';
 import { RETURN_MARK } from '../src/mailbox/sender.js';
 import { ProcSupervisionCoordinator, Recorder } from '../src/testing.js';
@@ -330,6 +330,24 @@ describe('unknown and stopped destinations (§3.4)', () => {
     sendFrom(client, handle, (cx) => ref.send(cx, { type: 'noop' }));
     const back = await sender.returns.next();
     assert.equal(back.envelope.errorMessage(), `mailbox error: mailbox owner ${target.actorId} is stopped: done`);
+  });
+
+  it('MB-9: a local ref send to a stopped actor comes back as the envelope it would have been there: TTL 64 - 5 hops, its message readable', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const sender = new Bouncing();
+    const handle = proc.spawn('sender', sender);
+    handle.bind();
+    const target = proc.spawn('target', new TestActor());
+    const ref = target.bind();
+    target.drainAndStop('done');
+    await target.join();
+    sendFrom(client, handle, (cx) => ref.send(cx, { type: 'record', value: { n: 7 } }));
+    const back = await sender.returns.next();
+    assert.equal(back.envelope.ttl, 59);
+    assert.equal(back.envelope.sender.key, handle.actorId.key);
+    assert.deepEqual(decodePayload(back.envelope.data), { type: 'record', value: { n: 7 } });
+    assert.equal(back.envelope.headers.message_type, 'record');
   });
 
   it('MB-6, MB-7: a system port first addressed after the stop answers as a bound one: owner stopped (MB-2)', T, async () => {

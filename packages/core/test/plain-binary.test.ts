@@ -10,9 +10,10 @@ import { describe, it } from 'node:test';
 import { Packr } from 'msgpackr';
 import { CodecError } from '../src/index.js';
 import { decodePayload } from '../src/transport.js';
-import { LARGE_BINARY_BYTES, attachmentsOf, beginEncode, finishEncode } from '../src/wire/attachments.js';
+import { LARGE_BINARY_BYTES, attachmentsOf, beginEncode, enterDecode, finishEncode, leaveDecode } from '../src/wire/attachments.js';
 import { encodeEnvelopePayload } from '../src/wire/payload.js';
 import { gaveUpOnBinary, packPlain } from '../src/wire/plain-pack.js';
+import { GIVE_UP, unpackPlain } from '../src/wire/plain-unpack.js';
 import { prepareSendable } from '../src/wire/sendable.js';
 
 const T = { timeout: 10_000 };
@@ -120,5 +121,45 @@ describe('plain-pack: binary values inside an envelope encode (PP-10)', () => {
     const bytes = encodeEnvelopePayload({ type: 'data', moved, copied: filled(LARGE, 7), n: 3 }, [moved.buffer as ArrayBuffer]);
     assert.equal(moved.byteLength, 0);
     assert.deepEqual(decodePayload(bytes), { type: 'data', moved: filled(3 * LARGE, 6), copied: filled(LARGE, 7), n: 3 });
+  });
+});
+
+describe('plain-unpack: binary values out of band (PU-9)', () => {
+  it('PU-9: the fast path decodes BinaryRefs to what msgpackr decodes: every kind, views over their attachment', T, () => {
+    const source = filled(4 * LARGE, 8);
+    const value = { type: 'data', body: source.subarray(0, 2 * LARGE), f64: new Float64Array(source.slice(0, 2 * LARGE).buffer), ab: source.slice(0, LARGE).buffer };
+    const bytes = encodeEnvelopePayload(value);
+    const saved = enterDecode(bytes);
+    let decoded: unknown;
+    try {
+      decoded = unpackPlain(bytes);
+    } finally {
+      leaveDecode(saved);
+    }
+    assert.notEqual(decoded, GIVE_UP);
+    assert.deepEqual(decoded, value);
+    const body = (decoded as typeof value).body;
+    assert.equal(body.buffer, attachmentsOf(bytes)?.[0]?.buffer, 'a view of the attachment (claimed by the first decode)');
+  });
+
+  it('PU-9: a message given up on after a BinaryRef is decoded by msgpackr over the same memory (one claim)', T, () => {
+    const value = { body: filled(LARGE, 9), when: new Date(5) };
+    const bytes = encodeEnvelopePayload(value);
+    const first = decodePayload(bytes) as typeof value;
+    assert.deepEqual(first, value);
+    assert.equal(first.body.buffer, attachmentsOf(bytes)?.[0]?.buffer);
+    const second = decodePayload(bytes) as typeof value;
+    assert.deepEqual(second, value);
+    assert.notEqual(second.body.buffer, first.body.buffer, 'a later decode copies (OOB-1)');
+  });
+
+  it('PU-9, OOB-4: malformed references are CodecErrors (deserialize)', T, () => {
+    const hostile = [
+      Uint8Array.from([0xd4, 0x31, 0x00, 0x94, 0x05, 0x01, 0x00, 0x10]), // an attachment the message does not carry
+      Uint8Array.from([0xd4, 0x31, 0x00, 0x93, 0x00, 0x01, 0x00]),
+      Uint8Array.from([0xd4, 0x31, 0x00, 0x94, 0x00, 0x01, 0xce, 0xff]),
+      Uint8Array.from([0xd4, 0x31, 0x00, 0x94, 0x00, 0x7f, 0x00, 0x00]), // an unknown kind
+    ];
+    hostile.forEach((bytes, i) => assert.throws(() => decodePayload(bytes), (err: unknown) => err instanceof CodecError && err.code === 'deserialize', `input #${i}`));
   });
 });

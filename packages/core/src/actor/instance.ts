@@ -23,6 +23,14 @@
  * - AC-9: nothing delivered to a system port reaches the actor unless it is of that port's type
  *   (SP-1, id.ts): `handleUndeliverableMessage` only ever gets an `Undeliverable` of an envelope
  *   this actor sent, so no payload from a peer makes the default fail on anything but a return.
+ * - IC-1 (memory): what only a sending or handling actor needs is made on first use: the
+ *   sequencer (first ref send, or `instanceId`), the handler infos (first item handled); the
+ *   instance is itself its mailbox's binder of the lazy system ports (MB-6: no closure).
+ * - IC-2 (memory): `bind()` binds the handler port now and the Undeliverable port on its first
+ *   use (MB-6): the first envelope addressed to it, or the first read of the return handle (a
+ *   ref send from the actor, `returnHandle()`); until then it counts as bound. A bound actor that
+ *   never sends and never gets a return (fjcreate's children) pays for neither its handle nor
+ *   its entry (~600 bytes).
  *
  * Handles: `handle.send(cx, msg)` enqueues into the work queue, unserialized, and throws
  * `MailboxSenderError` (`owner-terminated`) on a stopped actor; `handle.bind()` is the `ActorRef<M>`
@@ -34,7 +42,7 @@ import { ProcError } from '../errors.js';
 import type { Headers } from '../mailbox/envelope.js';
 import { DIRECT_HEADERS, Undeliverable } from '../mailbox/envelope.js';
 import { MailboxSenderError } from '../mailbox/errors.js';
-import type { Mailbox } from '../mailbox/mailbox.js';
+import type { LazyPortBinder, Mailbox } from '../mailbox/mailbox.js';
 import {
   OncePortHandle,
   OncePortReceiver,
@@ -101,6 +109,8 @@ export interface ProcServices {
   /** The cell left the tree (upstream: the last strong reference was dropped). */
   releaseCell(cell: InstanceCell): void;
   storeTerminatedSnapshot(cell: InstanceCell): void;
+  /** MB-6: bind `instance`'s lazy system port at `index` (its first envelope arrived). */
+  bindSystemPort<A>(instance: Instance<A>, index: number): void;
   globalReturnHandle(): ReturnHandle;
   crash(message: string): void;
   resolveActorRef<A>(ref: ActorRef<A>): ActorHandle<A> | undefined;
@@ -112,6 +122,9 @@ export interface ProcServices {
 
 export type { InstanceKind, InstanceIntake };
 
+/** IC-2: the lazily bound port of `bind()`. */
+const RETURNS_PORT: readonly number[] = [ACTOR_PORT.UNDELIVERABLE];
+
 /** A unit of work for inverted actors (`Proc.actorInstance`): the caller runs it. */
 export class WorkCell<M> {
   constructor(private readonly instance: Instance<M>, readonly tag: number, readonly message: unknown, readonly headers: Headers) {}
@@ -122,9 +135,14 @@ export class WorkCell<M> {
   }
 }
 
-export class Instance<M> extends InstanceIntake implements SendContext, AskContext {
+export class Instance<M> extends InstanceIntake implements SendContext, AskContext, LazyPortBinder {
   override readonly cell: InstanceCell;
-  readonly sequencer: Sequencer;
+  /** IC-1: made by the first ref send (or the first read of `instanceId`). */
+  private seq: Sequencer | undefined;
+  /** The numbering of this instance's ref sends (SQ-1; IC-1: made on first use). */
+  get sequencer(): Sequencer {
+    return (this.seq ??= new Sequencer());
+  }
   /** AC-7: headers of the message being handled. */
   headers: Headers = DIRECT_HEADERS;
   /** The actor's handler port (`M`). */
@@ -144,7 +162,6 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
   /** `proc`: the owning proc's services (upstream `Instance::proc()`); `recorderSize`: its flight recorder's events (default the proc's). */
   constructor(override readonly proc: ProcServices, readonly mailbox: Mailbox, readonly kind: InstanceKind, typeName: string, parent: InstanceCell | undefined, recorderSize?: number) {
     super(proc.flowLimits, proc.reorderBuffer, kind);
-    this.sequencer = new Sequencer();
     this.cell = new InstanceCell(mailbox.actorId, typeName, this, ActorStatus.created, proc.clock);
     this.handlerTypeName = typeName;
     if (kind === 'actor') {
@@ -165,6 +182,12 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
       this.inverted = { work, signal, supervision };
       this.invertedWork = (tag, message, headers) => work.push(new WorkCell(this, tag, message, headers));
     }
+  }
+
+  /** @internal MB-6 (`LazyPortBinder`, IC-1): its proc binds the system port at `index` (system-ports.ts). */
+  bindLazyPort(index: number): void {
+    if (index === ACTOR_PORT.UNDELIVERABLE) this.bindReturns((u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h)); // IC-2
+    else this.proc.bindSystemPort(this, index);
   }
 
   // ---- identity and accessors -----------------------------------------------------------
@@ -227,7 +250,8 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
   bind(): ActorRef<M> {
     if (this.selfRef === undefined) {
       this.handlerPort.bind();
-      this.bindReturns((u, h) => this.enqueue(WORK_UNDELIVERABLE, u, h));
+      // IC-2: the Undeliverable port binds on its first use (a return, or a send that needs its handle)
+      if (!this.mailbox.isBound(ACTOR_PORT.UNDELIVERABLE)) this.mailbox.bindLazily(RETURNS_PORT, this);
       this.selfRef = new ActorRef<M>(this.selfId);
     }
     return this.selfRef;
@@ -445,12 +469,12 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
     const cell = this.cell;
     if (tag === WORK_MESSAGE) {
       const arm = typeof message === 'object' && message !== null ? (message as { type?: unknown }).type : undefined;
-      const info = this.handlerInfos.get(this.handlerTypeName, typeof arm === 'string' ? arm : undefined);
+      const info = (this.handlerInfos ??= new HandlerInfos()).get(this.handlerTypeName, typeof arm === 'string' ? arm : undefined);
       cell.lastHandler = info;
       cell.status.markProcessing(since, info);
       return actor.handle(this, message as M);
     }
-    const info = this.handlerInfos.get(this.handlerTypeName, 'Undeliverable');
+    const info = (this.handlerInfos ??= new HandlerInfos()).get(this.handlerTypeName, 'Undeliverable');
     cell.lastHandler = info;
     cell.status.markProcessing(since, info);
     const undeliverable = message as Undeliverable;
@@ -458,7 +482,8 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
     throw new UndeliverableMessageError(undeliverable.envelope);
   }
 
-  private readonly handlerInfos = new HandlerInfos();
+  /** IC-1: made by the first item handled. */
+  private handlerInfos: HandlerInfos | undefined;
 
   /** @internal Used by `WorkCell.handle` (inverted actors). */
   runWork(actor: Actor<M>, tag: number, message: unknown, headers: Headers): void | Promise<void> {

@@ -31,13 +31,22 @@
  *   proc's signal and introspect ports (`bindLazily`) are bound by their first envelope: until
  *   then they cost a bit each, yet count as bound (`isBound`, PT-3's `already-bound`).
  * - MB-7 (memory): closing keeps which ports were bound, not their entries: a stopped actor's
- *   mailbox, which the proc's muxer keeps for MB-2, does not keep its instance alive.
+ *   mailbox, which the proc's muxer keeps for MB-2, does not keep its instance alive, and keeps
+ *   its well-known ports (index < 31) as bits, not a map (a map of two was ~180 bytes a stopped actor).
  * - MB-8 (local route): an envelope for another actor of the same proc goes straight to that
  *   actor's mailbox, found through the forwarder (`resolveLocal`: its `WeakProc`, the proc, the
  *   muxer) and kept for the last destination while that mailbox is open (a supervised child's
  *   next incarnation has a new mailbox, SU-2: the closed one is resolved again). It takes the
  *   `LOCAL_HOPS` TTL the hops would have taken, and only when the TTL allows them all: an
  *   envelope that would expire on the way takes the hops and expires where it did.
+ * - MB-9 (local value): a local envelope (EN-2: a ref send's copy inside one proc) for another
+ *   actor goes as its parts (`postLocal` -> MB-8's route -> `deliverLocal`): its value reaches the
+ *   port's sink with the same headers and sender, and the envelope is built only when something
+ *   goes wrong (no such port, a closed mailbox, a once port, a guarded port, a failed enqueue),
+ *   then with the TTL it would have had there, and handled by MB-1..MB-5 as any other. Like the
+ *   hops it replaces it is synchronous: the value is in the receiver's queue when the send
+ *   returns, so one sender's handle and ref sends keep their order (§3.2). The value is the copy
+ *   PT-5 made (mailbox/local-copy.ts LC-1), so the receiver never sees a later change by the sender.
  *
  * ## Deviation from upstream (MB-4)
  *
@@ -51,13 +60,14 @@
  * about the message, not the port: the message goes back, the port stays.
  */
 import { realClock, type Clock } from '../clock.js';
-import { ACTOR_PORT, USER_PORT_OFFSET, type ActorId } from '../id.js';
+import { ACTOR_PORT, USER_PORT_OFFSET, type ActorId, type PortId } from '../id.js';
 import { ProcError } from '../errors.js';
 import { Sequencer } from '../sequencing.js';
 import type { ActorStatus } from '../status.js';
 import { CodecError } from '../wire/errors.js';
 import { rootLogger } from '../log.js';
-import type { MessageEnvelope, Undeliverable } from './envelope.js';
+import { MessageEnvelope, type Headers, type Undeliverable } from './envelope.js';
+import { encodePayload } from '../wire/payload.js';
 import { DeliveryError, MailboxError, MailboxSenderError } from './errors.js';
 import {
   OncePortHandle,
@@ -76,12 +86,17 @@ interface Closable {
   ownerClosed(): void;
 }
 
+/** MB-6: who binds a mailbox's lazy well-known ports when the first envelope for one arrives (an `Instance`). */
+export interface LazyPortBinder {
+  bindLazyPort(index: number): void;
+}
+
 export class Mailbox extends BaseMailboxSender implements PortOwner {
   /** MB-6: made on the first bound port. */
   private ports: Map<number, PortEntry> | undefined;
   /** MB-6: the well-known ports bound on their first delivery (bit `index`), and who binds them. */
   private lazyMask = 0;
-  private lazyBinder: ((index: number) => void) | undefined;
+  private lazyBinder: LazyPortBinder | undefined;
   /** The last other `ActorId` object found equal to `actorId` (`postUnchecked`). */
   private actorIdAlias: ActorId | undefined;
   /** MB-8: the last destination actor of another mailbox of this proc, and its mailbox. */
@@ -136,7 +151,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     return this.receivers?.size ?? 0;
   }
 
-  /** @internal The ports bound in this mailbox (a bound once port leaves after its delivery). */
+  /** @internal The ports bound in this mailbox (a bound once port leaves after its delivery; a closed mailbox counts its user ports only, MB-7). */
   get boundPortCount(): number {
     return this.ports?.size ?? 0;
   }
@@ -204,9 +219,9 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
 
   /**
    * @internal MB-6: ports at these well-known indices (each < 31) count as bound now, and
-   * `bind(index)` binds one (`bindEntry`) when the first envelope for it arrives.
+   * `bind.bindLazyPort(index)` binds one (`bindEntry`) when the first envelope for it arrives.
    */
-  bindLazily(indices: readonly number[], bind: (index: number) => void): void {
+  bindLazily(indices: readonly number[], bind: LazyPortBinder): void {
     for (const index of indices) {
       if (this.isBound(index)) throw new ProcError('already-bound', `port ${this.actorId}[${index}] is already bound`);
       this.lazyMask |= 1 << index;
@@ -220,7 +235,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     if (entry !== undefined || index >= 31 || (this.lazyMask & (1 << index)) === 0) return entry;
     if (this.closedStatus !== undefined) return CLOSED_PORT; // MB-7: bound, and closed
     this.lazyMask &= ~(1 << index);
-    this.lazyBinder?.(index);
+    this.lazyBinder?.bindLazyPort(index);
     return this.ports?.get(index);
   }
 
@@ -247,6 +262,9 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
 
   /** This mailbox's bound `Undeliverable` port, if any (upstream `bound_return_handle`). */
   boundReturnHandle(): PortHandle<Undeliverable> | undefined {
+    const port = this.returnPort;
+    if (port !== undefined || (this.lazyMask & (1 << ACTOR_PORT.UNDELIVERABLE)) === 0 || this.closedStatus !== undefined) return port;
+    this.entryAt(ACTOR_PORT.UNDELIVERABLE); // MB-6: a lazy Undeliverable port binds now (IC-2, actor/instance.ts)
     return this.returnPort;
   }
 
@@ -254,9 +272,18 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
   close(status: ActorStatus): void {
     if (this.closedStatus !== undefined) throw new MailboxError(this.actorId, 'already-closed', 'mailbox is already closed');
     this.closedStatus = status;
-    // MB-7: the bound indices stay (MB-2 answers by them), their sinks (and the instance) go
+    // MB-7: the bound indices stay (MB-2 answers by them), their sinks (and the instance) go;
+    // the well-known ones as bits of `lazyMask` (read as bound and closed, as lazy ones are)
     const ports = this.ports;
-    if (ports !== undefined) for (const index of ports.keys()) ports.set(index, CLOSED_PORT);
+    if (ports !== undefined) {
+      for (const index of ports.keys()) {
+        if (index < 31) {
+          this.lazyMask |= 1 << index;
+          ports.delete(index);
+        } else ports.set(index, CLOSED_PORT);
+      }
+      if (ports.size === 0) this.ports = undefined;
+    }
     this.returnPort = undefined;
     this.lazyBinder = undefined; // the lazy ports stay bound (MB-6), as closed ones
     const receivers = this.receivers;
@@ -319,6 +346,38 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
       }
     }
     this.forwarder.post(envelope, returnHandle);
+  }
+
+  /** MB-9 (`MailboxSender.postLocal`): the first hop of a local value, then MB-8's route. */
+  postLocal(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): boolean {
+    const destActor = dest.actor;
+    // this hop, the route's and the destination's must all find TTL left (MS-1, MB-8)
+    if (ttl <= LOCAL_HOPS + 1 || destActor === this.actorId || destActor === this.actorIdAlias || destActor.key === this.actorId.key) return false;
+    let route = this.routeActor === destActor ? this.route : undefined;
+    if (route === undefined || route.isClosed) {
+      route = this.forwarder.resolveLocal?.(destActor);
+      this.routeActor = route === undefined ? undefined : destActor;
+      this.route = route;
+    }
+    if (route?.deliverLocal === undefined) return false;
+    route.deliverLocal(sender, dest, value, headers, ttl - 1 - LOCAL_HOPS, returnUndeliverable, returnHandle);
+    return true;
+  }
+
+  /** MB-9 (`LocalRoute.deliverLocal`): the last hop of a local value (`ttl` before its decrement). */
+  deliverLocal(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): void {
+    const entry = this.closedStatus === undefined ? this.ports?.get(dest.index) : undefined;
+    const sink = entry?.deliverValue;
+    if (sink === undefined || entry === undefined || entry.once) {
+      // anything but the plain case: the envelope, as it would have arrived here
+      this.post(MessageEnvelope.local(sender, dest, value, encodePayload, headers, ttl, returnUndeliverable), returnHandle);
+      return;
+    }
+    try {
+      sink(value, headers, sender);
+    } catch (err) {
+      this.deliveryFailed(MessageEnvelope.local(sender, dest, value, encodePayload, headers, ttl - 1, returnUndeliverable), entry, err, returnHandle);
+    }
   }
 
   /** MB-3, MB-4, MB-5: unbind or keep the port, then return the envelope. */

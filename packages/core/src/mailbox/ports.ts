@@ -122,6 +122,8 @@ export interface PortEntry {
   readonly typeName: string;
   /** Decode and enqueue; throws `MailboxSenderError` (enqueue) or `CodecError` (decode). */
   deliver(envelope: MessageEnvelope): void;
+  /** @internal MB-9: enqueue a local envelope's value without the envelope (ports without a guard). */
+  readonly deliverValue?: Sink<unknown> | undefined;
   /** The local handle behind this entry (for `boundReturnHandle`). */
   readonly handle: PortHandle<never> | undefined;
 }
@@ -247,6 +249,7 @@ export class PortHandle<T> implements ReturnHandle {
       once,
       typeName: this.typeName,
       handle: this as unknown as PortHandle<never>,
+      deliverValue: accepts === undefined ? (sink as Sink<unknown>) : undefined, // MB-9 (PT-6: a guarded port checks every payload)
       deliver:
         accepts === undefined
           ? (envelope) => sink(decodeDelivered(envelope) as T, envelope.headers, envelope.sender)
@@ -338,14 +341,18 @@ export function postSerialized(
   const rec = (cx as RecordingContext).flightRecorder;
   if (rec !== undefined) rec.sent(dest, headers.message_type); // PSR-1
   const ttl = cx.messageTtl ?? config().messageTtlDefault;
-  const envelope =
-    local === NOT_PLAIN ? new MessageEnvelope(cx.selfId, dest, data, headers, ttl, returnUndeliverable) : MessageEnvelope.local(cx.selfId, dest, local, encodePayload, headers, ttl, returnUndeliverable);
   // FC-1 (mailbox/flow.ts): a gate on the way (a local work queue, a link's queue) holds the sender
   const flow = flowContext;
   const outer = flow.sender;
   flow.sender = cx.flow;
   try {
-    cx.mailbox.post(envelope, cx.returnHandle());
+    const mailbox = cx.mailbox;
+    const returns = cx.returnHandle();
+    if (local === NOT_PLAIN) mailbox.post(new MessageEnvelope(cx.selfId, dest, data, headers, ttl, returnUndeliverable), returns);
+    // MB-9 (mailbox.ts): to another actor of this proc, the copy goes without an envelope
+    else if (mailbox.postLocal?.(cx.selfId, dest, local, headers, ttl, returnUndeliverable, returns) !== true) {
+      mailbox.post(MessageEnvelope.local(cx.selfId, dest, local, encodePayload, headers, ttl, returnUndeliverable), returns);
+    }
   } finally {
     flow.sender = outer;
   }

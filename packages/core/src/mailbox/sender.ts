@@ -20,8 +20,8 @@
  */
 import { rootLogger } from '../log.js';
 import { DeliveryError } from './errors.js';
-import type { MessageEnvelope } from './envelope.js';
-import type { ActorId } from '../id.js';
+import type { Headers, MessageEnvelope } from './envelope.js';
+import type { ActorId, PortId } from '../id.js';
 
 /**
  * Where a failed envelope goes: the sender's bound `Undeliverable` port (a
@@ -44,14 +44,21 @@ export interface MailboxSender {
    * hops inside one proc (a `WeakProc`, its proc, its muxer); undefined otherwise.
    */
   resolveLocal?(actor: ActorId): LocalRoute | undefined;
+  /**
+   * MB-9 (mailbox.ts): post a local envelope's value (`MessageEnvelope.local`) from this mailbox
+   * without building the envelope; false when it cannot (the caller posts the envelope).
+   */
+  postLocal?(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): boolean;
 }
 
 /** MB-8: the hops `resolveLocal` saves (a mailbox's forwarder, its proc, the proc's muxer). */
 export const LOCAL_HOPS = 3;
 
-/** @internal MB-8: what `resolveLocal` gives: a mailbox, open or closed. */
+/** MB-8: what `resolveLocal` gives: a mailbox, open or closed. */
 export interface LocalRoute extends MailboxSender {
   readonly isClosed: boolean;
+  /** MB-9: deliver a local envelope's value that arrived with `ttl` (before this hop's decrement). */
+  deliverLocal?(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): void;
 }
 
 /** Implements `post` once for every sender (MS-1). */

@@ -49,8 +49,14 @@
  *   budget like any array; an odd count, or any other form after `d4 2f`, gives up (msgpackr
  *   then throws `deserialize`). A Map of more than `MAX_LEARNED_KEYS` entries learns nothing
  *   (PU-7): its string keys are not interned, its values use no trie.
+ * - PU-9: a binary value out of band (fixext 1 `d4 31 00`, then a fixarray of 4 unsigned
+ *   integers: plain-pack.ts PP-10) reads as msgpack.ts's BINARY_REF extension `read` makes it:
+ *   attachments.ts `resolveBinary` of the 4 numbers (its claim is made once per decode, so a
+ *   retry by msgpackr after a later give-up finds the same memory: OOB-1, OOB-3); any other
+ *   form gives up, a bad reference throws `CodecError('deserialize')` (OOB-4) as msgpackr's does.
  */
 
+import { resolveBinary } from './attachments.js';
 import { decodedRef, readRef } from './id-fast.js';
 
 /** Returned when the bytes hold something the fast path does not cover. */
@@ -71,8 +77,9 @@ const PROMOTE_AFTER = 16;
 const MAX_LEARNED_KEYS = 64;
 /** Deepest nesting followed. */
 const MAX_DEPTH = 32;
-/** msgpack.ts `EXT.MAP` (PU-8). */
+/** msgpack.ts `EXT.MAP` (PU-8) and `EXT.BINARY_REF` (PU-9). */
 const EXT_MAP = 47;
+const EXT_BINARY_REF = 49;
 /** String cache: slots and the longest string cached. */
 const STRING_CACHE_SLOTS = 4096;
 const STRING_CACHE_MAX = 16;
@@ -235,6 +242,7 @@ function readValue(depth: number, at: ShapeNode): Result {
       return pos + 2 <= end ? readMap(readUint16(), depth, at) : GIVE_UP;
     case 0xd4: {
       if (src[pos] === EXT_MAP) return readMapExtension(depth, at); // PU-8
+      if (src[pos] === EXT_BINARY_REF) return readBinaryRef(); // PU-9
       // PU-6: an id or ref (id-fast.ts)
       const after = readRef(src, pos - 1, end);
       if (after < 0) return GIVE_UP;
@@ -419,6 +427,29 @@ function readMapExtension(depth: number, at: ShapeNode): Result {
     map.set(key, value);
   }
   return map;
+}
+
+/** PU-9: a binary value's reference after its `d4 31`: filler 0, fixarray of 4 unsigned integers. */
+function readBinaryRef(): Result {
+  if (pos + 2 >= end || src[pos + 1] !== 0 || src[pos + 2] !== 0x94) return GIVE_UP;
+  pos += 3;
+  const index = readUnsigned();
+  const kind = readUnsigned();
+  const offset = readUnsigned();
+  const length = readUnsigned();
+  if (index < 0 || kind < 0 || offset < 0 || length < 0) return GIVE_UP;
+  return resolveBinary([index, kind, offset, length]);
+}
+
+/** A positive fixint, uint8, uint16 or uint32 at `pos`; -1 for anything else or too few bytes. */
+function readUnsigned(): number {
+  if (pos >= end) return -1;
+  const token = src[pos++] as number;
+  if (token < 0x80) return token;
+  if (token === 0xcc) return pos < end ? (src[pos++] as number) : -1;
+  if (token === 0xcd) return pos + 2 <= end ? readUint16() : -1;
+  if (token === 0xce) return pos + 4 <= end ? readUint32() : -1;
+  return -1;
 }
 
 /** A key of a wide Map: an ASCII fixstr or str8 made without interning (PU-7), else any value. */

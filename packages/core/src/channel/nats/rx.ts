@@ -23,8 +23,9 @@
  *   of an unknown kind, or without a reply subject; a DATA whose item lengths overrun it, or a
  *   payload the codec cannot decode, rejects its session (`REJECT reason`).
  * - NS-5 `close()` flushes each session's ack, answers `CLOSED` (the Tx closes), unsubscribes and
- *   releases the connection; messages already received can still be taken with `recv()`, which
- *   then rejects with `closed` (CH-5). `join()` resolves once the connection was released.
+ *   releases the connection; messages already received and acked can still be taken with
+ *   `recv()` (those not acked, NS-9, are dropped: their Tx returns them), which then rejects with
+ *   `closed` (CH-5). `join()` resolves once the connection was released.
  * - NS-6 A subject has one receiver: `serveNats` first asks the subject (HELLO); an answer, or a
  *   subscriber that does not answer within 1 s, is `ChannelError('address-in-use')`.
  * - NS-7 Time (ack interval, NAK hold) comes from `ServeOptions.clock` (default `realClock`).
@@ -36,6 +37,27 @@
  *   backoff; its own queue is bounded by NX-9. Once half of the buffer was taken, each starved
  *   session is sent `NAK next` and resends from there (NX-3). Nothing is lost: what was dropped
  *   is still in the sender's queue, unacked.
+ * - NS-9 Flow control (mailbox/flow.ts FC-6; inbound.ts NFC-1..6): each session is a flow sender
+ *   (`lastSender`: the session of the message `recv()`/`poll()` returned last; the mailbox server
+ *   posts it with that sender, SR-3). A gate that the delivery put over its high watermark holds
+ *   the session: its messages are not taken (NFC-2). A session is acked for what arrived (NS-2),
+ *   except while it is held, or while a message that arrived while it was held is still queued:
+ *   then only for what the proc took (NFC-6), and it is not NAKed (a NAK acks everything below
+ *   `next`). Acking at arrival alone would prune its Tx's queue however full the proc is; held,
+ *   its Tx's pending messages stay unacked, its window (NX-4) fills and its gate mutes the
+ *   producing actors (NX-10); released, what it sent meanwhile is acked as the proc takes it, so
+ *   the Rx never holds acked messages beyond what it held when the hold began. Messages that
+ *   arrive while it is held are kept while there is held room (NFC-3), else dropped unread; a gap
+ *   or a lost tail seen then marks it starved too: NAKed once an ack may cover `next` (when there
+ *   is room). How a held receiver is not taken for a dead one: a probe (NX-3, the sender's resend
+ *   timer) is answered with an `ACK` of what the proc took, which prunes nothing new and rewinds
+ *   nothing (no resend of the window), and tells the Tx that a receiver is there (NX-5's "no
+ *   receiver" is cleared). The delivery timeout (NX-5) still counts, as over sockets (a paused
+ *   session, channel/net NR-9): a hold lasts while the consumer brings its queue from high to
+ *   low, and FC-5 ends it after `flowStallMs` without progress. Closing (NS-5) or rejecting (NS-4)
+ *   a session cuts off what it did not ack (NFC-5): its Tx returns those as undeliverable (NX-6),
+ *   so none is both delivered and returned; what it acked stays takeable, and the mailbox server
+ *   posts it when it stops (SR-5).
  *
  * A session of envelopes sends RECORDS frames (records.ts, NRC-1..3): NS-1 decodes each item once
  * and in seq order, which is what keeps the session's record decoder in step with its encoder.
@@ -48,6 +70,7 @@ import { defaultCodec, resolveTimings, type Codec, type ResolvedTimings, type Se
 import { ChannelError, type Rx } from '../types.js';
 import { acquireLink, type NatsLink } from './client.js';
 import type { NatsChannelOptions } from './options.js';
+import { Inbound, SessionQueue } from './inbound.js';
 import { ITEM_LENGTH_MASK, ITEM_RESET, RecordDecoder, carriesRecords } from './records.js';
 import { NAK_HOLD_MS } from './tx.js';
 import {
@@ -78,8 +101,12 @@ export const DEFAULT_NATS_RX_BUFFER = 8192;
 /** NS-6: how long a silent subscriber of the subject has to answer the serve-time HELLO. */
 const HELLO_TIMEOUT_MS = 1_000;
 
-interface Session {
+interface Session<M> {
   readonly id: number;
+  /** NS-9: its messages not yet taken, and its hold. */
+  readonly queue: SessionQueue<M>;
+  /** NS-9: the seq of the last message that arrived while the session was held (-1: none). */
+  lastHeldSeq: number;
   next: number;
   ackedNext: number;
   replyTo: string;
@@ -106,16 +133,13 @@ export class NatsRx<M> implements Rx<M> {
   /** NS-8. */
   private readonly rxBufferSize: number;
   private starvedCount = 0;
-  private peak = 0;
   private readonly clock: Clock;
   private readonly log: Logger;
   private sub: Subscription | undefined;
 
-  private queue: M[] = [];
-  private qhead = 0;
-  private waiter: { resolve: (m: M) => void; reject: (e: Error) => void } | undefined;
+  private readonly inbound: Inbound<M>;
   private closedReason: string | undefined;
-  private readonly sessions = new Map<number, Session>();
+  private readonly sessions = new Map<number, Session<M>>();
   private dropped = 0;
   private resolveJoined!: () => void;
   private readonly joined = new Promise<void>((resolve) => (this.resolveJoined = resolve));
@@ -129,6 +153,9 @@ export class NatsRx<M> implements Rx<M> {
     this.recordsAllowed = carriesRecords(this.codec);
     this.timings = resolveTimings(options);
     this.rxBufferSize = Math.max(1, options.rxBufferSize ?? DEFAULT_NATS_RX_BUFFER);
+    this.inbound = new Inbound<M>(this.rxBufferSize, () => {
+      if (this.starvedCount > 0 && this.inbound.total <= this.rxBufferSize >> 1) this.unstarve();
+    });
     this.clock = options.clock ?? realClock;
     this.log = (options.logger ?? rootLogger()).child({ channel: 'nats', addr: String(addr) });
   }
@@ -160,12 +187,24 @@ export class NatsRx<M> implements Rx<M> {
 
   /** Messages received and not yet taken with `recv()`. */
   get buffered(): number {
-    return this.queue.length - this.qhead;
+    return this.inbound.total;
   }
 
   /** The most messages that waited in the Rx at once so far (NS-8: at most `rxBufferSize`). */
   get peakBuffered(): number {
-    return this.peak;
+    return this.inbound.peak;
+  }
+
+  /** @internal NS-9: the flow sender of the message `recv()`/`poll()` returned last (its session). */
+  get lastSender(): { flowHold(): void; flowRelease(): void } | undefined {
+    return this.inbound.last;
+  }
+
+  /** Sessions held by flow control now (NS-9). */
+  get heldSessions(): number {
+    let n = 0;
+    for (const session of this.sessions.values()) if (session.queue.held) n++;
+    return n;
   }
 
   /** Sessions that are waiting for room in the buffer (NS-8). */
@@ -174,12 +213,11 @@ export class NatsRx<M> implements Rx<M> {
   }
 
   recv(): Promise<M> {
-    if (this.qhead < this.queue.length) return Promise.resolve(this.take());
+    const message = this.inbound.take();
+    if (message !== undefined) return Promise.resolve(message);
     if (this.closedReason !== undefined) return Promise.reject(this.closedError());
-    if (this.waiter !== undefined) return Promise.reject(new ChannelError('protocol', 'concurrent recv on one Rx'));
-    return new Promise<M>((resolve, reject) => {
-      this.waiter = { resolve, reject };
-    });
+    if (this.inbound.waiting) return Promise.reject(new ChannelError('protocol', 'concurrent recv on one Rx'));
+    return this.inbound.wait();
   }
 
   /**
@@ -188,40 +226,54 @@ export class NatsRx<M> implements Rx<M> {
    * (mailbox/senders/server.ts).
    */
   poll(): M | undefined {
-    return this.qhead < this.queue.length ? this.take() : undefined;
+    return this.inbound.take();
   }
 
-  private take(): M {
-    const message = this.queue[this.qhead++] as M;
-    if (this.qhead === this.queue.length) {
-      this.queue = [];
-      this.qhead = 0;
-    } else if (this.qhead >= 1024 && this.qhead * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.qhead);
-      this.qhead = 0;
-    }
-    if (this.starvedCount > 0 && this.buffered <= this.rxBufferSize >> 1) this.unstarve();
-    return message;
+  /**
+   * NS-9: what an ack may say arrived: everything received (`next`); but while the session is
+   * held, or a message that arrived while it was held is still queued, what the proc took (NFC-6).
+   */
+  private ackPoint(session: Session<M>): number {
+    const taken = session.next - session.queue.size;
+    if (!session.queue.held && session.lastHeldSeq < taken) return session.next;
+    return Math.max(session.ackedNext, taken);
   }
 
-  /** NS-8: room again: every starved session resends from its `next`. */
+  /** NS-9: a NAK acks everything below `next`: only when an ack may; NS-8: only with room. */
+  private canNak(session: Session<M>): boolean {
+    return this.ackPoint(session) === session.next && this.inbound.hasRoom(session.queue);
+  }
+
+  /** NS-8: room again: every starved session that can be NAKed resends from its `next`. */
   private unstarve(): void {
-    this.starvedCount = 0;
-    for (const session of this.sessions.values()) {
-      if (!session.starved) continue;
+    for (const session of this.sessions.values()) if (session.starved && this.canNak(session)) this.resume(session);
+  }
+
+  /** NS-8, NS-9: a starved session is NAKed (it resends from its `next`). */
+  private resume(session: Session<M>): void {
+    if (session.rejected !== undefined) {
       session.starved = false;
-      if (session.rejected !== undefined) continue;
-      session.nakFor = -1; // not the same loss seen twice: always sent
-      this.nak(session);
+      this.starvedCount--;
+      return;
     }
+    session.nakFor = -1; // not the same loss seen twice: always sent
+    this.nak(session);
   }
 
-  /** NS-8: the buffer is full (a waiting `recv()` takes the next message at once). */
-  private full(): boolean {
-    return this.waiter === undefined && this.queue.length - this.qhead >= this.rxBufferSize;
+  /** NS-9: the last gate that held `session` let go, or its queue was taken empty: NAK (when starved) or ack. */
+  private progressed(session: Session<M>, now: boolean): void {
+    if (this.closedReason !== undefined || session.rejected !== undefined) return;
+    if (session.starved && this.canNak(session)) this.resume(session);
+    else if (now) this.sendAck(session);
+    else this.maybeAck(session);
   }
 
-  private starve(session: Session): void {
+  /** NS-9, NFC-6: drop the messages of `session` that were not acked (its Tx returns them). */
+  private cutUnacked(session: Session<M>): void {
+    this.inbound.truncate(session.queue, session.queue.size - (session.next - session.ackedNext));
+  }
+
+  private starve(session: Session<M>): void {
     if (session.starved) return;
     session.starved = true;
     this.starvedCount++;
@@ -242,12 +294,14 @@ export class NatsRx<M> implements Rx<M> {
       session.ackTimer = undefined;
       if (session.rejected !== undefined) continue;
       this.sendAck(session);
+      this.cutUnacked(session); // NS-9: what came while held comes back to its sender
       this.publish(session.replyTo, encodeBare(KIND_CLOSED, session.id, this.incarnation));
     }
+    this.inbound.close(
+      [...this.sessions.values()].map((session) => session.queue),
+      this.closedError(),
+    ); // NFC-5
     void this.link.release().then(this.resolveJoined, this.resolveJoined);
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.reject(this.closedError());
   }
 
   join(): Promise<void> {
@@ -287,7 +341,7 @@ export class NatsRx<M> implements Rx<M> {
   }
 
   /** NS-3. */
-  private sessionFor(head: Head, reply: string): Session | undefined {
+  private sessionFor(head: Head, reply: string): Session<M> | undefined {
     let session = this.sessions.get(head.session);
     if (session === undefined) {
       if (head.incarnation !== 0) {
@@ -296,8 +350,10 @@ export class NatsRx<M> implements Rx<M> {
         this.publish(reply, encodeReject(head.session, this.incarnation, reason));
         return undefined;
       }
-      session = {
+      const created: Session<M> = {
         id: head.session,
+        queue: new SessionQueue<M>(this.inbound, { released: () => this.progressed(created, true), emptied: () => this.progressed(created, false) }),
+        lastHeldSeq: -1,
         next: 0,
         ackedNext: 0,
         replyTo: reply,
@@ -309,6 +365,7 @@ export class NatsRx<M> implements Rx<M> {
         records: undefined,
         starved: false,
       };
+      session = created;
       this.sessions.set(head.session, session);
     }
     session.replyTo = reply;
@@ -319,7 +376,7 @@ export class NatsRx<M> implements Rx<M> {
     return session;
   }
 
-  private onData(session: Session, data: Uint8Array, records: boolean): void {
+  private onData(session: Session<M>, data: Uint8Array, records: boolean): void {
     if (data.length < DATA_HEAD_LEN) {
       this.reject(session, `DATA frame of ${data.length} bytes`);
       return;
@@ -332,6 +389,7 @@ export class NatsRx<M> implements Rx<M> {
       }
       decoder = session.records ??= new RecordDecoder();
     }
+    const queue = session.queue;
     const first = readU64(data, 13);
     const count = readU32(data, 21);
     let off = DATA_HEAD_LEN;
@@ -353,13 +411,14 @@ export class NatsRx<M> implements Rx<M> {
         this.dropped++; // NS-1: a resend
         continue;
       }
-      if (seq > session.next || this.full()) {
-        if (this.full()) {
-          this.starve(session); // NS-8: no room; NAKed when there is
-          break;
+      const room = this.inbound.hasRoom(queue);
+      if (seq > session.next || !room) {
+        if (room && !queue.held) {
+          this.nak(session); // NS-1: a gap
+          return;
         }
-        this.nak(session); // NS-1: a gap
-        return;
+        this.starve(session); // NS-8: no room (NFC-3); NS-9: held; NAKed once it can be
+        break;
       }
       let message: M;
       try {
@@ -372,13 +431,14 @@ export class NatsRx<M> implements Rx<M> {
         return;
       }
       session.next = seq + 1;
-      this.deliver(message);
+      if (queue.held) session.lastHeldSeq = seq; // NS-9: acked once taken
+      this.inbound.put(queue, message);
     }
     this.maybeAck(session);
   }
 
   /** NS-2. */
-  private onProbe(session: Session, data: Uint8Array): void {
+  private onProbe(session: Session<M>, data: Uint8Array): void {
     let upTo: number;
     try {
       upTo = readSeq(data);
@@ -386,24 +446,17 @@ export class NatsRx<M> implements Rx<M> {
       this.log.warn({ err: errorText(error) }, 'dropping malformed probe');
       return;
     }
-    if (session.next < upTo && this.full()) this.starve(session); // NS-8: the NAK waits for room
-    if (session.next < upTo && !session.starved) this.nak(session);
-    else this.sendAck(session, true);
-  }
-
-  private deliver(message: M): void {
-    const waiter = this.waiter;
-    if (waiter !== undefined) {
-      this.waiter = undefined;
-      waiter.resolve(message);
-      return;
+    if (session.next < upTo) {
+      if (this.canNak(session)) {
+        this.nak(session);
+        return;
+      }
+      this.starve(session); // NS-8, NS-9: the NAK waits for room, and for the release
     }
-    this.queue.push(message);
-    const buffered = this.queue.length - this.qhead;
-    if (buffered > this.peak) this.peak = buffered;
+    this.sendAck(session, true); // NS-9: held, this acks what came before the hold only: no resend
   }
 
-  private nak(session: Session): void {
+  private nak(session: Session<M>): void {
     const now = this.clock.monotonic();
     if (session.nakFor === session.next && now - session.nakAt < NAK_HOLD_MS) return;
     session.nakFor = session.next;
@@ -413,13 +466,14 @@ export class NatsRx<M> implements Rx<M> {
       this.starvedCount--;
     }
     this.publish(session.replyTo, encodeWithSeq(KIND_NAK, session.id, this.incarnation, session.next));
-    this.acknowledged(session, now);
+    this.acknowledged(session, now, session.next);
   }
 
-  private maybeAck(session: Session): void {
-    if (session.ackedNext >= session.next) return;
+  private maybeAck(session: Session<M>): void {
+    const upTo = this.ackPoint(session); // NS-9
+    if (session.ackedNext >= upTo) return;
     const now = this.clock.monotonic();
-    if (session.next - session.ackedNext >= this.timings.ackEveryN || now - session.lastAckAt >= this.timings.ackIntervalMs) {
+    if (upTo - session.ackedNext >= this.timings.ackEveryN || now - session.lastAckAt >= this.timings.ackIntervalMs) {
       this.sendAck(session);
       return;
     }
@@ -432,23 +486,25 @@ export class NatsRx<M> implements Rx<M> {
     }
   }
 
-  private sendAck(session: Session, always = false): void {
-    if (!always && session.ackedNext >= session.next) return;
-    this.publish(session.replyTo, encodeWithSeq(KIND_ACK, session.id, this.incarnation, session.next));
-    this.acknowledged(session, this.clock.monotonic());
+  private sendAck(session: Session<M>, always = false): void {
+    const upTo = this.ackPoint(session); // NS-9
+    if (!always && session.ackedNext >= upTo) return;
+    this.publish(session.replyTo, encodeWithSeq(KIND_ACK, session.id, this.incarnation, upTo));
+    this.acknowledged(session, this.clock.monotonic(), upTo);
   }
 
-  private acknowledged(session: Session, now: number): void {
-    session.ackedNext = session.next;
+  private acknowledged(session: Session<M>, now: number, upTo: number): void {
+    session.ackedNext = upTo;
     session.lastAckAt = now;
     session.ackTimer?.cancel();
     session.ackTimer = undefined;
   }
 
   /** NS-4: end a session that sent what cannot be read. */
-  private reject(session: Session, reason: string): void {
+  private reject(session: Session<M>, reason: string): void {
     this.log.error({ session: session.id.toString(16) }, reason);
     this.sendAck(session);
+    this.cutUnacked(session); // NS-9: not acked, so its Tx returns them (NX-6)
     session.rejected = reason;
     this.publish(session.replyTo, encodeReject(session.id, this.incarnation, reason));
   }

@@ -53,9 +53,17 @@
  *   `ready()` waits; once at most half are pending (acks, or the Tx closed), `under()` and the
  *   waiters resolve. A sender that waits for `ready()` keeps the queue, the resend buffer, at most
  *   `natsMaxPending` + 1; the receiver's bound (NS-8) is what stops the acks.
+ * - NX-10 Flow control (`DialOptions.watermarks`, mailbox/flow.ts FC-6; dialMailbox DM-4): the
+ *   pending messages (the ring: posted and not acked, written or not) are watched like a NetTx's
+ *   queue (NT-12): `over()` on each post while more than `high` are pending, `under()` once acks
+ *   prune them to `low` or fewer, or the Tx closed (its envelopes then come back, NX-6). They stay
+ *   pending while the receiver holds the session (rx.ts NS-9: its proc is over bound, it stops
+ *   acking), so the actors sending over this Tx are muted at `high` plus what their running
+ *   handlers send.
  */
 import type { Msg, Subscription } from '@nats-io/transport-node';
 import type { ChannelAddr } from '../../addr.js';
+import type { QueueWatermarks } from '../ring/tx.js';
 import { realClock, type Clock, type Timer } from '../../clock.js';
 import { rootLogger, type Logger } from '../../log.js';
 import type { MessageEnvelope } from '../../mailbox/envelope.js';
@@ -112,6 +120,9 @@ export class NatsTx<M> implements Tx<M> {
   private over = false;
   private readyWaiters: (() => void)[] = [];
   private peak = 0;
+  /** NX-10: flow control's view of the pending messages, and whether `over()` was called since `under()`. */
+  private readonly flow: QueueWatermarks | undefined;
+  private flowOver = false;
   private readonly natsOptions: NatsOptions | undefined;
   /** NRC-1: envelopes go as interned records of this session. */
   private readonly records: RecordEncoder | undefined;
@@ -159,6 +170,7 @@ export class NatsTx<M> implements Tx<M> {
     this.window = Math.max(1, options.natsWindow ?? DEFAULT_NATS_WINDOW);
     this.maxPending = Math.max(1, options.natsMaxPending ?? 4 * this.window);
     this.watermarks = options.natsWatermarks;
+    this.flow = options.watermarks;
     this.natsOptions = options.nats;
     this.records = carriesRecords(this.codec) ? new RecordEncoder() : undefined;
     this.dataKind = this.records !== undefined ? KIND_RECORDS : KIND_DATA;
@@ -271,6 +283,11 @@ export class NatsTx<M> implements Tx<M> {
     if (pending > this.maxPending) {
       this.over = true; // NX-9
       this.watermarks?.over();
+    }
+    const flow = this.flow;
+    if (flow !== undefined && pending > flow.high) {
+      this.flowOver = true; // NX-10
+      flow.over();
     }
     if (wasIdle) this.armDeliveryTimer();
     this.scheduleFlush();
@@ -427,6 +444,7 @@ export class NatsTx<M> implements Tx<M> {
     if (this.sent < q.head) this.sent = q.head;
     this.outbox.recycle(q.size > 0 ? q.buf(q.head) : undefined); // OX-4
     if (this.over && q.size <= this.maxPending >> 1) this.underHalf();
+    if (this.flowOver && q.size <= (this.flow as QueueWatermarks).low) this.underLow(); // NX-10
     if (this.closed !== undefined) return;
     this.probeDelay = PROBE_FIRST_MS;
     this.probeTimer?.cancel();
@@ -527,6 +545,12 @@ export class NatsTx<M> implements Tx<M> {
     for (const resolve of waiters) resolve();
   }
 
+  /** NX-10: back at `low` (or closed): the muted senders go free. */
+  private underLow(): void {
+    this.flowOver = false;
+    (this.flow as QueueWatermarks).under();
+  }
+
   private closeWith(reason: string, code: ChannelErrorCode): void {
     if (this.closed !== undefined) return;
     this.closed = new ChannelError(code, reason);
@@ -551,6 +575,7 @@ export class NatsTx<M> implements Tx<M> {
     this.flushWaiters = [];
     for (const waiter of waiters) waiter.resolve();
     if (this.over) this.underHalf();
+    if (this.flowOver) this.underLow(); // NX-10: the muted senders go free, their envelopes came back
     const listeners = [...this.closeListeners];
     this.closeListeners.clear();
     for (const listener of listeners) listener(reason);

@@ -12,7 +12,8 @@
  * - DM-4 Flow control (`MailboxDialOptions.flow`, a proc's limits): each dialed net Tx's queue is
  *   a gate (mailbox/flow.ts FC-6, channel/net/tx.ts NT-12) that mutes the actors whose sends put
  *   it over the high watermark, until acks bring it back under the low one or the Tx closes
- *   (its envelopes then come back, DM-3). NATS Txs have their own bound (NS-8).
+ *   (its envelopes then come back, DM-3). A NATS Tx's pending messages are watched the same way
+ *   (channel/nats/tx.ts NX-10; its receiver stops acking while held, rx.ts NS-9).
  * - DM-3 A Tx that closes (delivery timeout, server `Closed`, `Reject`) returns every pending
  *   and later envelope as `BrokenLink("failed to enqueue in MailboxClient when processing buffer:
  *   ...")`; the router keeps the dead client cached until the address is rebound (as upstream).

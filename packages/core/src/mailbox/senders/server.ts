@@ -19,10 +19,14 @@
  * - SR-3 (flow control, mailbox/flow.ts FC-6): an Rx with `lastSender` (channel/net/rx.ts NR-9:
  *   the session a message came by) is the flow sender of what it delivers: each envelope is
  *   posted with `flowContext.sender` set to it, so a gate the envelope puts over its bound holds
- *   that session (its socket stops being read) as a ring link's is (local-dial.ts LL-4).
+ *   that session (its socket stops being read; a NATS session is not taken from nor acked,
+ *   channel/nats/rx.ts NS-9) as a ring link's is (local-dial.ts LL-4). SR-2's polled envelopes
+ *   too: the sender is read after each `poll()`.
  * - SR-4: an Rx with `onDeliver(listener)` (channel/net/rx.ts) pushes each envelope into
  *   `deliver` synchronously, in order, instead of the `recv()` loop, so a receipt it puts in the
  *   ambient slot (channel/receipt.ts, NR-10) reaches the actor that queues the envelope.
+ * - SR-5: `stop()` posts what a polled Rx still holds once closed (channel/nats/rx.ts NS-5: what
+ *   it received and acked, held back by flow control, NS-9), so an envelope acked is never dropped.
  */
 import { decodeEnvelope } from '../../wire/envelope.js';
 import { encodeEnvelopePayload } from '../../wire/payload.js';
@@ -137,7 +141,7 @@ export class MailboxServer {
         // SR-2: what the Rx has buffered already, without a promise each
         const poll = (rx as Partial<PollRx<MessageEnvelope>>).poll;
         if (poll === undefined) continue;
-        for (let next = poll.call(rx); next !== undefined && !server.stopped; next = poll.call(rx)) server.deliver(next);
+        for (let next = poll.call(rx); next !== undefined && !server.stopped; next = poll.call(rx)) deliver(next); // SR-3 too
       }
       await rx.join();
     })();
@@ -153,6 +157,9 @@ export class MailboxServer {
     this.stopped = true;
     this.rx?.close(reason);
     await this.loop;
+    const rx = this.rx;
+    const poll = (rx as Partial<PollRx<MessageEnvelope>> | undefined)?.poll;
+    if (poll !== undefined) for (let next = poll.call(rx); next !== undefined; next = poll.call(rx)) this.deliver(next); // SR-5
   }
 
   /** Send a failed envelope back to its sender's Undeliverable port, through the sender. */
