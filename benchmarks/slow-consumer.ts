@@ -23,11 +23,14 @@
  * flow control works through the NatsTx's pending messages and the receiver's session hold
  * (channel/nats NX-10, NS-9).
  *
- * Every second it records: the process RSS, the V8 heap in use after a full GC of the main
- * thread and of each worker (a probe actor in each worker runs `gc()` and answers), the messages
- * sent and handled (shared counters the actors write), so the messages queued between them
- * (sent - handled: link queue, ring, consumer's work queue) and the consumer's rate. At the end
- * of a flow-controlled run the producer stops and the stream drains: every message sent must be
+ * Every second it records: the process RSS, the messages sent and handled (shared counters the
+ * actors write), so the messages queued between them (sent - handled: link queue, ring,
+ * consumer's work queue) and the consumer's rate; every `--heap-every` seconds (default 5, and at
+ * 5 s) also the V8 heap in use after a full GC of the main thread and of each worker (a probe
+ * actor in each worker runs `gc()` and answers). The consumer's rate is the median over the
+ * seconds without such a probe: a forced full GC stops the consumer's thread (250-350 ms each at
+ * load 25, `--trace-gc`: 13% of the consumer's profile), so a probe every second took part of the
+ * very rate it was measuring. At the end of a flow-controlled run the producer stops and the stream drains: every message sent must be
  * handled, in order (lost = sent - handled after the drain). The run without flow control is cut
  * short when the process RSS passes `--max-rss` (MiB; it grows without bound) and is not drained.
  *
@@ -87,6 +90,8 @@ export interface Sample {
   readonly queued: number;
   /** Messages the consumer handled per second since the previous sample. */
   readonly consumerRate: number;
+  /** The heaps were probed (a full GC of every thread) in this second: its rate is not in the median. */
+  readonly probed: boolean;
   /** Where the consumer's thread's time went since the previous sample (slow-consumer-actors.ts `Busy`). */
   readonly consumerBusy: Busy;
 }
@@ -185,6 +190,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
     setup.flood(options.chunk, mode === 'paced' ? PACED_FLUSH_EVERY : undefined, limit);
     const t0 = performance.now();
     const samples: Sample[] = [];
+    const heapEvery = Math.max(1, Math.floor(options.heapEvery ?? 5));
     let lastHandled = 0;
     let lastT = 0;
     let cutShort: string | undefined;
@@ -224,13 +230,14 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
       samples.push({
         t: round1(t),
         rssMiB: round1(rss),
-        mainHeapMiB: round1(getHeapStatistics().used_heap_size / MiB),
-        producerHeapMiB: round1(producerHeap as number),
-        consumerHeapMiB: round1(consumerHeap as number),
+        mainHeapMiB: round1(mainHeap),
+        producerHeapMiB: round1(producerHeap),
+        consumerHeapMiB: round1(consumerHeap),
         sent,
         handled,
         queued: sent - handled,
         consumerRate: Math.round((handled - lastHandled) / (t - lastT)),
+        probed,
         consumerBusy: { busy: round3(consumerBusy.busy), cpu: round3(consumerBusy.cpu), wait: round3(consumerBusy.wait) },
       });
       lastHandled = handled;
@@ -336,11 +343,13 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
     const at5 = r.samples.find((s) => s.t >= 5) ?? r.samples.at(-1);
     const last = r.samples.at(-1);
     const steady = r.samples.filter((s) => s.t >= 5);
-    const max = (pick: (s: Sample) => number): number => Math.max(...steady.map(pick));
+    // heaps: the probed seconds only (the others are NaN)
+    const probedAt5 = steady.find((s) => s.probed) ?? at5;
+    const max = (pick: (s: Sample) => number): number => Math.max(...steady.map(pick).filter((x) => !Number.isNaN(x)));
     const heaps =
-      at5 === undefined
+      probedAt5 === undefined
         ? '-'
-        : `${fmt(at5.mainHeapMiB)} -> ${fmt(max((s) => s.mainHeapMiB))} / ${fmt(at5.producerHeapMiB)} -> ${fmt(max((s) => s.producerHeapMiB))} / ${fmt(at5.consumerHeapMiB)} -> ${fmt(max((s) => s.consumerHeapMiB))}`;
+        : `${fmt(probedAt5.mainHeapMiB)} -> ${fmt(max((s) => s.mainHeapMiB))} / ${fmt(probedAt5.producerHeapMiB)} -> ${fmt(max((s) => s.producerHeapMiB))} / ${fmt(probedAt5.consumerHeapMiB)} -> ${fmt(max((s) => s.consumerHeapMiB))}`;
     const growth = `${fmt(r.heapGrowthMiB.main)} / ${fmt(r.heapGrowthMiB.producer)} / ${fmt(r.heapGrowthMiB.consumer)}`;
     lines.push(
       `| ${r.link} | ${r.mode}${r.cutShort !== undefined ? ` (${r.cutShort})` : ''} | ${at5?.rssMiB ?? '-'} -> ${last?.rssMiB ?? '-'} | ${heaps} | ${growth} | ${r.maxQueued} | ${r.consumerRate} | ${alone === undefined ? '-' : (r.consumerRate / alone).toFixed(2)} | ${paced === undefined ? '-' : (r.consumerRate / paced).toFixed(2)} | ${(r.consumerRate / report.ownRate).toFixed(2)} | ${fmt(r.consumerBusy.busy)} / ${fmt(r.consumerBusy.cpu)} / ${fmt(r.consumerBusy.wait)} | ${r.lost ?? 'not drained'} | ${r.orderErrors} |`,
