@@ -9,7 +9,9 @@
  *   know about before flow control; the issue's reference run). It stops when the driver sets
  *   the `STOP` counter.
  * - `SlowConsumerSink`: busy-waits `spinMicros` per message (the slow stage), checks the order.
- * - `SlowConsumerProbe`: answers its thread's V8 heap in use after a full GC.
+ * - `SlowConsumerProbe`: answers its thread's V8 heap in use after a full GC, or how busy its
+ *   thread's event loop was since the last ask (`busy`, `Busy`: a consumer that waits for input is
+ *   idle; and how much of the time it ran on a core, or waited for one).
  *
  * Counts go to a SharedArrayBuffer the driver owns (indices `SC_*`), handed out over a
  * `BroadcastChannel` (the payload codec carries no SharedArrayBuffer), so reading them costs the
@@ -17,6 +19,7 @@
  */
 import { setFlagsFromString, getHeapStatistics } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { readFileSync } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Actor, ActorRef, Context, Instance, OncePortRef } from '@procmesh/core';
 import { registerActor } from '@procmesh/worker-host';
@@ -71,7 +74,48 @@ export type ProducerMsg =
   | { type: 'flood'; target: ActorRef<SinkMsg>; chunk: number; flushEvery?: number }
   | { type: 'more' };
 
-export type ProbeMsg = { type: 'heap'; reply: OncePortRef<number> };
+export type ProbeMsg = { type: 'heap'; reply: OncePortRef<number> } | { type: 'busy'; reply: OncePortRef<Busy> };
+
+/**
+ * Where a thread's time went since the previous `busySince()`, as fractions of the wall time:
+ * `busy`, its event loop was not idle (`eventLoopUtilization`; idle: waiting for input); `cpu`,
+ * it ran on a core, and `wait`, it was runnable but waited for a core (Linux
+ * `/proc/thread-self/schedstat`: the machine's load; NaN elsewhere).
+ */
+export interface Busy {
+  readonly busy: number;
+  readonly cpu: number;
+  readonly wait: number;
+}
+
+/** No answer. */
+export const NO_BUSY: Busy = { busy: Number.NaN, cpu: Number.NaN, wait: Number.NaN };
+
+function schedstat(): [number, number] {
+  try {
+    const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return [cpu ?? Number.NaN, wait ?? Number.NaN];
+  } catch {
+    return [Number.NaN, Number.NaN];
+  }
+}
+
+let lastUtilization = performance.eventLoopUtilization();
+let lastSched = schedstat();
+let lastAt = performance.now();
+
+export function busySince(): Busy {
+  const now = performance.eventLoopUtilization();
+  const delta = performance.eventLoopUtilization(now, lastUtilization);
+  const sched = schedstat();
+  const at = performance.now();
+  const wallNs = (at - lastAt) * 1e6;
+  const busy = { busy: delta.utilization, cpu: (sched[0] - lastSched[0]) / wallNs, wait: (sched[1] - lastSched[1]) / wallNs };
+  lastUtilization = now;
+  lastSched = sched;
+  lastAt = at;
+  return busy;
+}
 
 export interface CountersParams {
   readonly counters: string;
@@ -153,6 +197,10 @@ export class Producer implements Actor<ProducerMsg> {
 
 class Probe implements Actor<ProbeMsg> {
   handle(cx: Context<ProbeMsg>, msg: ProbeMsg): void {
+    if (msg.type === 'busy') {
+      msg.reply.send(cx, busySince());
+      return;
+    }
     fullGc();
     msg.reply.send(cx, getHeapStatistics().used_heap_size);
   }

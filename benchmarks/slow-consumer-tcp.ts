@@ -14,7 +14,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ActorId, ActorRef, Proc, rootLogger, type ActorHandle } from '@procmesh/core';
-import { fullGc, Producer, Sink, type ProducerMsg, type SinkMsg } from './slow-consumer-actors.js';
+import { busySince, fullGc, NO_BUSY, Producer, Sink, type Busy, type ProducerMsg, type SinkMsg } from './slow-consumer-actors.js';
 
 /** What the driver needs of a setup (ring: a `ProcHost`; tcp: this file). */
 export interface SlowConsumerSetup {
@@ -24,6 +24,8 @@ export interface SlowConsumerSetup {
   flood(chunk: number, flushEvery: number | undefined): void;
   /** Heap in use after a full GC in the producer's and the consumer's thread, bytes (NaN: no answer within `timeoutMs`). */
   heaps(timeoutMs: number): Promise<[number, number]>;
+  /** Where the consumer's thread's time went since the last ask (NaN: no answer within `timeoutMs`). */
+  consumerBusy(timeoutMs: number): Promise<Busy>;
   shutdown(): Promise<void>;
 }
 
@@ -34,8 +36,8 @@ interface TcpInit {
   readonly flowControl: boolean;
 }
 
-type ToWorker = { type: 'ping'; sink: string } | { type: 'flood'; sink: string; chunk: number; flushEvery?: number } | { type: 'heap' } | { type: 'stop' };
-type FromWorker = { type: 'ready'; sink?: string } | { type: 'pinged' } | { type: 'heap'; bytes: number } | { type: 'stopped' };
+type ToWorker = { type: 'ping'; sink: string } | { type: 'flood'; sink: string; chunk: number; flushEvery?: number } | { type: 'heap' } | { type: 'busy' } | { type: 'stop' };
+type FromWorker = { type: 'ready'; sink?: string } | { type: 'pinged' } | { type: 'heap'; bytes: number } | { type: 'busy'; busy: Busy } | { type: 'stopped' };
 
 /** One worker and a way to ask it one thing at a time of each kind. */
 class TcpWorker {
@@ -56,14 +58,20 @@ class TcpWorker {
   post(message: ToWorker): void {
     this.worker.postMessage(message);
   }
-  async heap(timeoutMs: number): Promise<number> {
-    const answer = this.next('heap');
-    this.post({ type: 'heap' });
+  heap(timeoutMs: number): Promise<number> {
+    return this.ask('heap', timeoutMs, (m) => m.bytes, Number.NaN);
+  }
+  busy(timeoutMs: number): Promise<Busy> {
+    return this.ask('busy', timeoutMs, (m) => m.busy, NO_BUSY);
+  }
+  private async ask<K extends 'heap' | 'busy', V>(type: K, timeoutMs: number, pick: (m: Extract<FromWorker, { type: K }>) => V, none: V): Promise<V> {
+    const answer = this.next(type);
+    this.post({ type });
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(Number.NaN), timeoutMs)));
-    const bytes = await Promise.race([answer.then((m) => m.bytes), timeout]);
+    const timeout = new Promise<V>((resolve) => (timer = setTimeout(() => resolve(none), timeoutMs)));
+    const value = await Promise.race([answer.then(pick), timeout]);
     clearTimeout(timer);
-    return bytes;
+    return value;
   }
   async stop(): Promise<void> {
     const stopped = this.next('stopped');
@@ -91,6 +99,7 @@ export async function startTcpSetup(counters: string, spinMicros: number, flowCo
     async heaps(timeoutMs) {
       return Promise.all([producer.heap(timeoutMs), consumer.heap(timeoutMs)]);
     },
+    consumerBusy: (timeoutMs) => consumer.busy(timeoutMs),
     async shutdown() {
       await producer.stop();
       await consumer.stop();
@@ -130,6 +139,9 @@ async function workerMain(init: TcpInit): Promise<void> {
       case 'heap':
         fullGc();
         port.postMessage({ type: 'heap', bytes: getHeapStatistics().used_heap_size } satisfies FromWorker);
+        return;
+      case 'busy':
+        port.postMessage({ type: 'busy', busy: busySince() } satisfies FromWorker);
         return;
       case 'stop':
         rootLogger().level = 'silent'; // the returns of what was still queued (not drained: `off`)

@@ -39,7 +39,7 @@ import { pathToFileURL } from 'node:url';
 import type { ActorRef, Instance } from '@procmesh/core';
 import { startTcpSetup, type SlowConsumerSetup } from './slow-consumer-tcp.js';
 import { ProcHost } from '@procmesh/worker-host';
-import { fullGc, serveCounters, SC_COUNTERS, SC_HANDLED, SC_ORDER_ERRORS, SC_SENT, SC_STOP, type ProbeMsg, type ProducerMsg, type SinkMsg } from './slow-consumer-actors.js';
+import { fullGc, NO_BUSY, serveCounters, SC_COUNTERS, SC_HANDLED, SC_ORDER_ERRORS, SC_SENT, SC_STOP, type Busy, type ProbeMsg, type ProducerMsg, type SinkMsg } from './slow-consumer-actors.js';
 import { gitCommit, machine, median, type Machine } from './lib/stats.js';
 
 export type Mode = 'on' | 'paced' | 'off';
@@ -74,6 +74,8 @@ export interface Sample {
   readonly queued: number;
   /** Messages the consumer handled per second since the previous sample. */
   readonly consumerRate: number;
+  /** Where the consumer's thread's time went since the previous sample (slow-consumer-actors.ts `Busy`). */
+  readonly consumerBusy: Busy;
 }
 
 export interface ModeResult {
@@ -87,6 +89,8 @@ export interface ModeResult {
   readonly orderErrors: number;
   /** Median consumer rate over the samples from 5 s on. */
   readonly consumerRate: number;
+  /** Medians over the samples from 5 s on of the consumer thread's busy (not idle), on-core and waiting-for-a-core fractions. */
+  readonly consumerBusy: Busy;
   /** Per thread: the largest heap after 5 s minus the heap at 5 s, MiB. */
   readonly heapGrowthMiB: { readonly main: number; readonly producer: number; readonly consumer: number };
   readonly rssGrowthMiB: number;
@@ -104,6 +108,7 @@ export interface SlowConsumerReport {
 
 const MiB = 2 ** 20;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The heap a probe reports after its GC, MiB; NaN when it does not answer within `timeoutMs`. */
@@ -129,6 +134,7 @@ async function startRingSetup(mode: Mode, name: string, spinMicros: number): Pro
   const sink = (await host.spawn(2, 'SlowConsumerSink', 'sink', { counters: name, spinMicros })) as ActorRef<SinkMsg>;
   const producer = (await host.spawn(1, 'SlowConsumerProducer', 'producer', { counters: name })) as ActorRef<ProducerMsg>;
   const probes = [(await host.spawn(1, 'SlowConsumerProbe', 'probe', {})) as ActorRef<ProbeMsg>, (await host.spawn(2, 'SlowConsumerProbe', 'probe', {})) as ActorRef<ProbeMsg>] as const;
+  const busy = async (timeoutMs: number): Promise<Busy> => probes[1].ask(client, { type: 'busy' }, { timeoutMs }).catch(() => NO_BUSY);
   return {
     async ping() {
       const [pinged, ping] = client.openOncePort<number>();
@@ -142,6 +148,7 @@ async function startRingSetup(mode: Mode, name: string, spinMicros: number): Pro
       const [p, c] = await Promise.all(probes.map((probe) => probeHeap(client, probe, timeoutMs)));
       return [(p as number) * MiB, (c as number) * MiB];
     },
+    consumerBusy: busy,
     shutdown: () => host.shutdown(2_000).catch(() => {}),
   };
 }
@@ -166,6 +173,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
     for (let second = 1; performance.now() - t0 < options.seconds * 1000; second++) {
       const wait = Math.min(t0 + second * 1000, t0 + options.seconds * 1000) - performance.now();
       if (wait > 0) await sleep(wait);
+      const consumerBusy = await setup.consumerBusy(5_000);
       const [producerHeap, consumerHeap] = (await setup.heaps(5_000)).map((bytes) => bytes / MiB);
       fullGc();
       const t = (performance.now() - t0) / 1000;
@@ -182,10 +190,11 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
         handled,
         queued: sent - handled,
         consumerRate: Math.round((handled - lastHandled) / (t - lastT)),
+        consumerBusy: { busy: round3(consumerBusy.busy), cpu: round3(consumerBusy.cpu), wait: round3(consumerBusy.wait) },
       });
       lastHandled = handled;
       lastT = t;
-      process.stderr.write(`  ${link} ${mode} ${t.toFixed(1)} s: rss ${rss.toFixed(0)} MiB, queued ${sent - handled}, consumer ${samples.at(-1)?.consumerRate} msgs/s\n`);
+      process.stderr.write(`  ${link} ${mode} ${t.toFixed(1)} s: rss ${rss.toFixed(0)} MiB, queued ${sent - handled}, consumer ${samples.at(-1)?.consumerRate} msgs/s, consumer busy ${consumerBusy.busy.toFixed(2)} on a core ${consumerBusy.cpu.toFixed(2)} waiting ${consumerBusy.wait.toFixed(2)}\n`);
       if (rss > options.maxRssMiB) {
         cutShort = `stopped at ${t.toFixed(0)} s: process RSS ${rss.toFixed(0)} MiB over the ${options.maxRssMiB} MiB cap`;
         break;
@@ -216,6 +225,7 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
       lost,
       orderErrors: Atomics.load(c, SC_ORDER_ERRORS),
       consumerRate: median(steady.map((s) => s.consumerRate)),
+      consumerBusy: { busy: median(steady.map((s) => s.consumerBusy.busy)), cpu: median(steady.map((s) => s.consumerBusy.cpu)), wait: median(steady.map((s) => s.consumerBusy.wait)) },
       heapGrowthMiB: { main: growth((s) => s.mainHeapMiB), producer: growth((s) => s.producerHeapMiB), consumer: growth((s) => s.consumerHeapMiB) },
       rssGrowthMiB: growth((s) => s.rssMiB),
       maxQueued: Math.max(...samples.map((s) => s.queued)),
@@ -265,8 +275,8 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
   const lines = [
     `Slow consumer (benchmarks/slow-consumer.ts): ${o.seconds} s per mode, consumer ${o.spinMicros} µs per message (the spin alone: ${report.ownRate} msgs/s), producer ${o.chunk} sends per turn; ${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, commit ${report.commit}, load at start ${report.machine.loadAtStart.join(' / ')}`,
     '',
-    '| link | mode | RSS at 5 s -> end, MiB | heap after GC at 5 s -> max after (main / producer / consumer), MiB | growth after 5 s, MiB | max queued | consumer msgs/s (median from 5 s) | vs paced | vs spin alone | lost | order errors |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| link | mode | RSS at 5 s -> end, MiB | heap after GC at 5 s -> max after (main / producer / consumer), MiB | growth after 5 s, MiB | max queued | consumer msgs/s (median from 5 s) | vs paced | vs spin alone | consumer busy / on a core / waiting for one | lost | order errors |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of report.results) {
     const paced = report.results.find((p) => p.mode === 'paced' && p.link === r.link)?.consumerRate;
@@ -280,7 +290,7 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
         : `${fmt(at5.mainHeapMiB)} -> ${fmt(max((s) => s.mainHeapMiB))} / ${fmt(at5.producerHeapMiB)} -> ${fmt(max((s) => s.producerHeapMiB))} / ${fmt(at5.consumerHeapMiB)} -> ${fmt(max((s) => s.consumerHeapMiB))}`;
     const growth = `${fmt(r.heapGrowthMiB.main)} / ${fmt(r.heapGrowthMiB.producer)} / ${fmt(r.heapGrowthMiB.consumer)}`;
     lines.push(
-      `| ${r.link} | ${r.mode}${r.cutShort !== undefined ? ` (${r.cutShort})` : ''} | ${at5?.rssMiB ?? '-'} -> ${last?.rssMiB ?? '-'} | ${heaps} | ${growth} | ${r.maxQueued} | ${r.consumerRate} | ${paced === undefined ? '-' : (r.consumerRate / paced).toFixed(2)} | ${(r.consumerRate / report.ownRate).toFixed(2)} | ${r.lost ?? 'not drained'} | ${r.orderErrors} |`,
+      `| ${r.link} | ${r.mode}${r.cutShort !== undefined ? ` (${r.cutShort})` : ''} | ${at5?.rssMiB ?? '-'} -> ${last?.rssMiB ?? '-'} | ${heaps} | ${growth} | ${r.maxQueued} | ${r.consumerRate} | ${paced === undefined ? '-' : (r.consumerRate / paced).toFixed(2)} | ${(r.consumerRate / report.ownRate).toFixed(2)} | ${fmt(r.consumerBusy.busy)} / ${fmt(r.consumerBusy.cpu)} / ${fmt(r.consumerBusy.wait)} | ${r.lost ?? 'not drained'} | ${r.orderErrors} |`,
     );
   }
   lines.push('', '| link | mode | t, s | RSS, MiB | heap main / producer / consumer, MiB | sent | handled | queued | consumer msgs/s |', '|---|---|---|---|---|---|---|---|---|');

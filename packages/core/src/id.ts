@@ -21,6 +21,9 @@
  * - ID-3: a proc reference is a prefix of every reference on that proc; actor and port
  *   references are prefixes only of themselves (`isPrefixOf`), as upstream.
  * - ID-4: ids are immutable values; `key` is the display string and is the identity used by maps.
+ * - ID-5 (memory): an actor's or port's `key` is one flat string, joined, not concatenated: a
+ *   template literal leaves a tree of four concatenation nodes per actor id (~150 bytes instead
+ *   of ~60, kept as long as the id: the muxer keeps every actor's, issue 16).
  */
 import { ChannelAddr } from './addr.js';
 import { ParseError } from './errors.js';
@@ -112,7 +115,7 @@ export class ActorId {
     readonly name: string,
     readonly pid: number,
   ) {
-    this.key = `${proc.key},${name}[${pid}]`;
+    this.key = [proc.key, ',', name, '[', pid, ']'].join(''); // ID-5
   }
 
   static root(proc: ProcId, name: string): ActorId {
@@ -157,7 +160,7 @@ export class PortId {
     readonly actor: ActorId,
     readonly index: number,
   ) {
-    this.key = `${actor.key}[${index}]`;
+    this.key = [actor.key, '[', index, ']'].join(''); // ID-5
   }
 
   static parse(text: string): PortId {

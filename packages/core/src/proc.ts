@@ -60,7 +60,9 @@ import { Signal } from './actor/signal.js';
 import { TerminatedSnapshots } from './terminated-snapshots.js';
 import type { StatusWatch } from './status.js';
 import type { ActorSupervisionEvent } from './supervision.js';
-import { actorPayload, childPayload, entityPayload, isIntrospectMessage, type IntrospectMessage, type IntrospectResult } from './introspect.js';
+import type { IntrospectResult } from './introspect.js';
+import { ActorTable } from './actor-table.js';
+import { bindSystemPort, INTROSPECT_ONLY, SIGNAL_AND_INTROSPECT } from './system-ports.js';
 
 export type { ProcOptions, DirectProcOptions } from './proc-options.js';
 
@@ -75,8 +77,6 @@ export interface ActorInstance<M> {
 
 let localProcCounter = 0;
 
-const SIGNAL_AND_INTROSPECT = [ACTOR_PORT.SIGNAL, ACTOR_PORT.INTROSPECT];
-const INTROSPECT_ONLY = [ACTOR_PORT.INTROSPECT];
 
 export class Proc extends BaseMailboxSender implements ProcServices {
   readonly logger: Logger;
@@ -89,9 +89,8 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** @internal flow control's watermarks (mailbox/flow.ts), undefined when off (ProcServices) */
   readonly flowLimits: FlowLimits | undefined;
   private readonly muxer = new MailboxMuxer();
-  /** name -> next child pid (PD-2); `reserved` once the name is a root's or a supervised child's (PD-1) */
-  private readonly roots = new Map<string, { next: number; reserved: boolean; owner?: string }>();
-  private readonly instances = new Map<string, InstanceCell>();
+  /** PD-1, PD-2: reserved names, pid counters, the live instances' cells (actor-table.ts) */
+  private readonly actors: ActorTable;
   /** S11, SN-1, SN-2 (terminated-snapshots.ts) */
   private readonly terminated = new TerminatedSnapshots(() => this.config.terminatedSnapshotRetention);
   private coordinatorPort: PortHandle<ActorSupervisionEvent> | undefined;
@@ -116,6 +115,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     this.onCrash = options.onCrash;
     this.clock = options.clock ?? realClock;
     this.weak = new WeakProc(this);
+    this.actors = new ActorTable(procId);
     refreshTelemetry(); // TS-2: an SDK registered before the proc is built is found here
     registerQueueDepthSource(this); // TM-3
     this.logger.debug({ procStatus: 'Created' }, 'proc created');
@@ -241,13 +241,13 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   /** Reserve `name` and return a bare mailbox (no instance, no supervision). */
   attach(name: string): Mailbox {
-    const id = this.reserveRoot(name);
+    const id = this.actors.reserveRoot(name);
     return this.createMailbox(id);
   }
 
   /** A bare mailbox with a child id of `parentId` (no linkage to the parent). */
   attachChild(parentId: ActorId): Mailbox {
-    return this.createMailbox(this.allocateChildId(parentId));
+    return this.createMailbox(this.actors.childId(parentId));
   }
 
   /** A client instance whose `ActorRef<M>` sends arrive on the returned receiver. */
@@ -267,25 +267,25 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    */
   spawn<M>(name: string, actor: Actor<M>, options?: ActorSpawnOptions): ActorHandle<M> {
     const recorder = spawnRecorderSize(options);
-    const id = this.reserveRoot(name);
+    const id = this.actors.reserveRoot(name);
     return this.startActor(id, actor, undefined, false, recorder);
   }
 
   /** A root client instance (status `client`): sends messages and opens ports from outside. */
   instance(name: string): [Instance<never>, ActorHandle<never>] {
-    const id = this.reserveRoot(name);
+    const id = this.actors.reserveRoot(name);
     return this.createClient(id, undefined, false);
   }
 
   /** A client instance that answers introspection (CI-1, CI-2). */
   introspectableInstance(name: string): [Instance<never>, ActorHandle<never>] {
-    const id = this.reserveRoot(name);
+    const id = this.actors.reserveRoot(name);
     return this.createClient(id, undefined, true);
   }
 
   /** An inverted actor: the caller pulls `work` and runs each item with `item.handle(actor)`. */
   actorInstance<M>(name: string): ActorInstance<M> {
-    const id = this.reserveRoot(name);
+    const id = this.actors.reserveRoot(name);
     const mailbox = this.createMailbox(id);
     const instance = new Instance<M>(this, mailbox, 'inverted', 'inverted', undefined);
     this.registerCell(instance.cell);
@@ -298,16 +298,13 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** @internal `Instance.spawn` / `spawnWithName`. */
   spawnChild<A>(parent: InstanceCell, actor: Actor<A>, name: string | undefined, options?: ActorSpawnOptions): ActorHandle<A> {
     const recorder = spawnRecorderSize(options);
-    const id = name === undefined ? this.allocateChildId(parent.actorId) : this.allocateNamedChildId(name);
+    const id = name === undefined ? this.actors.childId(parent.actorId) : this.actors.namedChildId(name);
     return this.startActor(id, actor, parent, false, recorder);
   }
 
   /** @internal SU-1 (supervise/supervisor.ts): `{name}[1]`, the name reserved (PD-1) for `owner`, who gets it again. */
   reserveSupervisedName(name: string, owner: ActorId): ActorId {
-    const existing = this.roots.get(name);
-    if (existing === undefined) this.roots.set(name, { next: 2, reserved: true, owner: owner.key });
-    else if (existing.owner !== owner.key) throw new ProcError('duplicate-name', `an actor with name '${name}' has already been spawned`);
-    return new ActorId(this.procId, name, 1);
+    return this.actors.reserveSupervisedName(name, owner);
   }
 
   /** @internal SU-2: an incarnation of a supervised child under its `id`; the id's routes go to its new mailbox. */
@@ -317,7 +314,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   /** @internal `Instance.child()`. */
   childInstance(parent: InstanceCell): [Instance<never>, ActorHandle<never>] {
-    return this.createClient(this.allocateChildId(parent.actorId), parent, false);
+    return this.createClient(this.actors.childId(parent.actorId), parent, false);
   }
 
   private startActor<M>(id: ActorId, actor: Actor<M>, parent: InstanceCell | undefined, rebind = false, recorderSize?: number): ActorHandle<M> {
@@ -339,77 +336,10 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     return [instance, instance.handle()];
   }
 
-  /**
-   * Signal port (actors) and introspect port (actors, introspectable clients), bound by their
-   * first envelope (MB-6: an actor nobody signals by ref or queries costs neither). Each checks
-   * what it is delivered (SP-1, PT-6): a payload of another type goes back to its sender, the
-   * port stays bound (MB-5), and the instance never sees it.
-   */
+  /** MB-6: the signal port (actors) and introspect port (actors, introspectable clients) bind on their first envelope (system-ports.ts). */
   private bindSystemPorts<M>(instance: Instance<M>, withSignal: boolean): void {
     instance.cell.introspectable = true;
-    instance.mailbox.bindLazily(withSignal ? SIGNAL_AND_INTROSPECT : INTROSPECT_ONLY, (index) => this.bindSystemPort(instance, index));
-  }
-
-  private bindSystemPort<M>(instance: Instance<M>, index: number): void {
-    const mailbox = instance.mailbox;
-    if (index === ACTOR_PORT.SIGNAL) {
-      mailbox.openEnqueuePort<Signal>(ACTOR_PORT.SIGNAL, (signal) => instance.signal(signal), 'Signal', Signal.isSignal).bindActorPort();
-      return;
-    }
-    const cell = instance.cell;
-    mailbox
-      .openEnqueuePort<IntrospectMessage>(
-        ACTOR_PORT.INTROSPECT,
-        (message) => {
-          // S1, S2: answered on a microtask, outside the actor loop.
-          queueMicrotask(() => {
-            try {
-              const result =
-                message.type === 'query-child'
-                  ? childPayload(cell, message.childRef)
-                  : message.view === 'entity'
-                    ? entityPayload(cell)
-                    : actorPayload(cell);
-              message.reply.send(instance, result);
-            } catch (err) {
-              // SP-1: nothing a query carries may throw out of the microtask
-              this.logger.warn({ err }, 'introspection reply failed');
-            }
-          });
-        },
-        'IntrospectMessage',
-        isIntrospectMessage,
-      )
-      .bindActorPort();
-  }
-
-  private reserveRoot(name: string): ActorId {
-    const existing = this.roots.get(name);
-    if (existing?.reserved === true) throw new ProcError('duplicate-name', `an actor with name '${name}' has already been spawned`);
-    // PD-2: named children may have drawn pids from this name's counter already; it keeps counting
-    if (existing !== undefined) existing.reserved = true;
-    else this.roots.set(name, { next: 1, reserved: true });
-    return ActorId.root(this.procId, name);
-  }
-
-  /** PD-2: `{name}[pid]` from the counter of `name` (root pid 0 and supervised pid 1 never drawn twice). */
-  private allocateNamedChildId(name: string): ActorId {
-    let counter = this.roots.get(name);
-    if (counter === undefined) {
-      counter = { next: 1, reserved: false };
-      this.roots.set(name, counter);
-    }
-    return new ActorId(this.procId, name, counter.next++);
-  }
-
-  /** PD-2 */
-  private allocateChildId(parentId: ActorId): ActorId {
-    if (!parentId.proc.equals(this.procId)) {
-      throw new ProcError('wrong-proc', `actor ${parentId} is not on proc ${this.procId}`);
-    }
-    const counter = this.roots.get(parentId.name);
-    if (counter === undefined) throw new ProcError('no-such-actor', `no actor named ${parentId.name} in proc ${this.procId}`);
-    return parentId.childId(counter.next++);
+    instance.mailbox.bindLazily(withSignal ? SIGNAL_AND_INTROSPECT : INTROSPECT_ONLY, (index) => bindSystemPort(instance, index, this.logger));
   }
 
   private createMailbox(id: ActorId, rebind = false): Mailbox {
@@ -420,13 +350,12 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
 
   private registerCell(cell: InstanceCell): void {
-    this.instances.set(cell.actorId.key, cell);
+    this.actors.register(cell);
   }
 
   /** @internal The cell left the tree. */
   releaseCell(cell: InstanceCell): void {
-    cell.released = true;
-    if (this.instances.get(cell.actorId.key) === cell) this.instances.delete(cell.actorId.key);
+    this.actors.release(cell);
   }
 
   /** @internal S11, SN-1 */
@@ -438,7 +367,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   /** Pre-order walk of every root's subtree (depth 0 for roots, children by ascending pid). */
   traverse(visit: (cell: InstanceCell, depth: number) => void): void {
-    for (const cell of [...this.instances.values()]) {
+    for (const cell of [...this.actors.values()]) {
       if (cell.actorId.pid === 0) cell.traverse(visit);
     }
   }
@@ -446,7 +375,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** @internal TM-3: work items queued in this proc's actors now (the queue-depth gauge). */
   queuedWork(): number {
     let n = 0;
-    for (const cell of this.instances.values()) {
+    for (const cell of this.actors.values()) {
       const inst = cell.instance;
       if (inst instanceof Instance) n += inst.work.size;
     }
@@ -454,22 +383,22 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
 
   getInstance(actorId: ActorId): InstanceCell | undefined {
-    return this.instances.get(actorId.key);
+    return this.actors.get(actorId);
   }
 
   /** Ids with pid 0 (clients included). */
   rootActorIds(): ActorId[] {
-    return [...this.instances.values()].filter((c) => c.actorId.pid === 0).map((c) => c.actorId);
+    return [...this.actors.values()].filter((c) => c.actorId.pid === 0).map((c) => c.actorId);
   }
 
   /** Ids whose instance is alive and not terminal (clients included). */
   allActorIds(): ActorId[] {
-    return [...this.instances.values()].filter((c) => !c.status.isTerminal).map((c) => c.actorId);
+    return [...this.actors.values()].filter((c) => !c.status.isTerminal).map((c) => c.actorId);
   }
 
   /** Every key, no checks. */
   allInstanceKeys(): ActorId[] {
-    return [...this.instances.values()].map((c) => c.actorId);
+    return [...this.actors.values()].map((c) => c.actorId);
   }
 
   terminatedSnapshot(actorId: ActorId): IntrospectResult | undefined {
@@ -487,7 +416,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    * children orphaned, status `stopped("instance is dropped")`. Undefined if unknown.
    */
   abortRootActor(actorId: ActorId, except?: SendContext): Promise<ActorId> | undefined {
-    const cell = this.instances.get(actorId.key);
+    const cell = this.actors.get(actorId);
     if (cell === undefined) return undefined;
     return Promise.resolve().then(() => {
       if (except === undefined || !except.selfId.equals(actorId)) cell.instance.detach();
@@ -497,7 +426,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   /** Send `DrainAndStop(reason)`; returns the status watch, or undefined (logged) if impossible. */
   stopActor(actorId: ActorId, reason: string): StatusWatch | undefined {
-    const cell = this.instances.get(actorId.key);
+    const cell = this.actors.get(actorId);
     if (cell === undefined) {
       // expected: a second stop of a stopped actor (its cell is released once it stopped)
       this.logger.debug(`no actor ${actorId} found in ${this.procId}`);
@@ -529,7 +458,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
 
   /** @internal detach an instance (the caller of `destroyAndWait`; proc-teardown.ts) */
   detachInstance(actorId: ActorId): void {
-    this.instances.get(actorId.key)?.instance.detach();
+    this.actors.get(actorId)?.instance.detach();
   }
 
   // ---- refs ---------------------------------------------------------------------------------
@@ -539,7 +468,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
    * not an instance of `type` when given).
    */
   resolveActorRef<M>(ref: ActorRef<M>, type?: abstract new (...args: never[]) => Actor<M>): ActorHandle<M> | undefined {
-    const cell = this.instances.get(ref.actorId.key);
+    const cell = this.actors.get(ref.actorId);
     if (cell === undefined || cell.status.isTerminal) return undefined;
     if (type !== undefined && !(cell.instance.actor instanceof type)) return undefined;
     return cell.instance.handle() as ActorHandle<M>;
@@ -564,7 +493,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     }
   }
 
-  /** MB-8 (mailbox/mailbox.ts): the mailbox of an actor of this proc, as `postUnchecked` routes it (PD-5). */
+  /** @internal MB-8 (mailbox/mailbox.ts): the mailbox of an actor of this proc, as `postUnchecked` routes it (PD-5). */
   resolveLocal(actor: ActorId): Mailbox | undefined { return actor.proc === this.procId || actor.proc.key === this.procId.key ? this.muxer.get(actor) : undefined; }
 
   override async flush(): Promise<void> {

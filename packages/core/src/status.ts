@@ -40,8 +40,13 @@ export type ActorStatus =
   | { readonly kind: 'stopped'; readonly reason: string }
   | { readonly kind: 'failed'; readonly error: string };
 
+/** Every status's `toString` (one shared function: a status costs no closure, issue 16). */
+function statusToString(this: ActorStatus): string {
+  return displayStatus(this);
+}
+
 function withDisplay<S extends ActorStatus>(status: S): S {
-  Object.defineProperty(status, 'toString', { value: () => displayStatus(status), enumerable: false });
+  Object.defineProperty(status, 'toString', { value: statusToString, enumerable: false });
   return Object.freeze(status);
 }
 

@@ -44,7 +44,7 @@ export class WeakProc<P extends MailboxSender & object> extends BaseMailboxSende
     else proc.post(envelope, returnHandle);
   }
 
-  /** MB-8: the proc's own resolution (a WeakProc is the first of its `LOCAL_HOPS`). */
+  /** @internal MB-8: the proc's own resolution (a WeakProc is the first of its `LOCAL_HOPS`). */
   resolveLocal(actor: ActorId): LocalRoute | undefined {
     return this.upgrade()?.resolveLocal?.(actor);
   }

@@ -135,6 +135,51 @@ describe('the envelope fast path (EF-1, EF-2)', () => {
   });
 });
 
+describe('the envelope fast path checks the decode before first (EF-5, id-fast.ts IDF-4)', () => {
+  const dest = dests[0] as PortId;
+
+  it('EF-5: header strings that differ from the decode before only in their last byte read as themselves', T, () => {
+    // same keys, same lengths, one byte apart: each must miss the prediction the one before left
+    for (let i = 0; i < 40; i++) {
+      const headers = { seq_info: SeqInfo.session(`0123456789abcde${'fg'[i % 2]}`, i), k: `v${i % 3}`, [`key${i % 2}`]: 'x' };
+      const env = new MessageEnvelope(sender, dest, new Uint8Array([i]), headers, 9, true);
+      const bytes = encodeEnvelope(env);
+      const back = unpackEnvelope(bytes);
+      assert.ok(back !== undefined, `envelope ${i}`);
+      assert.deepEqual(back.headers, general(bytes).headers, `envelope ${i}`);
+      assert.deepEqual(back.headers, headers, `envelope ${i}`);
+    }
+  });
+
+  it('EF-5: strings that move to another place in the headers read as themselves', T, () => {
+    const shapes: Headers[] = [{ a: 'one', b: 'two' }, { b: 'one', a: 'two' }, { a: 'two' }, { one: 'a', two: 'b', three: 'c' }, { a: 'one', b: 'two' }];
+    for (const headers of shapes) {
+      const bytes = encodeEnvelope(new MessageEnvelope(sender, dest, new Uint8Array([1]), headers, 9, true));
+      assert.deepEqual(unpackEnvelope(bytes)?.headers, headers);
+    }
+  });
+
+  it('IDF-4: senders and destinations one byte apart, alternating, read as themselves', T, () => {
+    const proc = new ProcId(ChannelAddr.parse('tcp:127.0.0.1:40009'), 'near');
+    for (let i = 0; i < 40; i++) {
+      // the last byte apart (pid, port index), or a byte inside (the name)
+      const from = i % 4 < 2 ? new ActorId(proc, 'a', i % 2) : new ActorId(proc, `a${i % 2}`, 0);
+      const to = new ActorId(proc, 'b', 0).portId(10 + (i % 2));
+      const back = unpackEnvelope(encodeEnvelope(new MessageEnvelope(from, to, new Uint8Array([1]), {}, 9, true)));
+      assert.ok(back !== undefined, `envelope ${i}`);
+      assert.ok(back.sender.equals(from), `sender of envelope ${i}: ${back.sender}`);
+      assert.ok(back.dest.equals(to), `dest of envelope ${i}: ${back.dest}`);
+    }
+  });
+
+  it('IDF-4: a truncation inside the id read before gives up (the prediction reads within the bytes)', T, () => {
+    const env = new MessageEnvelope(sender, dest, new Uint8Array([1]), {}, 9, true);
+    const bytes = encodeEnvelope(env);
+    assert.ok(unpackEnvelope(bytes) !== undefined);
+    for (let n = 1; n < 12; n++) assert.equal(unpackEnvelope(bytes.slice(0, n)), undefined, `prefix of ${n} bytes`);
+  });
+});
+
 describe('the envelope fast path and the decode limits (EF-3)', () => {
   const env = new MessageEnvelope(sender, dests[0] as PortId, new Uint8Array(64), HEADERS[1] as Headers, 9, true);
   const bytes = encodeEnvelope(env);

@@ -83,7 +83,7 @@ class RawPeer {
   readonly frames: { tag: number; body: Buffer }[] = [];
   closed = false;
   private constructor(readonly socket: net.Socket) {
-    const reader = new FrameReader(1 << 20, false, { onFrame: (tag, body) => void this.frames.push({ tag, body: Buffer.from(body) }) });
+    const reader = new FrameReader(1 << 20, false, { onFrame: (tag, bytes, start, end) => void this.frames.push({ tag, body: Buffer.from(bytes.subarray(start, end)) }) });
     socket.on('data', (chunk: Buffer) => reader.feed(chunk));
     socket.on('error', () => {});
     socket.on('close', () => (this.closed = true));

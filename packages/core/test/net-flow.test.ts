@@ -27,8 +27,9 @@ const LOW = 16;
 const CHUNK = 8;
 /** FC-5 out of the way: no stall release within a test. */
 const limits = { flowHighWatermark: HIGH, flowLowWatermark: LOW, flowStallMs: 3_600_000 };
-/** Frequent acks, so an ack's lag alone never puts the NetTx queue over HIGH. */
-const fastAcks = { messageAckEveryNMessages: 4, messageAckTimeIntervalMs: 5 };
+/** Frequent acks, so an ack's lag alone never puts the NetTx queue over HIGH (both ends: NT-13 counts one ack batch). */
+const ACK_EVERY = 4;
+const fastAcks = { messageAckEveryNMessages: ACK_EVERY, messageAckTimeIntervalMs: 5 };
 const quiet = pino({ level: 'silent' });
 const procs: Proc[] = [];
 
@@ -45,7 +46,7 @@ async function direct(name: string, options: DirectProcOptions = {}): Promise<Pr
     config: limits,
     ...options,
     serve: { logger: quiet, ...fastAcks, ...options.serve },
-    dial: { logger: quiet, ...options.dial },
+    dial: { logger: quiet, ...fastAcks, ...options.dial },
   });
   procs.push(proc);
   return proc;
@@ -105,9 +106,9 @@ describe('flow control over tcp (NT-12, NR-9, SR-3, DM-4)', () => {
     assert.deepEqual(consumer.orderErrors, []);
     assert.equal(consumer.received.get('producer'), total);
     assert.equal(mutedSeen, true, 'the producer was muted');
-    // The NetTx queue (unacked + unwritten) is at most HIGH + CHUNK (NT-12, FC-1); what the
-    // consumer proc read before it stopped reading is at most that again, plus its own HIGH + CHUNK.
-    const bound = 3 * (HIGH + CHUNK);
+    // The NetTx queue (unacked + unwritten) is at most HIGH + ACK_EVERY + CHUNK (NT-12, NT-13, FC-1);
+    // what the consumer proc read before it stopped reading is at most that again, plus its own HIGH + CHUNK.
+    const bound = 3 * (HIGH + CHUNK) + 2 * ACK_EVERY;
     assert.ok(maxInFlight <= bound, `at most ${bound} sent and not handled (saw ${maxInFlight} of ${total})`);
     assert.deepEqual(producer.returned, []);
   });
@@ -167,21 +168,53 @@ describe('flow control over tcp (NT-12, NR-9, SR-3, DM-4)', () => {
   });
 });
 
+describe('flow control over tcp with watermarks under the ack batch (NT-13)', () => {
+  it('NT-13: high 4 and low 1 under an ack every 8 messages: a muted producer still gets all its items through with no interval ack (simulated clock, never advanced)', T, async () => {
+    const clock = new SimulatedClock();
+    const acks = { messageAckEveryNMessages: 8, messageAckTimeIntervalMs: 60_000 };
+    const options: DirectProcOptions = { clock, config: { flowHighWatermark: 4, flowLowWatermark: 1, flowStallMs: 3_600_000 }, serve: acks, dial: acks };
+    const consumerProc = await direct('consumer', options);
+    const producerProc = await direct('producer', options);
+    const total = 400;
+    const done = deferred();
+    let finished = false;
+    void done.promise.then(() => (finished = true));
+    const consumer = new Peer('consumer', { expect: total, done: done.resolve });
+    const consumerRef = consumerProc.spawn('consumer', consumer).bind() as ActorRef<PeerMsg>;
+    const producer = new ReturningPeer('producer');
+    const producerHandle = producerProc.spawn('producer', producer);
+    producerHandle.bind();
+    const [client] = producerProc.instance('client');
+    producerHandle.send(client, { type: 'flood', to: consumerRef, total, chunk: 2 });
+    let mutedSeen = false;
+    // without NT-13 the NetTx mutes at 5 queued and the receiver acks at 8: muted until the interval, which never comes
+    for (let i = 0; i < 200_000 && !finished; i++) {
+      if (producerProc.getInstance(producerHandle.actorId)?.muted === true) mutedSeen = true;
+      await macrotask();
+    }
+    assert.equal(finished, true, `all ${total} items handled (got ${consumer.receivedTotal})`);
+    assert.deepEqual(consumer.orderErrors, []);
+    assert.equal(mutedSeen, true, 'the producer was muted');
+    assert.equal(clock.monotonic(), 0, 'no simulated time passed: no interval ack');
+    assert.deepEqual(producer.returned, []);
+  });
+});
+
 describe('NetTx watermarks (NT-12) and SessionHold (NR-9) on a real socket', () => {
-  it('NT-12: over() while more than high are unacked and unread, under() once acks bring it to low; the order is kept', T, async () => {
+  it('NT-12: over() while more than high (+ one ack batch, NT-13) are unacked and unread, under() once acks bring it to low; the order is kept', T, async () => {
     const events: string[] = [];
     const [addr, rx] = await serveNet<number>(ChannelAddr.parse('tcp:127.0.0.1:0'), { logger: quiet, rxBufferSize: 8, ...fastAcks });
-    const tx = dialNet<number>(addr, { logger: quiet, watermarks: { high: 32, low: 8, over: () => events.push('over'), under: () => events.push('under') } });
+    const tx = dialNet<number>(addr, { logger: quiet, ...fastAcks, watermarks: { high: 32, low: 8, over: () => events.push('over'), under: () => events.push('under') } });
     try {
       for (let i = 0; i < 100; i++) tx.post(i);
-      assert.equal(events.filter((e) => e === 'over').length, 100 - 32, 'over() on each post past high');
+      assert.equal(events.filter((e) => e === 'over').length, 100 - 32 - ACK_EVERY, 'over() on each post past high + ackEveryN');
       assert.ok(!events.includes('under'));
       const got: number[] = [];
       for (let i = 0; i < 100; i++) got.push(await rx.recv());
       assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => i));
       await until(() => events.includes('under'), 'under()');
       assert.equal(events.at(-1), 'under');
-      assert.ok(tx.pending <= 8, `at most low pending at under() (${tx.pending})`);
+      assert.ok(tx.pending <= 8 + ACK_EVERY, `at most low + ackEveryN pending at under() (${tx.pending})`);
     } finally {
       tx.close();
       rx.close();
@@ -190,7 +223,7 @@ describe('NetTx watermarks (NT-12) and SessionHold (NR-9) on a real socket', () 
 
   it('NT-12: a Tx that closes over high calls under() (its senders go free) and returns what it queued', T, async () => {
     const events: string[] = [];
-    const tx = dialNet<number>(ChannelAddr.parse('tcp:127.0.0.1:1'), { logger: quiet, watermarks: { high: 4, low: 1, over: () => events.push('over'), under: () => events.push('under') } });
+    const tx = dialNet<number>(ChannelAddr.parse('tcp:127.0.0.1:1'), { logger: quiet, ...fastAcks, watermarks: { high: 4, low: 1, over: () => events.push('over'), under: () => events.push('under') } });
     const returned: number[] = [];
     for (let i = 0; i < 10; i++) tx.post(i, (e) => returned.push(e.value));
     tx.close('test');

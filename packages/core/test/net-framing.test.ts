@@ -24,8 +24,8 @@ function collect(expectPreamble: boolean, max = 1 << 20): { reader: FrameReader;
   const sessions: bigint[] = [];
   const reader = new FrameReader(max, expectPreamble, {
     onPreamble: (id) => sessions.push(id),
-    onFrame: (tag, body) => {
-      frames.push([tag, body.toString('hex')]);
+    onFrame: (tag, bytes, start, end) => {
+      frames.push([tag, bytes.toString('hex', start, end)]);
     },
   });
   return { reader, frames, sessions };

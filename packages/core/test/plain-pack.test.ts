@@ -93,7 +93,7 @@ describe('plain-pack: the fast encoder of plain payloads', () => {
       { nested: { id: proc } },
       new ActorId(new ProcId(ChannelAddr.local(7), 'prøc'), 'a', 0),
       new Uint8Array([1, 2]),
-      new Map([[1, 2]]),
+      new Map([[1, undefined]]), // a Map is written (PP-9, plain-map.test.ts), its values as any others
       new Set([1]),
       new Date(0),
       new Point(1),

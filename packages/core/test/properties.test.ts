@@ -240,8 +240,8 @@ describe('properties: the net frame decoder', () => {
         const got: { tag: number; seq: number; payload: number[] }[] = [];
         const reader = new FrameReader(1 << 20, true, {
           onPreamble: (id) => sessions.push(id),
-          onFrame: (tag, body) => {
-            got.push({ tag, seq: readU64(body, 0), payload: [...body.subarray(SEQ_LEN)] });
+          onFrame: (tag, bytes, start, end) => {
+            got.push({ tag, seq: readU64(bytes, start), payload: [...bytes.subarray(start + SEQ_LEN, end)] });
           },
         });
         const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);

@@ -1,14 +1,15 @@
 /**
  * The inbound ring's spin policy (channel/ring/spin-policy.ts, SPIN-1..SPIN-5): the budget as a
  * function of the idle gaps, a hop chain between two simulated threads on a `SimulatedClock`
- * (the bimodal slow state of issue 16 and its fix), and the parked wait of `RingConsumer.park`.
+ * (the bimodal slow state of issue 16 and its fix), and the parked wait of `RingConsumer.park`
+ * with the burst publishes that leave it be (ring.ts RING-16).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SimulatedClock } from '../src/clock.js';
 import { RingBuffer, RingConsumer, RingProducer } from '../src/channel/ring/index.js';
-import { CONSUMER_SLEEPING_INDEX } from '../src/channel/ring/ring.js';
+import { CONSUMER_ASLEEP, CONSUMER_PARKED, CONSUMER_SLEEPING_INDEX } from '../src/channel/ring/ring.js';
 import { LONG_GAPS_TO_STOP, MIN_SPIN_MICROS, SpinPolicy } from '../src/channel/ring/spin-policy.js';
 import { startRingWorker } from './fixtures/ring-harness.js';
 
@@ -158,6 +159,54 @@ describe('parked wait (SPIN-5)', () => {
     assert.equal(consumer.park(20_000_000), true);
     assert.deepEqual(consumer.tryRead()?.bytes, new Uint8Array([7]));
     assert.equal((await worker.report).count, 1);
+    await worker.exit;
+  });
+});
+
+describe('burst publishes and parked consumers (RING-16)', () => {
+  function pair(): { ring: RingBuffer; producer: RingProducer; consumer: RingConsumer } {
+    const ring = RingBuffer.create({ capacity: 256 });
+    return { ring, producer: new RingProducer(ring), consumer: new RingConsumer(ring) };
+  }
+  const flag = (ring: RingBuffer): number => Atomics.load(ring.i32, CONSUMER_SLEEPING_INDEX);
+
+  it('a burst publish leaves a parked consumer\'s flag up', () => {
+    const { ring, producer, consumer } = pair();
+    assert.equal(consumer.prepareSleep(CONSUMER_PARKED), true);
+    producer.write(new Uint8Array([1]));
+    producer.publish(false);
+    assert.equal(flag(ring), CONSUMER_PARKED);
+  });
+
+  it('a burst publish still wakes a consumer asleep on waitAsync', () => {
+    const { ring, producer, consumer } = pair();
+    assert.equal(consumer.prepareSleep(), true);
+    assert.equal(flag(ring), CONSUMER_ASLEEP);
+    producer.write(new Uint8Array([1]));
+    producer.publish(false);
+    assert.equal(flag(ring), 0);
+  });
+
+  it('any other publish wakes a parked consumer', () => {
+    const { ring, producer, consumer } = pair();
+    assert.equal(consumer.prepareSleep(CONSUMER_PARKED), true);
+    producer.write(new Uint8Array([1]));
+    producer.publish();
+    assert.equal(flag(ring), 0);
+  });
+
+  it('a park sees the records of a burst publish it was not woken for', T, async () => {
+    const ring = RingBuffer.create({ capacity: 256 });
+    const consumer = new RingConsumer(ring);
+    const worker = startRingWorker({ role: 'burst-when-parked', ring: ring.buffer });
+    await new Promise((resolve) => worker.worker.once('online', resolve));
+    // the worker publishes record 1 without a wake once this thread parked, then record 2 with one
+    assert.equal(consumer.park(20_000_000), true);
+    const seen: number[] = [];
+    while (consumer.poll((bytes, start) => void seen.push(bytes[start] as number)) > 0);
+    assert.deepEqual(seen, [1, 2]);
+    const report = await worker.report;
+    assert.equal(report.flag, CONSUMER_PARKED, 'the burst publish did not lower the flag');
     await worker.exit;
   });
 });

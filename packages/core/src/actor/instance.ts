@@ -16,7 +16,7 @@
  * - AC-4: children stop before their parent turns terminal (children-before-parent).
  * - AC-5: a failure propagates unchanged (same event, same `actorId`) to the nearest ancestor
  *   that absorbs it, else to the proc's coordinator.
- * - AC-6: the loop yields every `YIELD_EVERY` consecutive items: a busy actor starves no I/O or timer.
+ * - AC-6: the loop yields every `YIELD_EVERY` items, or `YIELD_AFTER_MS` of handling (run.ts): a busy actor starves no I/O or timer.
  * - AC-7: `Context` is the instance itself, with `headers` set to the current message's headers
  *   for the duration of the handler call (read them before awaiting if a detached task needs them).
  * - AC-8: an instance reads time only from its proc's clock (`ProcServices.clock`).

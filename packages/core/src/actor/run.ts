@@ -1,15 +1,11 @@
 /**
  * actor/run.ts: the actor loop of a spawned actor (spec §4.1): `startActor` -> `drive` -> `run`
- * (until idle or done) -> `serve` -> `runActorTree`, and the batches of work it handles (`processBatch`).
+ * (until idle or done) -> `serve` (actor/stop.ts: children, cleanup, the terminal status and the
+ * supervision event), and the batches of work it handles (`processBatch`).
  *
  * ```
  * run:          initializing -> init() -> loop { idle (returns: `wake` drives it again, AC-10);
  *               next of: signal | supervision event | work }
- * runActorTree: run; stopping; Stop("parent stopping") to every child; wait for children
- *               (`childStopWaitMs` per round, then unlink the rest); cleanup() (bounded)
- * serve:        status = stopped(reason) | child's status (propagated) | failed(error);
- *               queued work returned or kept (RT-1, RT-3); close mailbox; store event (FI-1: before status); set status;
- *               event to parent (+ ChildStopped) or to proc.handleUnhandledSupervisionEvent
  * ```
  *
  * Signals are checked first, then supervision events, then work (upstream picks fairly at
@@ -27,7 +23,9 @@
  *   async loop (`drive` -> `run`), which sets `wake` again once idle. So a message between two
  *   actors of one thread costs a push and a batch in the running drain: no microtask, no async
  *   call, no promise (AC-2 across actors). AC-1 holds: an actor is in at most one of the ready
- *   queue, a pending handler, or `run` (its `wake` is set only while it is in none).
+ *   queue, a pending handler, or `run` (its `wake` is set only while it is in none). AC-6 holds
+ *   across turns: a turn's batch takes what fits the drain's `YIELD_AFTER_MS` left, and a drain
+ *   whose turns handled that long yields to the event loop (RQ-3) as `run` does.
  * - BT-1: a batch's wall-clock start (`since`: its status, `lastHandledAt`, PT-8's send_timestamp)
  *   on the real clock is its monotonic start plus the wall offset (`now() - monotonic()`), read
  *   again every `WALL_OFFSET_MS`, in whole ms and never ahead of `Date.now()`: a batch start
@@ -36,29 +34,41 @@
  *   batch of the same clock with nothing but the scheduler between them (no hook, no failure, no
  *   suspended handler) starts at that batch's end reading: a turn costs one clock read. Any
  *   other batch reads the clock (the carried reading is consumed by the next batch).
+ * - AC-12: a supervision event whose hook (`handleSupervisionEvent`) returns a plain value is
+ *   handled without a promise or a microtask (issue 16: a parent of 40,000 children awaited one
+ *   per child's event); a hook that returns a thenable is awaited as before.
  */
-import { realClock, type Clock, type Timer } from '../clock.js';
+import { realClock, type Clock } from '../clock.js';
 import type { ActorId } from '../id.js';
-import { ActorSupervisionEvent } from '../supervision.js';
+import type { ActorSupervisionEvent } from '../supervision.js';
 import { ActorStatus } from '../status.js';
 import { DIRECT_HEADERS, Undeliverable, type Headers } from '../mailbox/envelope.js';
-import { ActorError, ActorErrorKind, describeThrown } from './errors.js';
+import { ActorErrorKind, describeThrown } from './errors.js';
 import type { InstanceCell } from './cell.js';
 import type { Actor, Instance } from './instance.js';
-import { Signal } from './signal.js';
+import type { Signal } from './signal.js';
 import { telemetry } from '../telemetry/switch.js';
 import { observedActor } from './observed.js';
-import { returnFailedAsk, retireWork } from './retire.js';
+import { returnFailedAsk } from './retire.js';
+import { serve, type RunOutcome } from './stop.js';
 import { ReadyQueue } from './scheduler.js';
 import type { InstanceIntake } from './intake.js';
 
 /** AC-6 */
 const YIELD_EVERY = 1024;
+/**
+ * AC-6: the handling time (ms of the proc's clock) after which the loop yields even before
+ * `YIELD_EVERY` items: a handler that does much per item (hundreds of sends) must not keep the
+ * thread's sockets unserved for `YIELD_EVERY` of them (a NetTx writes on `drain`, an event-loop
+ * turn: a producer sending 256 per item starved its socket for 262,144 sends at a time).
+ */
+export const YIELD_AFTER_MS = 10;
+/** AC-6: a batch reads the clock every this many items (mask), to be cut at `YIELD_AFTER_MS`. */
+const YIELD_CHECK_MASK = 63;
 
 /** Resolve after the event loop had a turn (I/O, timers). */
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-type RunOutcome = { ok: true; reason: string } | { ok: false; kind: ActorErrorKind } | { ok: 'detached' };
 
 /** AC-10: what `run` returns when the actor went idle (its `wake` drives it again). */
 const IDLE = Symbol('idle');
@@ -72,6 +82,10 @@ const ready = new ReadyQueue<Instance<unknown>>(
   },
   YIELD_EVERY,
 );
+
+/** AC-6 (time): the handling time (µs) of the turns of the drain `busyDrain` (a `ready.generation`). */
+let drainBusyUs = 0;
+let busyDrain = -1;
 
 /** AC-10: the `wake` of an idle actor: a turn on the ready queue. */
 const wakeTurn = (inst: InstanceIntake): void => ready.schedule(inst as Instance<unknown>);
@@ -89,9 +103,20 @@ function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
   const work = inst.work;
   let flow = inst.flowState; // LF-1: made by the first hold, so read it each time
   if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
+    if (busyDrain !== ready.generation) {
+      busyDrain = ready.generation;
+      drainBusyUs = 0;
+    }
+    // AC-6 (time), as `run`: at most what fits the drain's time left, at the previous batch's time per item (ST-4)
+    const cell = inst.cell;
+    const perItemUs = cell.lastHandlerTimeUs;
+    const byTime = perItemUs > 0 ? Math.ceil((YIELD_AFTER_MS * 1000 - drainBusyUs) / perItemUs) : YIELD_EVERY;
+    const spentBefore = cell.totalProcessingTimeUs;
     // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
-    const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, YIELD_EVERY, true);
-    const handled = inst.batchCount;
+    const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, Math.max(1, Math.min(YIELD_EVERY, byTime)), true);
+    drainBusyUs += cell.totalProcessingTimeUs - spentBefore;
+    // RQ-3 counts items: a drain that handled YIELD_AFTER_MS of work yields now (AC-6)
+    const handled = drainBusyUs >= YIELD_AFTER_MS * 1000 ? YIELD_EVERY : inst.batchCount;
     if (pending !== undefined) {
       pending.then(
         (failure) => {
@@ -137,114 +162,10 @@ export function startActor<M>(inst: Instance<M>, actor: Actor<M>): void {
 function drive<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): void {
   run(inst, actor, resumed).then(
     (ran) => {
-      if (ran !== IDLE) void serve(inst, actor, ran);
+      if (ran !== IDLE) serve(inst, actor, ran);
     },
-    (err: unknown) => void serve(inst, actor, { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) }),
+    (err: unknown) => serve(inst, actor, { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) }),
   );
-}
-
-async function serve<M>(inst: Instance<M>, actor: Actor<M>, ran: RunOutcome): Promise<void> {
-  const outcome = await runActorTree(inst, actor, ran);
-  inst.loopFinished = true;
-  if (outcome.ok === 'detached' || inst.aborted) return;
-  const displayName = safeDisplayName(actor);
-  let status: ActorStatus;
-  let event: ActorSupervisionEvent;
-  if (outcome.ok) {
-    status = ActorStatus.stopped(outcome.reason);
-    event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now());
-  } else if (outcome.kind.kind === 'unhandled-supervision-event') {
-    event = outcome.kind.event;
-    status = event.actorStatus;
-  } else {
-    status = ActorStatus.failed(ActorErrorKind.display(outcome.kind));
-    const caused = outcome.kind.kind === 'error-during-handling-supervision' ? outcome.kind.event : undefined;
-    event = new ActorSupervisionEvent(inst.selfId, displayName, status, inst.clock.now(), caused);
-  }
-  inst.cell.leftover = retireWork(inst, status, inst.cell.keepsLeftover); // RT-1, RT-3
-  inst.receipts?.settleAll(); // RC-1: returned or handed on, nothing more is handled here
-  inst.flowState?.gone(); // FC-1: its queue is gone, whoever it held goes free
-  inst.mailbox.close(status);
-  inst.cell.supervisionEvent = event; // FI-1
-  inst.cell.status.set(status);
-  inst.proc.storeTerminatedSnapshot(inst.cell);
-  const parent = inst.cell.unlinkFromParent();
-  if (parent !== undefined) {
-    const delivered = parent.instance.deliverSupervisionEvent(event);
-    if (!delivered) {
-      if (event.isError()) {
-        inst.proc.crash(`failed to send supervision event to actor ${parent.actorId}: ${event}. Crash the process.`);
-      } else {
-        inst.logger.debug({ event: String(event) }, 'supervision event dropped: parent cannot receive it');
-      }
-    }
-    try {
-      parent.instance.signal(Signal.childStopped(inst.selfId.pid));
-    } catch {
-      // the parent has no loop (client) or finished: nothing to tell
-    }
-  } else {
-    inst.proc.handleUnhandledSupervisionEvent(inst, event);
-  }
-  inst.proc.releaseCell(inst.cell);
-}
-
-async function runActorTree<M>(inst: Instance<M>, actor: Actor<M>, outcome: RunOutcome): Promise<RunOutcome> {
-  if (outcome.ok === 'detached' || inst.aborted) return { ok: 'detached' };
-  inst.cell.status.set(ActorStatus.stopping);
-  await stopChildren(inst);
-  if (inst.aborted) return { ok: 'detached' };
-  const error = outcome.ok ? undefined : new ActorError(inst.selfId, outcome.kind);
-  const cleanupError = await runCleanup(inst, actor, error);
-  if (outcome.ok && cleanupError !== undefined) return { ok: false, kind: ActorErrorKind.generic(`cleanup error: ${cleanupError}`) };
-  if (!outcome.ok && cleanupError !== undefined) inst.logger.warn({ cleanupError }, 'cleanup failed after an actor error');
-  return outcome;
-}
-
-/** AC-4: Stop every child, wait for them (a bounded wait per round), unlink stragglers. */
-async function stopChildren<M>(inst: Instance<M>): Promise<void> {
-  for (const child of [...inst.cell.children.values()]) {
-    try {
-      child.instance.signal(Signal.stop('parent stopping'));
-    } catch {
-      child.unlinkFromParent();
-      // a client child: dropping the parent drops it
-      child.instance[Symbol.dispose]();
-    }
-  }
-  while (inst.cell.children.size > 0) {
-    const emptied = new Promise<boolean>((resolve) => {
-      inst.childWaiter = () => resolve(true);
-    });
-    let timer: Timer | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = inst.clock.setTimeout(() => resolve(false), inst.proc.childStopWaitMs);
-    });
-    const ok = await Promise.race([emptied, timedOut]);
-    timer?.cancel();
-    inst.childWaiter = undefined;
-    if (!ok && inst.cell.children.size > 0) {
-      inst.logger.warn({ children: inst.cell.children.size }, 'children did not stop in time; unlinking them');
-      for (const child of [...inst.cell.children.values()]) child.unlinkFromParent();
-    }
-  }
-}
-
-async function runCleanup<M>(inst: Instance<M>, actor: Actor<M>, error: ActorError | undefined): Promise<string | undefined> {
-  if (actor.cleanup === undefined) return undefined;
-  let timer: Timer | undefined;
-  try {
-    const result = actor.cleanup(inst, error);
-    if (result === undefined || typeof (result as Promise<void>).then !== 'function') return undefined;
-    const timeout = new Promise<string>((resolve) => {
-      timer = inst.clock.setTimeout(() => resolve(`timed out after ${inst.proc.cleanupTimeoutMs}ms`), inst.proc.cleanupTimeoutMs);
-    });
-    return await Promise.race([(result as Promise<void>).then(() => undefined), timeout]);
-  } catch (err) {
-    return describeThrown(err);
-  } finally {
-    timer?.cancel();
-  }
 }
 
 async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Promise<RunOutcome | typeof IDLE> {
@@ -262,6 +183,8 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
   const cell = inst.cell;
   const work = inst.work;
   let sinceYield = 0;
+  /** AC-6: µs handled since the last yield (the batches' elapsed time). */
+  let busyUs = 0;
   let drainReason: string | undefined;
   for (;;) {
     status.markIdle();
@@ -279,25 +202,33 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
     }
     if (inst.supervisionEvents.length > 0) {
       const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
-      const failure = await handleSupervisionEvent(inst, actor, event);
+      let failure = handleSupervisionEvent(inst, actor, event);
+      if (failure instanceof Promise) failure = await failure; // AC-12
       cell.messagesProcessed++;
       if (failure !== undefined) return { ok: false, kind: failure };
       continue;
     }
     const flow = inst.flowState; // LF-1: made by the first hold, so read it each time
     if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
-      const limit = YIELD_EVERY - sinceYield;
+      // AC-6: at most what fits the time left, at the previous batch's time per item (ST-4)
+      const perItemUs = cell.lastHandlerTimeUs;
+      const byTime = perItemUs > 0 ? Math.ceil((YIELD_AFTER_MS * 1000 - busyUs) / perItemUs) : YIELD_EVERY;
+      const limit = Math.max(1, Math.min(YIELD_EVERY - sinceYield, byTime));
+      const spentBefore = cell.totalProcessingTimeUs;
       // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
       const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, limit, true);
       sinceYield += inst.batchCount;
+      busyUs += cell.totalProcessingTimeUs - spentBefore; // the synchronous part: an await lets the loop turn
       if (pending !== undefined) {
         const failure = await pending;
         if (failure !== undefined) return { ok: false, kind: failure };
         sinceYield++;
         inst.flowState?.shrunk(work.size);
       }
-      if (sinceYield >= YIELD_EVERY) {
+      if (sinceYield >= YIELD_EVERY || busyUs >= YIELD_AFTER_MS * 1000) {
         sinceYield = 0;
+        busyUs = 0;
+        status.markIdle(); // not processing while the event loop has its turn
         await yieldMacrotask();
       }
       continue;
@@ -407,6 +338,7 @@ function processBatch<M>(inst: Instance<M>, actor: Actor<M>, limit: number, stop
       if (stopForControl && flow.holds > 0 && flow.held) break; // muted: no next item
     }
     if (stopForControl && (inst.signals.length > 0 || inst.supervisionEvents.length > 0 || inst.aborted)) break;
+    if ((n & YIELD_CHECK_MASK) === 0 && clock.monotonic() - start >= YIELD_AFTER_MS) break; // AC-6: items heavier than the last batch's
   }
   inst.batchNow = undefined;
   inst.batchCount = n;
@@ -467,7 +399,8 @@ async function handlerFailed<M>(inst: Instance<M>, actor: Actor<M>, err: unknown
   returnFailedAsk(inst, message, headers, sender, err instanceof Error ? err.message : String(err)); // RT-2
   while (inst.supervisionEvents.length > 0) {
     const event = inst.supervisionEvents.shift() as ActorSupervisionEvent;
-    const failure = await handleSupervisionEvent(inst, actor, event);
+    let failure = handleSupervisionEvent(inst, actor, event);
+    if (failure instanceof Promise) failure = await failure; // AC-12
     if (failure !== undefined) return failure;
   }
   // the message, what was handled, then the stack frames (describeThrown's layout)
@@ -489,21 +422,22 @@ function handlingWhat(message: unknown, headers: Headers, sender: ActorId | unde
   return type !== undefined ? `while handling '${type}'${from}` : `while handling a message${from}`;
 }
 
-async function handleSupervisionEvent<M>(inst: Instance<M>, actor: Actor<M>, event: ActorSupervisionEvent): Promise<ActorErrorKind | undefined> {
+/** AC-12: a promise only when the hook returned a thenable. */
+function handleSupervisionEvent<M>(inst: Instance<M>, actor: Actor<M>, event: ActorSupervisionEvent): ActorErrorKind | undefined | Promise<ActorErrorKind | undefined> {
   inst.headers = DIRECT_HEADERS;
   inst.cell.flightRecorder?.supervision(event, event.isError());
+  let absorbed: boolean | Promise<boolean>;
   try {
-    const absorbed = actor.handleSupervisionEvent !== undefined ? await actor.handleSupervisionEvent(inst, event) : !event.isError();
-    return absorbed ? undefined : { kind: 'unhandled-supervision-event', event };
+    absorbed = actor.handleSupervisionEvent !== undefined ? actor.handleSupervisionEvent(inst, event) : !event.isError();
   } catch (err) {
     return { kind: 'error-during-handling-supervision', message: describeThrown(err), event };
   }
-}
-
-function safeDisplayName<M>(actor: Actor<M>): string | undefined {
-  try {
-    return actor.displayName?.();
-  } catch {
-    return undefined;
+  const value: unknown = absorbed;
+  if (value === null || typeof value !== 'object' || typeof (value as { then?: unknown }).then !== 'function') {
+    return value ? undefined : { kind: 'unhandled-supervision-event', event };
   }
+  return Promise.resolve(absorbed).then(
+    (a): ActorErrorKind | undefined => (a ? undefined : { kind: 'unhandled-supervision-event', event }),
+    (err: unknown): ActorErrorKind => ({ kind: 'error-during-handling-supervision', message: describeThrown(err), event }),
+  );
 }

@@ -216,7 +216,7 @@ export function sendMoving(transfer: readonly ArrayBuffer[], send: () => void): 
   checkTransfer(transfer);
   pending = transfer;
   lazyMoves = [];
-  let moves: { readonly buffer: ArrayBuffer; readonly attachment: Attachment | undefined }[];
+  let moves: { readonly buffer: ArrayBuffer; readonly length: number; readonly attachment: Attachment | undefined }[];
   try {
     send();
   } catch (err) {
@@ -229,7 +229,8 @@ export function sendMoving(transfer: readonly ArrayBuffer[], send: () => void): 
     lazyMoves = undefined;
   }
   // A ring link moved what it posted already (its side port transfers it); move the rest now.
-  const left = moves.filter((m) => m.buffer.byteLength > 0 || !isDetached(m.buffer));
+  // A listed buffer that had bytes and has none now was moved (no exception thrown to learn it).
+  const left = moves.filter((m) => m.buffer.byteLength > 0 || (m.length === 0 && !isDetached(m.buffer)));
   if (left.length === 0) return;
   let moved: ArrayBuffer[];
   try {
@@ -247,7 +248,7 @@ export function sendMoving(transfer: readonly ArrayBuffer[], send: () => void): 
  * Set by `sendMoving`: its encode leaves the listed buffers in place (the ring's side port
  * moves them with no extra step) and lists them here for `sendMoving` to move what is left.
  */
-let lazyMoves: { readonly buffer: ArrayBuffer; readonly attachment: Attachment | undefined }[] | undefined;
+let lazyMoves: { readonly buffer: ArrayBuffer; readonly length: number; readonly attachment: Attachment | undefined }[] | undefined;
 
 /** Whether a ref send with a transfer list is encoding (`sendMoving`). */
 export function transferPending(): boolean {
@@ -256,9 +257,10 @@ export function transferPending(): boolean {
 
 /** Start encoding a payload (`transfer`: the buffers the sender moves). */
 export function beginEncode(transfer: readonly ArrayBuffer[] | undefined): void {
+  const checked = transfer === undefined; // the pending list: `sendMoving` checked it
   transfer ??= pending;
   pending = undefined;
-  const list = transfer === undefined || transfer.length === 0 ? NO_TRANSFER : checkTransfer(transfer);
+  const list = transfer === undefined || transfer.length === 0 ? NO_TRANSFER : checked ? transfer : checkTransfer(transfer);
   state = { attachments: [], moving: list.length === 0 ? undefined : new Map(), transfer: list };
 }
 
@@ -306,7 +308,7 @@ export function finishEncode(bytes: Uint8Array): Uint8Array {
   if (s.transfer.length > 0 && lazyMoves !== undefined) {
     for (const buffer of s.transfer) {
       const index = s.moving?.get(buffer);
-      lazyMoves.push({ buffer, attachment: index === undefined ? undefined : s.attachments[index] });
+      lazyMoves.push({ buffer, length: buffer.byteLength, attachment: index === undefined ? undefined : s.attachments[index] });
     }
   } else if (s.transfer.length > 0) {
     let moved: ArrayBuffer[];
@@ -326,6 +328,17 @@ export function finishEncode(bytes: Uint8Array): Uint8Array {
   return attach(bytes, s.attachments);
 }
 
+/**
+ * Forget the attachments found so far and encode again from the start (payload.ts: the fast
+ * path gave up after finding some; the walk finds them again, in the same order).
+ */
+export function restartEncode(): void {
+  const s = state;
+  if (s === undefined) return;
+  s.attachments.length = 0;
+  s.moving?.clear();
+}
+
 /** End a failed encode (nothing is detached). */
 export function abortEncode(): void {
   state = undefined;
@@ -337,17 +350,27 @@ let decoding: readonly Attachment[] | undefined;
 /** Per attachment of the payload being decoded: the memory its views use (OOB-3). */
 let bases: (Uint8Array | undefined)[] = [];
 
+type DecodeState = { readonly attachments: readonly Attachment[] | undefined; readonly bases: (Uint8Array | undefined)[] };
+/** The state outside any decode (no attachments, no bases): what `enterDecode` returns there, so a decode allocates nothing to restore it. */
+const OUTSIDE: DecodeState = { attachments: undefined, bases: [] };
+
 /** Decode with `attachments` (from the bytes); returns what to restore afterwards. */
-export function enterDecode(bytes: Uint8Array): { readonly attachments: readonly Attachment[] | undefined; readonly bases: (Uint8Array | undefined)[] } {
+export function enterDecode(bytes: Uint8Array): DecodeState {
+  if (decoding === undefined && bases.length === 0) {
+    // not inside another decode: `leaveDecode(OUTSIDE)` restores this state (bases only grow while attachments are set)
+    decoding = attachmentsOf(bytes);
+    return OUTSIDE;
+  }
   const saved = { attachments: decoding, bases };
   decoding = attachmentsOf(bytes);
   bases = [];
   return saved;
 }
 
-export function leaveDecode(saved: { readonly attachments: readonly Attachment[] | undefined; readonly bases: (Uint8Array | undefined)[] }): void {
+export function leaveDecode(saved: DecodeState): void {
   decoding = saved.attachments;
-  bases = saved.bases;
+  if (saved !== OUTSIDE) bases = saved.bases;
+  else if (bases.length !== 0) bases = [];
 }
 
 /** The `BinaryRef` extension's decoder: the value it stands for (OOB-1, OOB-3, OOB-4). */

@@ -30,13 +30,20 @@
  * - EF-3: it returns an envelope only for input within the decode limits (wire/limits.ts
  *   DL-2: depth, elements, bytes); above them it gives up, and the general path throws
  *   `limit-exceeded`.
- * - EF-4: the caches are bounded: the ids' (id-fast.ts IDF-3), `STRING_SLOTS` header strings; a payload copy of up to
- *   4 KiB is a view of a 64 KiB slab (filled once, front to back), and keeps that slab alive.
+ * - EF-4: the caches are bounded: the ids' (id-fast.ts IDF-3), `STRING_SLOTS` header strings,
+ *   `PREDICTED_STRINGS` predicted ones (EF-5); a payload copy of up to 4 KiB is a view of a
+ *   64 KiB slab (filled once, front to back), and keeps that slab alive.
+ * - EF-5: the k-th header string of a decode (a key or a value, k < `PREDICTED_STRINGS`, up to
+ *   `PREDICTED_MAX` bytes) is first compared with the k-th string of the decode before: equal
+ *   bytes are the same string (it was ASCII then), read with one compare per byte instead of
+ *   the ASCII scan, the hash and the cache's compare. A stream of envelopes between the same
+ *   actors has the same header keys in the same order (and a session's `seq_info` the same
+ *   session id), so only the changing values are read in full.
  */
 import { ActorId, PortId } from '../id.js';
 import { MessageEnvelope } from '../mailbox/envelope.js';
 import { decodeLimits, type DecodeLimits } from './limits.js';
-import { decodedRef, encodedId, readId, writeUint } from './id-fast.js';
+import { HINT_DEST, HINT_SENDER, decodedRef, encodedId, readId, writeUint, type IdHint } from './id-fast.js';
 import { packPlain } from './plain-pack.js';
 
 /** msgpackr's typed-array extension ("t") and its code for `Uint8Array` (moreTypes). */
@@ -155,6 +162,14 @@ class BytesCache<V> {
 
 const strings = new BytesCache<string>(STRING_SLOTS - 1);
 
+/** EF-5: the strings of the decode before, by their place in it. */
+const PREDICTED_STRINGS = 16;
+const PREDICTED_MAX = 64;
+const predictedBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(PREDICTED_STRINGS).fill(undefined);
+const predictedText: string[] = new Array<string>(PREDICTED_STRINGS).fill('');
+/** The place of the next string in this decode (EF-5). */
+let stringAt = 0;
+
 /** FNV-1a over `src[start, stop)`. */
 function hashRange(start: number, stop: number): number {
   let h = 0x811c9dc5;
@@ -176,6 +191,7 @@ export function unpackEnvelope(bytes: Uint8Array, limits: DecodeLimits = decodeL
   elementsLeft = limits.maxElements;
   maxBytes = limits.maxBytes;
   maxDepth = MAX_HEADER_DEPTH;
+  stringAt = 0;
   try {
     return readEnvelope();
   } finally {
@@ -188,9 +204,9 @@ const EMPTY = new Uint8Array(0);
 function readEnvelope(): MessageEnvelope | undefined {
   if (end < 1 || src[0] !== 0x97 || !spend(7)) return undefined;
   pos = 1;
-  const sender = readIdHere();
+  const sender = readIdHere(HINT_SENDER);
   if (!(sender instanceof ActorId)) return undefined;
-  const dest = readIdHere();
+  const dest = readIdHere(HINT_DEST);
   if (!(dest instanceof PortId)) return undefined;
   const data = readData();
   if (data === undefined) return undefined;
@@ -224,9 +240,9 @@ function spend(n: number): boolean {
 }
 
 /** The id at `pos` (id-fast.ts), counting its parts (DL-2); undefined to give up. */
-function readIdHere(): ActorId | PortId | undefined {
+function readIdHere(hint: IdHint): ActorId | PortId | undefined {
   if (pos + 4 > end || !spend(src[pos + 3] === 0x95 ? 5 : 4)) return undefined;
-  const at = readId(src, pos, end);
+  const at = readId(src, pos, end, hint);
   if (at < 0) return undefined;
   pos = at;
   return decodedRef as ActorId | PortId;
@@ -385,14 +401,32 @@ function readString(): string | undefined {
   } else return undefined;
   if (length < 0 || length > maxBytes || body + length > end) return undefined;
   const stop = body + length;
+  const k = stringAt++;
+  const known = k < PREDICTED_STRINGS ? predictedBytes[k] : undefined;
+  if (known !== undefined && known.length === length) {
+    // EF-5: the string the decode before had here, if the bytes are its bytes
+    let i = 0;
+    while (i < length && known[i] === src[body + i]) i++;
+    if (i === length) {
+      pos = stop;
+      return predictedText[k];
+    }
+  }
   for (let i = body; i < stop; i++) if ((src[i] as number) >= 0x80) return undefined;
   pos = stop;
-  if (length > STRING_CACHE_MAX) return latin1(body, stop);
-  const hash = hashRange(body, stop);
-  let text = strings.get(hash, body, stop);
-  if (text === undefined) {
-    text = latin1(body, stop);
-    strings.set(hash, body, stop, text);
+  let text: string | undefined;
+  if (length > STRING_CACHE_MAX) text = latin1(body, stop);
+  else {
+    const hash = hashRange(body, stop);
+    text = strings.get(hash, body, stop);
+    if (text === undefined) {
+      text = latin1(body, stop);
+      strings.set(hash, body, stop, text);
+    }
+  }
+  if (k < PREDICTED_STRINGS && length <= PREDICTED_MAX) {
+    predictedBytes[k] = copyOf(body, stop);
+    predictedText[k] = text;
   }
   return text;
 }

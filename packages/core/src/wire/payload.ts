@@ -6,11 +6,11 @@
  * configuration of msgpack.ts; other small payloads decode from a reused copy. Bytes that reach
  * msgpackr are validated first unless this thread encoded them (wire/limits.ts).
  */
-import { abortEncode, beginEncode, enterDecode, finishEncode, leaveDecode, transferPending } from './attachments.js';
+import { abortEncode, beginEncode, enterDecode, finishEncode, leaveDecode, restartEncode, transferPending } from './attachments.js';
 import { CodecError } from './errors.js';
 import { checkMsgpack } from './limits.js';
 import { createPackr, packr } from './msgpack.js';
-import { packPlain } from './plain-pack.js';
+import { gaveUpOnBinary, packPlain } from './plain-pack.js';
 import { GIVE_UP, unpackPlain } from './plain-unpack.js';
 import { prepareSendable, wideObjects } from './sendable.js';
 
@@ -37,11 +37,27 @@ export function encodeEnvelopePayload(value: unknown, transfer?: readonly ArrayB
 const widePackr = createPackr({ variableMapSize: true });
 
 function encode(value: unknown, outOfBand: boolean, transfer: readonly ArrayBuffer[] | undefined): Uint8Array {
-  if (transfer === undefined && (!outOfBand || !transferPending())) {
+  const moving = transfer !== undefined || (outOfBand && transferPending());
+  if (!moving) {
     const plain = packPlain(value); // plain data of any size (PP-7), no walk; gives up on binary values and other types
     if (plain !== undefined) return plain;
   }
-  if (outOfBand) beginEncode(transfer); // OOB-2: throws CodecError('invalid-transfer') before anything moves
+  if (outOfBand) {
+    beginEncode(transfer); // OOB-2: throws CodecError('invalid-transfer') before anything moves
+    if (moving || gaveUpOnBinary()) {
+      // large or moved binary values as BinaryRefs (PP-10): no walk, no msgpackr
+      let plain: Uint8Array | undefined;
+      try {
+        plain = packPlain(value);
+      } catch (err) {
+        abortEncode(); // a getter threw: nothing moves (OOB-2)
+        if (err instanceof CodecError) throw err;
+        throw new CodecError('unsendable', `cannot send msg: ${(err as Error).message}`, { cause: err });
+      }
+      if (plain !== undefined) return finishEncode(plain); // moves the transfer list
+      restartEncode(); // the walk finds the same attachments again
+    }
+  }
   let prepared: unknown;
   try {
     prepared = prepareSendable(value); // SC-2: throws CodecError('unsendable') with the path

@@ -7,8 +7,9 @@
  * dispatch covers every type it knows, and each result is a `Buffer` cut from its shared output
  * buffer); this encoder writes the same msgpack (plain maps, CO-1) into views of a private slab.
  * Ids and refs (`ActorId`, `PortId`, `ActorRef`, `PortRef`, `OncePortRef`: a reply port in a
- * request) are written by id-fast.ts, their bytes made once per id. Anything else (`ProcId`,
- * typed arrays, `Map`, `Date`, `undefined`, non-ASCII text, other class instances, deep
+ * request) are written by id-fast.ts, their bytes made once per id; a `Map` as the MAP
+ * extension the sending walk and msgpackr make of it (PP-9). Anything else (`ProcId`,
+ * typed arrays, `Date`, `undefined`, non-ASCII text, other class instances, deep
  * values) makes it give up, and the caller packs the value with
  * msgpackr instead: the fast path never decides what a value means, only how fast plain values
  * are written.
@@ -23,8 +24,9 @@
  * characters are written by `TextEncoder.encodeInto`. So a reply of 600k word counts as one
  * object (~6 MB of msgpack) is written in one pass, one key enumeration, with no sendable walk
  * (wire/sendable.ts) and no msgpackr (whose map16 writer refuses objects of over 65,535 keys).
- * A large value that turns out not to be plain (a ref after a 5 MB text) is given up on where
- * that is found: the bytes so far are wasted, and msgpackr writes it all again.
+ * Ids and refs are written in a large value too (a request of a 5 MB text and a reply port). A
+ * large value that turns out not to be plain (a typed array after a 5 MB text) is given up on
+ * where that is found: the bytes so far are wasted, and msgpackr writes it all again.
 
  * ## Compiled shapes
  *
@@ -64,9 +66,24 @@
  * - PP-5: an id or ref is written as msgpackr writes its extension (id-fast.ts IDF-1), so PP-1
  *   holds for values holding them; the sending contract allows them as they are (sendable.ts
  *   passes them through unchanged), so skipping its walk changes nothing.
+ * - PP-9: a `Map` (its class exactly, a real Map by `util.types.isMap`) is written as msgpackr
+ *   writes the `SendableMap` the walk makes of it (msgpack.ts, EXT.MAP): fixext 1 `d4 2f 00`,
+ *   then an array of `2 * size` elements, each key followed by its value, in the Map's order, each
+ *   as the generic writer writes it. So `unpack` makes the same `Map` again (later keys winning),
+ *   and PP-1's bytes hold for values holding Maps (PP-7's for large ones). A Map whose size
+ *   changes while it is written (a getter of one of its values) is given up on.
+ * - PP-10: a binary value (`ArrayBuffer`, a typed array, a `Buffer`) is written only as the
+ *   `BinaryRef` that attachments.ts's `outOfBand` makes of it during an envelope's encode (a
+ *   large or moved value: msgpack.ts EXT.BINARY_REF, `d4 31 00 [index, kind, offset, length]`,
+ *   msgpackr's bytes for it), in the order the walk visits values, so the attachments and their
+ *   indices are the walk's. Any other binary value gives up (msgpackr writes it inline) and
+ *   `gaveUpOnBinary()` says so: payload.ts then retries with the encode state (OOB-2).
  */
 
+import { types } from 'node:util';
+import { BinaryRef, outOfBand } from './attachments.js';
 import { isRefLike, writeRef } from './id-fast.js';
+import { MAX_SHAPE_KEYS, compileShapeWriter, type ShapeWriter } from './plain-pack-compile.js';
 
 /** Slab size: one retained payload view keeps at most this much memory alive. */
 const SLAB_BYTES = 64 * 1024;
@@ -85,12 +102,15 @@ const COMPILE_AFTER = 8;
 const SHAPES_PER_POSITION = 4;
 const MAX_SHAPES = 1024;
 const MAX_POSITIONS = 16_384;
-/** Compiled shapes have at most this many keys, each at most this long (ASCII). */
-const MAX_SHAPE_KEYS = 32;
-const MAX_KEY_LENGTH = 64;
+/** Room made before an id or ref is written (three strings of at most 255 bytes, and numbers). */
+const REF_BYTES = 1024;
+/** msgpack.ts `EXT.MAP`: a `Map` (PP-9); `EXT.BINARY_REF`: a binary value out of band (PP-10). */
+const EXT_MAP = 47;
+const EXT_BINARY_REF = 49;
+/** Texts longer than this are written by `TextEncoder.encodeInto`, in one call. */
+const LONG_TEXT = 512;
+const utf8 = new TextEncoder();
 
-/** A compiled writer: the object's map at `p` in `out`; the end, or -1 to give up. */
-type ShapeWriter = (object: Record<string, unknown>, depth: number, out: Uint8Array, p: number, limit: number) => number;
 
 interface Shape {
   readonly keys: readonly string[];
@@ -152,6 +172,13 @@ let large = false;
 let smallBuffer: ArrayBuffer = slabBuffer;
 /** The containers above the one being written, once a value is large (PP-8). */
 const ancestors: (object | undefined)[] = [];
+/** Set when the last `packPlain` gave up on a binary value outside an envelope's encode (PP-10). */
+let binaryGiveUp = false;
+
+/** PP-10: whether the last `packPlain` gave up on a binary value that an envelope's encode state would take. */
+export function gaveUpOnBinary(): boolean {
+  return binaryGiveUp;
+}
 
 /**
  * Room for the bytes up to `needed`: true if they fit. An encoding that outgrows the slab's
@@ -208,6 +235,7 @@ export function packPlain(value: unknown): Uint8Array | undefined {
   // Inherited enumerable keys exist only if `Object.prototype` has some: then leave it all to
   // msgpackr (its `hasOwnProperty` filter), and objects of that prototype need no filter here.
   if (hasInheritedKeys()) return undefined;
+  binaryGiveUp = false;
   const start = slabAt;
   limit = start + MAX_FAST_BYTES;
   const end = writeValue(value, 0, topLevel, start);
@@ -246,11 +274,66 @@ function writeValue(value: unknown, depth: number, at: Position, p: number): num
       if (large) return writeLargeContainer(value, depth, p);
       if ((value as { constructor?: unknown }).constructor === Object) return writeObject(value as Record<string, unknown>, depth + 1, at, p);
       if (Array.isArray(value) && (value as { constructor?: unknown }).constructor === Array) return writeArray(value as unknown[], depth + 1, at.elements(), p);
-      if (isRefLike((value as { constructor?: unknown }).constructor)) return writeRef(value, slab, p, limit); // PP-5
-      return -1;
+      return writeOther(value, depth, at, p);
     default:
       return -1;
   }
+}
+
+/** An id or ref (PP-5) or a `Map` (PP-9), small or large; -1 for anything else. */
+function writeOther(value: object, depth: number, at: Position, p: number): number {
+  const ctor = (value as { constructor?: unknown }).constructor;
+  if (isRefLike(ctor)) {
+    // room for any id the fast path covers: one beside a large text moves the encoding too
+    if (p + REF_BYTES > limit && !room(p + REF_BYTES)) return -1;
+    return writeRef(value, slab, p, limit);
+  }
+  if (ctor === Map && types.isMap(value)) return writeMap(value as Map<unknown, unknown>, depth + 1, large ? detached : at.elements(), p);
+  if (ArrayBuffer.isView(value) ? !(value instanceof DataView) : value instanceof ArrayBuffer) return writeBinary(value as ArrayBuffer | ArrayBufferView, p);
+  return -1;
+}
+
+/** PP-10: a binary value as its `BinaryRef` (`d4 31 00`, then a fixarray of 4 numbers); -1 for one that is inline. */
+function writeBinary(value: ArrayBuffer | ArrayBufferView, p: number): number {
+  const ref = outOfBand(value);
+  if (!(ref instanceof BinaryRef)) {
+    binaryGiveUp = true;
+    return -1;
+  }
+  if (p + 4 + 4 * SCALAR_BYTES > limit && !room(p + 4 + 4 * SCALAR_BYTES)) return -1;
+  const out = slab;
+  out[p] = 0xd4;
+  out[p + 1] = EXT_BINARY_REF;
+  out[p + 2] = 0;
+  out[p + 3] = 0x94;
+  p = writeNumber(ref.index, p + 4);
+  p = writeNumber(ref.kind, p);
+  p = writeNumber(ref.offset, p);
+  return writeNumber(ref.length, p);
+}
+
+/**
+ * PP-9: a `Map` as msgpackr writes the walk's `SendableMap`: `d4 2f 00`, an array header for
+ * `2 * size`, then each key and its value. Values use the position `values` (so Maps of
+ * same-shaped objects learn them as arrays do).
+ */
+function writeMap(map: Map<unknown, unknown>, depth: number, values: Position, p: number): number {
+  const size = map.size;
+  if (p + 8 > limit && !room(p + 8)) return -1;
+  const out = slab;
+  out[p] = 0xd4;
+  out[p + 1] = EXT_MAP;
+  out[p + 2] = 0;
+  p = writeArrayHeader(size * 2, p + 3);
+  let written = 0;
+  for (const [key, value] of map) {
+    p = typeof key === 'string' ? writeAscii(key, p) : writeValue(key, depth, detached, p);
+    if (p < 0) return -1;
+    p = writeValue(value, depth, values, p);
+    if (p < 0) return -1;
+    written++;
+  }
+  return written === size && map.size === size ? p : -1;
 }
 
 /** msgpackr's number formats: uint8..uint32, int8..int32, else float64. */
@@ -318,6 +401,11 @@ function writeAscii(text: string, p: number): number {
     slabView.setUint32(p + 1, length);
     p += 5;
   }
+  if (length > LONG_TEXT) {
+    // ASCII iff every char is one byte: any other char needs more room than is given
+    const { read, written } = utf8.encodeInto(text, out.subarray(p, p + length));
+    return read === length && written === length ? p + length : -1;
+  }
   for (let i = 0; i < length; i++) {
     const code = text.charCodeAt(i);
     if (code >= 0x80) return -1;
@@ -378,6 +466,16 @@ function writeObjectGeneric(object: Record<string, unknown>, depth: number, at: 
 
 function writeArray(array: unknown[], depth: number, elements: Position, p: number): number {
   const length = array.length;
+  p = writeArrayHeader(length, p);
+  for (let i = 0; i < length; i++) {
+    p = writeValue(array[i], depth, elements, p);
+    if (p < 0) return -1;
+  }
+  return p;
+}
+
+/** fixarray, array16 or array32 (PP-7) of `length`, at `p` (room for 5 bytes is there). */
+function writeArrayHeader(length: number, p: number): number {
   const out = slab;
   if (length < 16) out[p++] = 0x90 | length;
   else if (length < 0x10000) {
@@ -385,13 +483,9 @@ function writeArray(array: unknown[], depth: number, elements: Position, p: numb
     out[p++] = length >>> 8;
     out[p++] = length & 0xff;
   } else {
-    out[p] = 0xdd; // PP-7: a large value only (the slab stops at 4 KiB)
+    out[p] = 0xdd; // PP-7: the elements make it a large value (the slab stops at 4 KiB)
     slabView.setUint32(p + 1, length);
     p += 5;
-  }
-  for (let i = 0; i < length; i++) {
-    p = writeValue(array[i], depth, elements, p);
-    if (p < 0) return -1;
   }
   return p;
 }
@@ -403,11 +497,16 @@ function writeArray(array: unknown[], depth: number, elements: Position, p: numb
 function writeLargeContainer(value: object, depth: number, p: number): number {
   const ctor = (value as { constructor?: unknown }).constructor;
   const isObject = ctor === Object;
-  if (!isObject && !(ctor === Array && Array.isArray(value))) return -1;
+  const isArray = !isObject && ctor === Array && Array.isArray(value);
+  if (!isObject && !isArray) {
+    if (ctor !== Map) return writeOther(value, depth, detached, p); // ids, refs: no children
+    if (!types.isMap(value)) return -1;
+  }
   for (let i = 0; i < depth; i++) if (ancestors[i] === value) return -1;
   ancestors[depth] = value;
   ancestors[depth + 1] = undefined;
-  return isObject ? writeLargeObject(value as Record<string, unknown>, depth + 1, p) : writeArray(value as unknown[], depth + 1, detached, p);
+  if (isObject) return writeLargeObject(value as Record<string, unknown>, depth + 1, p);
+  return isArray ? writeArray(value as unknown[], depth + 1, detached, p) : writeMap(value as Map<unknown, unknown>, depth + 1, detached, p);
 }
 
 /**
@@ -462,45 +561,7 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
-/** The msgpack bytes of a key (fixstr or str8 of ASCII), or undefined if it is not compiled. */
-function keyBytes(key: string): number[] | undefined {
-  if (key.length > MAX_KEY_LENGTH) return undefined;
-  const bytes = key.length < 32 ? [0xa0 | key.length] : [0xd9, key.length];
-  for (let i = 0; i < key.length; i++) {
-    const code = key.charCodeAt(i);
-    if (code >= 0x80) return undefined;
-    bytes.push(code);
-  }
-  return bytes;
-}
-
-/**
- * A writer for objects with exactly `keys` (PP-1, PP-4): map16 header, then per key its bytes
- * as constant stores and its value through `writeValue` at the key's own position.
- */
+/** A compiled writer for objects with exactly `keys` (PP-1, PP-4; plain-pack-compile.ts). */
 function compileWriter(keys: readonly string[]): ShapeWriter | undefined {
-  if (keys.length > MAX_SHAPE_KEYS) return undefined;
-  const encoded: number[][] = [];
-  for (const key of keys) {
-    const bytes = keyBytes(key);
-    if (bytes === undefined) return undefined;
-    encoded.push(bytes);
-  }
-  const children = keys.map(() => newPosition());
-  const lines: string[] = [];
-  let header: number[] = [0xde, keys.length >>> 8, keys.length & 0xff];
-  keys.forEach((key, i) => {
-    const bytes = [...header, ...(encoded[i] as number[])];
-    header = [];
-    lines.push(`if (p + ${bytes.length} > limit) { if (!room(p + ${bytes.length})) return -1; out = currentBuffer(); }`);
-    bytes.forEach((byte, k) => lines.push(`out[p + ${k}] = ${byte};`));
-    lines.push(`p = writeValue(object[${JSON.stringify(key)}], depth, children[${i}], p + ${bytes.length});`);
-    lines.push('if (p < 0) return -1;');
-    if (i < keys.length - 1) lines.push('out = currentBuffer();'); // PP-7: the child may have moved the encoding
-  });
-  if (keys.length === 0) lines.push('if (p + 3 > limit) { if (!room(p + 3)) return -1; out = currentBuffer(); }', 'out[p] = 0xde; out[p + 1] = 0; out[p + 2] = 0;', 'p += 3;');
-  const body = `return function write(object, depth, out, p, limit) {\n${lines.join('\n')}\nreturn p;\n};`;
-  // one writer per key sequence, as msgpackr compiles its record readers
-  const factory = new Function('writeValue', 'children', 'room', 'currentBuffer', body) as (write: typeof writeValue, positions: readonly Position[], fits: typeof room, buffer: typeof currentBuffer) => ShapeWriter;
-  return factory(writeValue, children, room, currentBuffer);
+  return compileShapeWriter(keys, () => keys.map(() => newPosition()), writeValue, room, currentBuffer);
 }

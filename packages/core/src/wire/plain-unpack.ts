@@ -13,7 +13,8 @@
  * allocate nothing. The small message of the benchmarks decodes in ~150 ns.
  *
  * It covers maps with ASCII string keys, arrays, ASCII strings, integers up to 32 bits,
- * float64, booleans, nil, and the ids and refs of id-fast.ts. For anything else (other
+ * float64, booleans, nil, the ids and refs of id-fast.ts, and `Map`s (msgpack.ts's MAP
+ * extension, as plain-pack.ts PP-9 writes it). For anything else (other
  * extensions: `ProcId`, typed arrays,
  * `undefined`; binary; float32; 64-bit integers; non-ASCII text; the key `__proto__`;
  * truncated or trailing bytes) it gives up, and the caller decodes with msgpackr.
@@ -42,6 +43,12 @@
  *   nothing: no trie nodes, no stack slots, no builder; it is built with keyed stores as it is
  *   read, so one large value neither spends the budgets of PU-3 nor stays referenced by the
  *   stack. map32, array32 and str32 (plain-pack.ts PP-7) are read under PU-5's budget.
+ * - PU-8: a `Map` (fixext 1 `d4 2f 00`, then an array of an even count: keys and values in
+ *   turn) reads as msgpack.ts's MAP extension `read` makes it: a new `Map` with `set` in order
+ *   (later keys win), its keys and values decoded as anywhere else. Its array is counted in PU-5's
+ *   budget like any array; an odd count, or any other form after `d4 2f`, gives up (msgpackr
+ *   then throws `deserialize`). A Map of more than `MAX_LEARNED_KEYS` entries learns nothing
+ *   (PU-7): its string keys are not interned, its values use no trie.
  */
 
 import { decodedRef, readRef } from './id-fast.js';
@@ -64,6 +71,8 @@ const PROMOTE_AFTER = 16;
 const MAX_LEARNED_KEYS = 64;
 /** Deepest nesting followed. */
 const MAX_DEPTH = 32;
+/** msgpack.ts `EXT.MAP` (PU-8). */
+const EXT_MAP = 47;
 /** String cache: slots and the longest string cached. */
 const STRING_CACHE_SLOTS = 4096;
 const STRING_CACHE_MAX = 16;
@@ -225,6 +234,7 @@ function readValue(depth: number, at: ShapeNode): Result {
     case 0xde:
       return pos + 2 <= end ? readMap(readUint16(), depth, at) : GIVE_UP;
     case 0xd4: {
+      if (src[pos] === EXT_MAP) return readMapExtension(depth, at); // PU-8
       // PU-6: an id or ref (id-fast.ts)
       const after = readRef(src, pos - 1, end);
       if (after < 0) return GIVE_UP;
@@ -382,6 +392,48 @@ function readMap(length: number, depth: number, at: ShapeNode): Result {
   const object = build(node, base, length);
   top = base;
   return object;
+}
+
+/**
+ * PU-8: a `Map` after its `d4 2f`: the filler byte 0, an array header of an even count, then
+ * keys and values in turn. A small Map's values use `at`'s trie (Maps of same-shaped objects).
+ */
+function readMapExtension(depth: number, at: ShapeNode): Result {
+  if (pos + 2 >= end || src[pos + 1] !== 0 || depth >= MAX_DEPTH) return GIVE_UP;
+  pos += 2;
+  const token = src[pos++] as number;
+  let length: number;
+  if (token >= 0x90 && token < 0xa0) length = token & 0x0f;
+  else if (token === 0xdc && pos + 2 <= end) length = readUint16();
+  else if (token === 0xdd && pos + 4 <= end) length = readUint32();
+  else return GIVE_UP;
+  if ((length & 1) !== 0 || length > end - pos || (budget -= length) < 0) return GIVE_UP;
+  const wide = length > 2 * MAX_LEARNED_KEYS;
+  const values = wide ? detached : at;
+  const map = new Map<unknown, unknown>();
+  for (let i = 0; i < length; i += 2) {
+    const key = wide ? readWideMapKey(depth) : readValue(depth + 1, detached);
+    if (key === GIVE_UP) return GIVE_UP;
+    const value = readValue(depth + 1, values);
+    if (value === GIVE_UP) return GIVE_UP;
+    map.set(key, value);
+  }
+  return map;
+}
+
+/** A key of a wide Map: an ASCII fixstr or str8 made without interning (PU-7), else any value. */
+function readWideMapKey(depth: number): Result {
+  const token = src[pos] as number;
+  let start: number;
+  if (token >= 0xa0 && token < 0xc0) start = pos + 1;
+  else if (token === 0xd9 && pos + 1 < end) start = pos + 2;
+  else return readValue(depth + 1, detached);
+  const stop = start + (token === 0xd9 ? (src[pos + 1] as number) : token & 0x1f);
+  if (stop > end) return GIVE_UP;
+  const key = asciiString(start, stop);
+  if (key === undefined) return GIVE_UP;
+  pos = stop;
+  return key;
 }
 
 /** PU-7: a map of many entries, built with keyed stores as it is read (msgpackr's later-wins). */

@@ -3,10 +3,10 @@
  * `net/framed.rs` `FrameReader`). Layout in `wire.ts`.
  *
  * Feed it the chunks a socket emits; it calls `onPreamble` once (server side) and `onFrame` per
- * complete frame, in order. A frame that lies wholly inside one chunk is handed out as a view of
- * that chunk (no copy); a frame split across chunks is assembled into one buffer allocated once
- * its length is known. Bodies are only valid to read synchronously inside `onFrame` if the
- * caller keeps no reference; the reader itself never reuses a chunk.
+ * complete frame, in order. A frame that lies wholly inside one chunk is handed out as its range
+ * of that chunk (no copy, and no view made: the receiver makes the one it needs, e.g. of the
+ * payload after the seq); a frame split across chunks is assembled into one buffer allocated once
+ * its length is known, handed out whole. The reader itself never reuses a chunk.
  *
  * ## Errors (fatal for the stream: the caller cuts the connection)
  *
@@ -22,8 +22,8 @@ import { FRAME_HEADER_LEN, PREAMBLE_LEN, hasMagic, readFrameLength } from './wir
 export interface FrameHandlers {
   /** Called once with the session id when the reader expects a preamble. */
   onPreamble?(sessionId: bigint): void;
-  /** Called per frame; return `false` to stop reading (the rest of the stream is ignored). */
-  onFrame(tag: number, body: Buffer): boolean | void;
+  /** Called per frame with its body `bytes[start, end)`; return `false` to stop reading (the rest of the stream is ignored). */
+  onFrame(tag: number, bytes: Buffer, start: number, end: number): boolean | void;
 }
 
 export class FrameReader {
@@ -69,7 +69,7 @@ export class FrameReader {
         off += n;
         if (this.bodyFilled === body.length) {
           this.body = undefined;
-          if (this.handlers.onFrame(this.bodyTag, body) === false) this.stop();
+          if (this.handlers.onFrame(this.bodyTag, body, 0, body.length) === false) this.stop();
         }
         continue;
       }
@@ -104,9 +104,9 @@ export class FrameReader {
         throw new ChannelError('frame-too-large', `frame length ${frameLen} exceeds the maximum ${this.maxFrameLength}`);
       }
       if (len - off >= frameLen) {
-        const frame = chunk.subarray(off, off + frameLen);
+        const start = off;
         off += frameLen;
-        if (this.handlers.onFrame(tag, frame) === false) this.stop();
+        if (this.handlers.onFrame(tag, chunk, start, off) === false) this.stop();
       } else {
         this.body = Buffer.allocUnsafe(frameLen);
         this.bodyFilled = 0;

@@ -304,7 +304,7 @@ export class NetRx<M> implements Rx<M> {
     };
     conn.reader = new FrameReader(this.timings.maxFrameLength, true, {
       onPreamble: (id) => this.onPreamble(conn, id),
-      onFrame: (tag, body) => this.onFrame(conn, tag, body),
+      onFrame: (tag, bytes, start, end) => this.onFrame(conn, tag, bytes, start, end),
     });
     this.conns.add(conn);
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
@@ -366,18 +366,19 @@ export class NetRx<M> implements Rx<M> {
     return { id, next: 0, ackedNext: 0, conn: undefined, rejected: undefined, hold: new SessionHold(this.pausedSocket), held };
   }
 
-  private onFrame(conn: Conn, tag: number, body: Buffer): boolean {
+  /** One message frame, its body `bytes[start, end)` (framed.ts: a range, no view made yet). */
+  private onFrame(conn: Conn, tag: number, bytes: Buffer, start: number, end: number): boolean {
     const session = conn.session;
     if (session === undefined || conn.done) return false;
     if (tag !== TAG_SIMPLEX) {
       this.cut(conn, `unexpected frame tag ${tag} on a simplex channel`);
       return false;
     }
-    if (body.length < SEQ_LEN) {
-      this.cut(conn, `message frame of ${body.length} bytes has no sequence number`);
+    if (end - start < SEQ_LEN) {
+      this.cut(conn, `message frame of ${end - start} bytes has no sequence number`);
       return false;
     }
-    const seq = readU64(body, 0);
+    const seq = readU64(bytes, start);
     if (seq < session.next) {
       this.dropped++; // NR-1: a retransmit
       return true;
@@ -388,7 +389,7 @@ export class NetRx<M> implements Rx<M> {
     }
     let message: M;
     try {
-      message = this.codec.decode(body.subarray(SEQ_LEN));
+      message = this.codec.decode(bytes.subarray(start + SEQ_LEN, end));
     } catch (error) {
       this.reject(conn, `failed to decode message seq ${seq}: ${error instanceof Error ? error.message : String(error)}`);
       return false;

@@ -34,6 +34,8 @@ import {
   MAX_RECORD_BYTES,
   NOTIFY_TIME_F64_INDEX,
   CONSUMER_SLEEPING_INDEX,
+  CONSUMER_ASLEEP,
+  CONSUMER_PARKED,
   PRODUCER_WAITING_INDEX,
   READ_INDEX,
   RECORD_HEADER_BYTES,
@@ -253,12 +255,13 @@ export class RingConsumer {
   /**
    * SPIN-5 (spin-policy.ts): wait up to `micros` for a record or a STATE change without holding a
    * core: C1-C3 with `Atomics.wait` and a timeout, so a producer's P3 wakes this thread through the
-   * kernel (~5-10 µs) while the peer thread can run on the core this one gave up. Blocks this
+   * kernel (~5-10 µs) while the peer thread can run on the core this one gave up. The flag is
+   * `CONSUMER_PARKED` (RING-16): a producer in the middle of a burst leaves it be. Blocks this
    * thread's event loop meanwhile, like `spin`. True if a record may have arrived (poll).
    */
   park(micros: number): boolean {
-    if (!this.prepareSleep()) return true;
-    Atomics.wait(this.i32, CONSUMER_SLEEPING_INDEX, 1, micros / 1000);
+    if (!this.prepareSleep(CONSUMER_PARKED)) return true; // RING-16
+    Atomics.wait(this.i32, CONSUMER_SLEEPING_INDEX, CONSUMER_PARKED, micros / 1000);
     // Lower the flag if no waker did (a P3 racing with this store only sends a notify nobody waits for).
     if (Atomics.load(this.i32, CONSUMER_SLEEPING_INDEX) !== 0) Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 0);
     return Atomics.load(this.i32, WRITE_INDEX) !== this.read;
@@ -266,11 +269,12 @@ export class RingConsumer {
 
   /**
    * C1-C2: advertise sleep, then re-check WRITE and STATE. True: the caller may `sleep()`;
-   * false: something arrived (the flag is cleared again) and the caller should poll.
+   * false: something arrived (the flag is cleared again) and the caller should poll. `flag` is
+   * ring.ts's `CONSUMER_ASLEEP` (1, the default), or `CONSUMER_PARKED` (2) for `park` (RING-16).
    */
-  prepareSleep(): boolean {
-    // C1: pairs with the producer's P2 load of the flag.
-    Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 1);
+  prepareSleep(flag: number = CONSUMER_ASLEEP): boolean {
+    // C1: pairs with the producer's P2 load of the flag (RING-16: 2 for a park).
+    Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, flag);
     // C2: seq-cst loads after C1, so either we see P1 or the producer sees our flag.
     if (Atomics.load(this.i32, WRITE_INDEX) !== this.read || (Atomics.load(this.i32, STATE_INDEX) & STATE_CONSUMER_END) !== 0) {
       Atomics.store(this.i32, CONSUMER_SLEEPING_INDEX, 0);

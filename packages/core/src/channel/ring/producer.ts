@@ -162,15 +162,16 @@ export class RingProducer {
 
   /**
    * Make every record written so far visible to the consumer, and wake it if it sleeps.
-   * One store per batch (BENCHMARKS.md: 13.9 M to 38 M records/s with batching).
+   * One store per batch (BENCHMARKS.md: 13.9 M to 38 M records/s with batching). With
+   * `wakeParked` false a consumer that only parked is left to look again by itself (RING-16).
    */
-  publish(): void {
+  publish(wakeParked = true): void {
     if (this.cursor === this.published) return;
     this.published = this.cursor;
     // P1 (RING-3, RING-4): publishes the records' bytes; pairs with the consumer's load of WRITE.
     Atomics.store(this.i32, WRITE_INDEX, this.cursor);
-    // P2-P3: notify only a consumer that advertised it sleeps.
-    wakeConsumer(this.i32, this.f64);
+    // P2-P3: notify only a consumer that advertised it sleeps (RING-16: a parked one looks again by itself).
+    wakeConsumer(this.i32, this.f64, wakeParked);
   }
 
   /** Copy one record in (see the module doc for what true and false mean); no publish. */

@@ -86,12 +86,15 @@
  * C3  Atomics.waitAsync(CONSUMER_SLEEPING, 1)        sleep while the flag is still 1
  * ```
  *
+ * (A parked consumer stores 2 at C1 and waits synchronously with a timeout at C3; a publish may
+ * leave it be, RING-16: the proof below is for the flag 1, and for 2 with the timeout's own look.)
+ *
  * Producer, after writing records (producer.ts `publish`), and any closer (`wakeConsumer`):
  *
  * ```
  * P1  Atomics.store(WRITE, w')                       (a closer: Atomics.or(STATE, bit))
- * P2  if Atomics.load(CONSUMER_SLEEPING) == 1:       costs one load on a quiet line when busy
- * P3    if Atomics.exchange(CONSUMER_SLEEPING, 0) == 1: Atomics.notify(CONSUMER_SLEEPING)
+ * P2  if Atomics.load(CONSUMER_SLEEPING) != 0:       costs one load on a quiet line when busy
+ * P3    if Atomics.exchange(CONSUMER_SLEEPING, 0) != 0: Atomics.notify(CONSUMER_SLEEPING)
  * ```
  *
  * Proof. All six steps are sequentially consistent, so they fall in one total order. Suppose
@@ -178,6 +181,17 @@
  *   READ, finds every record that was read but not handled, and knows the handled ones by their
  *   DONE bit. `forceRelease` gives up that protection for the oldest records when they block a
  *   waiting producer (the deadlock escape of rx.ts, RL-3e); `markDone` then ignores them.
+ * - RING-16 Parked consumers (issue 16): a consumer that waits synchronously with a timeout
+ *   (`RingConsumer.park`, spin-policy.ts SPIN-5) advertises `CONSUMER_PARKED` (2) instead of 1 at
+ *   C1. A publish in the middle of a burst (`publish(false)`: RingTx's batch publishes, rx.ts is
+ *   the consumer) leaves a parked consumer be: it looks at WRITE again when its park times out
+ *   (`PARK_SLICE_MICROS`, 100 µs), so the skipped P3 delays those records by at most one park
+ *   slice and is never lost (a parked consumer that goes on to sleep passes C1-C2 again, which
+ *   sees the publish). Every other publish (the first of a run, the end of a run, before the
+ *   producer waits for space) and every closer wakes both kinds. Reason: under load the consumer
+ *   of a burst parks between batches, and a futex wake per 32 records was 12% of the sender's
+ *   profile (the notify, an inter-processor interrupt on a VM); the first record of a run keeps
+ *   its wake, so a hop's latency is unchanged.
  */
 import { ChannelAddr } from '../../addr.js';
 import { ProcmeshError } from '../../errors.js';
@@ -431,13 +445,22 @@ export class RingBuffer {
   }
 }
 
-/** P2-P3 of the wake-up protocol: wake the consumer only if it advertised it sleeps. */
-export function wakeConsumer(i32: Int32Array, f64: Float64Array): void {
+/** The `CONSUMER_SLEEPING` value of a consumer asleep on `Atomics.waitAsync` (C1). */
+export const CONSUMER_ASLEEP = 1;
+/** RING-16: the value of a consumer parked in a synchronous wait with a timeout (it looks again by itself). */
+export const CONSUMER_PARKED = 2;
+
+/**
+ * P2-P3 of the wake-up protocol: wake the consumer only if it advertised it sleeps; with
+ * `wakeParked` false, not if it only parked (RING-16: it looks again within a park slice).
+ */
+export function wakeConsumer(i32: Int32Array, f64: Float64Array, wakeParked = true): void {
   // P2: one load of a line the consumer writes only when it goes to sleep.
-  if (Atomics.load(i32, CONSUMER_SLEEPING_INDEX) === 1) {
+  const flag = Atomics.load(i32, CONSUMER_SLEEPING_INDEX);
+  if (flag === CONSUMER_ASLEEP || (flag === CONSUMER_PARKED && wakeParked)) {
     f64[NOTIFY_TIME_F64_INDEX] = nowMicros();
-    // P3: whoever swaps the 1 for a 0 notifies; pairs with the consumer's C3 waitAsync.
-    if (Atomics.exchange(i32, CONSUMER_SLEEPING_INDEX, 0) === 1) Atomics.notify(i32, CONSUMER_SLEEPING_INDEX);
+    // P3: whoever swaps the flag for a 0 notifies; pairs with the consumer's C3 waitAsync (or park's wait).
+    if (Atomics.exchange(i32, CONSUMER_SLEEPING_INDEX, 0) !== 0) Atomics.notify(i32, CONSUMER_SLEEPING_INDEX);
   }
 }
 

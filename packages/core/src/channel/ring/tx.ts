@@ -335,8 +335,12 @@ export class RingTx<M> implements Tx<M> {
       this.inRun = true;
       microtask(this.endRun);
       this.publish();
-    } else if (++this.unpublished >= this.publishEvery) this.publish();
-    else {
+    } else if (++this.unpublished >= this.publishEvery) {
+      // RING-16: in the middle of a burst a parked consumer looks again by itself, within a
+      // park slice (what the end of the run, `publishTask`, or a wait for space publishes wakes it)
+      this.unpublished = 0;
+      this.producer.publish(false);
+    } else {
       if (!this.publishScheduled) {
         this.publishScheduled = true;
         queueMicrotask(this.publishTask);
