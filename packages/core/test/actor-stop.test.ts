@@ -34,7 +34,8 @@ class CountsTurns implements Actor<Msg> {
 
 describe('stop (STOP-1)', () => {
   it('STOP-1: an actor with no children and no asynchronous cleanup is stopped within two microtask turns of its handler', T, async () => {
-    const proc = Proc.local();
+    // a simulated clock: AC-6's 10 ms yield reads the proc clock, and a loaded machine can stretch one batch past it
+    const proc = Proc.local({ clock: new SimulatedClock() });
     ProcSupervisionCoordinator.set(proc);
     const [client] = proc.instance('client');
     const actor = new CountsTurns(() => undefined);

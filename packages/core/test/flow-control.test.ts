@@ -54,7 +54,7 @@ async function flood(config: Record<string, number | boolean>, total: number, by
 }
 
 describe('flow control in one proc (mailbox/flow.ts)', () => {
-  it('FC-1: a producer flooding a slow consumer by handle sends keeps its queue within high + one chunk, every item in order', T, async () => {
+  it('FC-1, IP-3: a producer flooding a slow consumer by handle sends keeps its queue within high + one chunk, every item in order', T, async () => {
     const sink = await flood(limits, 3_000, false);
     assert.deepEqual(sink.orderErrors, []);
     assert.equal(sink.received.get('producer'), 3_000);

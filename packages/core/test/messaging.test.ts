@@ -62,7 +62,7 @@ describe('send paths (§3.1)', () => {
     assert.equal(actor.recorded[0], value);
   });
 
-  it('PT-5: a ref send inside one proc delivers a copy: the receiver never sees later mutation by the sender (§3.1)', T, async () => {
+  it('PT-5, IP-2: a ref send inside one proc delivers a copy: the receiver never sees later mutation by the sender (§3.1)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
     const actor = new TestActor();
@@ -90,7 +90,7 @@ describe('send paths (§3.1)', () => {
     assert.deepEqual(actor.recorded, ['via ref']);
   });
 
-  it('local FIFO: handle and ref sends from one sender arrive in program order (§3.2)', T, async () => {
+  it('local FIFO, IP-1: handle and ref sends from one sender arrive in program order (§3.2)', T, async () => {
     const proc = Proc.local();
     const [client] = proc.instance('client');
     const actor = new TestActor();

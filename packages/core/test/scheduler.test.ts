@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReadyQueue } from '../src/actor/scheduler.js';
-import { Proc, type Actor, type ActorRef, type Context } from '../src/index.js';
+import { Proc, SimulatedClock, type Actor, type ActorHandle, type ActorRef, type Context } from '../src/index.js';
 import { deferred } from './fixtures/actors.js';
 
 const T = { timeout: 10_000 };
@@ -88,8 +88,9 @@ class Player implements Actor<PingMsg> {
   }
 }
 
+/** A rally on a proc with a simulated clock: handling takes no proc time, so only RQ-3's item budget cuts a drain. */
 async function rally(hits: number): Promise<{ finishedBeforeImmediate: boolean; immediateRanFirst: boolean }> {
-  const proc = Proc.local();
+  const proc = Proc.local({ clock: new SimulatedClock() });
   const [client] = proc.instance('client');
   const done = deferred();
   let finished = false;
@@ -122,5 +123,64 @@ describe('turns of the ready queue (AC-11)', () => {
   it('AC-6, RQ-3: a 20,000-hit rally lets the event loop run before it ends', T, async () => {
     const r = await rally(20_000);
     assert.equal(r.immediateRanFirst, true);
+  });
+});
+
+type CountMsg = { type: 'inc' };
+
+class Counting implements Actor<CountMsg> {
+  count = 0;
+  handle(): void {
+    this.count++;
+  }
+}
+
+describe('signals beside turns (IP-4)', () => {
+  it('IP-4: drainAndStop sent behind queued ref sends goes through the loop: every queued message is handled, then the actor stops', T, async () => {
+    const proc = Proc.local();
+    const [client] = proc.instance('client');
+    const actor = new Counting();
+    const handle = proc.spawn('counting', actor);
+    const ref = handle.bind();
+    for (let i = 0; i < 50; i++) ref.send(client, { type: 'inc' });
+    handle.drainAndStop('done');
+    const status = await handle.join();
+    assert.equal(actor.count, 50);
+    assert.equal(String(status), 'stopped: done');
+    await proc.destroyAndWait(1_000);
+  });
+});
+
+type SlowMsg = { type: 'work' };
+
+/** Takes 20 ms of its proc's (simulated) clock per message, then tells `next`. */
+class Slow implements Actor<SlowMsg> {
+  constructor(
+    private readonly clock: SimulatedClock,
+    private readonly next: ActorHandle<SlowMsg> | undefined,
+    private readonly seen: () => void,
+  ) {}
+  handle(cx: Context<SlowMsg>): void {
+    this.clock.advance(20);
+    this.seen();
+    this.next?.send(cx, { type: 'work' });
+  }
+}
+
+describe('time in turns (AC-6, AC-11)', () => {
+  it('AC-6: a drain whose turns handled 10 ms of the proc clock yields to the event loop before the next turn', T, async () => {
+    const clock = new SimulatedClock();
+    const proc = Proc.local({ clock });
+    const [client] = proc.instance('client');
+    const events: string[] = [];
+    const done = deferred();
+    const second = proc.spawn('second', new Slow(clock, undefined, () => (events.push('second'), done.resolve())));
+    const first = proc.spawn('first', new Slow(clock, second, () => events.push('first')));
+    await new Promise<void>((resolve) => setImmediate(resolve)); // both idle
+    setImmediate(() => events.push('immediate'));
+    first.send(client, { type: 'work' });
+    await done.promise;
+    assert.deepEqual(events, ['first', 'immediate', 'second']);
+    await proc.destroyAndWait(1_000);
   });
 });

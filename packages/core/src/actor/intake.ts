@@ -10,6 +10,25 @@
  * and wakes; the loop handles), WQ-1 (push order), FC-1 (a push over `high` makes the gate that
  * mutes its senders), LF-1 (the flow state is made on first need), RL-3 (a receipt is held until
  * its item is handled), SQ-3 (out-of-order items wait in the reorder buffer).
+ *
+ * ## The in-proc path (issue 16)
+ *
+ * A message between two actors of one thread: the send (a handle send, mailbox/ports.ts
+ * `PortHandle.send`; or a ref send: PT-5's copy, MB-9 without an envelope) ends in `enqueue`
+ * here: a push, one test of the flow bound, and `notify`, which puts an idle actor on the
+ * thread's ready queue (actor/scheduler.ts); the drain gives it one synchronous batch (run.ts
+ * AC-11). Per message there is no microtask, promise, closure or clock read (PT-8, BT-1, BT-2).
+ *
+ * - IP-1 (order): a push happens inside the send (both paths are synchronous to here), so one
+ *   sender's messages, handle and ref sends mixed, are queued and handled in send order (§3.2,
+ *   WQ-1); the scheduler orders actors, never the items of one actor.
+ * - IP-2 (copy): what a ref send pushes is its own copy (LC-1) or a decoded value, never the
+ *   sender's object: the receiver never observes a later mutation by the sender (DESIGN
+ *   decision 3). A handle send pushes the sender's object itself, as documented (§3.1).
+ * - IP-3 (flow): a push over `high` holds the sender (FC-1) whichever path it came by, and a
+ *   held actor gets no turn until released (AC-11): handle sends inside one proc mute as ref sends do.
+ * - IP-4 (supervision): a turn handles work only; signals, supervision events, stops and
+ *   failures go through the async loop (run.ts `run`, `serve`) exactly as before the ready queue.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';

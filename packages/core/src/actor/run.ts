@@ -23,7 +23,9 @@
  *   async loop (`drive` -> `run`), which sets `wake` again once idle. So a message between two
  *   actors of one thread costs a push and a batch in the running drain: no microtask, no async
  *   call, no promise (AC-2 across actors). AC-1 holds: an actor is in at most one of the ready
- *   queue, a pending handler, or `run` (its `wake` is set only while it is in none).
+ *   queue, a pending handler, or `run` (its `wake` is set only while it is in none). AC-6 holds
+ *   across turns: a turn's batch takes what fits the drain's `YIELD_AFTER_MS` left, and a drain
+ *   whose turns handled that long yields to the event loop (RQ-3) as `run` does.
  * - BT-1: a batch's wall-clock start (`since`: its status, `lastHandledAt`, PT-8's send_timestamp)
  *   on the real clock is its monotonic start plus the wall offset (`now() - monotonic()`), read
  *   again every `WALL_OFFSET_MS`, in whole ms and never ahead of `Date.now()`: a batch start
@@ -81,6 +83,10 @@ const ready = new ReadyQueue<Instance<unknown>>(
   YIELD_EVERY,
 );
 
+/** AC-6 (time): the handling time (µs) of the turns of the drain `busyDrain` (a `ready.generation`). */
+let drainBusyUs = 0;
+let busyDrain = -1;
+
 /** AC-10: the `wake` of an idle actor: a turn on the ready queue. */
 const wakeTurn = (inst: InstanceIntake): void => ready.schedule(inst as Instance<unknown>);
 
@@ -97,9 +103,20 @@ function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
   const work = inst.work;
   let flow = inst.flowState; // LF-1: made by the first hold, so read it each time
   if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
+    if (busyDrain !== ready.generation) {
+      busyDrain = ready.generation;
+      drainBusyUs = 0;
+    }
+    // AC-6 (time), as `run`: at most what fits the drain's time left, at the previous batch's time per item (ST-4)
+    const cell = inst.cell;
+    const perItemUs = cell.lastHandlerTimeUs;
+    const byTime = perItemUs > 0 ? Math.ceil((YIELD_AFTER_MS * 1000 - drainBusyUs) / perItemUs) : YIELD_EVERY;
+    const spentBefore = cell.totalProcessingTimeUs;
     // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
-    const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, YIELD_EVERY, true);
-    const handled = inst.batchCount;
+    const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, Math.max(1, Math.min(YIELD_EVERY, byTime)), true);
+    drainBusyUs += cell.totalProcessingTimeUs - spentBefore;
+    // RQ-3 counts items: a drain that handled YIELD_AFTER_MS of work yields now (AC-6)
+    const handled = drainBusyUs >= YIELD_AFTER_MS * 1000 ? YIELD_EVERY : inst.batchCount;
     if (pending !== undefined) {
       pending.then(
         (failure) => {

@@ -16,7 +16,8 @@
  *   on the sender's stack).
  * - RQ-2: turns run in schedule order (FIFO); an item scheduled during a drain runs in that drain.
  * - RQ-3: a drain yields to the event loop (`setImmediate`) once its turns handled `budget` items
- *   (AC-6 for the whole thread: busy actors starve no I/O or timer), and goes on there.
+ *   (AC-6 for the whole thread: busy actors starve no I/O or timer), and goes on there. A turn
+ *   reports what it counts: actor/run.ts counts a drain's 10 ms of handling as the whole budget.
  * - RQ-4: a turn that throws does not stop the drain: the error goes to `onError` with the item
  *   (actor/run.ts fails that actor), and the next item runs.
  */

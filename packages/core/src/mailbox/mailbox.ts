@@ -348,7 +348,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     this.forwarder.post(envelope, returnHandle);
   }
 
-  /** MB-9 (`MailboxSender.postLocal`): the first hop of a local value, then MB-8's route. */
+  /** @internal MB-9 (`MailboxSender.postLocal`): the first hop of a local value, then MB-8's route. */
   postLocal(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): boolean {
     const destActor = dest.actor;
     // this hop, the route's and the destination's must all find TTL left (MS-1, MB-8)
@@ -364,7 +364,7 @@ export class Mailbox extends BaseMailboxSender implements PortOwner {
     return true;
   }
 
-  /** MB-9 (`LocalRoute.deliverLocal`): the last hop of a local value (`ttl` before its decrement). */
+  /** @internal MB-9 (`LocalRoute.deliverLocal`): the last hop of a local value (`ttl` before its decrement). */
   deliverLocal(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): void {
     const entry = this.closedStatus === undefined ? this.ports?.get(dest.index) : undefined;
     const sink = entry?.deliverValue;

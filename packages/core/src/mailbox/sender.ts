@@ -45,7 +45,7 @@ export interface MailboxSender {
    */
   resolveLocal?(actor: ActorId): LocalRoute | undefined;
   /**
-   * MB-9 (mailbox.ts): post a local envelope's value (`MessageEnvelope.local`) from this mailbox
+   * @internal MB-9 (mailbox.ts): post a local envelope's value (`MessageEnvelope.local`) from this mailbox
    * without building the envelope; false when it cannot (the caller posts the envelope).
    */
   postLocal?(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): boolean;
@@ -57,7 +57,7 @@ export const LOCAL_HOPS = 3;
 /** MB-8: what `resolveLocal` gives: a mailbox, open or closed. */
 export interface LocalRoute extends MailboxSender {
   readonly isClosed: boolean;
-  /** MB-9: deliver a local envelope's value that arrived with `ttl` (before this hop's decrement). */
+  /** @internal MB-9: deliver a local envelope's value that arrived with `ttl` (before this hop's decrement). */
   deliverLocal?(sender: ActorId, dest: PortId, value: unknown, headers: Headers, ttl: number, returnUndeliverable: boolean, returnHandle: ReturnHandle): void;
 }
 
