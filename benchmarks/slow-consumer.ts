@@ -344,10 +344,10 @@ export function slowConsumerMarkdown(report: SlowConsumerReport): string {
     const last = r.samples.at(-1);
     const steady = r.samples.filter((s) => s.t >= 5);
     // heaps: the probed seconds only (the others are NaN)
-    const probedAt5 = steady.find((s) => s.probed) ?? at5;
+    const probedAt5 = steady.find((s) => s.probed);
     const max = (pick: (s: Sample) => number): number => Math.max(...steady.map(pick).filter((x) => !Number.isNaN(x)));
     const heaps =
-      probedAt5 === undefined
+      probedAt5 === undefined // alone: no probes
         ? '-'
         : `${fmt(probedAt5.mainHeapMiB)} -> ${fmt(max((s) => s.mainHeapMiB))} / ${fmt(probedAt5.producerHeapMiB)} -> ${fmt(max((s) => s.producerHeapMiB))} / ${fmt(probedAt5.consumerHeapMiB)} -> ${fmt(max((s) => s.consumerHeapMiB))}`;
     const growth = `${fmt(r.heapGrowthMiB.main)} / ${fmt(r.heapGrowthMiB.producer)} / ${fmt(r.heapGrowthMiB.consumer)}`;
