@@ -9,7 +9,8 @@
  *
  * Plain worker threads rather than a `ProcHost`: the procs of one host reach each other over
  * rings, and a host's worker keeps its `local:N` id, so a send between two of them never takes
- * the socket.
+ * the socket. `startDirectSetup` takes any address a `Proc.direct` serves on: the NATS link
+ * (`slow-consumer-nats.ts`) is this setup on a nats-server's subjects.
  */
 import { getHeapStatistics } from 'node:v8';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -29,8 +30,10 @@ export interface SlowConsumerSetup {
   shutdown(): Promise<void>;
 }
 
-interface TcpInit {
+interface DirectInit {
   readonly role: 'producer' | 'consumer';
+  /** What the worker's `Proc.direct` serves on (`tcp:127.0.0.1:0`, `nats://...`). */
+  readonly addr: string;
   readonly counters: string;
   readonly spinMicros: number;
   readonly flowControl: boolean;
@@ -40,17 +43,17 @@ type ToWorker = { type: 'ping'; sink: string } | { type: 'flood'; sink: string; 
 type FromWorker = { type: 'ready'; sink?: string } | { type: 'pinged' } | { type: 'heap'; bytes: number } | { type: 'busy'; busy: Busy } | { type: 'stopped' };
 
 /** One worker and a way to ask it one thing at a time of each kind. */
-class TcpWorker {
+class DirectWorker {
   private readonly worker: Worker;
   private readonly waiting = new Map<string, (m: FromWorker) => void>();
-  constructor(init: TcpInit) {
+  constructor(init: DirectInit) {
     this.worker = new Worker(new URL(import.meta.url), { workerData: init });
     this.worker.on('message', (m: FromWorker) => {
       const resolve = this.waiting.get(m.type);
       this.waiting.delete(m.type);
       resolve?.(m);
     });
-    this.worker.on('error', (err) => process.stderr.write(`slow-consumer tcp worker: ${String(err)}\n`));
+    this.worker.on('error', (err) => process.stderr.write(`slow-consumer ${init.addr} worker: ${String(err)}\n`));
   }
   next<K extends FromWorker['type']>(type: K): Promise<Extract<FromWorker, { type: K }>> {
     return new Promise((resolve) => this.waiting.set(type, resolve as (m: FromWorker) => void));
@@ -81,11 +84,19 @@ class TcpWorker {
   }
 }
 
-/** The tcp setup: consumer worker first (its sink's id names its served address), then the producer. */
-export async function startTcpSetup(counters: string, spinMicros: number, flowControl: boolean): Promise<SlowConsumerSetup> {
-  const consumer = new TcpWorker({ role: 'consumer', counters, spinMicros, flowControl });
+/** The tcp setup. */
+export function startTcpSetup(counters: string, spinMicros: number, flowControl: boolean): Promise<SlowConsumerSetup> {
+  return startDirectSetup('tcp:127.0.0.1:0', counters, spinMicros, flowControl);
+}
+
+/**
+ * Two direct procs served on `addr`: consumer worker first (its sink's id names its served
+ * address), then the producer; `afterStop` runs once both stopped (the NATS link stops its server).
+ */
+export async function startDirectSetup(addr: string, counters: string, spinMicros: number, flowControl: boolean, afterStop?: () => void): Promise<SlowConsumerSetup> {
+  const consumer = new DirectWorker({ role: 'consumer', addr, counters, spinMicros, flowControl });
   const sink = (await consumer.next('ready')).sink as string;
-  const producer = new TcpWorker({ role: 'producer', counters, spinMicros, flowControl });
+  const producer = new DirectWorker({ role: 'producer', addr, counters, spinMicros, flowControl });
   await producer.next('ready');
   return {
     async ping() {
@@ -103,17 +114,18 @@ export async function startTcpSetup(counters: string, spinMicros: number, flowCo
     async shutdown() {
       await producer.stop();
       await consumer.stop();
+      afterStop?.();
     },
   };
 }
 
-/** A worker: a direct proc on tcp with the producer or the sink. */
-async function workerMain(init: TcpInit): Promise<void> {
+/** A worker: a direct proc on `init.addr` with the producer or the sink. */
+async function workerMain(init: DirectInit): Promise<void> {
   const port = parentPort as NonNullable<typeof parentPort>;
   // without flow control the millions queued at the end come back at shutdown, one log line each
   if (!init.flowControl) rootLogger().level = 'fatal';
   // a producer whose last sends come back at shutdown fails, and with no coordinator its proc "crashes": not measured
-  const proc = await Proc.direct('tcp:127.0.0.1:0', init.role, { config: { flowControl: init.flowControl }, onCrash: () => {} });
+  const proc = await Proc.direct(init.addr, init.role, { config: { flowControl: init.flowControl }, onCrash: () => {} });
   const [client] = proc.instance('driver');
   let producer: ActorHandle<ProducerMsg> | undefined;
   if (init.role === 'consumer') {
@@ -151,4 +163,4 @@ async function workerMain(init: TcpInit): Promise<void> {
   });
 }
 
-if (!isMainThread && (workerData as Partial<TcpInit> | undefined)?.role !== undefined) await workerMain(workerData as TcpInit);
+if (!isMainThread && (workerData as Partial<DirectInit> | undefined)?.role !== undefined) await workerMain(workerData as DirectInit);
