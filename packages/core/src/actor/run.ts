@@ -70,6 +70,17 @@ const YIELD_CHECK_MASK = 63;
 const yieldMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 
+/**
+ * AC-6 (time): how many items the next batch may take: what fits the `spentUs` already spent of
+ * `YIELD_AFTER_MS` at the previous batch's time per item (ST-4), at least 1, at most `most`.
+ * Shared by a turn (`drainBusyUs` of its drain) and by `run` (its own `busyUs`).
+ */
+function batchLimit(cell: InstanceCell, spentUs: number, most: number): number {
+  const perItemUs = cell.lastHandlerTimeUs;
+  const byTime = perItemUs > 0 ? Math.ceil((YIELD_AFTER_MS * 1000 - spentUs) / perItemUs) : most;
+  return Math.max(1, Math.min(most, byTime));
+}
+
 /** AC-10: what `run` returns when the actor went idle (its `wake` drives it again). */
 const IDLE = Symbol('idle');
 
@@ -107,13 +118,11 @@ function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
       busyDrain = ready.generation;
       drainBusyUs = 0;
     }
-    // AC-6 (time), as `run`: at most what fits the drain's time left, at the previous batch's time per item (ST-4)
+    // AC-6 (time), as `run`: at most what fits the drain's time left
     const cell = inst.cell;
-    const perItemUs = cell.lastHandlerTimeUs;
-    const byTime = perItemUs > 0 ? Math.ceil((YIELD_AFTER_MS * 1000 - drainBusyUs) / perItemUs) : YIELD_EVERY;
     const spentBefore = cell.totalProcessingTimeUs;
     // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
-    const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, Math.max(1, Math.min(YIELD_EVERY, byTime)), true);
+    const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, batchLimit(cell, drainBusyUs, YIELD_EVERY), true);
     drainBusyUs += cell.totalProcessingTimeUs - spentBefore;
     // RQ-3 counts items: a drain that handled YIELD_AFTER_MS of work yields now (AC-6)
     const handled = drainBusyUs >= YIELD_AFTER_MS * 1000 ? YIELD_EVERY : inst.batchCount;
@@ -210,10 +219,8 @@ async function run<M>(inst: Instance<M>, actor: Actor<M>, resumed: boolean): Pro
     }
     const flow = inst.flowState; // LF-1: made by the first hold, so read it each time
     if (work.size > 0 && !(flow !== undefined && flow.holds > 0 && flow.held)) {
-      // AC-6: at most what fits the time left, at the previous batch's time per item (ST-4)
-      const perItemUs = cell.lastHandlerTimeUs;
-      const byTime = perItemUs > 0 ? Math.ceil((YIELD_AFTER_MS * 1000 - busyUs) / perItemUs) : YIELD_EVERY;
-      const limit = Math.max(1, Math.min(YIELD_EVERY - sinceYield, byTime));
+      // AC-6: at most what fits the time left
+      const limit = batchLimit(cell, busyUs, YIELD_EVERY - sinceYield);
       const spentBefore = cell.totalProcessingTimeUs;
       // TS-3: one test per batch; the observed path (actor/observed.ts) while an SDK is registered
       const pending = processBatch(inst, telemetry.active ? observedActor(inst, actor) : actor, limit, true);
