@@ -439,7 +439,9 @@ export async function runNetBench(options: NetBenchOptions = {}): Promise<NetBen
   const quick = options.quick ?? false;
   const transports = options.transports ?? ['tcp', 'unix'];
   const iterations = quick ? 500 : 5_000;
-  const warmup = quick ? 200 : 2_000;
+  // Ping-pong warm-up, quick runs too: ActorRef ping-pong is JIT-cold for thousands of round
+  // trips (median after 200: ~5x, after 2,000: ~1.25x its median after 5,000; net-hops.ts).
+  const warmup = 5_000;
   const smallCount = quick ? 20_000 : 100_000;
   const bigCount = quick ? 16 : 64;
   const big = new Uint8Array(MIB).fill(7);

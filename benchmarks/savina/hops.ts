@@ -7,6 +7,10 @@
  * A hop is one message from an actor on one worker to an actor on the other (pingpong: two per
  * round trip; threadring: every hop, the ring's neighbours alternating between the workers).
  *
+ * Each program runs once first, not counted: the first run of a fresh host compiles the actors'
+ * code and grows the rings' buffers (tens of µs per hop against a few), a cold start, not a
+ * hop's spread.
+ *
  * Run: `node benchmarks/dist/savina/hops.js [--runs N] [--n ROUND_TRIPS] [--hops HOPS]`.
  */
 import { pathToFileURL } from 'node:url';
@@ -56,6 +60,8 @@ export async function measureHops(runs = 30, n = 4_000, hops = 10_000): Promise<
   try {
     const ping: number[] = [];
     const ring: number[] = [];
+    await timed(setupPingPong(place, { n })); // warm-up, not counted (module header)
+    await timed(setupThreadRing(place, { actors: 100, hops }));
     for (let r = 0; r < runs; r++) {
       ping.push(((await timed(setupPingPong(place, { n }))) * 1000) / (2 * n));
       ring.push(((await timed(setupThreadRing(place, { actors: 100, hops }))) * 1000) / hops);

@@ -68,6 +68,9 @@
  *   unacked here; watermarks under that would keep the sender muted until the interval ack,
  *   each cycle (with high 500 and the default ackEveryN 1000, a tcp consumer idled to ~1,000
  *   msgs/s: one ack per 500 ms). The Tx's bound is so `high + ackEveryN` messages.
+ * - NT-14 A flush of one small message (a round trip's) writes its one frame buffer without
+ *   `cork`/`uncork`: one `socket.write`, without the stream's buffering (~1 µs of CPU per
+ *   message, `benchmarks/net-hops.ts`). Several messages, or a large one, go out corked.
  */
 import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
@@ -365,7 +368,8 @@ export class NetTx<M> implements Tx<M> {
     const end = q.length;
     let i = this.sent;
     if (i >= end || socket.writableNeedDrain) return;
-    socket.cork();
+    const single = end - i === 1 && q[i]!.payload.length < LARGE_PAYLOAD; // NT-14: no cork
+    if (!single) socket.cork();
     while (i < end) {
       const first = q[i]!;
       if (first.payload.length >= LARGE_PAYLOAD) {
@@ -399,7 +403,7 @@ export class NetTx<M> implements Tx<M> {
       }
       if (socket.writableNeedDrain) break;
     }
-    socket.uncork();
+    if (!single) socket.uncork();
     if (i > this.sent) this.everWritten = true;
     this.sent = i;
     // NT-2: acks that arrived before these messages were written.
