@@ -8,7 +8,8 @@
  * is copied by the sender's socket, the server (in and out) and the receiver's parser; a small
  * message's record was 125 bytes on the wire, half of it header, mostly zeros, the same slots as
  * the record before, and numbers that grow by one (benchmarks/nats.bench.ts measures the bytes
- * per message beside the raw client's). Packed, the header of a ref send is about 14 bytes alone and 2 or 3 in a stream (RH-4).
+ * per message beside the raw client's). Packed, the header of a ref send is about 14 bytes alone,
+ * and 2 or 3 bytes in a stream of them (RH-4).
  *
  * ## Packed header
  *
