@@ -77,13 +77,23 @@ class Previous {
 
   /** Note the fields of the full header at `start` of `v`. */
   note(v: DataView, start: number): void {
-    this.record = v.getUint32(start + O_RECORD, true);
-    this.flags = v.getUint32(start + O_FLAGS, true);
     for (let k = 0; k < I32_FIELDS.length; k++) this.i32[k] = v.getInt32(start + I32_FIELDS[k]!, true);
-    this.dataBytes = v.getUint32(start + O_DATA_BYTES, true);
-    this.extra = v.getUint32(start + O_EXTRA_BYTES, true);
-    const time = v.getFloat64(start + O_TIME, true);
-    const seq = v.getFloat64(start + O_SEQ, true);
+    this.set(
+      v.getUint32(start + O_RECORD, true),
+      v.getUint32(start + O_FLAGS, true),
+      v.getUint32(start + O_DATA_BYTES, true),
+      v.getUint32(start + O_EXTRA_BYTES, true),
+      v.getFloat64(start + O_TIME, true),
+      v.getFloat64(start + O_SEQ, true),
+    );
+  }
+
+  /** Note the fields other than the i32s (those the caller wrote into `i32`). */
+  set(record: number, flags: number, dataBytes: number, extra: number, time: number, seq: number): void {
+    this.record = record;
+    this.flags = flags;
+    this.dataBytes = dataBytes;
+    this.extra = extra;
     if (integral(time)) this.time = time;
     if (integral(seq)) this.seq = seq;
   }
@@ -100,6 +110,7 @@ export class HeadPacker {
   private view: DataView | undefined;
   private viewOf: Uint8Array | undefined;
   private readonly head = new Uint8Array(HEADER_BYTES);
+  private readonly i32 = [0, 0, 0, 0, 0, 0];
 
   /**
    * Pack the header of the record `buf[start, end)` in place; the record's new end. Throws
@@ -146,7 +157,11 @@ export class HeadPacker {
     if (defs !== 0) mask |= M_DEFS;
     if (flags !== prev.flags) mask |= M_FLAGS;
     if (recordDelta !== 1) mask |= M_RECORD;
-    for (let k = 0; k < I32_FIELDS.length; k++) if (v.getInt32(start + I32_FIELDS[k]!, true) !== prev.i32[k]) mask |= M_I32 << k;
+    const i32 = this.i32;
+    for (let k = 0; k < I32_FIELDS.length; k++) {
+      const x = (i32[k] = v.getInt32(start + I32_FIELDS[k]!, true));
+      if (x !== prev.i32[k]) mask |= M_I32 << k;
+    }
     if (dataBytes !== prev.dataBytes) mask |= M_DATA_BYTES;
     if (!intTime || time !== prev.time) mask |= M_TIME;
     if (!intSeq || seq !== prev.seq + 1) mask |= M_SEQ;
@@ -156,14 +171,17 @@ export class HeadPacker {
     if ((mask & M_FLAGS) !== 0) p = varint(h, p, flags);
     if ((mask & M_RECORD) !== 0) p = varint(h, p, recordDelta);
     if ((mask & (0x3f * M_I32)) !== 0) {
-      for (let k = 0; k < I32_FIELDS.length; k++) if ((mask & (M_I32 << k)) !== 0) p = varint(h, p, zigzag(v.getInt32(start + I32_FIELDS[k]!, true)));
+      for (let k = 0; k < I32_FIELDS.length; k++) {
+        if ((mask & (M_I32 << k)) !== 0) p = varint(h, p, zigzag(i32[k]!));
+        prev.i32[k] = i32[k]!;
+      }
     }
     if ((mask & M_DATA_BYTES) !== 0) p = varint(h, p, dataBytes);
     // the rest may not fit: checked before each write (RH-1)
     if ((mask & M_TIME) !== 0) p = intTime ? bigVarint(h, p, bigZigzag(time - prev.time)) : f64(h, p, v, start + O_TIME);
     if ((mask & M_SEQ) !== 0 && p > 0) p = intSeq ? bigVarint(h, p, bigZigzag(seq - prev.seq)) : f64(h, p, v, start + O_SEQ);
     if ((mask & M_EXTRA) !== 0 && p > 0) p = varint(h, p, extra);
-    prev.note(v, start); // RH-2
+    prev.set(record, flags, dataBytes, extra, time, seq); // RH-2 (the i32s above, when any differed)
     if (p < 0) {
       h[0] = RAW;
       h.set(buf.subarray(start + 2, start + HEADER_BYTES), 1);
@@ -226,7 +244,8 @@ export class HeadUnpacker {
       v.setFloat64(O_TIME, time, true);
       v.setFloat64(O_SEQ, seq, true);
       v.setUint32(O_EXTRA_BYTES, extra, true);
-      prev.note(v, 0); // RH-2
+      for (let k = 0; k < I32_FIELDS.length; k++) prev.i32[k] = i32[k]!;
+      prev.set(record, flags, dataBytes, extra, time, seq); // RH-2
     }
     moveBytes(data, headEnd, end, this.scratch, HEADER_BYTES);
     return HEADER_BYTES + rest;
