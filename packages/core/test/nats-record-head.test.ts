@@ -138,6 +138,16 @@ describe('nats packed record header', () => {
     assert.deepEqual(sizes, sizes.map((_, k) => (k === 9 ? 3 : 2)), 'form + mask, and the time delta where the time moved');
   });
 
+  it('RH-1: a time and a seq of -0 come back as -0 (not as the +0 a delta would give)', T, () => {
+    const packer = new HeadPacker();
+    const unpacker = new HeadUnpacker();
+    for (const [time, seq] of [[0, 0], [-0, -0], [-0, 1], [0, -0]] as const) {
+      const rec = record({ defs: 0, flags: 14, record: 1, i32: [0, 1, 16, 64, 2, 3], dataBytes: 0, time, seq, extra: 0 }, 4, 9);
+      const { back } = roundTrip(packer, unpacker, rec);
+      assert.deepEqual(back, rec, `time ${Object.is(time, -0) ? '-0' : time}, seq ${Object.is(seq, -0) ? '-0' : seq}`);
+    }
+  });
+
   it('RH-3: a packed header cut short is ChannelError protocol', T, () => {
     const packer = new HeadPacker();
     const rec = record({ defs: 0, flags: 14, record: 1, i32: [0, 1, 16, 64, 2, 3], dataBytes: 0, time: 1_796_000_000_000, seq: 7, extra: 0 }, 0, 0);
