@@ -121,6 +121,33 @@ describe('nats packed record header', () => {
     }
   });
 
+  it('RH-4: in a stream of like headers only what differs from the prediction is sent', T, () => {
+    const packer = new HeadPacker();
+    const unpacker = new HeadUnpacker();
+    const base: Fields = { defs: 0, flags: 14, record: 1, i32: [5, 6, 16, 64, 2, 3], dataBytes: 40, time: 1_796_000_000_000, seq: 7, extra: 0 };
+    roundTrip(packer, unpacker, record(base, 40, 1)); // the first: everything differs from the zeros before it
+    const sizes: number[] = [];
+    for (let n = 1; n <= 20; n++) {
+      // the record number and seq grow by one, the time stays: predicted, nothing but form and mask
+      const f: Fields = { ...base, record: base.record + n, seq: base.seq + n, time: n === 10 ? base.time + 1 : n > 10 ? base.time + 1 : base.time };
+      const rec = record(f, 40, n);
+      const { back, packedBytes } = roundTrip(packer, unpacker, rec);
+      assert.deepEqual(back, rec, `record ${n}`);
+      sizes.push(packedBytes - 40);
+    }
+    assert.deepEqual(sizes, sizes.map((_, k) => (k === 9 ? 3 : 2)), 'form + mask, and the time delta where the time moved');
+  });
+
+  it('RH-1: a time and a seq of -0 come back as -0 (not as the +0 a delta would give)', T, () => {
+    const packer = new HeadPacker();
+    const unpacker = new HeadUnpacker();
+    for (const [time, seq] of [[0, 0], [-0, -0], [-0, 1], [0, -0]] as const) {
+      const rec = record({ defs: 0, flags: 14, record: 1, i32: [0, 1, 16, 64, 2, 3], dataBytes: 0, time, seq, extra: 0 }, 4, 9);
+      const { back } = roundTrip(packer, unpacker, rec);
+      assert.deepEqual(back, rec, `time ${Object.is(time, -0) ? '-0' : time}, seq ${Object.is(seq, -0) ? '-0' : seq}`);
+    }
+  });
+
   it('RH-3: a packed header cut short is ChannelError protocol', T, () => {
     const packer = new HeadPacker();
     const rec = record({ defs: 0, flags: 14, record: 1, i32: [0, 1, 16, 64, 2, 3], dataBytes: 0, time: 1_796_000_000_000, seq: 7, extra: 0 }, 0, 0);
