@@ -109,6 +109,8 @@ export interface ProcServices {
   /** The cell left the tree (upstream: the last strong reference was dropped). */
   releaseCell(cell: InstanceCell): void;
   storeTerminatedSnapshot(cell: InstanceCell): void;
+  /** MX-1: the muxer may let an older closed mailbox go (mailbox/senders/muxer.ts). */
+  mailboxClosed(mailbox: Mailbox): void;
   /** MB-6: bind `instance`'s lazy system port at `index` (its first envelope arrived). */
   bindSystemPort<A>(instance: Instance<A>, index: number): void;
   globalReturnHandle(): ReturnHandle;
