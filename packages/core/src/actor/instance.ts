@@ -42,6 +42,7 @@
  */
 import type { Logger } from 'pino';
 import { ACTOR_PORT, ActorId, type PortId } from '../id.js';
+import { Fifo } from './fifo.js';
 import { ProcError } from '../errors.js';
 import type { Headers } from '../mailbox/envelope.js';
 import { DIRECT_HEADERS, Undeliverable } from '../mailbox/envelope.js';
@@ -388,7 +389,7 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
       this.inverted.signal.push(signal);
       return;
     }
-    this.signals.push(signal);
+    this.signals = Fifo.pushTo(this.signals, signal); // FQ-3
     this.notify();
   }
 
@@ -400,7 +401,7 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
       this.inverted.supervision.push(event);
       return true;
     }
-    this.supervisionEvents.push(event);
+    this.supervisionEvents = Fifo.pushTo(this.supervisionEvents, event); // FQ-3
     this.notify();
     return true;
   }
