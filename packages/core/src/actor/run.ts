@@ -37,6 +37,10 @@
  * - AC-12: a supervision event whose hook (`handleSupervisionEvent`) returns a plain value is
  *   handled without a promise or a microtask (issue 16: a parent of 40,000 children awaited one
  *   per child's event); a hook that returns a thenable is awaited as before.
+ * - AC-13: an actor without `init` starts as a turn on the ready queue (`startActor`), not in
+ *   `run`: its first turn moves it `created -> initializing` (then idle or processing, in the same
+ *   synchronous step, as `run` does), so a spawn costs no async frame, promise or closure
+ *   (~700 bytes allocated a spawn, issue 16). Anything but work goes to `run` as in AC-11.
  */
 import { realClock, type Clock } from '../clock.js';
 import type { ActorId } from '../id.js';
@@ -106,6 +110,7 @@ const wakeTurn = (inst: InstanceIntake): void => ready.schedule(inst as Instance
  * work goes to the async loop (`drive`); idle or muted (FC-1), it waits for its `wake`.
  */
 function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
+  if (inst.cell.status.get() === ActorStatus.created) inst.cell.status.set(ActorStatus.initializing); // AC-13: its first turn
   if (inst.aborted || inst.signals.length > 0 || inst.supervisionEvents.length > 0) {
     carriedClock = undefined; // BT-2: user code (hooks) runs outside a batch
     drive(inst, actor, true);
@@ -160,7 +165,8 @@ export function startActor<M>(inst: Instance<M>, actor: Actor<M>): void {
   inst.loopRunning = true;
   inst.actor = actor;
   inst.handlerTypeName = actor.constructor?.name ?? inst.cell.typeName;
-  queueMicrotask(() => drive(inst, actor, false));
+  if (actor.init === undefined) ready.schedule(inst as Instance<unknown>); // AC-13
+  else queueMicrotask(() => drive(inst, actor, false));
 }
 
 /**
