@@ -37,6 +37,11 @@ export class Fifo<T> {
     (this.items ??= []).push(item);
   }
 
+  /** The oldest item, left in the queue; undefined when empty. */
+  peek(): T | undefined {
+    return this.items?.[this.head];
+  }
+
   /** The oldest item, or undefined when empty (FQ-1). */
   shift(): T | undefined {
     const items = this.items;

@@ -41,6 +41,10 @@
  *   `run`: its first turn moves it `created -> initializing` (then idle or processing, in the same
  *   synchronous step, as `run` does), so a spawn costs no async frame, promise or closure
  *   (~700 bytes allocated a spawn, issue 16). Anything but work goes to `run` as in AC-11.
+ * - AC-14: a turn that finds a `stop` signal first (no abort, no supervision event before it)
+ *   ends the actor in the turn (`stopInTurn`: the signal counted, idle, then `serve` as `run`
+ *   would have returned it), not through `run` (an async frame and a promise a stopped actor:
+ *   fjcreate's children stop themselves in their handler).
  */
 import { realClock, type Clock } from '../clock.js';
 import type { ActorId } from '../id.js';
@@ -109,11 +113,22 @@ const wakeTurn = (inst: InstanceIntake): void => ready.schedule(inst as Instance
  * AC-11: one synchronous batch of an actor's work; returns the items it handled. Anything but
  * work goes to the async loop (`drive`); idle or muted (FC-1), it waits for its `wake`.
  */
+/** AC-14: end the actor now if its next control item is a `stop` signal; false otherwise. */
+function stopInTurn<M>(inst: Instance<M>, actor: Actor<M>): boolean {
+  const signal = inst.signals.peek();
+  if (signal?.kind !== 'stop' || inst.aborted || inst.supervisionEvents.length > 0) return false;
+  inst.signals.shift();
+  inst.cell.status.markIdle();
+  inst.cell.messagesProcessed++;
+  serve(inst, actor, { ok: true, reason: signal.reason });
+  return true;
+}
+
 function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
   if (inst.cell.status.get() === ActorStatus.created) inst.cell.status.set(ActorStatus.initializing); // AC-13: its first turn
   if (inst.aborted || inst.signals.length > 0 || inst.supervisionEvents.length > 0) {
     carriedClock = undefined; // BT-2: user code (hooks) runs outside a batch
-    drive(inst, actor, true);
+    if (!stopInTurn(inst, actor)) drive(inst, actor, true); // AC-14
     return 0;
   }
   const work = inst.work;
@@ -145,7 +160,7 @@ function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
     }
     if (inst.aborted || inst.signals.length > 0 || inst.supervisionEvents.length > 0) {
       carriedClock = undefined; // BT-2
-      drive(inst, actor, true);
+      if (!stopInTurn(inst, actor)) drive(inst, actor, true); // AC-14
       return handled;
     }
     inst.cell.status.markIdle();
