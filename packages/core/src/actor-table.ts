@@ -65,6 +65,13 @@ export class ActorTable {
     return parentId.childId(counter.next++);
   }
 
+  /** MX-2 (mailbox/senders/muxer.ts): whether this table allocated `id` (ids are never reused: PD-1, PD-2). */
+  allocated(id: ActorId): boolean {
+    const entry = this.names.get(id.name);
+    if (entry === undefined) return false;
+    return id.pid === 0 ? entry.reserved && entry.owner === undefined : id.pid < entry.next;
+  }
+
   /** Register a live instance's cell (a later one with the same id replaces it: SU-2). */
   register(cell: InstanceCell): void {
     this.cells.set(cell.actorId.key, cell);

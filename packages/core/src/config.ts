@@ -11,6 +11,8 @@ export interface Config {
   readonly messageTtlDefault: number;
   /** Cap on terminated-actor snapshots kept per proc. */
   readonly terminatedSnapshotRetention: number;
+  /** Closed mailboxes (stopped actors') the proc's muxer keeps answering for with the stop reason (MX-1); older ones answer `has ended`. */
+  readonly closedMailboxRetention: number;
   /** Max time `Actor.cleanup` may take. */
   readonly cleanupTimeoutMs: number;
   /** Net channel: max time from post to ack before the Tx closes. */
@@ -46,6 +48,7 @@ export interface Config {
 export const DEFAULT_CONFIG: Config = Object.freeze({
   messageTtlDefault: 64,
   terminatedSnapshotRetention: 100,
+  closedMailboxRetention: 4096,
   cleanupTimeoutMs: 3_000,
   messageDeliveryTimeoutMs: 30_000,
   messageAckTimeIntervalMs: 500,
@@ -66,6 +69,7 @@ export const DEFAULT_CONFIG: Config = Object.freeze({
 const ENV_KEYS: { readonly [K in keyof Config]: string } = {
   messageTtlDefault: 'PROCMESH_MESSAGE_TTL_DEFAULT',
   terminatedSnapshotRetention: 'PROCMESH_TERMINATED_SNAPSHOT_RETENTION',
+  closedMailboxRetention: 'PROCMESH_CLOSED_MAILBOX_RETENTION',
   cleanupTimeoutMs: 'PROCMESH_CLEANUP_TIMEOUT',
   messageDeliveryTimeoutMs: 'PROCMESH_MESSAGE_DELIVERY_TIMEOUT',
   messageAckTimeIntervalMs: 'PROCMESH_MESSAGE_ACK_TIME_INTERVAL',

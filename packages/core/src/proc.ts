@@ -88,7 +88,8 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   }
   /** @internal flow control's watermarks (mailbox/flow.ts), undefined when off (ProcServices) */
   readonly flowLimits: FlowLimits | undefined;
-  private readonly muxer = new MailboxMuxer();
+  /** MX-1, MX-2 (mailbox/senders/muxer.ts) */
+  private readonly muxer: MailboxMuxer;
   /** PD-1, PD-2: reserved names, pid counters, the live instances' cells (actor-table.ts) */
   private readonly actors: ActorTable;
   /** S11, SN-1, SN-2 (terminated-snapshots.ts) */
@@ -116,6 +117,7 @@ export class Proc extends BaseMailboxSender implements ProcServices {
     this.clock = options.clock ?? realClock;
     this.weak = new WeakProc(this);
     this.actors = new ActorTable(procId);
+    this.muxer = new MailboxMuxer(this.config.closedMailboxRetention, (id) => this.actors.allocated(id));
     refreshTelemetry(); // TS-2: an SDK registered before the proc is built is found here
     registerQueueDepthSource(this); // TM-3
     this.logger.debug({ procStatus: 'Created' }, 'proc created');
@@ -361,6 +363,11 @@ export class Proc extends BaseMailboxSender implements ProcServices {
   /** @internal The cell left the tree. */
   releaseCell(cell: InstanceCell): void {
     this.actors.release(cell);
+  }
+
+  /** @internal MX-1: `mailbox` was closed (actor/stop.ts) */
+  mailboxClosed(mailbox: Mailbox): void {
+    this.muxer.retire(mailbox);
   }
 
   /** @internal S11, SN-1 */

@@ -32,4 +32,17 @@ describe('Fifo', () => {
     assert.equal((q as unknown as { items: unknown }).items, undefined);
     assert.equal(q.length, 0);
   });
+  it('FQ-3: pushTo(Fifo.EMPTY) gives a new queue holding the item, and EMPTY stays empty', () => {
+    const q = Fifo.pushTo<number>(Fifo.EMPTY, 7);
+    assert.notEqual(q, Fifo.EMPTY);
+    assert.equal(q.length, 1);
+    assert.equal(Fifo.EMPTY.length, 0);
+    assert.equal(Fifo.pushTo(q, 8), q);
+    assert.deepEqual([q.shift(), q.shift()], [7, 8]);
+  });
+
+  it('FQ-3: a push into Fifo.EMPTY itself throws (it is shared)', () => {
+    assert.throws(() => (Fifo.EMPTY as Fifo<number>).push(1), TypeError);
+    assert.equal(Fifo.EMPTY.length, 0);
+  });
 });

@@ -31,6 +31,10 @@
  *   ref send from the actor, `returnHandle()`); until then it counts as bound. A bound actor that
  *   never sends and never gets a return (fjcreate's children) pays for neither its handle nor
  *   its entry (~600 bytes).
+ * - IC-3 (memory): the handler port's handle (and the closure that enqueues into the work
+ *   queue) is made on first use: `bind()`, a handle send, a read of `handlerPort`. Until then
+ *   the port is unbound, as it was before `bind()`, so an actor that is spawned and left idle
+ *   pays for neither (~180 bytes).
  *
  * Handles: `handle.send(cx, msg)` enqueues into the work queue, unserialized, and throws
  * `MailboxSenderError` (`owner-terminated`) on a stopped actor; `handle.bind()` is the `ActorRef<M>`
@@ -38,6 +42,7 @@
  */
 import type { Logger } from 'pino';
 import { ACTOR_PORT, ActorId, type PortId } from '../id.js';
+import { Fifo } from './fifo.js';
 import { ProcError } from '../errors.js';
 import type { Headers } from '../mailbox/envelope.js';
 import { DIRECT_HEADERS, Undeliverable } from '../mailbox/envelope.js';
@@ -109,6 +114,8 @@ export interface ProcServices {
   /** The cell left the tree (upstream: the last strong reference was dropped). */
   releaseCell(cell: InstanceCell): void;
   storeTerminatedSnapshot(cell: InstanceCell): void;
+  /** MX-1: the muxer may let an older closed mailbox go (mailbox/senders/muxer.ts). */
+  mailboxClosed(mailbox: Mailbox): void;
   /** MB-6: bind `instance`'s lazy system port at `index` (its first envelope arrived). */
   bindSystemPort<A>(instance: Instance<A>, index: number): void;
   globalReturnHandle(): ReturnHandle;
@@ -145,8 +152,12 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
   }
   /** AC-7: headers of the message being handled. */
   headers: Headers = DIRECT_HEADERS;
-  /** The actor's handler port (`M`). */
-  readonly handlerPort: PortHandle<M>;
+  /** IC-3: made on first use */
+  private port: PortHandle<M> | undefined;
+  /** The actor's handler port (`M`), made on first use (IC-3). */
+  get handlerPort(): PortHandle<M> {
+    return (this.port ??= this.mailbox.openEnqueuePort<M>(ACTOR_PORT.HANDLER, (m, h, s) => this.enqueue(WORK_MESSAGE, m, h, s), this.cell.typeName));
+  }
   private disposed = false;
   /** @internal */
   childWaiter: (() => void) | undefined;
@@ -174,7 +185,6 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
       this.cell.parent = parent;
       parent.addChild(this.cell);
     }
-    this.handlerPort = mailbox.openEnqueuePort<M>(ACTOR_PORT.HANDLER, (m, h, s) => this.enqueue(WORK_MESSAGE, m, h, s), typeName);
     if (kind === 'inverted') {
       const [, work] = mailbox.openPort<WorkCell<M>>('work');
       const [, signal] = mailbox.openPort<Signal>('Signal');
@@ -379,7 +389,7 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
       this.inverted.signal.push(signal);
       return;
     }
-    this.signals.push(signal);
+    this.signals = Fifo.pushTo(this.signals, signal); // FQ-3
     this.notify();
   }
 
@@ -391,7 +401,7 @@ export class Instance<M> extends InstanceIntake implements SendContext, AskConte
       this.inverted.supervision.push(event);
       return true;
     }
-    this.supervisionEvents.push(event);
+    this.supervisionEvents = Fifo.pushTo(this.supervisionEvents, event); // FQ-3
     this.notify();
     return true;
   }

@@ -57,10 +57,10 @@ export abstract class InstanceIntake implements FlowSender {
   readonly work = new WorkQueue();
   /** @internal RL-3: receipts of queued items that came over a holding channel (actor/run.ts settles them). */
   receipts: ReceiptQueue | undefined;
-  /** @internal the loop's queues (actor/run.ts) */
-  readonly signals = new Fifo<Signal>();
-  /** @internal the loop's queues (actor/run.ts) */
-  readonly supervisionEvents = new Fifo<ActorSupervisionEvent>();
+  /** @internal the loop's queues (actor/run.ts); `Fifo.EMPTY` until the first push (actor/fifo.ts FQ-3) */
+  signals: Fifo<Signal> = Fifo.EMPTY;
+  /** @internal the loop's queues (actor/run.ts); `Fifo.EMPTY` until the first push (FQ-3) */
+  supervisionEvents: Fifo<ActorSupervisionEvent> = Fifo.EMPTY;
   /** @internal AC-10: set while the loop is idle; a push, a signal or a release calls it once (actor/run.ts: a turn on the ready queue). */
   wake: ((self: InstanceIntake) => void) | undefined;
   /** @internal */

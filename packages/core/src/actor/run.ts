@@ -37,6 +37,16 @@
  * - AC-12: a supervision event whose hook (`handleSupervisionEvent`) returns a plain value is
  *   handled without a promise or a microtask (issue 16: a parent of 40,000 children awaited one
  *   per child's event); a hook that returns a thenable is awaited as before.
+ * - AC-13: an actor without `init` starts as a turn on the ready queue (`startActor`), not in
+ *   `run`: its first turn moves it `created -> initializing` (then idle or processing, in the same
+ *   synchronous step, as `run` does), so a spawn costs no async frame, promise or closure
+ *   (~700 bytes allocated a spawn, issue 16). Anything but work goes to `run` as in AC-11.
+ * - AC-14: a turn handles the control items it can itself, in `run`'s order (`controlInTurn`):
+ *   a `stop` signal ends the actor in the turn (counted, idle, then `serve` as `run` would have
+ *   returned it), a `child-stopped` is counted, a supervision event's hook runs (a thenable it
+ *   returns is awaited off the turn, then `run` goes on). A drain-and-stop, an abort or a detach
+ *   go to `run` as in AC-11. So neither a child that stops itself in its handler nor a parent
+ *   told of it costs an async frame or a promise (fjcreate: one of each a child).
  */
 import { realClock, type Clock } from '../clock.js';
 import type { ActorId } from '../id.js';
@@ -105,11 +115,60 @@ const wakeTurn = (inst: InstanceIntake): void => ready.schedule(inst as Instance
  * AC-11: one synchronous batch of an actor's work; returns the items it handled. Anything but
  * work goes to the async loop (`drive`); idle or muted (FC-1), it waits for its `wake`.
  */
+/** AC-14: what `controlInTurn` did: the control queues are empty (go on with the work), the actor ended or waits on a hook's promise, or `run` must take over. */
+const CONTROL_DONE = 0;
+const CONTROL_ENDED = 1;
+const CONTROL_RUN = 2;
+
+/**
+ * AC-14: handle the control items a turn can, in `run`'s order (signals first, then events):
+ * `stop` (the actor ends here), `child-stopped` (counted), supervision events (the hook; a
+ * thenable it returns is awaited off the turn, then `run` goes on). Anything else is `run`'s.
+ */
+function controlInTurn<M>(inst: Instance<M>, actor: Actor<M>): number {
+  const cell = inst.cell;
+  for (;;) {
+    if (inst.aborted) return CONTROL_RUN;
+    const signal = inst.signals.peek();
+    if (signal !== undefined) {
+      if (signal.kind !== 'stop' && signal.kind !== 'child-stopped') return CONTROL_RUN;
+      inst.signals.shift();
+      cell.status.markIdle();
+      cell.messagesProcessed++;
+      if (signal.kind === 'child-stopped') continue;
+      serve(inst, actor, { ok: true, reason: signal.reason });
+      return CONTROL_ENDED;
+    }
+    const event = inst.supervisionEvents.shift();
+    if (event === undefined) return CONTROL_DONE;
+    cell.status.markIdle();
+    const failure = handleSupervisionEvent(inst, actor, event);
+    if (failure instanceof Promise) {
+      failure.then(
+        (f) => {
+          cell.messagesProcessed++;
+          if (f !== undefined) serve(inst, actor, { ok: false, kind: f });
+          else drive(inst, actor, true);
+        },
+        (err: unknown) => serve(inst, actor, { ok: false, kind: ActorErrorKind.generic(describeThrown(err)) }),
+      );
+      return CONTROL_ENDED;
+    }
+    cell.messagesProcessed++;
+    if (failure !== undefined) {
+      serve(inst, actor, { ok: false, kind: failure });
+      return CONTROL_ENDED;
+    }
+  }
+}
+
 function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
+  if (inst.cell.status.get() === ActorStatus.created) inst.cell.status.set(ActorStatus.initializing); // AC-13: its first turn
   if (inst.aborted || inst.signals.length > 0 || inst.supervisionEvents.length > 0) {
     carriedClock = undefined; // BT-2: user code (hooks) runs outside a batch
-    drive(inst, actor, true);
-    return 0;
+    const control = controlInTurn(inst, actor); // AC-14
+    if (control === CONTROL_RUN) drive(inst, actor, true);
+    if (control !== CONTROL_DONE) return 0;
   }
   const work = inst.work;
   let flow = inst.flowState; // LF-1: made by the first hold, so read it each time
@@ -140,8 +199,9 @@ function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
     }
     if (inst.aborted || inst.signals.length > 0 || inst.supervisionEvents.length > 0) {
       carriedClock = undefined; // BT-2
-      drive(inst, actor, true);
-      return handled;
+      const control = controlInTurn(inst, actor); // AC-14
+      if (control === CONTROL_RUN) drive(inst, actor, true);
+      if (control !== CONTROL_DONE) return handled;
     }
     inst.cell.status.markIdle();
     flow = inst.flowState;
@@ -160,7 +220,8 @@ export function startActor<M>(inst: Instance<M>, actor: Actor<M>): void {
   inst.loopRunning = true;
   inst.actor = actor;
   inst.handlerTypeName = actor.constructor?.name ?? inst.cell.typeName;
-  queueMicrotask(() => drive(inst, actor, false));
+  if (actor.init === undefined) ready.schedule(inst as Instance<unknown>); // AC-13
+  else queueMicrotask(() => drive(inst, actor, false));
 }
 
 /**

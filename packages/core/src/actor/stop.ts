@@ -61,6 +61,7 @@ function finish<M>(inst: Instance<M>, actor: Actor<M>, outcome: RunOutcome): voi
   inst.receipts?.settleAll(); // RC-1: returned or handed on, nothing more is handled here
   inst.flowState?.gone(); // FC-1: its queue is gone, whoever it held goes free
   inst.mailbox.close(status);
+  inst.proc.mailboxClosed(inst.mailbox); // MX-1
   inst.cell.supervisionEvent = event; // FI-1
   inst.cell.status.set(status);
   inst.proc.storeTerminatedSnapshot(inst.cell);
