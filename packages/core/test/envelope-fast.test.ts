@@ -1,15 +1,15 @@
 /**
- * The fast path of the envelope tuple codec (wire/envelope-fast.ts, EF-1..EF-4): it writes
+ * The fast path of the envelope tuple codec (wire/envelope-fast.ts, EF-1..EF-6): it writes
  * msgpackr's own bytes, reads them into the envelope the general path makes, gives up (and the
  * general path decides) on everything else, and stays within the decode limits.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ActorId, ChannelAddr, CodecError, DeliveryError, MessageEnvelope, PortId, ProcId } from '../src/index.js';
-import { SeqInfo, decodeEnvelope, encodeEnvelope } from '../src/transport.js';
+import { SeqInfo, decodeEnvelope, encodeEnvelope, envelopeTupleCodec } from '../src/transport.js';
 import type { Headers } from '../src/mailbox/envelope.js';
 import { packEnvelope, unpackEnvelope } from '../src/wire/envelope-fast.js';
-import { checkMsgpack, type DecodeLimits } from '../src/wire/limits.js';
+import { checkMsgpack, decodeLimits, type DecodeLimits } from '../src/wire/limits.js';
 import { packr } from '../src/wire/msgpack.js';
 import { encodeEnvelopePayload } from '../src/wire/payload.js';
 import { envelopeFromWire, envelopeToWire } from '../src/wire/tuple.js';
@@ -132,6 +132,56 @@ describe('the envelope fast path (EF-1, EF-2)', () => {
     const trailing = Buffer.concat([bytes, Buffer.of(0xc0)]);
     assert.equal(unpackEnvelope(trailing), undefined, 'trailing bytes');
     assert.throws(() => decodeEnvelope(trailing), (e: unknown) => e instanceof CodecError && e.code === 'deserialize');
+  });
+});
+
+describe('the envelope fast path reads a range in place (EF-6)', () => {
+  /** `bytes` between `before` and `after` junk bytes (0x97 and 0xc0: a tuple head and a nil, so a read outside the range could parse). */
+  const embed = (bytes: Uint8Array, before: number, after: number): Buffer => Buffer.concat([Buffer.alloc(before, 0x97), bytes, Buffer.alloc(after, 0xc0)]);
+
+  it('EF-6: a range of a larger buffer reads as the envelope of a copy of that range', T, () => {
+    let n = 0;
+    for (const env of covered()) {
+      const bytes = encodeEnvelope(env);
+      const before = 1 + (n++ % 13);
+      const chunk = embed(bytes, before, 5);
+      const fast = unpackEnvelope(chunk, decodeLimits(), before, before + bytes.length);
+      assert.ok(fast !== undefined, `covered: ${env.data.length} bytes, ${JSON.stringify(env.headers)}`);
+      assert.deepEqual(fields(fast), fields(general(bytes)));
+    }
+  });
+
+  it("EF-6: the codec's decodeRange decodes what decode decodes of the range's view, fast path or general", T, () => {
+    const dest = dests[0] as PortId;
+    const envs = [
+      new MessageEnvelope(sender, dest, encodeEnvelopePayload({ type: 'item', seq: 3 }), HEADERS[1] as Headers, 64, true),
+      new MessageEnvelope(sender, dest, new Uint8Array([1]), { text: 'ünïcode' }, 5, true), // general path
+    ];
+    const decodeRange = envelopeTupleCodec.decodeRange;
+    assert.ok(decodeRange !== undefined);
+    for (const env of envs) {
+      const bytes = encodeEnvelope(env);
+      const chunk = embed(bytes, 9, 3);
+      assert.deepEqual(fields(decodeRange(chunk, 9, 9 + bytes.length)), fields(envelopeTupleCodec.decode(chunk.subarray(9, 9 + bytes.length))));
+    }
+  });
+
+  it('EF-6: a range that stops inside an envelope gives up, though the rest of it follows in the buffer', T, () => {
+    const env = new MessageEnvelope(sender, dests[1] as PortId, encodeEnvelopePayload({ x: 1 }), HEADERS[1] as Headers, 9, true);
+    const bytes = encodeEnvelope(env);
+    const chunk = embed(bytes, 4, 0);
+    for (let n = 0; n < bytes.length; n++) {
+      assert.equal(unpackEnvelope(chunk, decodeLimits(), 4, 4 + n), undefined, `first ${n} bytes`);
+      assert.throws(() => envelopeTupleCodec.decodeRange?.(chunk, 4, 4 + n), (e: unknown) => e instanceof CodecError && e.code === 'deserialize', `first ${n} bytes`);
+    }
+    assert.ok(unpackEnvelope(chunk, decodeLimits(), 4, 4 + bytes.length) !== undefined);
+  });
+
+  it('EF-6: a range outside the buffer gives up', T, () => {
+    const bytes = encodeEnvelope(new MessageEnvelope(sender, dests[0] as PortId, new Uint8Array([1]), {}, 5, true));
+    assert.equal(unpackEnvelope(bytes, decodeLimits(), 0, bytes.length + 1), undefined);
+    assert.equal(unpackEnvelope(bytes, decodeLimits(), -1, bytes.length), undefined);
+    assert.equal(unpackEnvelope(bytes, decodeLimits(), 3, 2), undefined);
   });
 });
 

@@ -39,6 +39,8 @@
  *   the ASCII scan, the hash and the cache's compare. A stream of envelopes between the same
  *   actors has the same header keys in the same order (and a session's `seq_info` the same
  *   session id), so only the changing values are read in full.
+ * - EF-6: `unpackEnvelope(bytes, limits, start, stop)` returns what `unpackEnvelope` of a copy
+ *   of `bytes[start, stop)` returns (positions are absolute; nothing outside the range is read).
  */
 import { ActorId, PortId } from '../id.js';
 import { MessageEnvelope } from '../mailbox/envelope.js';
@@ -183,16 +185,18 @@ function hashRange(start: number, stop: number): number {
 }
 
 /**
- * The envelope the tuple bytes hold (EF-2), `foreign`; or undefined when the bytes are not in
+ * The envelope the tuple bytes `bytes[start, stop)` hold (EF-2), `foreign`; or undefined when the bytes are not in
  * the forms the fast path reads, or claim more than the decode limits allow (EF-3): the
- * caller then decodes them on the general path.
+ * caller then decodes them on the general path. EF-6: the range is read as if it were the
+ * whole input (no view of it is made: a net frame is decoded in place in its socket chunk).
  */
-export function unpackEnvelope(bytes: Uint8Array, limits: DecodeLimits = decodeLimits()): MessageEnvelope | undefined {
+export function unpackEnvelope(bytes: Uint8Array, limits: DecodeLimits = decodeLimits(), start = 0, stop = bytes.length): MessageEnvelope | undefined {
   // the tuple, an id and its parts, headers; id strings of up to 255 bytes (id-fast.ts)
   if (limits.maxDepth < 3 + MAX_HEADER_DEPTH || limits.maxBytes < 0x100) return undefined;
+  if (start < 0 || stop > bytes.length || start > stop) return undefined;
   src = bytes;
-  pos = 0;
-  end = bytes.length;
+  pos = start;
+  end = stop;
   elementsLeft = limits.maxElements;
   maxBytes = limits.maxBytes;
   maxDepth = MAX_HEADER_DEPTH;
@@ -207,8 +211,8 @@ export function unpackEnvelope(bytes: Uint8Array, limits: DecodeLimits = decodeL
 const EMPTY = new Uint8Array(0);
 
 function readEnvelope(): MessageEnvelope | undefined {
-  if (end < 1 || src[0] !== 0x97 || !spend(7)) return undefined;
-  pos = 1;
+  if (pos >= end || src[pos] !== 0x97 || !spend(7)) return undefined;
+  pos++;
   const sender = readIdHere(HINT_SENDER);
   if (!(sender instanceof ActorId)) return undefined;
   const dest = readIdHere(HINT_DEST);
