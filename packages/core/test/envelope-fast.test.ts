@@ -1,5 +1,5 @@
 /**
- * The fast path of the envelope tuple codec (wire/envelope-fast.ts, EF-1..EF-6): it writes
+ * The fast path of the envelope tuple codec (wire/envelope-fast.ts, EF-1..EF-7): it writes
  * msgpackr's own bytes, reads them into the envelope the general path makes, gives up (and the
  * general path decides) on everything else, and stays within the decode limits.
  */
@@ -182,6 +182,57 @@ describe('the envelope fast path reads a range in place (EF-6)', () => {
     assert.equal(unpackEnvelope(bytes, decodeLimits(), 0, bytes.length + 1), undefined);
     assert.equal(unpackEnvelope(bytes, decodeLimits(), -1, bytes.length), undefined);
     assert.equal(unpackEnvelope(bytes, decodeLimits(), 3, 2), undefined);
+  });
+});
+
+describe('the envelope fast path makes header maps of 3 entries (EF-7)', () => {
+  const dest = dests[0] as PortId;
+  /** Decode `headers` on the fast path and on the general path. */
+  const both = (headers: Headers): [MessageEnvelope | undefined, MessageEnvelope] => {
+    const bytes = encodeEnvelope(new MessageEnvelope(sender, dest, new Uint8Array([0xc0]), headers, 5, true));
+    return [unpackEnvelope(bytes), general(bytes)];
+  };
+
+  it("EF-7: a send's headers and their seq_info read with their keys in order and their values", T, () => {
+    const [fast, slow] = both({ send_timestamp: 1_796_645_334_155.5, message_type: 'SinkMsg', seq_info: SeqInfo.session('0123456789abcdef', 70_000) });
+    assert.ok(fast !== undefined);
+    assert.deepEqual(fast.headers, slow.headers);
+    assert.deepEqual(Object.keys(fast.headers), ['send_timestamp', 'message_type', 'seq_info']);
+    assert.deepEqual(Object.keys(fast.headers.seq_info as object), ['kind', 'sessionId', 'seq']);
+  });
+
+  it('EF-7: other maps of 3 entries (other keys, the same keys in another order) read as the general path reads them', T, () => {
+    const shapes: Headers[] = [
+      { seq_info: SeqInfo.session('s', 1), message_type: 'M', send_timestamp: 2 },
+      { a: 1, b: 'two', c: { d: 1, e: 2, f: 3 } },
+      { send_timestamp: 1, message_type: 'M', other: { kind: 'session', seq: 1, sessionId: 's' } },
+    ];
+    for (const headers of shapes) {
+      const [fast, slow] = both(headers);
+      assert.ok(fast !== undefined, JSON.stringify(headers));
+      assert.deepEqual(fast.headers, slow.headers);
+      assert.deepEqual(Object.keys(fast.headers), Object.keys(slow.headers), JSON.stringify(headers));
+      for (const key of Object.keys(fast.headers)) {
+        const value: unknown = fast.headers[key];
+        if (typeof value === 'object' && value !== null) assert.deepEqual(Object.keys(value), Object.keys(slow.headers[key] as object), key);
+      }
+    }
+  });
+
+  it('EF-7: a map of 3 entries with a __proto__ key gives up, whichever entry it is', T, () => {
+    for (let at = 0; at < 3; at++) {
+      // fixmap of 3 entries: fixstr keys, values 1, 2, 3; the key at `at` is "__proto__"
+      const key = (k: number): number[] => (k === at ? [0xa9, ...Buffer.from('__proto__')] : [0xa1, 0x61 + k]);
+      const map = Buffer.from([0x83, ...key(0), 0x01, ...key(1), 0x02, ...key(2), 0x03]);
+      const bytes = encodeEnvelope(new MessageEnvelope(sender, dest, new Uint8Array([0xc0]), { x: 1 }, 5, true));
+      // the encoded headers `{ x: 1 }` are 0xde 0x0001 0xa1 0x78 0x01 (map16): swap them for the map
+      const written = Buffer.from([0xde, 0x00, 0x01, 0xa1, 0x78, 0x01]);
+      const headersAt = Buffer.from(bytes).indexOf(written);
+      assert.ok(headersAt > 0);
+      const patched = Buffer.concat([bytes.subarray(0, headersAt), map, bytes.subarray(headersAt + written.length)]);
+      if (at === 0) assert.ok(unpackEnvelope(Buffer.concat([bytes.subarray(0, headersAt), Buffer.from([0x83, 0xa1, 0x61, 1, 0xa1, 0x62, 2, 0xa1, 0x63, 3]), bytes.subarray(headersAt + written.length)])) !== undefined, 'the same map without __proto__ reads');
+      assert.equal(unpackEnvelope(patched), undefined, `__proto__ at ${at}`);
+    }
   });
 });
 
