@@ -41,7 +41,9 @@
  *
  * Run: `pnpm bench:slow-consumer` (60 s per mode) or `node benchmarks/dist/slow-consumer.js
  * [--seconds N] [--short] [--spin µs] [--chunk N] [--max-rss MiB] [--alone N] [--heap-every s] [--modes on,alone,paced,off] [--link ring,tcp,nats] [--json path]`.
- * `--short` is 10 s per mode.
+ * `--short` is 10 s per mode. `SLOW_CONSUMER_CPU_PROF=dir` in the environment: each mode's child
+ * runs with `--cpu-prof --cpu-prof-dir=dir`, one V8 CPU profile per thread (main, then the
+ * workers in the order they start; tcp: the consumer's worker is thread 1).
  */
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -299,7 +301,8 @@ export async function runMode(mode: Mode, options: SlowConsumerOptions, link: Li
 function runModeInChild(mode: Mode, link: Link, options: SlowConsumerOptions, limitMs: number): Promise<ModeResult> {
   return new Promise((resolve, reject) => {
     const child = fork(new URL(import.meta.url), ['--child', mode, JSON.stringify(options), link], {
-      execArgv: ['--expose-gc'],
+      // SLOW_CONSUMER_CPU_PROF=dir: a V8 CPU profile of every thread of the child (producer, consumer: one file each) into dir
+      execArgv: ['--expose-gc', ...(process.env.SLOW_CONSUMER_CPU_PROF !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SLOW_CONSUMER_CPU_PROF}`] : [])],
       serialization: 'advanced',
       stdio: ['ignore', 2, 2, 'ipc'],
     });

@@ -1,15 +1,15 @@
 /**
- * The fast path of the envelope tuple codec (wire/envelope-fast.ts, EF-1..EF-4): it writes
+ * The fast path of the envelope tuple codec (wire/envelope-fast.ts, EF-1..EF-7): it writes
  * msgpackr's own bytes, reads them into the envelope the general path makes, gives up (and the
  * general path decides) on everything else, and stays within the decode limits.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ActorId, ChannelAddr, CodecError, DeliveryError, MessageEnvelope, PortId, ProcId } from '../src/index.js';
-import { SeqInfo, decodeEnvelope, encodeEnvelope } from '../src/transport.js';
+import { SeqInfo, decodeEnvelope, encodeEnvelope, envelopeTupleCodec } from '../src/transport.js';
 import type { Headers } from '../src/mailbox/envelope.js';
 import { packEnvelope, unpackEnvelope } from '../src/wire/envelope-fast.js';
-import { checkMsgpack, type DecodeLimits } from '../src/wire/limits.js';
+import { checkMsgpack, decodeLimits, type DecodeLimits } from '../src/wire/limits.js';
 import { packr } from '../src/wire/msgpack.js';
 import { encodeEnvelopePayload } from '../src/wire/payload.js';
 import { envelopeFromWire, envelopeToWire } from '../src/wire/tuple.js';
@@ -132,6 +132,107 @@ describe('the envelope fast path (EF-1, EF-2)', () => {
     const trailing = Buffer.concat([bytes, Buffer.of(0xc0)]);
     assert.equal(unpackEnvelope(trailing), undefined, 'trailing bytes');
     assert.throws(() => decodeEnvelope(trailing), (e: unknown) => e instanceof CodecError && e.code === 'deserialize');
+  });
+});
+
+describe('the envelope fast path reads a range in place (EF-6)', () => {
+  /** `bytes` between `before` and `after` junk bytes (0x97 and 0xc0: a tuple head and a nil, so a read outside the range could parse). */
+  const embed = (bytes: Uint8Array, before: number, after: number): Buffer => Buffer.concat([Buffer.alloc(before, 0x97), bytes, Buffer.alloc(after, 0xc0)]);
+
+  it('EF-6: a range of a larger buffer reads as the envelope of a copy of that range', T, () => {
+    let n = 0;
+    for (const env of covered()) {
+      const bytes = encodeEnvelope(env);
+      const before = 1 + (n++ % 13);
+      const chunk = embed(bytes, before, 5);
+      const fast = unpackEnvelope(chunk, decodeLimits(), before, before + bytes.length);
+      assert.ok(fast !== undefined, `covered: ${env.data.length} bytes, ${JSON.stringify(env.headers)}`);
+      assert.deepEqual(fields(fast), fields(general(bytes)));
+    }
+  });
+
+  it("EF-6: the codec's decodeRange decodes what decode decodes of the range's view, fast path or general", T, () => {
+    const dest = dests[0] as PortId;
+    const envs = [
+      new MessageEnvelope(sender, dest, encodeEnvelopePayload({ type: 'item', seq: 3 }), HEADERS[1] as Headers, 64, true),
+      new MessageEnvelope(sender, dest, new Uint8Array([1]), { text: 'ünïcode' }, 5, true), // general path
+    ];
+    const decodeRange = envelopeTupleCodec.decodeRange;
+    assert.ok(decodeRange !== undefined);
+    for (const env of envs) {
+      const bytes = encodeEnvelope(env);
+      const chunk = embed(bytes, 9, 3);
+      assert.deepEqual(fields(decodeRange(chunk, 9, 9 + bytes.length)), fields(envelopeTupleCodec.decode(chunk.subarray(9, 9 + bytes.length))));
+    }
+  });
+
+  it('EF-6: a range that stops inside an envelope gives up, though the rest of it follows in the buffer', T, () => {
+    const env = new MessageEnvelope(sender, dests[1] as PortId, encodeEnvelopePayload({ x: 1 }), HEADERS[1] as Headers, 9, true);
+    const bytes = encodeEnvelope(env);
+    const chunk = embed(bytes, 4, 0);
+    for (let n = 0; n < bytes.length; n++) {
+      assert.equal(unpackEnvelope(chunk, decodeLimits(), 4, 4 + n), undefined, `first ${n} bytes`);
+      assert.throws(() => envelopeTupleCodec.decodeRange?.(chunk, 4, 4 + n), (e: unknown) => e instanceof CodecError && e.code === 'deserialize', `first ${n} bytes`);
+    }
+    assert.ok(unpackEnvelope(chunk, decodeLimits(), 4, 4 + bytes.length) !== undefined);
+  });
+
+  it('EF-6: a range outside the buffer gives up', T, () => {
+    const bytes = encodeEnvelope(new MessageEnvelope(sender, dests[0] as PortId, new Uint8Array([1]), {}, 5, true));
+    assert.equal(unpackEnvelope(bytes, decodeLimits(), 0, bytes.length + 1), undefined);
+    assert.equal(unpackEnvelope(bytes, decodeLimits(), -1, bytes.length), undefined);
+    assert.equal(unpackEnvelope(bytes, decodeLimits(), 3, 2), undefined);
+  });
+});
+
+describe('the envelope fast path makes header maps of 3 entries (EF-7)', () => {
+  const dest = dests[0] as PortId;
+  /** Decode `headers` on the fast path and on the general path. */
+  const both = (headers: Headers): [MessageEnvelope | undefined, MessageEnvelope] => {
+    const bytes = encodeEnvelope(new MessageEnvelope(sender, dest, new Uint8Array([0xc0]), headers, 5, true));
+    return [unpackEnvelope(bytes), general(bytes)];
+  };
+
+  it("EF-7: a send's headers and their seq_info read with their keys in order and their values", T, () => {
+    const [fast, slow] = both({ send_timestamp: 1_796_645_334_155.5, message_type: 'SinkMsg', seq_info: SeqInfo.session('0123456789abcdef', 70_000) });
+    assert.ok(fast !== undefined);
+    assert.deepEqual(fast.headers, slow.headers);
+    assert.deepEqual(Object.keys(fast.headers), ['send_timestamp', 'message_type', 'seq_info']);
+    assert.deepEqual(Object.keys(fast.headers.seq_info as object), ['kind', 'sessionId', 'seq']);
+  });
+
+  it('EF-7: other maps of 3 entries (other keys, the same keys in another order) read as the general path reads them', T, () => {
+    const shapes: Headers[] = [
+      { seq_info: SeqInfo.session('s', 1), message_type: 'M', send_timestamp: 2 },
+      { a: 1, b: 'two', c: { d: 1, e: 2, f: 3 } },
+      { send_timestamp: 1, message_type: 'M', other: { kind: 'session', seq: 1, sessionId: 's' } },
+    ];
+    for (const headers of shapes) {
+      const [fast, slow] = both(headers);
+      assert.ok(fast !== undefined, JSON.stringify(headers));
+      assert.deepEqual(fast.headers, slow.headers);
+      assert.deepEqual(Object.keys(fast.headers), Object.keys(slow.headers), JSON.stringify(headers));
+      for (const key of Object.keys(fast.headers)) {
+        const value: unknown = fast.headers[key];
+        if (typeof value === 'object' && value !== null) assert.deepEqual(Object.keys(value), Object.keys(slow.headers[key] as object), key);
+      }
+    }
+  });
+
+  it('EF-7: a map of 3 entries with a __proto__ key gives up, whichever entry it is', T, () => {
+    for (let at = 0; at < 3; at++) {
+      // fixmap of 3 entries: fixstr keys, values 1, 2, 3; the key at `at` is "__proto__"
+      const key = (k: number): number[] => (k === at ? [0xa9, ...Buffer.from('__proto__')] : [0xa1, 0x61 + k]);
+      const map = Buffer.from([0x83, ...key(0), 0x01, ...key(1), 0x02, ...key(2), 0x03]);
+      const bytes = encodeEnvelope(new MessageEnvelope(sender, dest, new Uint8Array([0xc0]), { x: 1 }, 5, true));
+      // the encoded headers `{ x: 1 }` are 0xde 0x0001 0xa1 0x78 0x01 (map16): swap them for the map
+      const written = Buffer.from([0xde, 0x00, 0x01, 0xa1, 0x78, 0x01]);
+      const headersAt = Buffer.from(bytes).indexOf(written);
+      assert.ok(headersAt > 0);
+      const patched = Buffer.concat([bytes.subarray(0, headersAt), map, bytes.subarray(headersAt + written.length)]);
+      if (at === 0) assert.ok(unpackEnvelope(Buffer.concat([bytes.subarray(0, headersAt), Buffer.from([0x83, 0xa1, 0x61, 1, 0xa1, 0x62, 2, 0xa1, 0x63, 3]), bytes.subarray(headersAt + written.length)])) !== undefined, 'the same map without __proto__ reads');
+      assert.equal(unpackEnvelope(patched), undefined, `__proto__ at ${at}`);
+    }
   });
 });
 

@@ -39,6 +39,10 @@
  *   the ASCII scan, the hash and the cache's compare. A stream of envelopes between the same
  *   actors has the same header keys in the same order (and a session's `seq_info` the same
  *   session id), so only the changing values are read in full.
+ * - EF-6: `unpackEnvelope(bytes, limits, start, stop)` returns what `unpackEnvelope` of a copy
+ *   of `bytes[start, stop)` returns (positions are absolute; nothing outside the range is read).
+ * - EF-7: a header map read as an object literal of a known shape (`readMap3`) has the own keys,
+ *   in the same order, and the values that the general loop of `readMap` gives it.
  */
 import { ActorId, PortId } from '../id.js';
 import { MessageEnvelope } from '../mailbox/envelope.js';
@@ -183,16 +187,18 @@ function hashRange(start: number, stop: number): number {
 }
 
 /**
- * The envelope the tuple bytes hold (EF-2), `foreign`; or undefined when the bytes are not in
+ * The envelope the tuple bytes `bytes[start, stop)` hold (EF-2), `foreign`; or undefined when the bytes are not in
  * the forms the fast path reads, or claim more than the decode limits allow (EF-3): the
- * caller then decodes them on the general path.
+ * caller then decodes them on the general path. EF-6: the range is read as if it were the
+ * whole input (no view of it is made: a net frame is decoded in place in its socket chunk).
  */
-export function unpackEnvelope(bytes: Uint8Array, limits: DecodeLimits = decodeLimits()): MessageEnvelope | undefined {
+export function unpackEnvelope(bytes: Uint8Array, limits: DecodeLimits = decodeLimits(), start = 0, stop = bytes.length): MessageEnvelope | undefined {
   // the tuple, an id and its parts, headers; id strings of up to 255 bytes (id-fast.ts)
   if (limits.maxDepth < 3 + MAX_HEADER_DEPTH || limits.maxBytes < 0x100) return undefined;
+  if (start < 0 || stop > bytes.length || start > stop) return undefined;
   src = bytes;
-  pos = 0;
-  end = bytes.length;
+  pos = start;
+  end = stop;
   elementsLeft = limits.maxElements;
   maxBytes = limits.maxBytes;
   maxDepth = MAX_HEADER_DEPTH;
@@ -207,8 +213,8 @@ export function unpackEnvelope(bytes: Uint8Array, limits: DecodeLimits = decodeL
 const EMPTY = new Uint8Array(0);
 
 function readEnvelope(): MessageEnvelope | undefined {
-  if (end < 1 || src[0] !== 0x97 || !spend(7)) return undefined;
-  pos = 1;
+  if (pos >= end || src[pos] !== 0x97 || !spend(7)) return undefined;
+  pos++;
   const sender = readIdHere(HINT_SENDER);
   if (!(sender instanceof ActorId)) return undefined;
   const dest = readIdHere(HINT_DEST);
@@ -358,6 +364,7 @@ function copyPayload(start: number, stop: number): Uint8Array {
 /** A map of `count` entries at `pos` (header consumed), as an object; undefined to give up. */
 function readMap(count: number, depth: number): Record<string, unknown> | undefined {
   if (!spend(count) || count * 2 > end - pos) return undefined;
+  if (count === 3) return readMap3(depth);
   const object: Record<string, unknown> = {};
   for (let i = 0; i < count; i++) {
     const key = readString();
@@ -366,6 +373,33 @@ function readMap(count: number, depth: number): Record<string, unknown> | undefi
     if (value === GIVE_UP) return undefined;
     object[key] = value;
   }
+  return object;
+}
+
+/**
+ * EF-7: a map of 3 entries (the count spent): the runtime's own two (a send's headers, their
+ * `seq_info`: `PortHandle.send`, `postSerialized`) are made as object literals, one shape each,
+ * instead of by 3 keyed stores into `{}`; any other 3 keys as `readMap` makes them.
+ */
+function readMap3(depth: number): Record<string, unknown> | undefined {
+  const k0 = readString();
+  if (typeof k0 !== 'string' || k0 === '__proto__') return undefined;
+  const v0 = readValue(depth);
+  if (v0 === GIVE_UP) return undefined;
+  const k1 = readString();
+  if (typeof k1 !== 'string' || k1 === '__proto__') return undefined;
+  const v1 = readValue(depth);
+  if (v1 === GIVE_UP) return undefined;
+  const k2 = readString();
+  if (typeof k2 !== 'string' || k2 === '__proto__') return undefined;
+  const v2 = readValue(depth);
+  if (v2 === GIVE_UP) return undefined;
+  if (k0 === 'send_timestamp' && k1 === 'message_type' && k2 === 'seq_info') return { send_timestamp: v0, message_type: v1, seq_info: v2 };
+  if (k0 === 'kind' && k1 === 'sessionId' && k2 === 'seq') return { kind: v0, sessionId: v1, seq: v2 };
+  const object: Record<string, unknown> = {};
+  object[k0] = v0;
+  object[k1] = v1;
+  object[k2] = v2;
   return object;
 }
 

@@ -7,7 +7,7 @@
 import type { MessageEnvelope } from '../mailbox/envelope.js';
 import { packEnvelope, unpackEnvelope } from './envelope-fast.js';
 import { CodecError } from './errors.js';
-import { checkMsgpack } from './limits.js';
+import { checkMsgpack, decodeLimits } from './limits.js';
 import { packr } from './msgpack.js';
 import type { Codec } from './payload.js';
 import { envelopeFromWire, envelopeToWire } from './tuple.js';
@@ -25,6 +25,16 @@ export function encodeEnvelope(env: MessageEnvelope): Uint8Array {
 export function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
   const fast = unpackEnvelope(bytes); // EF-2, EF-3: the common envelope, within the limits
   if (fast !== undefined) return fast;
+  return decodeGeneral(bytes);
+}
+
+/** `decodeEnvelope(bytes.subarray(start, end))`: the fast path reads the range in place (EF-6), the general path a view of it. */
+export function decodeEnvelopeRange(bytes: Uint8Array, start: number, end: number): MessageEnvelope {
+  const fast = unpackEnvelope(bytes, decodeLimits(), start, end);
+  return fast ?? decodeGeneral(bytes.subarray(start, end));
+}
+
+function decodeGeneral(bytes: Uint8Array): MessageEnvelope {
   let wire: unknown;
   try {
     checkMsgpack(bytes);
@@ -37,4 +47,4 @@ export function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
 }
 
 /** The tuple encoding as a channel codec (malformed bytes throw `CodecError`, CO-2). */
-export const envelopeTupleCodec: Codec<MessageEnvelope> = { encode: encodeEnvelope, decode: decodeEnvelope };
+export const envelopeTupleCodec: Codec<MessageEnvelope> = { encode: encodeEnvelope, decode: decodeEnvelope, decodeRange: decodeEnvelopeRange };

@@ -135,6 +135,8 @@ function decode(bytes: Uint8Array, check: boolean): unknown {
 export interface Codec<M> {
   encode(message: M): Uint8Array;
   decode(bytes: Uint8Array): M;
+  /** Optional: the same as `decode(bytes.subarray(start, end))`, without making the view (the net channel's receiver uses it when given). */
+  decodeRange?(bytes: Uint8Array, start: number, end: number): M;
 }
 
 /** The payload codec as a channel codec (the net channel's default). */

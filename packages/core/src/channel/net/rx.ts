@@ -389,7 +389,7 @@ export class NetRx<M> implements Rx<M> {
     }
     let message: M;
     try {
-      message = this.codec.decode(bytes.subarray(start + SEQ_LEN, end));
+      message = this.codec.decodeRange !== undefined ? this.codec.decodeRange(bytes, start + SEQ_LEN, end) : this.codec.decode(bytes.subarray(start + SEQ_LEN, end));
     } catch (error) {
       this.reject(conn, `failed to decode message seq ${seq}: ${error instanceof Error ? error.message : String(error)}`);
       return false;
