@@ -25,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ActorId, ActorRef, Proc, type Actor, type Context, type PortRef } from '@procmesh/core';
 import { small, type Small } from './lib/stats.js';
+import { echoRoundTrip } from './lib/echo-round-trip.js';
 
 type Transport = 'tcp' | 'unix';
 type Mode = 'actors' | 'raw';
@@ -134,22 +135,7 @@ export async function countHops(transport: Transport, mode: Mode, n: number): Pr
     const socket = net.connect(transport === 'tcp' ? { host: '127.0.0.1', port: Number(ref), noDelay: true } : { path: `\0${ref}` });
     await new Promise<void>((resolve) => socket.once('connect', resolve));
     const frame = Buffer.alloc(60, 1);
-    let received = 0;
-    let waiter: (() => void) | undefined;
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received >= frame.length) {
-        received -= frame.length;
-        const w = waiter;
-        waiter = undefined;
-        w?.();
-      }
-    });
-    roundTrip = () =>
-      new Promise<void>((resolve) => {
-        waiter = resolve;
-        socket.write(frame);
-      });
+    roundTrip = echoRoundTrip(socket, frame);
     stop = async () => {
       socket.destroy();
     };

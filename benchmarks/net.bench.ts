@@ -37,6 +37,7 @@ import { ActorId, ActorRef, ChannelAddr, Proc, type Actor, type Context, type Po
 import { dial, serve } from '@procmesh/core/transport';
 import { Packr } from 'msgpackr';
 import { gitCommit, median, percentile, roundTrips, small, type Small } from './lib/stats.js';
+import { echoRoundTrip } from './lib/echo-round-trip.js';
 
 export type NetTransport = 'tcp' | 'unix';
 export type NetImpl = 'procmesh' | 'procmesh actors' | 'raw+msgpackr' | 'raw net';
@@ -303,22 +304,7 @@ async function pingPongRaw(transport: NetTransport, iterations: number, warmup: 
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32BE(body.length, 0);
   frame.set(body, 4);
-  let received = 0;
-  let waiter: (() => void) | undefined;
-  socket.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    if (received >= frame.length) {
-      received -= frame.length;
-      const w = waiter;
-      waiter = undefined;
-      w?.();
-    }
-  });
-  const roundTrip = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      waiter = resolve;
-      socket.write(frame);
-    });
+  const roundTrip = echoRoundTrip(socket, frame);
   await roundTrips(warmup, roundTrip);
   return {
     impl: 'raw net',
