@@ -111,10 +111,6 @@ let busyDrain = -1;
 /** AC-10: the `wake` of an idle actor: a turn on the ready queue. */
 const wakeTurn = (inst: InstanceIntake): void => ready.schedule(inst as Instance<unknown>);
 
-/**
- * AC-11: one synchronous batch of an actor's work; returns the items it handled. Anything but
- * work goes to the async loop (`drive`); idle or muted (FC-1), it waits for its `wake`.
- */
 /** AC-14: what `controlInTurn` did: the control queues are empty (go on with the work), the actor ended or waits on a hook's promise, or `run` must take over. */
 const CONTROL_DONE = 0;
 const CONTROL_ENDED = 1;
@@ -162,6 +158,10 @@ function controlInTurn<M>(inst: Instance<M>, actor: Actor<M>): number {
   }
 }
 
+/**
+ * AC-11: one synchronous batch of an actor's work; returns the items it handled. Anything but
+ * work goes to the async loop (`drive`); idle or muted (FC-1), it waits for its `wake`.
+ */
 function turn<M>(inst: Instance<M>, actor: Actor<M>): number {
   if (inst.cell.status.get() === ActorStatus.created) inst.cell.status.set(ActorStatus.initializing); // AC-13: its first turn
   if (inst.aborted || inst.signals.length > 0 || inst.supervisionEvents.length > 0) {

@@ -23,9 +23,7 @@ export function encodeEnvelope(env: MessageEnvelope): Uint8Array {
  * `CodecError` `deserialize`, bytes over the limits `limit-exceeded` (CO-2, DL-4).
  */
 export function decodeEnvelope(bytes: Uint8Array): MessageEnvelope {
-  const fast = unpackEnvelope(bytes); // EF-2, EF-3: the common envelope, within the limits
-  if (fast !== undefined) return fast;
-  return decodeGeneral(bytes);
+  return unpackEnvelope(bytes) ?? decodeGeneral(bytes); // EF-2, EF-3: the common envelope, within the limits
 }
 
 /** `decodeEnvelope(bytes.subarray(start, end))`: the fast path reads the range in place (EF-6), the general path a view of it. */
